@@ -1,0 +1,229 @@
+// Package engine is liveroom's one engine: NATS JetStream, embedded in the
+// process by default or reached by URL (design D2). It stores each
+// namespace's channel history in one stream, assigns per-channel offsets
+// serialised with JetStream's expected-last-subject-sequence check, reads
+// history back with batched direct gets, and carries live deliveries over the
+// stream's RePublish subjects (design D3).
+//
+// The engine knows nothing of clients or protocol frames: publication bodies
+// are opaque bytes to it.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config configures the engine.
+type Config struct {
+	// DataDir holds the embedded server's JetStream store (DataDir/jetstream).
+	DataDir string
+	// NATSURL, when set, connects to an external NATS server or cluster
+	// (comma-separated seed URLs) instead of starting one in-process.
+	NATSURL string
+	// NodeName names this node (embedded server name, connection name).
+	NodeName string
+	// SyncAlways makes the embedded server fsync every write before it
+	// acknowledges. Off by default: JetStream then fsyncs every 2 minutes,
+	// so an acknowledged write survives a process kill but not a power loss.
+	SyncAlways bool
+	// MaxStorageBytes caps JetStream file storage (0 = server default).
+	MaxStorageBytes int64
+	// MaxMemoryBytes caps JetStream memory storage (0 = server default).
+	MaxMemoryBytes int64
+	// Replicas is the replication factor of streams and buckets (default 1).
+	Replicas int
+	// Logger receives the engine's and the embedded server's logs.
+	Logger *slog.Logger
+}
+
+// Engine is a connection to JetStream plus, when embedded, the server itself.
+type Engine struct {
+	cfg Config
+	log *slog.Logger
+	srv *server.Server // nil when external
+	nc  *nats.Conn
+	js  jetstream.JetStream
+
+	writers *writerTable
+
+	mu      sync.Mutex           // guards streams
+	streams map[string]*nsStream // namespace → its stream, once ensured
+
+	stop chan struct{}
+	wg   sync.WaitGroup // background goroutines (writer sweep)
+}
+
+// Start starts the embedded server (unless cfg.NATSURL is set), connects to
+// it in-process and returns a ready engine. ctx bounds the start.
+func Start(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 1
+	}
+	e := &Engine{
+		cfg:     cfg,
+		log:     cfg.Logger.With("component", "engine"),
+		streams: make(map[string]*nsStream),
+		writers: newWriterTable(),
+		stop:    make(chan struct{}),
+	}
+	var err error
+	if cfg.NATSURL == "" {
+		if err = e.startEmbedded(ctx); err != nil {
+			return nil, err
+		}
+		e.nc, err = nats.Connect("", append(e.connOptions(), nats.InProcessServer(e.srv))...)
+	} else {
+		e.nc, err = nats.Connect(cfg.NATSURL, e.connOptions()...)
+	}
+	if err != nil {
+		e.shutdownServer()
+		return nil, fmt.Errorf("engine: connect to NATS: %w", err)
+	}
+	e.js, err = jetstream.New(e.nc)
+	if err != nil {
+		e.nc.Close()
+		e.shutdownServer()
+		return nil, fmt.Errorf("engine: JetStream context: %w", err)
+	}
+	if _, err := e.js.AccountInfo(ctx); err != nil {
+		e.nc.Close()
+		e.shutdownServer()
+		return nil, fmt.Errorf("engine: JetStream not available: %w", err)
+	}
+	e.wg.Add(1)
+	go e.sweepWriters()
+	return e, nil
+}
+
+func (e *Engine) connOptions() []nats.Option {
+	return []nats.Option{
+		nats.Name("liveroom " + e.cfg.NodeName),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			e.log.Warn("NATS connection lost", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			e.log.Info("NATS connection restored", "url", nc.ConnectedUrlRedacted())
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			subj := ""
+			if sub != nil {
+				subj = sub.Subject
+			}
+			e.log.Warn("NATS async error", "subject", subj, "err", err)
+		}),
+	}
+}
+
+func (e *Engine) startEmbedded(ctx context.Context) error {
+	storeDir := filepath.Join(e.cfg.DataDir, "jetstream")
+	if err := os.MkdirAll(storeDir, 0o700); err != nil {
+		return fmt.Errorf("engine: create store dir %s: %w", storeDir, err)
+	}
+	opts := &server.Options{
+		ServerName:         e.cfg.NodeName,
+		JetStream:          true,
+		StoreDir:           storeDir,
+		DontListen:         true,
+		NoSigs:             true,
+		SyncAlways:         e.cfg.SyncAlways,
+		JetStreamMaxStore:  e.cfg.MaxStorageBytes,
+		JetStreamMaxMemory: e.cfg.MaxMemoryBytes,
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return fmt.Errorf("engine: configure embedded NATS: %w", err)
+	}
+	srv.SetLoggerV2(&natsLogger{log: e.log.With("component", "nats")}, false, false, false)
+	go srv.Start()
+	wait := 10 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		wait = time.Until(dl)
+	}
+	if !srv.ReadyForConnections(wait) {
+		srv.Shutdown()
+		return errors.New("engine: embedded NATS did not become ready in time")
+	}
+	e.srv = srv
+	return nil
+}
+
+func (e *Engine) shutdownServer() {
+	if e.srv != nil {
+		e.srv.Shutdown()
+		e.srv.WaitForShutdown()
+	}
+}
+
+// Embedded reports whether the NATS server runs in this process.
+func (e *Engine) Embedded() bool { return e.srv != nil }
+
+// Close flushes what is in flight, closes the connection and, when embedded,
+// shuts the server down (which flushes JetStream's files).
+func (e *Engine) Close(ctx context.Context) error {
+	select {
+	case <-e.stop:
+		return nil
+	default:
+		close(e.stop)
+	}
+	e.wg.Wait()
+	var err error
+	if e.nc != nil {
+		if ferr := e.flush(ctx); ferr != nil && !errors.Is(ferr, nats.ErrConnectionClosed) {
+			err = fmt.Errorf("engine: flush: %w", ferr)
+		}
+		e.nc.Close()
+	}
+	e.shutdownServer()
+	return err
+}
+
+// Healthy checks that the connection is up and that a message makes a round
+// trip through the server within ctx. It returns the reason when not.
+func (e *Engine) Healthy(ctx context.Context) error {
+	if !e.nc.IsConnected() {
+		return fmt.Errorf("NATS connection is %s", e.nc.Status())
+	}
+	inbox := nats.NewInbox()
+	sub, err := e.nc.SubscribeSync(inbox)
+	if err != nil {
+		return fmt.Errorf("probe subscribe: %w", err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	if err := e.nc.Publish(inbox, []byte("probe")); err != nil {
+		return fmt.Errorf("probe publish: %w", err)
+	}
+	if _, err := sub.NextMsgWithContext(ctx); err != nil {
+		return fmt.Errorf("probe publication did not come back: %w", err)
+	}
+	if _, err := e.js.AccountInfo(ctx); err != nil {
+		return fmt.Errorf("JetStream not answering: %w", err)
+	}
+	return nil
+}
+
+// natsLogger forwards the embedded server's logs to slog.
+type natsLogger struct{ log *slog.Logger }
+
+func (l *natsLogger) Noticef(f string, v ...any) { l.log.Debug(fmt.Sprintf(f, v...)) }
+func (l *natsLogger) Warnf(f string, v ...any)   { l.log.Warn(fmt.Sprintf(f, v...)) }
+func (l *natsLogger) Fatalf(f string, v ...any)  { l.log.Error(fmt.Sprintf(f, v...)) }
+func (l *natsLogger) Errorf(f string, v ...any)  { l.log.Error(fmt.Sprintf(f, v...)) }
+func (l *natsLogger) Debugf(f string, v ...any)  { l.log.Debug(fmt.Sprintf(f, v...)) }
+func (l *natsLogger) Tracef(f string, v ...any)  {}

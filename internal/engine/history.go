@@ -1,0 +1,225 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Headers liveroom puts on stored publications.
+const (
+	hdrOffset = "Lr-Offset" // per-channel offset, previous + 1
+)
+
+// Headers JetStream adds to direct-get and re-published messages.
+const (
+	hdrStatus    = "Status"
+	hdrSequence  = "Nats-Sequence"
+	hdrTimeStamp = "Nats-Time-Stamp"
+	hdrLastSeq   = "Nats-Last-Sequence"
+)
+
+// StoredPub is one stored publication of a channel.
+type StoredPub struct {
+	// Offset is the channel offset (1 for the first publication).
+	Offset uint64
+	// Seq is the stream sequence (stream-wide, not per channel).
+	Seq uint64
+	// Time is when the engine stored it.
+	Time time.Time
+	// Body is the publication as the hub encoded it.
+	Body []byte
+}
+
+// Top is the newest stored publication's position in a channel.
+type Top struct {
+	Offset uint64 // 0 when the channel was never published to
+	Seq    uint64 // stream sequence of that publication, 0 if none
+	Epoch  string
+}
+
+// ChannelTop reads a channel's top offset and epoch without writing: a
+// channel never published to has offset 0 and the namespace's epoch.
+func (e *Engine) ChannelTop(ctx context.Context, ch ChannelRef) (Top, error) {
+	s, err := e.stream(ch.Namespace)
+	if err != nil {
+		return Top{}, err
+	}
+	offset, seq, err := e.lastOf(ctx, s, ch)
+	if err != nil {
+		return Top{}, err
+	}
+	return Top{Offset: offset, Seq: seq, Epoch: s.epoch}, nil
+}
+
+// lastOf reads the offset and stream sequence of the channel's newest
+// message, (0, 0) when it has none.
+func (e *Engine) lastOf(ctx context.Context, s *nsStream, ch ChannelRef) (offset, seq uint64, err error) {
+	subj := "$JS.API.DIRECT.GET." + s.name + "." + ch.inSubject()
+	msg, err := e.nc.RequestWithContext(ctx, subj, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("engine: read top of %s: %w", ch.Name, err)
+	}
+	switch msg.Header.Get(hdrStatus) {
+	case "":
+	case "404":
+		return 0, 0, nil
+	default:
+		return 0, 0, fmt.Errorf("engine: read top of %s: status %s %s", ch.Name, msg.Header.Get(hdrStatus), msg.Header.Get("Description"))
+	}
+	p, err := parseStored(msg)
+	if err != nil {
+		return 0, 0, fmt.Errorf("engine: read top of %s: %w", ch.Name, err)
+	}
+	return p.Offset, p.Seq, nil
+}
+
+func parseStored(msg *nats.Msg) (StoredPub, error) {
+	off, err := strconv.ParseUint(msg.Header.Get(hdrOffset), 10, 64)
+	if err != nil {
+		return StoredPub{}, fmt.Errorf("stored message without a valid %s header: %w", hdrOffset, err)
+	}
+	seq, err := strconv.ParseUint(msg.Header.Get(hdrSequence), 10, 64)
+	if err != nil {
+		return StoredPub{}, fmt.Errorf("stored message without a valid %s header: %w", hdrSequence, err)
+	}
+	var ts time.Time
+	if v := msg.Header.Get(hdrTimeStamp); v != "" {
+		if ts, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return StoredPub{}, fmt.Errorf("stored message with a bad %s header: %w", hdrTimeStamp, err)
+		}
+	}
+	return StoredPub{Offset: off, Seq: seq, Time: ts, Body: msg.Data}, nil
+}
+
+type directGetRequest struct {
+	Seq      uint64 `json:"seq,omitempty"`
+	NextFor  string `json:"next_by_subj,omitempty"`
+	Batch    int    `json:"batch,omitempty"`
+	MaxBytes int    `json:"max_bytes,omitempty"`
+}
+
+const (
+	scanBatch    = 256
+	scanMaxBytes = 1 << 20
+)
+
+// scan calls fn for each stored message of ch with stream sequence ≥
+// fromSeq, in order, until fn returns false or the channel has no more.
+func (e *Engine) scan(ctx context.Context, s *nsStream, ch ChannelRef, fromSeq uint64, fn func(StoredPub) bool) error {
+	if fromSeq == 0 {
+		fromSeq = 1
+	}
+	inbox := nats.NewInbox()
+	sub, err := e.nc.SubscribeSync(inbox)
+	if err != nil {
+		return fmt.Errorf("engine: history of %s: %w", ch.Name, err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	subj := "$JS.API.DIRECT.GET." + s.name
+batches:
+	for {
+		req, _ := json.Marshal(directGetRequest{Seq: fromSeq, NextFor: ch.inSubject(), Batch: scanBatch, MaxBytes: scanMaxBytes})
+		if err := e.nc.PublishRequest(subj, inbox, req); err != nil {
+			return fmt.Errorf("engine: history of %s: %w", ch.Name, err)
+		}
+		got := 0
+		for {
+			msg, err := sub.NextMsgWithContext(ctx)
+			if err != nil {
+				return fmt.Errorf("engine: history of %s: %w", ch.Name, err)
+			}
+			switch msg.Header.Get(hdrStatus) {
+			case "404":
+				return nil // nothing at or after fromSeq
+			case "204":
+				// End of batch. Nats-Num-Pending says whether more remain.
+				if got == 0 || msg.Header.Get("Nats-Num-Pending") == "0" {
+					return nil
+				}
+				continue batches
+			case "":
+			default:
+				return fmt.Errorf("engine: history of %s: status %s %s", ch.Name, msg.Header.Get(hdrStatus), msg.Header.Get("Description"))
+			}
+			p, err := parseStored(msg)
+			if err != nil {
+				return fmt.Errorf("engine: history of %s: %w", ch.Name, err)
+			}
+			got++
+			fromSeq = p.Seq + 1
+			if !fn(p) {
+				return nil
+			}
+		}
+	}
+}
+
+// ErrUnrecoverable means publications after the asked position are gone
+// (trimmed by size or hidden by age), so the gap cannot be filled.
+var ErrUnrecoverable = errors.New("engine: position no longer in history")
+
+// Window is a read of a channel's history.
+type Window struct {
+	// Pubs are the publications read, oldest first.
+	Pubs []StoredPub
+	// First is the oldest offset history still serves (0 if none).
+	First uint64
+	// Top is the highest offset this read saw; it is the channel's top
+	// only when the read was not cut short by limit.
+	Top uint64
+	// Epoch is the namespace stream's epoch.
+	Epoch string
+}
+
+// ReadAfter returns up to limit publications with offsets greater than
+// after, oldest first (limit < 0: all). Publications older than the
+// namespace's history TTL at now are treated as gone. If after+1 is older
+// than what history still serves (and after < top), it returns
+// ErrUnrecoverable together with the window's bounds.
+func (e *Engine) ReadAfter(ctx context.Context, ch ChannelRef, after uint64, limit int, now time.Time) (Window, error) {
+	s, err := e.stream(ch.Namespace)
+	if err != nil {
+		return Window{}, err
+	}
+	w := Window{Epoch: s.epoch}
+	var cutoff time.Time
+	if s.spec.HistoryTTL > 0 {
+		cutoff = now.Add(-s.spec.HistoryTTL)
+	}
+	err = e.scan(ctx, s, ch, 1, func(p StoredPub) bool {
+		w.Top = p.Offset
+		if !cutoff.IsZero() && p.Time.Before(cutoff) {
+			return true // hidden by age
+		}
+		if w.First == 0 {
+			w.First = p.Offset
+			if after+1 < p.Offset {
+				return false // the gap reaches past what is kept
+			}
+		}
+		if p.Offset > after {
+			if limit >= 0 && len(w.Pubs) >= limit {
+				return false
+			}
+			w.Pubs = append(w.Pubs, p)
+		}
+		return true
+	})
+	if err != nil {
+		return Window{}, err
+	}
+	if w.First != 0 && after+1 < w.First {
+		w.Pubs = nil
+		return w, ErrUnrecoverable
+	}
+	if w.First == 0 && after < w.Top {
+		return w, ErrUnrecoverable // everything after the position aged out
+	}
+	return w, nil
+}

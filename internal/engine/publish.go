@@ -1,0 +1,194 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// JetStream API error codes the publish path handles.
+const (
+	errCodeWrongLastSeq   = 10071 // expected last subject sequence did not match
+	errCodeInFlightSeq    = 10164 // another expected-sequence write to the subject is in flight (replicated streams)
+	errCodeSeqNotReady    = 10163 // expected last sequence per subject temporarily unavailable
+	errCodeDupInProcess   = 10158 // a write with the same message id is in process
+	errCodeStoreFull      = 10047 // insufficient storage resources
+	errCodeStoreFailed    = 10077 // store failed, e.g. maximum bytes exceeded
+	errCodeTooLarge       = 10054 // message size exceeds maximum allowed
+	maxPublishAttempts    = 50
+	writerIdleEviction    = 5 * time.Minute
+	writerSweepInterval   = time.Minute
+	conflictRetryBaseWait = 200 * time.Microsecond
+)
+
+// ErrStorageFull is returned (wrapped) when the engine refuses a write for
+// lack of storage; the write may succeed later.
+var ErrStorageFull = errors.New("engine: storage full")
+
+// ErrTooLarge is returned (wrapped) for a publication over the stream's
+// maximum message size.
+var ErrTooLarge = errors.New("engine: publication too large")
+
+// ErrConflict is returned when a channel's writers kept conflicting beyond
+// the retry budget; the publish may succeed if retried.
+var ErrConflict = errors.New("engine: too many concurrent writers on the channel")
+
+// PublishResult is where a publication was stored.
+type PublishResult struct {
+	Offset    uint64
+	Seq       uint64
+	Epoch     string
+	Duplicate bool // an earlier publish with the same idempotency key was stored
+}
+
+// channelWriter serialises this node's writes to one channel and caches its
+// top so a write normally costs one round trip.
+type channelWriter struct {
+	mu         sync.Mutex // held for the whole write, including the round trip
+	known      bool       // lastSeq/lastOffset loaded (guarded by mu)
+	lastSeq    uint64     // stream sequence of the channel's newest message (mu)
+	lastOffset uint64     // its offset (mu)
+	lastUsed   time.Time  // for eviction (mu)
+}
+
+type writerTable struct {
+	mu sync.Mutex // guards m
+	m  map[string]*channelWriter
+}
+
+func newWriterTable() *writerTable { return &writerTable{m: make(map[string]*channelWriter)} }
+
+func (t *writerTable) get(subject string) *channelWriter {
+	t.mu.Lock()
+	w := t.m[subject]
+	if w == nil {
+		w = &channelWriter{}
+		t.m[subject] = w
+	}
+	t.mu.Unlock()
+	return w
+}
+
+// sweepWriters drops cached writers idle for a while, so a node that
+// published to many channels once does not keep them all.
+func (e *Engine) sweepWriters() {
+	defer e.wg.Done()
+	t := time.NewTicker(writerSweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case now := <-t.C:
+			e.writers.mu.Lock()
+			for k, w := range e.writers.m {
+				if w.mu.TryLock() {
+					if now.Sub(w.lastUsed) > writerIdleEviction {
+						delete(e.writers.m, k)
+					}
+					w.mu.Unlock()
+				}
+			}
+			e.writers.mu.Unlock()
+		}
+	}
+}
+
+// Publish stores body as the channel's next publication and returns its
+// offset once JetStream has acknowledged the write (acknowledged means
+// stored). With an idempotency key, a retry within the 2-minute duplicate
+// window returns the first write's offset and stores nothing.
+//
+// Offsets are previous + 1 per channel: each write carries the expected
+// last subject sequence, and a conflicting writer (another node) makes
+// this one re-read the top and retry.
+func (e *Engine) Publish(ctx context.Context, ch ChannelRef, body []byte, idempotencyKey string) (PublishResult, error) {
+	s, err := e.stream(ch.Namespace)
+	if err != nil {
+		return PublishResult{}, err
+	}
+	subject := ch.inSubject()
+	w := e.writers.get(subject)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.lastUsed = time.Now()
+	for attempt := 0; attempt < maxPublishAttempts; attempt++ {
+		if !w.known {
+			if w.lastOffset, w.lastSeq, err = e.lastOf(ctx, s, ch); err != nil {
+				return PublishResult{}, err
+			}
+			w.known = true
+		}
+		msg := &nats.Msg{Subject: subject, Data: body, Header: nats.Header{}}
+		msg.Header.Set(hdrOffset, strconv.FormatUint(w.lastOffset+1, 10))
+		opts := []jetstream.PublishOpt{jetstream.WithExpectLastSequencePerSubject(w.lastSeq)}
+		if idempotencyKey != "" {
+			opts = append(opts, jetstream.WithMsgID(idempotencyKey))
+		}
+		ack, err := e.js.PublishMsg(ctx, msg, opts...)
+		if err == nil {
+			if ack.Duplicate {
+				return e.duplicateResult(ctx, s, ch, ack.Sequence)
+			}
+			w.lastSeq = ack.Sequence
+			w.lastOffset++
+			return PublishResult{Offset: w.lastOffset, Seq: ack.Sequence, Epoch: s.epoch}, nil
+		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) {
+			switch apiErr.ErrorCode {
+			case errCodeWrongLastSeq, errCodeInFlightSeq, errCodeSeqNotReady, errCodeDupInProcess:
+				w.known = false
+				if attempt > 2 {
+					if werr := sleepCtx(ctx, conflictRetryBaseWait*time.Duration(attempt)); werr != nil {
+						return PublishResult{}, werr
+					}
+				}
+				continue
+			case errCodeStoreFull, errCodeStoreFailed:
+				return PublishResult{}, fmt.Errorf("%w: %s", ErrStorageFull, apiErr.Description)
+			case errCodeTooLarge:
+				return PublishResult{}, fmt.Errorf("%w: %s", ErrTooLarge, apiErr.Description)
+			}
+		}
+		w.known = false // unknown outcome: re-read before the next write
+		return PublishResult{}, fmt.Errorf("engine: publish to %s: %w", ch.Name, err)
+	}
+	return PublishResult{}, ErrConflict
+}
+
+func (e *Engine) duplicateResult(ctx context.Context, s *nsStream, ch ChannelRef, seq uint64) (PublishResult, error) {
+	var found *StoredPub
+	err := e.scan(ctx, s, ch, seq, func(p StoredPub) bool {
+		if p.Seq == seq {
+			found = &p
+		}
+		return false
+	})
+	if err != nil {
+		return PublishResult{}, err
+	}
+	if found == nil {
+		// The original was stored but has since been trimmed from history;
+		// its offset is no longer known.
+		return PublishResult{Seq: seq, Epoch: s.epoch, Duplicate: true}, nil
+	}
+	return PublishResult{Offset: found.Offset, Seq: seq, Epoch: s.epoch, Duplicate: true}, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

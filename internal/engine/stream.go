@@ -1,0 +1,111 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// NamespaceSpec says how one namespace keeps history. One stream holds every
+// channel of the namespace; channels are subjects inside it (design D3: few,
+// coarse streams).
+type NamespaceSpec struct {
+	// Namespace is the namespace name ("" for the default namespace).
+	Namespace string
+	// HistorySize is how many publications each channel keeps (≥ 1).
+	// Older ones are dropped by the stream's per-subject limit.
+	HistorySize int
+	// HistoryTTL hides publications older than this from history and
+	// recovery (0: no age limit). The stream itself has no MaxAge so a
+	// channel's newest publication, which carries its top offset, is never
+	// aged out: offsets must not restart under the same epoch.
+	HistoryTTL time.Duration
+	// MaxPublicationBytes caps one publication's stored body.
+	MaxPublicationBytes int
+}
+
+// nsStream is a namespace's stream as ensured at start.
+type nsStream struct {
+	spec  NamespaceSpec
+	name  string
+	epoch string
+}
+
+// Duplicate window for idempotent publishes (Nats-Msg-Id).
+const dedupWindow = 2 * time.Minute
+
+// EnsureNamespace creates or updates the namespace's stream and records its
+// epoch. The epoch is derived from the stream's creation time, so it changes
+// only when the stream (and with it the history) is lost and recreated.
+func (e *Engine) EnsureNamespace(ctx context.Context, spec NamespaceSpec) error {
+	if spec.HistorySize < 1 {
+		return fmt.Errorf("engine: namespace %q: history size must be at least 1", spec.Namespace)
+	}
+	tok := nsToken(spec.Namespace)
+	maxMsg := spec.MaxPublicationBytes + 4096 // body + headers
+	if spec.MaxPublicationBytes <= 0 {
+		maxMsg = -1
+	}
+	cfg := jetstream.StreamConfig{
+		Name:              streamName(spec.Namespace),
+		Description:       "liveroom history of namespace " + strconv.Quote(spec.Namespace),
+		Subjects:          []string{subjectIn + tok + ".>"},
+		Storage:           jetstream.FileStorage,
+		Replicas:          e.cfg.Replicas,
+		MaxMsgsPerSubject: int64(spec.HistorySize),
+		MaxMsgs:           -1,
+		MaxBytes:          -1,
+		MaxMsgSize:        int32(maxMsg),
+		Discard:           jetstream.DiscardNew,
+		Duplicates:        dedupWindow,
+		AllowDirect:       true,
+		RePublish: &jetstream.RePublish{
+			Source:      subjectIn + tok + ".>",
+			Destination: subjectOut + tok + ".>",
+		},
+	}
+	st, err := e.js.CreateOrUpdateStream(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("engine: ensure stream %s: %w", cfg.Name, err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: stream %s info: %w", cfg.Name, err)
+	}
+	s := &nsStream{spec: spec, name: cfg.Name, epoch: epochOf(info.Created)}
+	e.mu.Lock()
+	e.streams[spec.Namespace] = s
+	e.mu.Unlock()
+	e.log.Debug("namespace stream ready", "stream", cfg.Name, "epoch", s.epoch, "history", spec.HistorySize)
+	return nil
+}
+
+func epochOf(created time.Time) string {
+	return strconv.FormatInt(created.UnixNano(), 36)
+}
+
+// ErrNoHistory is returned for channels whose namespace keeps no history.
+var ErrNoHistory = errors.New("engine: namespace keeps no history")
+
+func (e *Engine) stream(namespace string) (*nsStream, error) {
+	e.mu.Lock()
+	s := e.streams[namespace]
+	e.mu.Unlock()
+	if s == nil {
+		return nil, ErrNoHistory
+	}
+	return s, nil
+}
+
+// Epoch returns the epoch of a namespace's stream.
+func (e *Engine) Epoch(namespace string) (string, error) {
+	s, err := e.stream(namespace)
+	if err != nil {
+		return "", err
+	}
+	return s.epoch, nil
+}
