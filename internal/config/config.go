@@ -1,0 +1,197 @@
+package config
+
+// Config is the whole configuration of one liveroom node. Every field maps to
+// a key of the TOML config file (its `toml` tag; nested structs are tables).
+// The comments on the fields are the reference text of
+// docs/configuration.md, so they are written for operators: they say what
+// the key does, its units and what is allowed.
+//
+// Fields are plain values that the server reads directly after Load or
+// Validate has accepted them; nothing in here changes after loading.
+type Config struct {
+	// Address (host:port) that the HTTP server listens on, for WebSocket
+	// clients, the HTTP API and the demo site. Port 0 picks a free port. A
+	// non-loopback address (such as 0.0.0.0:8080 or :8080) requires auth.keys
+	// and api.key to be set.
+	Addr string `toml:"addr"`
+	// Directory for all state: the embedded NATS JetStream store and
+	// generated secrets. Relative paths are relative to the working directory.
+	DataDir string `toml:"data_dir"`
+	// URL of an external NATS server or cluster (nats://host:4222; several
+	// URLs separated by commas). Empty runs an embedded NATS server with
+	// JetStream, stored under data_dir.
+	NATSURL string `toml:"nats_url"`
+	// Whether the demo site and the demo token endpoint POST /demo/token are
+	// on. Unset means on when addr is a loopback address and off otherwise;
+	// the demo token endpoint mints tokens for anyone, so on a public address
+	// it only runs when demo = true is set explicitly.
+	Demo *bool `toml:"demo" docdefault:"auto: on when addr is a loopback address"`
+	// Name of this node in logs, metrics and the NATS cluster. Letters,
+	// digits, '.', '_' and '-', at most 64 characters. Empty means the host
+	// name of the machine.
+	NodeName string `toml:"node_name" docdefault:"the host name"`
+	// Least severe log level written: "debug", "info", "warn" or "error".
+	LogLevel string `toml:"log_level"`
+	// Log line format: "text" (key=value pairs) or "json" (one object per
+	// line).
+	LogFormat string `toml:"log_format"`
+
+	// The NATS JetStream engine.
+	Engine EngineConfig `toml:"engine"`
+	// Verification of connection and subscription tokens (JWT).
+	Auth AuthConfig `toml:"auth"`
+	// The HTTP server API used by backends.
+	API APIConfig `toml:"api"`
+	// Limits and timers of client connections.
+	Client ClientConfig `toml:"client"`
+	// Who is in a channel.
+	Presence PresenceConfig `toml:"presence"`
+	// Graceful shutdown.
+	Shutdown ShutdownConfig `toml:"shutdown"`
+	// Channel namespaces. An entry whose name matches a built-in namespace
+	// replaces it entirely (keys it leaves out take the defaults of a new
+	// namespace, not the built-in's values); other entries are added.
+	Namespaces []NamespaceConfig `toml:"namespaces"`
+
+	// ConfigFile is the path of the TOML file this configuration was loaded
+	// from, empty when none. It is set by --config or LIVEROOM_CONFIG, not in
+	// the file.
+	ConfigFile string `toml:"-"`
+}
+
+// EngineConfig is the [engine] table.
+type EngineConfig struct {
+	// Fsync every write before acknowledging it. Off, JetStream still writes
+	// before it acknowledges, so an acknowledged publish survives a crash or
+	// kill -9 of the process, and it fsyncs every 2 minutes: a power loss on a
+	// single node can lose the last writes. On, nothing acknowledged is lost
+	// to a power loss, at a cost in publish throughput (see
+	// docs/benchmarks.md). Only for the embedded server; an external NATS
+	// server has its own setting.
+	SyncAlways bool `toml:"sync_always"`
+	// Disk space JetStream may use, in bytes. 0 means the JetStream default:
+	// 75% of the free space on the data_dir disk at start.
+	MaxStorageBytes ByteSize `toml:"max_storage_bytes"`
+	// Memory JetStream may use for in-memory streams, in bytes. 0 means the
+	// JetStream default: 75% of the system memory (or of GOMEMLIMIT if lower).
+	MaxMemoryBytes ByteSize `toml:"max_memory_bytes"`
+}
+
+// AuthConfig is the [auth] table.
+type AuthConfig struct {
+	// Required "aud" claim of tokens. Empty accepts any audience.
+	Audience string `toml:"audience"`
+	// Required "iss" claim of tokens. Empty accepts any issuer.
+	Issuer string `toml:"issuer"`
+	// Clock skew allowed when checking the "exp", "nbf" and "iat" claims of
+	// a token.
+	Leeway Duration `toml:"leeway"`
+	// After a connection token expires, how long the client has to send a
+	// refreshed one before it is disconnected with code 3005.
+	ExpiryGrace Duration `toml:"expiry_grace"`
+	// Largest token accepted, in bytes. Longer tokens are refused before
+	// they are parsed.
+	MaxTokenBytes ByteSize `toml:"max_token_bytes"`
+	// Keys that verify tokens. When empty on a loopback address, a random
+	// HS256 secret is generated into data_dir.
+	Keys []AuthKey `toml:"keys"`
+}
+
+// Algorithms accepted in AuthKey.Algorithm.
+const (
+	AlgHS256 = "HS256"
+	AlgRS256 = "RS256"
+	AlgEdDSA = "EdDSA"
+)
+
+// AuthKey is one [[auth.keys]] entry: a key that verifies tokens.
+type AuthKey struct {
+	// Key id, matched against the "kid" header of a token. Optional with a
+	// single key; required, and unique, when there are several.
+	ID string `toml:"id"`
+	// Signature algorithm: "HS256" (shared secret), "RS256" (RSA public key)
+	// or "EdDSA" (Ed25519 public key). Required.
+	Algorithm string `toml:"algorithm" docdefault:"required"`
+	// Shared secret for HS256, at least 32 bytes (256 bits). Only for HS256.
+	Secret string `toml:"secret"`
+	// Path of a PEM file holding the public key, for RS256 and EdDSA.
+	// Relative paths are relative to the working directory.
+	PublicKeyFile string `toml:"public_key_file"`
+	// Path of a PEM file holding the matching private key, for RS256 and
+	// EdDSA. Optional: only `liveroom token` reads it, to mint tokens.
+	PrivateKeyFile string `toml:"private_key_file"`
+}
+
+// APIConfig is the [api] table.
+type APIConfig struct {
+	// Secret that backends present to the HTTP API, at least 16
+	// characters. When empty on a loopback address, a random key is
+	// generated into data_dir.
+	Key string `toml:"key"`
+}
+
+// ClientConfig is the [client] table.
+type ClientConfig struct {
+	// Time between server pings on an idle connection.
+	PingInterval Duration `toml:"ping_interval"`
+	// How long the client has to answer a ping before it is disconnected.
+	// Must be less than ping_interval.
+	PongTimeout Duration `toml:"pong_timeout"`
+	// The first command (connect) must arrive within this time after the
+	// connection opens.
+	ConnectTimeout Duration `toml:"connect_timeout"`
+	// Largest message a client may send, in bytes.
+	MaxMessageBytes ByteSize `toml:"max_message_bytes"`
+	// Largest amount of outbound data queued for one connection, in bytes.
+	// A connection whose queue would grow past it is disconnected with code
+	// 3008 (slow consumer). At least max_message_bytes.
+	QueueMaxBytes ByteSize `toml:"queue_max_bytes"`
+	// Slow consumer limit in time: a connection whose oldest queued bytes
+	// have waited longer than this is disconnected with code 3008.
+	WriteTimeout Duration `toml:"write_timeout"`
+	// Most channels one connection may subscribe to.
+	MaxSubscriptions int `toml:"max_subscriptions"`
+	// Commands per second allowed per connection (token bucket refill
+	// rate). 0 = unlimited.
+	CommandsPerSecond int `toml:"commands_per_second"`
+	// Commands a connection may send in a burst above commands_per_second
+	// (token bucket size). At least 1 when commands_per_second is set.
+	CommandsBurst int `toml:"commands_burst"`
+	// Most open connections for one user. 0 = unlimited.
+	MaxConnectionsPerUser int `toml:"max_connections_per_user"`
+	// Most open connections from one IP address. 0 = unlimited.
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
+	// New connections accepted per second on this node, to survive a
+	// reconnect storm. 0 = unlimited.
+	AcceptRate int `toml:"accept_rate"`
+	// New connections accepted in a burst above accept_rate. At least 1
+	// when accept_rate is set.
+	AcceptBurst int `toml:"accept_burst"`
+	// Time allowed to read the HTTP request headers of a new connection.
+	HandshakeTimeout Duration `toml:"handshake_timeout"`
+	// Largest HTTP request header block accepted, in bytes. At least 1KiB.
+	MaxHeaderBytes ByteSize `toml:"max_header_bytes"`
+	// Time allowed to receive the rest of a WebSocket frame once it has
+	// started, against clients that send very slowly.
+	FrameTimeout Duration `toml:"frame_timeout"`
+}
+
+// PresenceConfig is the [presence] table.
+type PresenceConfig struct {
+	// How long a presence entry lives without being refreshed. It is also
+	// the longest a crashed node's clients stay listed. At least 1s.
+	TTL Duration `toml:"ttl"`
+	// Presence replies list at most this many clients.
+	MaxList int `toml:"max_list"`
+}
+
+// ShutdownConfig is the [shutdown] table.
+type ShutdownConfig struct {
+	// On shutdown, clients are disconnected with code 3001 (reconnect) at
+	// random moments spread over this window, so they do not all reconnect
+	// to the other nodes at once.
+	DrainWindow Duration `toml:"drain_window"`
+	// Longest a shutdown may take in total, drain_window included; what is
+	// still open then is closed. At least drain_window.
+	Timeout Duration `toml:"timeout"`
+}

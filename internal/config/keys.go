@@ -1,0 +1,172 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// KeyError is a key of the config file that liveroom does not accept.
+type KeyError struct {
+	// Key is the dotted TOML path as written in the file, such as
+	// "client.ping_intervall".
+	Key string
+	// Line is the line of the key in the file, starting at 1; 0 when it
+	// could not be found. In an array of tables it is the key's last
+	// occurrence.
+	Line int
+	// Problem says what is wrong and what to write instead.
+	Problem string
+}
+
+func (e *KeyError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Problem)
+	}
+	return e.Problem
+}
+
+// checkKeys reports every key of the decoded document that no field took
+// (unknown keys, from md.Undecoded) and every key that was only matched
+// ignoring case (TOML keys are case-sensitive, the decoder is not).
+func checkKeys(md *toml.MetaData, src []byte) error {
+	root := reflect.TypeFor[Config]()
+	undecoded := make(map[string]bool)
+	for _, k := range md.Undecoded() {
+		undecoded[k.String()] = true
+	}
+	reported := make(map[string]bool)
+	var errs []error
+	more := 0 // problems past maxKeyErrors, counted only
+	for _, k := range md.Undecoded() {
+		s := k.String()
+		if reported[s] || hasPrefixIn(k, undecoded) {
+			continue
+		}
+		reported[s] = true
+		if len(errs) == maxKeyErrors {
+			more++
+			continue
+		}
+		problem := fmt.Sprintf("unknown key %q", s)
+		if hint := suggestKey(root, k); hint != "" {
+			problem += fmt.Sprintf(" (did you mean %q?)", hint)
+		}
+		errs = append(errs, &KeyError{Key: s, Line: keyLine(src, k), Problem: problem})
+	}
+	for _, k := range md.Keys() {
+		s := k.String()
+		if reported[s] || undecoded[s] {
+			continue
+		}
+		if want, ok := exactSpelling(root, k); !ok {
+			reported[s] = true
+			if len(errs) == maxKeyErrors {
+				more++
+				continue
+			}
+			errs = append(errs, &KeyError{Key: s, Line: keyLine(src, k),
+				Problem: fmt.Sprintf("key %q must be written %q: keys are case-sensitive", s, want)})
+		}
+	}
+	if more > 0 {
+		errs = append(errs, fmt.Errorf("and %d more keys like these", more))
+	}
+	return errors.Join(errs...)
+}
+
+// maxKeyErrors bounds the key errors reported for one file (each one costs
+// a decode of the file to find its line).
+const maxKeyErrors = 20
+
+// hasPrefixIn reports whether a proper prefix of k is in set, so that an
+// unknown table is reported once rather than once per key inside it.
+func hasPrefixIn(k toml.Key, set map[string]bool) bool {
+	for i := 1; i < len(k); i++ {
+		if set[k[:i].String()] {
+			return true
+		}
+	}
+	return false
+}
+
+// exactSpelling checks that every segment of k matches a field's key
+// exactly; if not it returns the right spelling of the whole key.
+func exactSpelling(root reflect.Type, k toml.Key) (string, bool) {
+	t := root
+	want := make([]string, 0, len(k))
+	exactAll := true
+	for _, seg := range k {
+		f, exact, ok := lookupField(t, seg)
+		if !ok {
+			return "", true // not ours to judge: Undecoded covers it
+		}
+		exactAll = exactAll && exact
+		want = append(want, tomlName(f))
+		if t, ok = tableOf(f.Type); !ok {
+			break
+		}
+	}
+	return strings.Join(want, "."), exactAll
+}
+
+// keyProbe fails whenever the decoder gives it a value. keyLine puts it at
+// the place of one key so that the decoder's error carries that key's
+// position, which MetaData does not export.
+type keyProbe struct{}
+
+var errKeyProbe = errors.New("key probe")
+
+func (*keyProbe) UnmarshalTOML(any) error { return errKeyProbe }
+
+// keyLine returns the line of key k in src, or 0 if it cannot be found.
+func keyLine(src []byte, k toml.Key) int {
+	t, ok := probeType(reflect.TypeFor[Config](), k)
+	if !ok {
+		return 0
+	}
+	v := reflect.New(t)
+	_, err := toml.Decode(string(src), v.Interface())
+	var pe toml.ParseError
+	if errors.As(err, &pe) && pe.LastKey == k.String() {
+		return pe.Position.Line
+	}
+	return 0
+}
+
+// probeType builds a struct type with only the path of k, ending in a
+// keyProbe. Tables along the path follow the shape of t (a table or an array
+// of tables).
+func probeType(t reflect.Type, k toml.Key) (reflect.Type, bool) {
+	if strings.Contains(k[0], ",") {
+		return nil, false // a tag cannot carry it
+	}
+	var inner reflect.Type
+	if len(k) == 1 {
+		inner = reflect.TypeFor[keyProbe]()
+	} else {
+		f, _, ok := lookupField(t, k[0])
+		if !ok {
+			return nil, false
+		}
+		sub, ok := tableOf(f.Type)
+		if !ok {
+			return nil, false
+		}
+		if inner, ok = probeType(sub, k[1:]); !ok {
+			return nil, false
+		}
+		if f.Type.Kind() == reflect.Slice {
+			inner = reflect.SliceOf(inner)
+		}
+	}
+	return reflect.StructOf([]reflect.StructField{{
+		Name: "F",
+		Type: inner,
+		Tag:  reflect.StructTag("toml:" + strconv.Quote(k[0])),
+	}}), true
+}

@@ -1,0 +1,179 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Load builds the configuration of the process from, lowest precedence
+// first: Default(), the TOML config file, environment variables and flags.
+// args are the command-line arguments without the program name; getenv
+// looks up environment variables (os.Getenv in main, a map in tests; an
+// empty value counts as unset, a nil getenv as an empty environment). The
+// config file is named by --config or LIVEROOM_CONFIG; there is none by
+// default. An empty NodeName is filled in with the host name. The result
+// has passed Validate.
+//
+// Errors: a bad flag, or -h/--help (the error wraps flag.ErrHelp; print
+// WriteUsage), a positional argument, an unreadable file, TOML syntax, an
+// unknown key or a value of the wrong type (with its key and line), a bad
+// environment variable (naming it), and every Validate error.
+func Load(args []string, getenv func(string) string) (*Config, error) {
+	defs := flagDefs()
+	fs := flag.NewFlagSet("liveroom", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	values := make([]*flagValue, len(defs))
+	for i, d := range defs {
+		values[i] = &flagValue{def: d}
+		fs.Var(values[i], d.name, d.usage)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("command line: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("command line: unexpected argument %q: only flags are accepted (see --help)", fs.Arg(0))
+	}
+
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	cfg := Default()
+	// The file's path is itself a flag: take it from the flag, else the
+	// environment, before reading the file.
+	var path string
+	for _, v := range values {
+		if v.def.name == "config" {
+			path = getenv(v.def.env())
+			if v.seen {
+				path = v.raw
+			}
+		}
+	}
+	if path != "" {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config file: %w", err)
+		}
+		if err := parseFile(cfg, src); err != nil {
+			return nil, fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+
+	var errs []error
+	for _, d := range defs {
+		if s := getenv(d.env()); s != "" {
+			if err := d.set(cfg, s); err != nil {
+				errs = append(errs, fmt.Errorf("environment variable %s: %w", d.env(), err))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, v := range values {
+		if v.seen {
+			if err := v.def.set(cfg, v.raw); err != nil {
+				return nil, fmt.Errorf("flag --%s: %w", v.def.name, err)
+			}
+		}
+	}
+
+	if cfg.NodeName == "" {
+		if host, err := os.Hostname(); err == nil {
+			cfg.NodeName = host
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// fileDoc is what the config file decodes into: the Config, except that
+// namespaces are kept raw so that each entry can start from
+// NamespaceDefaults before its keys are applied.
+type fileDoc struct {
+	Config
+	Namespaces []toml.Primitive `toml:"namespaces"`
+}
+
+// parseFile applies the TOML document src on top of cfg. It does not
+// validate the result. Unknown keys and keys spelled in the wrong case are
+// errors naming the key and its line.
+func parseFile(cfg *Config, src []byte) error {
+	doc := fileDoc{Config: *cfg}
+	doc.Config.Namespaces = nil
+	md, err := toml.NewDecoder(bytes.NewReader(src)).Decode(&doc)
+	if err != nil {
+		if hint := tableShapeHint(src); hint != "" {
+			return fmt.Errorf("%w (%s)", err, hint)
+		}
+		return err
+	}
+	file := make([]NamespaceConfig, 0, len(doc.Namespaces))
+	var errs []error
+	for i, prim := range doc.Namespaces {
+		var named struct {
+			Name *string `toml:"name"`
+		}
+		ns := NamespaceDefaults("")
+		if err := md.PrimitiveDecode(prim, &named); err != nil {
+			return fmt.Errorf("namespaces entry %d: %w", i+1, err)
+		}
+		if err := md.PrimitiveDecode(prim, &ns); err != nil {
+			return fmt.Errorf("namespaces entry %d (name %q): %w", i+1, ns.Name, err)
+		}
+		if named.Name == nil {
+			errs = append(errs, fmt.Errorf("namespaces entry %d: missing key \"name\" (write name = \"\" for the default namespace)", i+1))
+		}
+		file = append(file, ns)
+	}
+	// Unknown keys first: a misspelt "name" is the likely cause of a
+	// missing one.
+	if err := checkKeys(&md, src); err != nil {
+		errs = append([]error{err}, errs...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	namespaces := mergeNamespaces(cfg.Namespaces, file)
+	*cfg = doc.Config
+	cfg.Namespaces = namespaces
+	return nil
+}
+
+// tableShapeHint explains the most common type error: an array of tables
+// ([[auth.keys]], [[namespaces]]) written as a single table.
+func tableShapeHint(src []byte) string {
+	var raw map[string]any
+	if _, err := toml.Decode(string(src), &raw); err != nil {
+		return ""
+	}
+	for _, sk := range schemaKeys(reflect.TypeFor[Config](), nil) {
+		if sk.field.Type.Kind() != reflect.Slice {
+			continue
+		}
+		var v any = raw
+		for _, seg := range sk.path {
+			m, ok := v.(map[string]any)
+			if !ok {
+				v = nil
+				break
+			}
+			v = m[seg]
+		}
+		if _, isTable := v.(map[string]any); isTable {
+			name := strings.Join(sk.path, ".")
+			return fmt.Sprintf("%s holds a list of entries: write [[%s]] before each one", name, name)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,305 @@
+package config
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/configuration.md from the Go structs")
+
+const referencePath = "../../docs/configuration.md"
+
+// exampleConfig opens the reference. TestConfigDoc checks that it loads.
+const exampleConfig = `# liveroom.toml: a public node with its own secrets.
+addr = "0.0.0.0:8080"
+data_dir = "/var/lib/liveroom"
+log_format = "json"
+
+[engine]
+sync_always = true          # fsync every write: survives power loss, slower
+
+[auth]
+issuer = "https://example.com"
+
+[[auth.keys]]
+id = "2025-01"
+algorithm = "HS256"
+secret = "replace-with-32-or-more-random-bytes"
+
+[api]
+key = "replace-with-a-long-random-key"
+
+[client]
+max_message_bytes = "128KiB" # or 131072
+
+[[namespaces]]               # a new namespace: channels "chat:<id>"
+name = "chat"
+history_size = 200
+history_ttl = "1h"
+recovery = true
+publish = "subscriber"
+`
+
+// TestConfigDoc fails when docs/configuration.md is not what the Go structs
+// and the flag table produce; -update rewrites it.
+func TestConfigDoc(t *testing.T) {
+	got, err := renderReference(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile(referencePath, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(referencePath)
+	if err != nil {
+		t.Fatalf("%v (create it with: go test ./internal/config -run TestConfigDoc -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s is out of date; re-record it with: go test ./internal/config -run TestConfigDoc -update", filepath.Base(referencePath))
+	}
+}
+
+func TestExampleConfigLoads(t *testing.T) {
+	path := writeFile(t, "liveroom.toml", exampleConfig)
+	cfg, err := Load([]string{"--config", path}, env{}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DemoEnabled() {
+		t.Error("demo is on for the public example")
+	}
+}
+
+// fieldDocs reads the doc comments of the struct fields of the package's
+// Go files in dir, keyed "Type.Field".
+func fieldDocs(dir string) (map[string]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return nil, err
+	}
+	docs := make(map[string]string)
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.ParseComments)
+		if err != nil {
+			return nil, err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			ts, ok := n.(*ast.TypeSpec)
+			if !ok {
+				return true
+			}
+			st, ok := ts.Type.(*ast.StructType)
+			if !ok {
+				return false
+			}
+			for _, fld := range st.Fields.List {
+				for _, id := range fld.Names {
+					docs[ts.Name.Name+"."+id.Name] = strings.Join(strings.Fields(fld.Doc.Text()), " ")
+				}
+			}
+			return false
+		})
+	}
+	return docs, nil
+}
+
+// renderReference produces docs/configuration.md.
+func renderReference(dir string) ([]byte, error) {
+	docs, err := fieldDocs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := parse(exampleConfig); err != nil {
+		return nil, fmt.Errorf("example config: %w", err)
+	}
+	r := &reference{docs: docs, flags: make(map[string]flagDef)}
+	for _, d := range flagDefs() {
+		if d.key != "" {
+			r.flags[d.key] = d
+		}
+	}
+	r.intro()
+	r.flagTable()
+	def := Default()
+	r.section("Top level", "", "Keys outside any table.", reflect.ValueOf(*def), nil)
+	if r.err != nil {
+		return nil, r.err
+	}
+	r.builtinNamespaces(def)
+	return []byte(r.b.String()), nil
+}
+
+type reference struct {
+	b     strings.Builder
+	docs  map[string]string
+	flags map[string]flagDef // by TOML key
+	err   error
+}
+
+func (r *reference) p(format string, args ...any) { fmt.Fprintf(&r.b, format, args...) }
+
+func (r *reference) doc(owner reflect.Type, f reflect.StructField) string {
+	d := r.docs[owner.Name()+"."+f.Name]
+	if d == "" && r.err == nil {
+		r.err = fmt.Errorf("field %s.%s has no doc comment; it is the reference text", owner.Name(), f.Name)
+	}
+	return d
+}
+
+func (r *reference) intro() {
+	r.p("# Configuration\n\n")
+	r.p("<!-- Generated from the Go structs of internal/config by\n     go test ./internal/config -run TestConfigDoc -update\n     Do not edit by hand. -->\n\n")
+	r.p("liveroom needs no configuration: `liveroom` alone serves on 127.0.0.1:8080 with an embedded NATS\n")
+	r.p("server under `./data`, generated secrets and the demo site. This page lists every setting.\n\n")
+	r.p("```toml\n%s```\n\n", exampleConfig)
+	r.p("**Precedence:** flags > environment variables > config file > defaults. Each flag `--name` is also the\n")
+	r.p("environment variable `LIVEROOM_NAME` (dashes become underscores); an empty variable counts as unset.\n")
+	r.p("The config file is named by `--config` or `LIVEROOM_CONFIG`; there is none by default. Every key can be set\n")
+	r.p("in the file; only the keys with a flag can be set by flag or environment.\n\n")
+	r.p("**Errors:** an unknown key is an error that names the key and its line (keys are case-sensitive), and every\n")
+	r.p("invalid value is reported with its key and what is allowed, all at once; liveroom does not start until\n")
+	r.p("they are fixed.\n\n")
+	r.p("**Value types:**\n\n")
+	r.p("- *duration*: a string with a unit: `\"500ms\"`, `\"25s\"`, `\"1h30m\"`, `\"24h\"` (units ns, us, ms, s, m, h). A bare number is refused.\n")
+	r.p("- *size*: bytes, as an integer (`65536`) or a string with a binary unit (`\"64KiB\"`, `\"1MiB\"`; B, KiB, MiB, GiB, TiB). `\"MB\"` and the like are refused as ambiguous.\n")
+	r.p("- Relative paths are relative to the working directory.\n\n")
+}
+
+func (r *reference) flagTable() {
+	r.p("## Flags and environment variables\n\n")
+	r.p("| Flag | Environment | Key | Default | Meaning |\n|---|---|---|---|---|\n")
+	def := Default()
+	for _, d := range flagDefs() {
+		key := "—"
+		if d.key != "" {
+			key = "`" + d.key + "`"
+		}
+		r.p("| `--%s` | `%s` | %s | `%s` | %s |\n", d.name, d.env(), key, d.current(def), cell(d.usage))
+	}
+	r.p("\n")
+}
+
+// section writes the table of the keys of struct value v at path, then the
+// sections of its sub-tables.
+func (r *reference) section(title, heading, intro string, v reflect.Value, path []string) {
+	if heading != "" {
+		title = "`" + heading + "`"
+	}
+	r.p("## %s\n\n%s\n\n", title, intro)
+	r.p("| Key | Type | Default | Flag / environment | Description |\n|---|---|---|---|---|\n")
+	t := v.Type()
+	type sub struct {
+		heading, intro string
+		v              reflect.Value
+		path           []string
+	}
+	var subs []sub
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := tomlName(f)
+		if name == "" {
+			continue
+		}
+		keyPath := append(append([]string(nil), path...), name)
+		key := strings.Join(keyPath, ".")
+		switch {
+		case f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[Duration]():
+			subs = append(subs, sub{"[" + key + "]", r.doc(t, f), v.Field(i), keyPath})
+			continue
+		case f.Type.Kind() == reflect.Slice:
+			elem := reflect.New(f.Type.Elem()).Elem()
+			if f.Type.Elem() == reflect.TypeFor[NamespaceConfig]() {
+				elem = reflect.ValueOf(NamespaceDefaults(""))
+			}
+			subs = append(subs, sub{"[[" + key + "]]", r.doc(t, f), elem, keyPath})
+			continue
+		}
+		via := "—"
+		if d, ok := r.flags[key]; ok {
+			via = fmt.Sprintf("`--%s`, `%s`", d.name, d.env())
+		}
+		r.p("| `%s` | %s | %s | %s | %s |\n", key, typeName(f.Type), defaultText(f, v.Field(i)), via, cell(r.doc(t, f)))
+	}
+	r.p("\n")
+	for _, s := range subs {
+		r.section("", s.heading, s.intro, s.v, s.path)
+	}
+}
+
+func typeName(t reflect.Type) string {
+	switch t {
+	case reflect.TypeFor[Duration]():
+		return "duration"
+	case reflect.TypeFor[ByteSize]():
+		return "size"
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return typeName(t.Elem())
+	case reflect.Int:
+		return "integer"
+	}
+	return t.Kind().String()
+}
+
+func defaultText(f reflect.StructField, v reflect.Value) string {
+	if d := f.Tag.Get("docdefault"); d != "" {
+		return d
+	}
+	switch x := v.Interface().(type) {
+	case Duration:
+		return "`" + strconv.Quote(x.String()) + "`"
+	case ByteSize:
+		if s := x.String(); s != strconv.FormatInt(int64(x), 10) {
+			return fmt.Sprintf("`%d` (%s)", int64(x), s)
+		}
+		return fmt.Sprintf("`%d`", int64(x))
+	}
+	if v.Kind() == reflect.String {
+		return "`" + strconv.Quote(v.String()) + "`"
+	}
+	return fmt.Sprintf("`%v`", v.Interface())
+}
+
+// cell makes text safe inside a Markdown table cell.
+func cell(s string) string {
+	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func (r *reference) builtinNamespaces(def *Config) {
+	r.p("## Built-in namespaces\n\n")
+	r.p("Every node has these namespaces. A `[[namespaces]]` entry with the same name replaces one entirely;\n")
+	r.p("channels without `:` belong to the default namespace `\"\"`, which is closed unless configured.\n\n")
+	t := reflect.TypeFor[NamespaceConfig]()
+	var head, rule []string
+	for i := range t.NumField() {
+		head = append(head, tomlName(t.Field(i)))
+		rule = append(rule, "---")
+	}
+	r.p("| %s |\n|%s|\n", strings.Join(head, " | "), strings.Join(rule, "|"))
+	for _, ns := range def.Namespaces {
+		v := reflect.ValueOf(ns)
+		var cells []string
+		for i := range t.NumField() {
+			cells = append(cells, defaultText(reflect.StructField{}, v.Field(i)))
+		}
+		r.p("| %s |\n", strings.Join(cells, " | "))
+	}
+}
