@@ -153,6 +153,16 @@ func TestVerifyConnectClaims(t *testing.T) {
 		t.Fatalf("claim names must match exactly, null means absent: %+v", anon)
 	}
 
+	for payload, want := range map[string]string{
+		fmt.Sprintf(`{"sub":"a\u00e9\"b","exp":%d}`, exp):   `aé"b`,
+		fmt.Sprintf("{\"sub\":\"a\xffb\",\"exp\":%d}", exp): "a\uFFFDb", // as encoding/json does
+	} {
+		c, err := v.VerifyConnect(hsToken(payload), testNow)
+		if err != nil || c.User != want {
+			t.Fatalf("sub from %q: %+v, %v; want %q", payload, c, err, want)
+		}
+	}
+
 	for _, bad := range []struct{ name, payload, want string }{
 		{"sub twice", fmt.Sprintf(`{"sub":"alice","sub":"admin","exp":%d}`, exp), `"sub" appears twice`},
 		{"exp twice", fmt.Sprintf(`{"exp":%d,"exp":%d}`, exp, exp), `"exp" appears twice`},
