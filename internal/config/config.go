@@ -140,6 +140,10 @@ type ClientConfig struct {
 	// The first command (connect) must arrive within this time after the
 	// connection opens.
 	ConnectTimeout Duration `toml:"connect_timeout"`
+	// Whether a connect command without a token is accepted, as an
+	// anonymous user (user id ""). Namespaces then decide what anonymous
+	// connections may do.
+	AllowAnonymous bool `toml:"allow_anonymous"`
 	// Largest message a client may send, in bytes.
 	MaxMessageBytes ByteSize `toml:"max_message_bytes"`
 	// Largest amount of outbound data queued for one connection, in bytes.

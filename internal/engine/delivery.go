@@ -69,19 +69,25 @@ func parseDelivery(m *nats.Msg) (Delivery, error) {
 	return Delivery{StoredPub: p, PrevSeq: prev}, nil
 }
 
-// PublishEphemeral sends a publication on a channel without history: core
-// NATS only, nothing stored, no offset. Order holds per publisher.
-func (e *Engine) PublishEphemeral(ch ChannelRef, body []byte) error {
-	if err := e.nc.Publish(ch.ephemeralSubject(), body); err != nil {
+// Ephemeral kinds: what travels over a channel's core subjects.
+const (
+	KindPublication = "pub"  // publications of channels without history
+	KindPresence    = "pres" // join and leave events
+)
+
+// PublishEphemeral sends a message of the given kind on a channel's core
+// subject: nothing stored, no offset. Order holds per publisher.
+func (e *Engine) PublishEphemeral(ch ChannelRef, kind string, body []byte) error {
+	if err := e.nc.Publish(ch.ephemeralSubject(kind), body); err != nil {
 		return fmt.Errorf("engine: publish to %s: %w", ch.Name, err)
 	}
 	return nil
 }
 
-// EphemeralDeliveries subscribes to a channel without history. fn is called
-// from one goroutine per subscription; body is only valid during the call.
-func (e *Engine) EphemeralDeliveries(ctx context.Context, ch ChannelRef, fn func(body []byte)) (Subscription, error) {
-	sub, err := e.nc.Subscribe(ch.ephemeralSubject(), func(m *nats.Msg) { fn(m.Data) })
+// EphemeralDeliveries subscribes to a channel's core subject of one kind.
+// fn is called from one goroutine per subscription, in arrival order.
+func (e *Engine) EphemeralDeliveries(ctx context.Context, ch ChannelRef, kind string, fn func(body []byte)) (Subscription, error) {
+	sub, err := e.nc.Subscribe(ch.ephemeralSubject(kind), func(m *nats.Msg) { fn(m.Data) })
 	if err != nil {
 		return nil, fmt.Errorf("engine: subscribe to %s: %w", ch.Name, err)
 	}

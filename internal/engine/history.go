@@ -181,8 +181,19 @@ type Window struct {
 // after, oldest first (limit < 0: all). Publications older than the
 // namespace's history TTL at now are treated as gone. If after+1 is older
 // than what history still serves (and after < top), it returns
-// ErrUnrecoverable together with the window's bounds.
+// ErrUnrecoverable together with the window's bounds: never a partial
+// replay.
 func (e *Engine) ReadAfter(ctx context.Context, ch ChannelRef, after uint64, limit int, now time.Time) (Window, error) {
+	return e.read(ctx, ch, after, limit, now, true)
+}
+
+// ReadOldest returns up to limit of the oldest publications history still
+// serves (limit < 0: all), oldest first.
+func (e *Engine) ReadOldest(ctx context.Context, ch ChannelRef, limit int, now time.Time) (Window, error) {
+	return e.read(ctx, ch, 0, limit, now, false)
+}
+
+func (e *Engine) read(ctx context.Context, ch ChannelRef, after uint64, limit int, now time.Time, strict bool) (Window, error) {
 	s, err := e.stream(ch.Namespace)
 	if err != nil {
 		return Window{}, err
@@ -199,7 +210,7 @@ func (e *Engine) ReadAfter(ctx context.Context, ch ChannelRef, after uint64, lim
 		}
 		if w.First == 0 {
 			w.First = p.Offset
-			if after+1 < p.Offset {
+			if strict && after+1 < p.Offset {
 				return false // the gap reaches past what is kept
 			}
 		}
@@ -214,11 +225,11 @@ func (e *Engine) ReadAfter(ctx context.Context, ch ChannelRef, after uint64, lim
 	if err != nil {
 		return Window{}, err
 	}
-	if w.First != 0 && after+1 < w.First {
+	if strict && w.First != 0 && after+1 < w.First {
 		w.Pubs = nil
 		return w, ErrUnrecoverable
 	}
-	if w.First == 0 && after < w.Top {
+	if strict && w.First == 0 && after < w.Top {
 		return w, ErrUnrecoverable // everything after the position aged out
 	}
 	return w, nil

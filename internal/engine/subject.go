@@ -10,7 +10,9 @@ import (
 //
 //	lr.in.<ns>.<channel>   publishers write here; the namespace's stream captures it
 //	lr.out.<ns>.<channel>  the stream re-publishes each stored message here
-//	lr.eph.<ns>.<channel>  channels without history: core NATS only
+//	lr.eph.<kind>.<ns>.<channel>  channels without history, and presence
+//	                       events: core NATS only (<kind> is "pub" or "pres")
+//	lr.presence.<ns>.<channel>.<user>.<client>  presence entries (a stream)
 //
 // <ns> is the namespace name, or "~" for the default namespace (a name that
 // namespaces cannot take). <channel> is the whole channel name encoded by
@@ -147,4 +149,6 @@ func Ref(namespace, name string) ChannelRef {
 
 func (c ChannelRef) inSubject() string        { return subjectIn + c.token }
 func (c ChannelRef) outSubject() string       { return subjectOut + c.token }
-func (c ChannelRef) ephemeralSubject() string { return subjectEphemeral + c.token }
+func (c ChannelRef) ephemeralSubject(kind string) string {
+	return subjectEphemeral + kind + "." + c.token
+}

@@ -1,0 +1,19 @@
+// Command liveroom runs a liveroom node, or mints a token with its secret.
+//
+//	liveroom [--addr 127.0.0.1:8080] [--data-dir ./data] [--nats-url URL] [--config FILE] [--demo]
+//	liveroom token --user ID [--name N] [--ttl 1h] [--channels a,b] [--channel CH]
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

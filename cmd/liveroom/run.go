@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/liveroom-dev/liveroom/internal/auth"
+	"github.com/liveroom-dev/liveroom/internal/config"
+	"github.com/liveroom-dev/liveroom/internal/server"
+)
+
+// run is the whole program: it returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "token" {
+		return runToken(args[1:], getenv, stdout, stderr)
+	}
+	cfg, err := config.Load(args, getenv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, "usage: liveroom [flags]   (or: liveroom token --user ID …)")
+			_ = config.WriteUsage(stdout)
+			return 0
+		}
+		fmt.Fprintf(stderr, "liveroom: %v\n", err)
+		return 2
+	}
+	log := server.NewLogger(cfg, stderr)
+	if err := server.Run(ctx, cfg, log, stdout); err != nil {
+		log.Error("liveroom stopped with an error", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// runToken mints a connection (or, with --channel, subscription) token with
+// the node's key: the configured signing key, or the secret generated into
+// the data directory.
+func runToken(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("liveroom token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	user := fs.String("user", "", "user id (the token's sub); required")
+	name := fs.String("name", "", "display name, put in the token's info as {\"name\": …}")
+	ttl := fs.Duration("ttl", time.Hour, "token lifetime")
+	channels := fs.String("channels", "", "comma-separated channels: server-side subscriptions and the connection's only allowed channels")
+	channel := fs.String("channel", "", "make a subscription token for this channel instead")
+	var serverArgs []string
+	for _, f := range []string{"config", "data-dir"} {
+		fs.Func(f, "as for the server", func(v string) error {
+			serverArgs = append(serverArgs, "--"+f, v)
+			return nil
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *user == "" {
+		fmt.Fprintln(stderr, "liveroom token: --user is required")
+		return 2
+	}
+	cfg, err := config.Load(serverArgs, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "liveroom token: %v\n", err)
+		return 2
+	}
+	creds, err := server.LoadCredentials(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "liveroom token: %v\n", err)
+		return 1
+	}
+	if creds.SigningKey == nil {
+		fmt.Fprintln(stderr, "liveroom token: no configured key can sign (add private_key_file to an [[auth.keys]] entry)")
+		return 1
+	}
+	claims := auth.MintClaims{User: *user, Name: *name, TTL: *ttl, Channel: *channel,
+		Audience: cfg.Auth.Audience, Issuer: cfg.Auth.Issuer}
+	if *channels != "" {
+		claims.Channels = strings.Split(*channels, ",")
+	}
+	token, err := auth.Mint(*creds.SigningKey, claims)
+	if err != nil {
+		fmt.Fprintf(stderr, "liveroom token: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, token)
+	return 0
+}

@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Presence entries live in one memory stream, one subject per connection in
+// a channel, keeping only the newest message per subject. A leave writes a
+// tombstone over the entry; the stream's MaxAge removes entries (and
+// tombstones) that nobody refreshed, which is how the connections of a node
+// that vanished leave presence.
+const (
+	presenceStream  = "lr_presence"
+	subjectPresence = "lr.presence."
+	hdrGone         = "Lr-Gone"
+	anonymousToken  = "~" // EncodeToken never yields a bare "~"
+)
+
+// PresenceEntry is one connection present in a channel.
+type PresenceEntry struct {
+	Client string
+	User   string
+	Info   []byte
+}
+
+// EnsurePresence creates or updates the presence stream. ttl is how long an
+// entry lives without being re-put.
+func (e *Engine) EnsurePresence(ctx context.Context, ttl time.Duration) error {
+	_, err := e.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:              presenceStream,
+		Description:       "liveroom presence: one entry per connection and channel",
+		Subjects:          []string{subjectPresence + ">"},
+		Storage:           jetstream.MemoryStorage,
+		Replicas:          e.cfg.Replicas,
+		MaxMsgsPerSubject: 1,
+		MaxAge:            ttl,
+		Discard:           jetstream.DiscardOld,
+		AllowDirect:       true,
+	})
+	if err != nil {
+		return fmt.Errorf("engine: ensure presence stream: %w", err)
+	}
+	return nil
+}
+
+func presencePrefix(ch ChannelRef) string { return subjectPresence + ch.token + "." }
+
+func userToken(user string) string {
+	if user == "" {
+		return anonymousToken
+	}
+	return EncodeToken(user)
+}
+
+// PresencePut records (or refreshes) a connection in a channel.
+func (e *Engine) PresencePut(ctx context.Context, ch ChannelRef, client, user string, info []byte) error {
+	msg := &nats.Msg{Subject: presencePrefix(ch) + userToken(user) + "." + EncodeToken(client), Data: info}
+	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
+		return fmt.Errorf("engine: presence put in %s: %w", ch.Name, err)
+	}
+	return nil
+}
+
+// PresenceDelete removes a connection from a channel's presence.
+func (e *Engine) PresenceDelete(ctx context.Context, ch ChannelRef, client, user string) error {
+	msg := &nats.Msg{Subject: presencePrefix(ch) + userToken(user) + "." + EncodeToken(client), Header: nats.Header{}}
+	msg.Header.Set(hdrGone, "1")
+	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
+		return fmt.Errorf("engine: presence delete in %s: %w", ch.Name, err)
+	}
+	return nil
+}
+
+// PresenceList returns up to max entries of a channel (max < 0: all) and
+// the total number of entries.
+func (e *Engine) PresenceList(ctx context.Context, ch ChannelRef, max int) ([]PresenceEntry, int, error) {
+	prefix := presencePrefix(ch)
+	inbox := nats.NewInbox()
+	sub, err := e.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, 0, fmt.Errorf("engine: presence of %s: %w", ch.Name, err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	var out []PresenceEntry
+	total := 0
+	seq := uint64(1)
+	for {
+		req, _ := json.Marshal(directGetRequest{Seq: seq, NextFor: prefix + ">", Batch: scanBatch, MaxBytes: scanMaxBytes})
+		if err := e.nc.PublishRequest("$JS.API.DIRECT.GET."+presenceStream, inbox, req); err != nil {
+			return nil, 0, fmt.Errorf("engine: presence of %s: %w", ch.Name, err)
+		}
+		got, more := 0, false
+	batch:
+		for {
+			m, err := sub.NextMsgWithContext(ctx)
+			if err != nil {
+				return nil, 0, fmt.Errorf("engine: presence of %s: %w", ch.Name, err)
+			}
+			switch m.Header.Get(hdrStatus) {
+			case "404":
+				return out, total, nil
+			case "204":
+				more = got > 0 && m.Header.Get("Nats-Num-Pending") != "0"
+				break batch
+			case "":
+			default:
+				return nil, 0, fmt.Errorf("engine: presence of %s: status %s", ch.Name, m.Header.Get(hdrStatus))
+			}
+			got++
+			if s, err := parseSeq(m); err == nil {
+				seq = s + 1
+			}
+			if m.Header.Get(hdrGone) != "" {
+				continue
+			}
+			subj := m.Header.Get("Nats-Subject")
+			user, client, ok := splitPresenceSubject(strings.TrimPrefix(subj, prefix))
+			if !ok {
+				continue
+			}
+			total++
+			if max < 0 || len(out) < max {
+				out = append(out, PresenceEntry{Client: client, User: user, Info: m.Data})
+			}
+		}
+		if !more {
+			return out, total, nil
+		}
+	}
+}
+
+func parseSeq(m *nats.Msg) (uint64, error) {
+	var s uint64
+	_, err := fmt.Sscan(m.Header.Get(hdrSequence), &s)
+	return s, err
+}
+
+func splitPresenceSubject(rest string) (user, client string, ok bool) {
+	ut, ct, found := strings.Cut(rest, ".")
+	if !found {
+		return "", "", false
+	}
+	if ut != anonymousToken {
+		var err error
+		if user, err = DecodeToken(ut); err != nil {
+			return "", "", false
+		}
+	}
+	client, err := DecodeToken(ct)
+	if err != nil {
+		return "", "", false
+	}
+	return user, client, true
+}

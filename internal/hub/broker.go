@@ -1,0 +1,114 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Broker is everything the hub needs from the engine (design D2/D3). The
+// server adapts the JetStream engine to it; tests use the same engine.
+//
+// Guarantees the hub relies on:
+//   - Publish returns only after the publication is stored; offsets in a
+//     channel are exactly previous + 1; the epoch changes only when history
+//     is lost.
+//   - Deliveries of a channel reach fn in offset order, from one goroutine,
+//     after they are stored; some may be missed (at most once), which the
+//     hub detects by offset and fills with ReadAfter.
+//   - ReadAfter never returns a partial window silently: if publications
+//     after the position are gone it returns ErrUnrecoverable.
+type Broker interface {
+	// Publish stores body as the next publication of ch. A non-empty
+	// idempotencyKey makes a retry within 2 minutes return the first
+	// write's position with duplicate = true.
+	Publish(ctx context.Context, ch ChannelID, body []byte, idempotencyKey string) (pos StreamPosition, duplicate bool, err error)
+	// Top returns the channel's newest offset (0 if never published) and
+	// epoch without writing anything.
+	Top(ctx context.Context, ch ChannelID) (StreamPosition, error)
+	// ReadAfter returns up to limit (all if < 0) publications with offsets
+	// greater than after, oldest first.
+	ReadAfter(ctx context.Context, ch ChannelID, after uint64, limit int, now time.Time) (HistoryWindow, error)
+	// ReadOldest returns up to limit (all if < 0) of the oldest
+	// publications history still serves, oldest first.
+	ReadOldest(ctx context.Context, ch ChannelID, limit int, now time.Time) (HistoryWindow, error)
+	// Deliveries subscribes this node to ch's live stored publications.
+	Deliveries(ctx context.Context, ch ChannelID, fn func(StoredPublication)) (Stopper, error)
+
+	// PublishEphemeral and EphemeralDeliveries carry channels without
+	// history, and presence events, over core subjects.
+	PublishEphemeral(ch ChannelID, kind EphemeralKind, body []byte) error
+	EphemeralDeliveries(ctx context.Context, ch ChannelID, kind EphemeralKind, fn func(body []byte)) (Stopper, error)
+
+	// Presence entries live in a key-value bucket with a TTL; the hub
+	// re-puts its entries before they expire.
+	PresencePut(ctx context.Context, ch ChannelID, client, user string, info []byte) error
+	PresenceDelete(ctx context.Context, ch ChannelID, client, user string) error
+	// PresenceList returns up to max entries and the total number.
+	PresenceList(ctx context.Context, ch ChannelID, max int) (entries []PresenceEntry, total int, err error)
+
+	// Control bus between nodes.
+	Broadcast(topic string, data []byte) error
+	Listen(ctx context.Context, topic string, fn func(data []byte, reply string)) (Stopper, error)
+	Reply(reply string, data []byte) error
+	Gather(ctx context.Context, topic string, data []byte, want int, wait time.Duration) ([][]byte, error)
+
+	// Healthy checks that the engine answers within ctx.
+	Healthy(ctx context.Context) error
+}
+
+// EphemeralKind separates what travels over a channel's core subjects.
+type EphemeralKind uint8
+
+// Ephemeral kinds.
+const (
+	EphemeralPublication EphemeralKind = iota // publications of channels without history
+	EphemeralPresence                         // join and leave events
+)
+
+// ChannelID names a channel and the namespace it belongs to.
+type ChannelID struct {
+	Name      string
+	Namespace string
+}
+
+// StreamPosition is a position in a channel's stream.
+type StreamPosition struct {
+	Offset uint64
+	Epoch  string
+}
+
+// StoredPublication is a stored publication of a channel.
+type StoredPublication struct {
+	Offset uint64
+	Time   time.Time
+	// Body is the publication encoded by the hub (protocol.Publication in
+	// Protobuf, without its offset).
+	Body []byte
+}
+
+// HistoryWindow is a read of a channel's history.
+type HistoryWindow struct {
+	Pubs  []StoredPublication
+	First uint64 // oldest offset history still serves (0 if none)
+	Top   uint64 // highest offset this read saw
+	Epoch string
+}
+
+// PresenceEntry is one connection present in a channel.
+type PresenceEntry struct {
+	Client string
+	User   string
+	Info   []byte // ClientInfo encoded by the hub
+}
+
+// Stopper ends a subscription.
+type Stopper interface{ Stop() }
+
+// Errors a Broker returns (wrapped) that the hub maps to protocol errors.
+var (
+	ErrUnrecoverable = errors.New("position no longer in history")
+	ErrStorageFull   = errors.New("storage full")
+	ErrTooLarge      = errors.New("publication too large for the stream")
+	ErrConflict      = errors.New("too many concurrent writers on the channel")
+)

@@ -1,0 +1,355 @@
+package hub
+
+import (
+	"context"
+	"sync"
+
+	"github.com/centrifugal/protocol"
+)
+
+// channel is this node's state for one channel with local subscribers: one
+// engine subscription however many subscribers, the channel's top as
+// delivered here, and a window of recent publications used to recover
+// clients and to fill gaps without reading the stream.
+type channel struct {
+	hub *Hub
+	id  ChannelID
+	ns  *Namespace
+
+	refs     int           // subscriptions and joins holding it (channelRegistry.mu)
+	ready    chan struct{} // closed when start finished
+	startErr error         // set before ready is closed
+
+	// deliverMu serialises deliveries: the engine's delivery goroutine and
+	// the start-up drain of deliveries that arrived before the top was
+	// known. Lock order: deliverMu before mu.
+	deliverMu sync.Mutex
+
+	mu        sync.Mutex // guards everything below
+	subs      map[*Client]*subscription
+	jsonSubs  int    // subscribers using JSON (mu)
+	protoSubs int    // subscribers using Protobuf (mu)
+	synced    bool   // epoch and top known (mu)
+	stopped   bool   // released; ignore deliveries (mu)
+	epoch     string // (mu)
+	top       uint64 // offset of the newest publication delivered here (mu)
+	recent    recentPubs
+	pending   []StoredPublication // deliveries before sync (mu)
+
+	deliveries     Stopper
+	presenceEvents Stopper
+}
+
+func newChannel(h *Hub, id ChannelID, ns *Namespace) *channel {
+	return &channel{
+		hub:    h,
+		id:     id,
+		ns:     ns,
+		ready:  make(chan struct{}),
+		subs:   make(map[*Client]*subscription),
+		recent: recentPubs{max: h.cfg.RecoveryCacheSize},
+	}
+}
+
+// start subscribes this node to the channel and learns its top. For
+// channels with history the delivery subscription is registered before the
+// top is read, so no publication falls between the two; deliveries that
+// arrive before the top is known are held and replayed in order.
+func (ch *channel) start(ctx context.Context) error {
+	b := ch.hub.broker
+	if ch.ns.JoinLeave {
+		s, err := b.EphemeralDeliveries(ctx, ch.id, EphemeralPresence, ch.onPresenceEvent)
+		if err != nil {
+			return err
+		}
+		ch.presenceEvents = s
+	}
+	if !ch.ns.HasHistory() {
+		s, err := b.EphemeralDeliveries(ctx, ch.id, EphemeralPublication, ch.onEphemeral)
+		if err != nil {
+			ch.stopSubscriptions()
+			return err
+		}
+		ch.deliveries = s
+		ch.mu.Lock()
+		ch.synced = true
+		ch.mu.Unlock()
+		return nil
+	}
+	ch.deliverMu.Lock()
+	defer ch.deliverMu.Unlock()
+	s, err := b.Deliveries(ctx, ch.id, ch.onDelivery)
+	if err != nil {
+		ch.stopSubscriptions()
+		return err
+	}
+	ch.deliveries = s
+	top, err := b.Top(ctx, ch.id)
+	if err != nil {
+		ch.stopSubscriptions()
+		return err
+	}
+	ch.mu.Lock()
+	ch.epoch, ch.top, ch.synced = top.Epoch, top.Offset, true
+	held := ch.pending
+	ch.pending = nil
+	ch.mu.Unlock()
+	for _, p := range held {
+		ch.deliverLocked(p)
+	}
+	return nil
+}
+
+func (ch *channel) stopSubscriptions() {
+	if ch.deliveries != nil {
+		ch.deliveries.Stop()
+	}
+	if ch.presenceEvents != nil {
+		ch.presenceEvents.Stop()
+	}
+}
+
+func (ch *channel) stop() {
+	ch.mu.Lock()
+	ch.stopped = true
+	ch.recent.reset()
+	ch.mu.Unlock()
+	ch.stopSubscriptions()
+}
+
+// onDelivery runs on the engine's delivery goroutine for this channel.
+func (ch *channel) onDelivery(p StoredPublication) {
+	ch.mu.Lock()
+	if ch.stopped {
+		ch.mu.Unlock()
+		return
+	}
+	if !ch.synced {
+		ch.pending = append(ch.pending, p)
+		ch.mu.Unlock()
+		return
+	}
+	ch.mu.Unlock()
+	ch.deliverMu.Lock()
+	ch.deliverLocked(p)
+	ch.deliverMu.Unlock()
+}
+
+// deliverLocked fans out p, first filling any gap before it from the
+// stream. The caller holds deliverMu (not mu).
+func (ch *channel) deliverLocked(p StoredPublication) {
+	ch.mu.Lock()
+	if ch.stopped || p.Offset <= ch.top {
+		ch.mu.Unlock()
+		return // already delivered (seen at start, or filled)
+	}
+	if p.Offset > ch.top+1 {
+		from := ch.top
+		ch.mu.Unlock()
+		missing, err := ch.fill(from, p.Offset-1)
+		ch.mu.Lock()
+		if ch.stopped {
+			ch.mu.Unlock()
+			return
+		}
+		if err != nil {
+			ch.hub.metrics.gapsUnrecoverable.Add(1)
+			ch.hub.log.Warn("gap in channel stream cannot be filled; subscribers must resubscribe",
+				"channel", ch.id.Name, "from", from+1, "to", p.Offset-1, "err", err)
+			ch.insufficientStateLocked()
+			ch.top = p.Offset - 1
+		} else {
+			ch.hub.metrics.gapsFilled.Add(1)
+			for _, m := range missing {
+				if m.Offset == ch.top+1 {
+					ch.fanoutLocked(m)
+				}
+			}
+		}
+	}
+	if p.Offset == ch.top+1 {
+		ch.fanoutLocked(p)
+	}
+	ch.mu.Unlock()
+}
+
+// fill reads offsets (from, to] from the stream.
+func (ch *channel) fill(from, to uint64) ([]StoredPublication, error) {
+	ctx, cancel := context.WithTimeout(ch.hub.ctx, commandTimeout)
+	defer cancel()
+	w, err := ch.hub.broker.ReadAfter(ctx, ch.id, from, int(to-from), ch.hub.now())
+	if err != nil {
+		return nil, err
+	}
+	if len(w.Pubs) == 0 || w.Pubs[0].Offset != from+1 || w.Pubs[len(w.Pubs)-1].Offset < to {
+		return nil, ErrUnrecoverable
+	}
+	return w.Pubs, nil
+}
+
+// fanoutLocked encodes p once per protocol in use and queues it for every
+// subscriber. The caller holds mu.
+func (ch *channel) fanoutLocked(p StoredPublication) {
+	pub, err := decodePublication(p.Body)
+	if err != nil {
+		ch.hub.log.Error("dropping undecodable publication", "channel", ch.id.Name, "offset", p.Offset, "err", err)
+		ch.top = p.Offset
+		return
+	}
+	pub.Offset = p.Offset
+	e := ch.recent.add(pub)
+	ch.top = p.Offset
+	ch.sendLocked(e)
+}
+
+// sendLocked queues one encoded publication to every subscriber.
+func (ch *channel) sendLocked(e *encodedPub) {
+	ch.hub.metrics.publicationsOut.Add(1)
+	var jsonData, protoData []byte
+	if ch.jsonSubs > 0 {
+		jsonData = e.push(ch.id.Name, protocol.TypeJSON)
+	}
+	if ch.protoSubs > 0 {
+		protoData = e.push(ch.id.Name, protocol.TypeProtobuf)
+	}
+	n := int64(0)
+	for c := range ch.subs {
+		if c.proto == protocol.TypeJSON {
+			c.enqueue(jsonData)
+		} else {
+			c.enqueue(protoData)
+		}
+		n++
+	}
+	ch.hub.metrics.deliveries.Add(n)
+}
+
+// onEphemeral runs for publications of channels without history.
+func (ch *channel) onEphemeral(body []byte) {
+	pub, err := decodePublication(body)
+	if err != nil {
+		ch.hub.log.Error("dropping undecodable publication", "channel", ch.id.Name, "err", err)
+		return
+	}
+	e := &encodedPub{pub: pub}
+	ch.mu.Lock()
+	if !ch.stopped {
+		ch.sendLocked(e)
+	}
+	ch.mu.Unlock()
+}
+
+// insufficientStateLocked ends every local subscription of the channel with
+// unsubscribe code 2500, so the clients' SDKs resubscribe and learn, through
+// recovery, that they missed publications. The caller holds mu.
+func (ch *channel) insufficientStateLocked() {
+	ch.recent.reset()
+	for c := range ch.subs {
+		c.serverUnsubscribe(ch.id.Name, unsubscribeInsufficientState)
+	}
+}
+
+func (ch *channel) addSubscriberLocked(c *Client, s *subscription) {
+	ch.subs[c] = s
+	if c.proto == protocol.TypeJSON {
+		ch.jsonSubs++
+	} else {
+		ch.protoSubs++
+	}
+}
+
+func (ch *channel) removeSubscriber(c *Client) bool {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if _, ok := ch.subs[c]; !ok {
+		return false
+	}
+	delete(ch.subs, c)
+	if c.proto == protocol.TypeJSON {
+		ch.jsonSubs--
+	} else {
+		ch.protoSubs--
+	}
+	return true
+}
+
+// channelRegistry maps channel names to their node state.
+type channelRegistry struct {
+	mu sync.Mutex
+	m  map[string]*channel // (mu)
+}
+
+func (r *channelRegistry) init() { r.m = make(map[string]*channel) }
+
+// acquire returns the started channel state, starting it on first use.
+// Every successful acquire must be paired with a release.
+func (r *channelRegistry) acquire(ctx context.Context, h *Hub, id ChannelID, ns *Namespace) (*channel, error) {
+	r.mu.Lock()
+	ch := r.m[id.Name]
+	created := ch == nil
+	if created {
+		ch = newChannel(h, id, ns)
+		r.m[id.Name] = ch
+	}
+	ch.refs++
+	r.mu.Unlock()
+	if created {
+		ch.startErr = ch.start(ctx)
+		close(ch.ready)
+	} else {
+		select {
+		case <-ch.ready:
+		case <-ctx.Done():
+			r.release(ch)
+			return nil, ctx.Err()
+		}
+	}
+	if ch.startErr != nil {
+		err := ch.startErr
+		r.release(ch)
+		return nil, err
+	}
+	return ch, nil
+}
+
+// release drops one reference; the last one stops the channel on this node.
+func (r *channelRegistry) release(ch *channel) {
+	r.mu.Lock()
+	ch.refs--
+	last := ch.refs == 0
+	if last && r.m[ch.id.Name] == ch {
+		delete(r.m, ch.id.Name)
+	}
+	r.mu.Unlock()
+	if last {
+		ch.stop()
+	}
+}
+
+func (r *channelRegistry) get(name string) *channel {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.m[name]
+}
+
+func (r *channelRegistry) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.m)
+}
+
+func (r *channelRegistry) snapshot() []*channel {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]*channel, 0, len(r.m))
+	for _, ch := range r.m {
+		out = append(out, ch)
+	}
+	return out
+}
+
+func (r *channelRegistry) stopAll() {
+	for _, ch := range r.snapshot() {
+		ch.stop()
+	}
+}

@@ -1,0 +1,303 @@
+package hub
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/centrifugal/protocol"
+
+	"github.com/liveroom-dev/liveroom/wire"
+)
+
+type clientState uint8
+
+const (
+	stateConnecting clientState = iota // waiting for the connect command
+	stateConnected
+	stateClosed
+)
+
+// maxQueuedCommands bounds commands waiting to run for one connection;
+// past it commands are refused with 111.
+const maxQueuedCommands = 4096
+
+// Client is one connection's session.
+type Client struct {
+	hub        *Hub
+	id         string
+	t          Transport
+	proto      protocol.Type
+	remote     netip.AddrPort
+	header     http.Header
+	shard      uint32
+	acceptedAt time.Time
+
+	out outbound
+
+	mu        sync.Mutex // guards the fields below
+	state     clientState
+	user      string
+	info      []byte              // connection info JSON from the token
+	allowList map[string]struct{} // explicit channel list from the token; nil = none
+	expiresAt time.Time           // token expiry; zero = never
+	subs      map[string]*subscription
+	bound     bool // registered under its user in the registry
+	cleaned   bool // cleanup ran
+
+	cmdMu    sync.Mutex // guards cmdQueue and cmdBusy
+	cmdQueue []*protocol.Command
+	cmdBusy  bool
+
+	// limiter is used only from HandleMessage (one call at a time).
+	limiter tokenBucket
+	// pubLimiters rate-limit publications per namespace; used only on the
+	// command goroutine.
+	pubLimiters map[string]*tokenBucket
+
+	// Liveness, read by the hub's sweep (unix ns; 0 = unset).
+	pingSentAt    atomic.Int64
+	lastPingAt    atomic.Int64
+	bufferedSince atomic.Int64
+	lastBuffered  atomic.Int64 // transport bytes buffered at the last sweep
+}
+
+// subscription is one channel a client is subscribed to.
+type subscription struct {
+	ch         *channel
+	ns         *Namespace
+	chanInfo   []byte
+	expiresAt  time.Time // subscription token expiry; zero = never
+	serverSide bool
+}
+
+// ID is the connection's id as sent in the connect reply.
+func (c *Client) ID() string { return c.id }
+
+// User is the connection's user ("" before connect or anonymous).
+func (c *Client) User() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.user
+}
+
+// HandleMessage decodes the commands in one transport message (Session).
+func (c *Client) HandleMessage(data []byte) {
+	c.mu.Lock()
+	closed := c.state == stateClosed
+	c.mu.Unlock()
+	if closed {
+		return
+	}
+	// Decoded JSON commands point into the message; the commands outlive
+	// the call, so decode from a copy.
+	buf := append([]byte(nil), data...)
+	dec := protocol.GetCommandDecoder(c.proto, buf)
+	defer protocol.PutCommandDecoder(c.proto, dec)
+	now := time.Now()
+	for {
+		cmd, err := dec.Decode()
+		if cmd != nil {
+			if !c.admitCommand(cmd, now) {
+				return
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code,
+					Reason: truncateReason("malformed command: " + err.Error())})
+			}
+			return
+		}
+	}
+}
+
+// admitCommand handles what can be answered at once (pongs, rate limits,
+// protocol violations) and queues the rest. It returns false when the
+// connection was closed.
+func (c *Client) admitCommand(cmd *protocol.Command, now time.Time) bool {
+	if isPong(cmd) {
+		c.pingSentAt.Store(0)
+		return true
+	}
+	c.hub.metrics.commands.Add(1)
+	if cmd.Id == 0 && cmd.Send == nil {
+		c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code, Reason: "command without id (only send may omit it)"})
+		return false
+	}
+	c.mu.Lock()
+	state := c.state
+	c.mu.Unlock()
+	if state == stateConnecting && cmd.Connect == nil {
+		c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code, Reason: "the first command must be connect"})
+		return false
+	}
+	if ok, retry := c.limiter.take(now); !ok {
+		if cmd.Id != 0 {
+			c.replyError(cmd.Id, wire.Errorf(wire.CodeTooManyRequests, true,
+				"too many commands: the limit is %g per second; retry in %d ms", c.hub.cfg.CommandsPerSecond, retry.Milliseconds()+1))
+		}
+		return true
+	}
+	c.cmdMu.Lock()
+	if len(c.cmdQueue) >= maxQueuedCommands {
+		c.cmdMu.Unlock()
+		c.replyError(cmd.Id, wire.Errorf(wire.CodeTooManyRequests, true, "too many commands waiting (%d); wait for replies before sending more", maxQueuedCommands))
+		return true
+	}
+	c.cmdQueue = append(c.cmdQueue, cmd)
+	start := !c.cmdBusy
+	c.cmdBusy = true
+	c.cmdMu.Unlock()
+	if start {
+		c.hub.cmdWG.Add(1)
+		go c.runCommands()
+	}
+	return true
+}
+
+func isPong(cmd *protocol.Command) bool {
+	return cmd.Id == 0 && cmd.Connect == nil && cmd.Subscribe == nil && cmd.Unsubscribe == nil &&
+		cmd.Publish == nil && cmd.Presence == nil && cmd.PresenceStats == nil && cmd.History == nil &&
+		cmd.Ping == nil && cmd.Send == nil && cmd.Rpc == nil && cmd.Refresh == nil && cmd.SubRefresh == nil
+}
+
+// runCommands runs queued commands one at a time, in arrival order, and
+// exits when none are left.
+func (c *Client) runCommands() {
+	defer c.hub.cmdWG.Done()
+	for {
+		c.cmdMu.Lock()
+		if len(c.cmdQueue) == 0 {
+			c.cmdBusy = false
+			c.cmdQueue = nil
+			c.cmdMu.Unlock()
+			return
+		}
+		cmd := c.cmdQueue[0]
+		c.cmdQueue[0] = nil
+		c.cmdQueue = c.cmdQueue[1:]
+		c.cmdMu.Unlock()
+		c.dispatch(cmd)
+	}
+}
+
+// HandleClosed runs when the transport is gone (Session).
+func (c *Client) HandleClosed(cause error) {
+	c.mu.Lock()
+	if c.state != stateClosed {
+		c.state = stateClosed
+		c.hub.metrics.disconnect(wire.DisconnectConnectionClosed.Code)
+	}
+	c.mu.Unlock()
+	c.out.drop()
+	// Cleanup talks to the engine (presence, leave events); keep it off the
+	// transport's goroutine.
+	go c.cleanup()
+}
+
+// Disconnect closes the connection with d once what is queued for it is
+// written. It returns at once.
+func (c *Client) Disconnect(d wire.Disconnect) {
+	c.mu.Lock()
+	if c.state == stateClosed {
+		c.mu.Unlock()
+		return
+	}
+	c.state = stateClosed
+	c.mu.Unlock()
+	c.hub.metrics.disconnect(d.Code)
+	schedule, ok := c.out.closeAfterQueued(d)
+	if !ok {
+		c.t.Close(d)
+		return
+	}
+	if schedule {
+		c.hub.writers.schedule(c)
+	}
+}
+
+// disconnectNow closes without writing what is queued (slow consumers).
+func (c *Client) disconnectNow(d wire.Disconnect) {
+	c.mu.Lock()
+	already := c.state == stateClosed
+	c.state = stateClosed
+	c.mu.Unlock()
+	if !already {
+		c.hub.metrics.disconnect(d.Code)
+	}
+	c.out.drop()
+	c.t.Close(d)
+}
+
+// cleanup leaves every channel and unregisters the client. It runs once.
+func (c *Client) cleanup() {
+	c.mu.Lock()
+	if c.cleaned {
+		c.mu.Unlock()
+		return
+	}
+	c.cleaned = true
+	subs := c.subs
+	c.subs = make(map[string]*subscription)
+	user, bound := c.user, c.bound
+	c.mu.Unlock()
+	for name, s := range subs {
+		c.hub.leaveChannel(c, name, s, false)
+	}
+	c.hub.clients.remove(c, user, bound)
+	c.hub.metrics.connectionsOpen.Add(-1)
+}
+
+// send encodes and queues a reply. It reports false when the connection
+// is closed or was just closed for overflowing its queue.
+func (c *Client) send(r *protocol.Reply) bool {
+	data, err := protocol.GetReplyEncoder(c.proto).Encode(r)
+	if err != nil {
+		c.hub.log.Error("encode reply", "client", c.id, "err", err)
+		return false
+	}
+	return c.enqueue(data)
+}
+
+// enqueue queues an encoded reply or push.
+func (c *Client) enqueue(data []byte) bool {
+	res, schedule := c.out.push(data, c.t.Buffered(), c.hub.cfg.QueueMaxBytes)
+	switch res {
+	case enqueueOverflow:
+		c.hub.metrics.queueOverflows.Add(1)
+		c.disconnectNow(wire.DisconnectSlow)
+		return false
+	case enqueueClosed:
+		return false
+	}
+	if schedule {
+		c.hub.writers.schedule(c)
+	}
+	return true
+}
+
+func (c *Client) replyError(id uint32, e *wire.Error) {
+	c.send(&protocol.Reply{Id: id, Error: &protocol.Error{Code: e.Code, Message: e.Message, Temporary: e.Temporary}})
+}
+
+// truncateReason keeps a disconnect reason within a WebSocket close frame
+// (123 bytes, RFC 6455 §5.5), cutting on a UTF-8 boundary.
+func truncateReason(s string) string {
+	const max = 123
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut]
+}
+
+func (c *Client) String() string { return fmt.Sprintf("client %s (%s)", c.id, c.remote) }

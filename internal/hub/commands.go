@@ -1,0 +1,230 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/centrifugal/protocol"
+
+	"github.com/liveroom-dev/liveroom/wire"
+)
+
+// commandTimeout bounds one command's engine work.
+const commandTimeout = 10 * time.Second
+
+func (h *Hub) now() time.Time { return time.Now() }
+
+// dispatch runs one command on the connection's command goroutine.
+func (c *Client) dispatch(cmd *protocol.Command) {
+	c.mu.Lock()
+	closed := c.state == stateClosed
+	c.mu.Unlock()
+	if closed {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.hub.ctx, commandTimeout)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			c.hub.log.Error("command handler panicked", "client", c.id, "panic", r, "stack", string(debug.Stack()))
+			c.replyError(cmd.Id, wire.Errorf(wire.CodeInternal, true, "internal server error"))
+		}
+	}()
+	var werr *wire.Error
+	switch {
+	case cmd.Connect != nil:
+		werr = c.handleConnect(ctx, cmd.Id, cmd.Connect)
+	case cmd.Subscribe != nil:
+		werr = c.handleSubscribe(ctx, cmd.Id, cmd.Subscribe)
+	case cmd.Unsubscribe != nil:
+		werr = c.handleUnsubscribe(cmd.Id, cmd.Unsubscribe)
+	case cmd.Publish != nil:
+		werr = c.handlePublish(ctx, cmd.Id, cmd.Publish)
+	case cmd.History != nil:
+		werr = c.handleHistory(ctx, cmd.Id, cmd.History)
+	case cmd.Presence != nil:
+		werr = c.handlePresence(ctx, cmd.Id, cmd.Presence)
+	case cmd.PresenceStats != nil:
+		werr = c.handlePresenceStats(ctx, cmd.Id, cmd.PresenceStats)
+	case cmd.Rpc != nil:
+		werr = c.handleRPC(ctx, cmd.Id, cmd.Rpc)
+	case cmd.Refresh != nil:
+		werr = c.handleRefresh(cmd.Id, cmd.Refresh)
+	case cmd.SubRefresh != nil:
+		werr = c.handleSubRefresh(cmd.Id, cmd.SubRefresh)
+	case cmd.Send != nil:
+		// Asynchronous messages have no handler in liveroom: features are
+		// RPC methods. Nothing is replied, by the protocol's rules.
+		c.hub.log.Debug("ignoring send command: use rpc", "client", c.id)
+	case cmd.Ping != nil:
+		c.send(&protocol.Reply{Id: cmd.Id, Ping: &protocol.PingResult{}})
+	default:
+		werr = wire.Errorf(wire.CodeBadRequest, false,
+			"command %d has no request: set one of connect, subscribe, unsubscribe, publish, history, presence, presence_stats, rpc, refresh, sub_refresh", cmd.Id)
+	}
+	if werr != nil {
+		c.replyError(cmd.Id, werr)
+	}
+}
+
+func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.ConnectRequest) *wire.Error {
+	h := c.hub
+	c.mu.Lock()
+	state := c.state
+	c.mu.Unlock()
+	if state != stateConnecting {
+		return wire.Errorf(wire.CodeBadRequest, false, "already connected")
+	}
+	now := h.now()
+	var creds Credentials
+	switch {
+	case req.Token != "":
+		var err error
+		creds, err = h.auth.Connect(req.Token, now)
+		if err != nil {
+			if isTokenExpired(err) {
+				return wire.Errorf(wire.CodeTokenExpired, false, "%s: get a new token and connect again", err.Error())
+			}
+			c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: truncateReason("invalid token: " + err.Error())})
+			return nil
+		}
+	case h.cfg.AllowAnonymous:
+	default:
+		c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: "connection token required"})
+		return nil
+	}
+	if werr := h.clients.bindUser(c, creds.User, h.cfg.MaxConnectionsPerUser); werr != nil {
+		c.Disconnect(wire.Disconnect{Code: wire.DisconnectConnectionLimit.Code, Reason: truncateReason(werr.Message)})
+		return nil
+	}
+	c.mu.Lock()
+	if c.state != stateConnecting {
+		c.mu.Unlock()
+		h.clients.remove(c, creds.User, true)
+		return nil
+	}
+	c.state = stateConnected
+	c.bound = true
+	c.user = creds.User
+	c.info = creds.Info
+	c.expiresAt = creds.ExpiresAt
+	if len(creds.Channels) > 0 {
+		c.allowList = make(map[string]struct{}, len(creds.Channels))
+		for _, name := range creds.Channels {
+			c.allowList[name] = struct{}{}
+		}
+	}
+	c.mu.Unlock()
+	c.lastPingAt.Store(now.UnixNano())
+
+	res := &protocol.ConnectResult{
+		Client:  c.id,
+		Version: h.cfg.Version,
+		Node:    h.cfg.NodeID,
+		Time:    now.UnixMilli(),
+		Pong:    h.cfg.PingInterval > 0,
+		Ping:    uint32(h.cfg.PingInterval / time.Second),
+	}
+	if h.cfg.PingInterval > 0 && res.Ping == 0 {
+		res.Ping = 1
+	}
+	if !creds.ExpiresAt.IsZero() {
+		res.Expires = true
+		res.Ttl = ttlSeconds(creds.ExpiresAt, now)
+	}
+	// Server-side subscriptions: their publications may start flowing
+	// before the connect reply is built, so hold the queue until the reply
+	// is at its head.
+	c.out.cork()
+	for _, name := range creds.Channels {
+		var pos streamPos
+		if r, ok := req.Subs[name]; ok && r.Recover {
+			pos = streamPos{recover: true, epoch: r.Epoch, offset: r.Offset}
+		}
+		sr, werr := c.subscribeServerSide(ctx, name, pos)
+		if werr != nil {
+			h.log.Info("server-side subscription refused", "client", c.id, "channel", name, "err", werr.Message)
+			continue
+		}
+		if res.Subs == nil {
+			res.Subs = make(map[string]*protocol.SubscribeResult)
+		}
+		res.Subs[name] = sr
+	}
+	data, err := protocol.GetReplyEncoder(c.proto).Encode(&protocol.Reply{Id: id, Connect: res})
+	if err != nil {
+		c.out.uncork(nil)
+		return wire.Errorf(wire.CodeInternal, true, "internal server error")
+	}
+	if c.out.uncork(data) {
+		h.writers.schedule(c)
+	}
+	return nil
+}
+
+func ttlSeconds(exp, now time.Time) uint32 {
+	d := exp.Sub(now)
+	if d <= 0 {
+		return 0
+	}
+	return uint32((d + time.Second - 1) / time.Second)
+}
+
+func (c *Client) handleRefresh(id uint32, req *protocol.RefreshRequest) *wire.Error {
+	h := c.hub
+	if req.Token == "" {
+		return wire.Errorf(wire.CodeBadRequest, false, "refresh needs a token")
+	}
+	now := h.now()
+	creds, err := h.auth.Connect(req.Token, now)
+	if err != nil {
+		if isTokenExpired(err) {
+			return wire.Errorf(wire.CodeTokenExpired, false, "%s: get a new token", err.Error())
+		}
+		c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: truncateReason("invalid token: " + err.Error())})
+		return nil
+	}
+	c.mu.Lock()
+	if creds.User != c.user {
+		c.mu.Unlock()
+		c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: "refresh token is for another user"})
+		return nil
+	}
+	c.expiresAt = creds.ExpiresAt
+	if creds.Info != nil {
+		c.info = creds.Info
+	}
+	c.mu.Unlock()
+	res := &protocol.RefreshResult{}
+	if !creds.ExpiresAt.IsZero() {
+		res.Expires = true
+		res.Ttl = ttlSeconds(creds.ExpiresAt, now)
+	}
+	c.send(&protocol.Reply{Id: id, Refresh: res})
+	return nil
+}
+
+func isTokenExpired(err error) bool { return err != nil && errorIs(err, ErrTokenExpired) }
+
+func (c *Client) handleRPC(ctx context.Context, id uint32, req *protocol.RPCRequest) *wire.Error {
+	h := c.hub
+	handler := h.rpc.get(req.Method)
+	if handler == nil {
+		return wire.Errorf(wire.CodeMethodNotFound, false, "unknown RPC method %q", req.Method)
+	}
+	call := RPCCall{ClientID: c.id, User: c.User(), Method: req.Method, Data: req.Data}
+	data, err := handler(ctx, call)
+	if err != nil {
+		if werr, ok := asWireError(err); ok {
+			return werr
+		}
+		h.log.Error("RPC handler failed", "method", req.Method, "client", c.id, "err", err)
+		return wire.Errorf(wire.CodeInternal, true, "internal server error in %s", req.Method)
+	}
+	c.send(&protocol.Reply{Id: id, Rpc: &protocol.RPCResult{Data: data}})
+	return nil
+}
+
+func (c *Client) describe() string { return fmt.Sprintf("%s user %q", c.id, c.User()) }

@@ -1,0 +1,252 @@
+// Package hub holds connections, channels, fan-out, presence and recovery.
+// It speaks the Centrifugo client protocol v2 through a Transport, and
+// reaches the engine only through the Broker interface.
+//
+// The main loop of a connection: the transport calls Session.HandleMessage
+// with each message it reads; the client decodes the commands in it,
+// answers pongs and rate limits inline, and runs the other commands one at
+// a time, in order, on a goroutine that exists only while commands are
+// waiting. Replies and publications for the connection go through one
+// bounded queue that a writer shard drains (see outbound.go). Each channel
+// with local subscribers has one engine subscription on this node and an
+// in-memory window of recent publications (see channel.go).
+package hub
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/liveroom-dev/liveroom/wire"
+)
+
+// Hub is one node's set of connections and channels.
+type Hub struct {
+	cfg    Config
+	log    *slog.Logger
+	broker Broker
+	auth   Authenticator
+	ns     map[string]*Namespace
+	rpc    rpcRegistry
+
+	metrics  metrics
+	writers  *writerPool
+	clients  clientRegistry
+	channels channelRegistry
+
+	nextShard atomic.Uint32
+	draining  atomic.Bool
+
+	ctx    context.Context // cancelled by Shutdown; parent of background work
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // background goroutines
+	cmdWG  sync.WaitGroup // command goroutines in flight
+
+	listeners []Stopper // control bus subscriptions
+	nodes     nodeTable
+	started   time.Time
+
+	storageFullAt atomic.Int64 // unix ns of the last publish refused for storage
+}
+
+// storageFullWindow is how long a storage refusal keeps the node not ready.
+const storageFullWindow = 30 * time.Second
+
+// Ready returns why this node should not take traffic, or nil: shutting
+// down, storage recently full, or the engine not answering a probe.
+func (h *Hub) Ready(ctx context.Context) error {
+	if h.draining.Load() {
+		return errors.New("shutting down")
+	}
+	if at := h.storageFullAt.Load(); at != 0 {
+		if ago := time.Since(time.Unix(0, at)); ago < storageFullWindow {
+			return fmt.Errorf("storage full: a publication was refused %s ago; free disk space or raise engine.max_storage_bytes", ago.Round(time.Second))
+		}
+	}
+	if err := h.broker.Healthy(ctx); err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	return nil
+}
+
+// New builds a hub. Start it before accepting connections.
+func New(cfg Config, broker Broker, auth Authenticator) (*Hub, error) {
+	cfg.setDefaults()
+	h := &Hub{
+		cfg:    cfg,
+		log:    cfg.Logger.With("component", "hub"),
+		broker: broker,
+		auth:   auth,
+		ns:     make(map[string]*Namespace),
+	}
+	for i := range cfg.Namespaces {
+		n := cfg.Namespaces[i]
+		if _, dup := h.ns[n.Name]; dup {
+			return nil, fmt.Errorf("hub: namespace %q configured twice", n.Name)
+		}
+		if n.MaxPublicationBytes <= 0 {
+			n.MaxPublicationBytes = 64 << 10
+		}
+		h.ns[n.Name] = &n
+	}
+	h.clients.init()
+	h.channels.init()
+	h.registerBuiltinRPC()
+	return h, nil
+}
+
+// Start starts the hub's background work: writer shards, the liveness
+// sweep, presence refresh and the control bus listeners.
+func (h *Hub) Start(ctx context.Context) error {
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.started = time.Now()
+	h.writers = newWriterPool(runtime.GOMAXPROCS(0))
+	if err := h.listenControl(ctx); err != nil {
+		h.cancel()
+		h.writers.close()
+		return err
+	}
+	h.wg.Add(2)
+	go h.sweepLoop()
+	go h.presenceRefreshLoop()
+	return nil
+}
+
+// Namespaces returns the configured namespaces (for the engine's streams).
+func (h *Hub) Namespaces() []Namespace {
+	out := make([]Namespace, 0, len(h.ns))
+	for _, n := range h.ns {
+		out = append(out, *n)
+	}
+	return out
+}
+
+// namespace returns the namespace of a validated channel name.
+func (h *Hub) namespace(nsName string) *Namespace { return h.ns[nsName] }
+
+// resolveChannel validates a channel name and finds its namespace:
+// 107 for an invalid name, 102 when no namespace matches.
+func (h *Hub) resolveChannel(name string) (*Namespace, *wire.Error) {
+	nsName, werr := ValidateChannel(name)
+	if werr != nil {
+		return nil, werr
+	}
+	n := h.ns[nsName]
+	if n == nil {
+		if nsName == "" {
+			return nil, wire.Errorf(wire.CodeUnknownChannel, false, "channel %q has no namespace and the default namespace is not configured", name)
+		}
+		return nil, wire.Errorf(wire.CodeUnknownChannel, false, "unknown channel namespace %q", nsName)
+	}
+	return n, nil
+}
+
+// Shutdown stops taking commands, disconnects every client with 3001 over a
+// jittered window of drainWindow (so clients do not reconnect all at once),
+// waits for commands in flight, and stops background work.
+func (h *Hub) Shutdown(ctx context.Context, drainWindow time.Duration) error {
+	if !h.draining.CompareAndSwap(false, true) {
+		return nil
+	}
+	var clients []*Client
+	h.forEachClient(func(c *Client) { clients = append(clients, c) })
+	h.log.Info("disconnecting clients for shutdown", "clients", len(clients), "window", drainWindow)
+	spreadDisconnect(ctx, clients, drainWindow, wire.DisconnectShutdown)
+	done := make(chan struct{})
+	go func() {
+		h.cmdWG.Wait()
+		h.clients.waitEmpty(ctx)
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("hub: shutdown: %w", ctx.Err())
+	}
+	for _, l := range h.listeners {
+		l.Stop()
+	}
+	h.cancel()
+	h.wg.Wait()
+	h.channels.stopAll()
+	h.writers.close()
+	return err
+}
+
+// spreadDisconnect closes clients evenly over window, in random order.
+func spreadDisconnect(ctx context.Context, clients []*Client, window time.Duration, d wire.Disconnect) {
+	if len(clients) == 0 {
+		return
+	}
+	shuffle(clients)
+	step := window / time.Duration(len(clients))
+	start := time.Now()
+	for i, c := range clients {
+		if step > 0 {
+			at := start.Add(step * time.Duration(i))
+			if wait := time.Until(at); wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					step = 0
+				case <-t.C:
+				}
+			}
+		}
+		c.Disconnect(d)
+	}
+}
+
+func shuffle(cs []*Client) {
+	var b [8]byte
+	for i := len(cs) - 1; i > 0; i-- {
+		_, _ = rand.Read(b[:])
+		j := int(uint64(b[0])|uint64(b[1])<<8|uint64(b[2])<<16|uint64(b[3])<<24) % (i + 1)
+		cs[i], cs[j] = cs[j], cs[i]
+	}
+}
+
+// Accept admits a connection (hub.Acceptor).
+func (h *Hub) Accept(t Transport, info ConnInfo) (Session, error) {
+	if h.draining.Load() {
+		return nil, &DisconnectError{wire.DisconnectShutdown}
+	}
+	c := &Client{
+		hub:        h,
+		id:         rand.Text(),
+		t:          t,
+		proto:      info.Protocol,
+		remote:     info.RemoteAddr,
+		header:     info.Header,
+		shard:      h.nextShard.Add(1),
+		acceptedAt: time.Now(),
+		subs:       make(map[string]*subscription),
+	}
+	c.limiter.init(h.cfg.CommandsPerSecond, h.cfg.CommandsBurst, c.acceptedAt)
+	if err := h.clients.add(c, h.cfg.MaxConnectionsPerIP); err != nil {
+		return nil, err
+	}
+	h.metrics.connectionsAccepted.Add(1)
+	h.metrics.connectionsOpen.Add(1)
+	return c, nil
+}
+
+// AdmitAddr reports whether a new connection from addr would be refused
+// for the per-address limit, so transports can refuse before upgrading.
+func (h *Hub) AdmitAddr(addr netip.Addr) error {
+	if h.draining.Load() {
+		return &DisconnectError{wire.DisconnectShutdown}
+	}
+	return h.clients.admitAddr(addr, h.cfg.MaxConnectionsPerIP)
+}
+
+func (h *Hub) forEachClient(fn func(*Client)) { h.clients.each(fn) }

@@ -1,0 +1,187 @@
+package hub
+
+import (
+	"context"
+	"errors"
+
+	"github.com/centrifugal/protocol"
+
+	"github.com/liveroom-dev/liveroom/wire"
+)
+
+// canRead says whether c may read a channel's history and presence: it is
+// subscribed, or the namespace would let it subscribe without a token.
+func (c *Client) canRead(ns *Namespace, channel string) *wire.Error {
+	c.mu.Lock()
+	_, subscribed := c.subs[channel]
+	user, allow := c.user, c.allowList
+	c.mu.Unlock()
+	if subscribed {
+		return nil
+	}
+	if allow != nil {
+		if _, ok := allow[channel]; !ok {
+			return wire.Errorf(wire.CodePermissionDenied, false, "channel %q is not in this connection's token channel list", channel)
+		}
+	}
+	if ns.Subscribe == SubscribeToken {
+		return wire.Errorf(wire.CodePermissionDenied, false, "subscribe to %q (with its token) before reading it", channel)
+	}
+	return subscribeAllowed(ns, channel, user)
+}
+
+func (c *Client) handleHistory(ctx context.Context, id uint32, req *protocol.HistoryRequest) *wire.Error {
+	ns, werr := c.hub.resolveChannel(req.Channel)
+	if werr != nil {
+		return werr
+	}
+	if werr := c.canRead(ns, req.Channel); werr != nil {
+		return werr
+	}
+	var since *StreamPosition
+	if req.Since != nil {
+		since = &StreamPosition{Offset: req.Since.Offset, Epoch: req.Since.Epoch}
+	}
+	res, werr := c.hub.history(ctx, ChannelID{Name: req.Channel, Namespace: ns.Name}, ns, int(req.Limit), since, req.Reverse)
+	if werr != nil {
+		return werr
+	}
+	c.send(&protocol.Reply{Id: id, History: res})
+	return nil
+}
+
+// history reads a channel's history the way the protocol's history command
+// defines it: limit 0 returns only the current position, a negative limit
+// everything kept; since (with a matching epoch, else 112) starts after
+// that offset, or before it when reverse; reverse returns newest first.
+func (h *Hub) history(ctx context.Context, id ChannelID, ns *Namespace, limit int, since *StreamPosition, reverse bool) (*protocol.HistoryResult, *wire.Error) {
+	if !ns.HasHistory() {
+		return nil, wire.Errorf(wire.CodeNotAvailable, false, "channels of namespace %q keep no history", ns.Name)
+	}
+	if limit < 0 || limit > ns.HistorySize {
+		limit = ns.HistorySize
+	}
+	top, err := h.broker.Top(ctx, id)
+	if err != nil {
+		return nil, h.engineError(id.Name, err)
+	}
+	res := &protocol.HistoryResult{Epoch: top.Epoch, Offset: top.Offset}
+	if since != nil && since.Epoch != top.Epoch {
+		return nil, wire.Errorf(wire.CodeUnrecoverable, false, "epoch %q is not the channel's current epoch %q: history was reset; load it without since", since.Epoch, top.Epoch)
+	}
+	if limit == 0 {
+		return res, nil
+	}
+	var w HistoryWindow
+	switch {
+	case reverse:
+		w, err = h.broker.ReadOldest(ctx, id, -1, h.now()) // the kept window; its newest part is taken below
+	case since != nil:
+		w, err = h.broker.ReadAfter(ctx, id, since.Offset, limit, h.now())
+		if errors.Is(err, ErrUnrecoverable) {
+			return nil, wire.Errorf(wire.CodeUnrecoverable, false, "publications after offset %d are no longer kept; load history without since", since.Offset)
+		}
+	default:
+		w, err = h.broker.ReadOldest(ctx, id, limit, h.now())
+	}
+	if err != nil {
+		return nil, h.engineError(id.Name, err)
+	}
+	pubs := w.Pubs
+	if reverse {
+		if since != nil {
+			cut := len(pubs)
+			for cut > 0 && pubs[cut-1].Offset >= since.Offset {
+				cut--
+			}
+			pubs = pubs[:cut]
+		}
+		if len(pubs) > limit {
+			pubs = pubs[len(pubs)-limit:]
+		}
+	}
+	res.Publications = make([]*protocol.Publication, 0, len(pubs))
+	for i := range pubs {
+		p := pubs[i]
+		if reverse {
+			p = pubs[len(pubs)-1-i]
+		}
+		pub, err := decodePublication(p.Body)
+		if err != nil {
+			h.log.Error("undecodable stored publication", "channel", id.Name, "offset", p.Offset, "err", err)
+			continue
+		}
+		pub.Offset = p.Offset
+		res.Publications = append(res.Publications, pub)
+	}
+	return res, nil
+}
+
+func (c *Client) handlePresence(ctx context.Context, id uint32, req *protocol.PresenceRequest) *wire.Error {
+	ns, werr := c.hub.resolveChannel(req.Channel)
+	if werr != nil {
+		return werr
+	}
+	if werr := c.canRead(ns, req.Channel); werr != nil {
+		return werr
+	}
+	list, _, werr := c.hub.presence(ctx, ChannelID{Name: req.Channel, Namespace: ns.Name}, ns)
+	if werr != nil {
+		return werr
+	}
+	c.send(&protocol.Reply{Id: id, Presence: &protocol.PresenceResult{Presence: list}})
+	return nil
+}
+
+// presence lists who is in a channel, capped at PresenceMaxList entries;
+// total is the uncapped count.
+func (h *Hub) presence(ctx context.Context, id ChannelID, ns *Namespace) (map[string]*protocol.ClientInfo, int, *wire.Error) {
+	if !ns.Presence {
+		return nil, 0, wire.Errorf(wire.CodeNotAvailable, false, "presence is off in namespace %q", ns.Name)
+	}
+	entries, total, err := h.broker.PresenceList(ctx, id, h.cfg.PresenceMaxList)
+	if err != nil {
+		return nil, 0, h.engineError(id.Name, err)
+	}
+	out := make(map[string]*protocol.ClientInfo, len(entries))
+	for _, e := range entries {
+		var ci protocol.ClientInfo
+		if err := ci.UnmarshalCF(e.Info); err != nil {
+			ci = protocol.ClientInfo{User: e.User, Client: e.Client}
+		}
+		out[e.Client] = &ci
+	}
+	return out, total, nil
+}
+
+func (c *Client) handlePresenceStats(ctx context.Context, id uint32, req *protocol.PresenceStatsRequest) *wire.Error {
+	ns, werr := c.hub.resolveChannel(req.Channel)
+	if werr != nil {
+		return werr
+	}
+	if werr := c.canRead(ns, req.Channel); werr != nil {
+		return werr
+	}
+	clients, users, werr := c.hub.presenceStats(ctx, ChannelID{Name: req.Channel, Namespace: ns.Name}, ns)
+	if werr != nil {
+		return werr
+	}
+	c.send(&protocol.Reply{Id: id, PresenceStats: &protocol.PresenceStatsResult{NumClients: uint32(clients), NumUsers: uint32(users)}})
+	return nil
+}
+
+// presenceStats counts connections and distinct users in a channel.
+func (h *Hub) presenceStats(ctx context.Context, id ChannelID, ns *Namespace) (clients, users int, werr *wire.Error) {
+	if !ns.Presence {
+		return 0, 0, wire.Errorf(wire.CodeNotAvailable, false, "presence is off in namespace %q", ns.Name)
+	}
+	entries, _, err := h.broker.PresenceList(ctx, id, -1)
+	if err != nil {
+		return 0, 0, h.engineError(id.Name, err)
+	}
+	seen := make(map[string]struct{}, len(entries))
+	for _, e := range entries {
+		seen[e.User] = struct{}{}
+	}
+	return len(entries), len(seen), nil
+}

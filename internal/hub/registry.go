@@ -1,0 +1,179 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/liveroom-dev/liveroom/wire"
+)
+
+// clientRegistry indexes this node's connections by id, user and address.
+type clientRegistry struct {
+	mu     sync.RWMutex
+	byID   map[string]*Client              // (mu)
+	byUser map[string]map[*Client]struct{} // connected clients by user (mu)
+	byIP   map[netip.Addr]int              // open connections per address (mu)
+	empty  *sync.Cond                      // signalled when byID becomes empty (on mu)
+}
+
+func (r *clientRegistry) init() {
+	r.byID = make(map[string]*Client)
+	r.byUser = make(map[string]map[*Client]struct{})
+	r.byIP = make(map[netip.Addr]int)
+	r.empty = sync.NewCond(&r.mu)
+}
+
+func (r *clientRegistry) admitAddr(addr netip.Addr, max int) error {
+	if max <= 0 {
+		return nil
+	}
+	r.mu.RLock()
+	n := r.byIP[addr]
+	r.mu.RUnlock()
+	if n >= max {
+		return &DisconnectError{wire.Disconnect{Code: wire.DisconnectConnectionLimit.Code,
+			Reason: fmt.Sprintf("too many connections from %s (limit %d)", addr, max)}}
+	}
+	return nil
+}
+
+func (r *clientRegistry) add(c *Client, maxPerIP int) error {
+	addr := c.remote.Addr()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if maxPerIP > 0 && addr.IsValid() && r.byIP[addr] >= maxPerIP {
+		return &DisconnectError{wire.Disconnect{Code: wire.DisconnectConnectionLimit.Code,
+			Reason: fmt.Sprintf("too many connections from %s (limit %d)", addr, maxPerIP)}}
+	}
+	r.byID[c.id] = c
+	if addr.IsValid() {
+		r.byIP[addr]++
+	}
+	return nil
+}
+
+// bindUser records c under its user, refusing past maxPerUser.
+func (r *clientRegistry) bindUser(c *Client, user string, maxPerUser int) *wire.Error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	set := r.byUser[user]
+	if maxPerUser > 0 && user != "" && len(set) >= maxPerUser {
+		return wire.Errorf(wire.CodeLimitExceeded, false, "user %q already has %d connections (the limit); close one first", user, len(set))
+	}
+	if set == nil {
+		set = make(map[*Client]struct{})
+		r.byUser[user] = set
+	}
+	set[c] = struct{}{}
+	return nil
+}
+
+func (r *clientRegistry) remove(c *Client, user string, bound bool) {
+	addr := c.remote.Addr()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.byID[c.id] != c {
+		return
+	}
+	delete(r.byID, c.id)
+	if addr.IsValid() {
+		if r.byIP[addr]--; r.byIP[addr] <= 0 {
+			delete(r.byIP, addr)
+		}
+	}
+	if bound {
+		if set := r.byUser[user]; set != nil {
+			delete(set, c)
+			if len(set) == 0 {
+				delete(r.byUser, user)
+			}
+		}
+	}
+	if len(r.byID) == 0 {
+		r.empty.Broadcast()
+	}
+}
+
+func (r *clientRegistry) get(id string) *Client {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.byID[id]
+}
+
+func (r *clientRegistry) userClients(user string) []*Client {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*Client, 0, len(r.byUser[user]))
+	for c := range r.byUser[user] {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (r *clientRegistry) each(fn func(*Client)) {
+	r.mu.RLock()
+	cs := make([]*Client, 0, len(r.byID))
+	for _, c := range r.byID {
+		cs = append(cs, c)
+	}
+	r.mu.RUnlock()
+	for _, c := range cs {
+		fn(c)
+	}
+}
+
+func (r *clientRegistry) count() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.byID)
+}
+
+// waitEmpty waits until no client is registered or ctx ends.
+func (r *clientRegistry) waitEmpty(ctx context.Context) {
+	stop := context.AfterFunc(ctx, func() {
+		r.mu.Lock()
+		r.empty.Broadcast()
+		r.mu.Unlock()
+	})
+	defer stop()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(r.byID) > 0 && ctx.Err() == nil {
+		r.empty.Wait()
+	}
+}
+
+// tokenBucket is a rate limiter owned by one goroutine (no lock).
+type tokenBucket struct {
+	rate   float64 // tokens per second; 0 = unlimited
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+func (b *tokenBucket) init(rate float64, burst int, now time.Time) {
+	b.rate = rate
+	b.burst = float64(burst)
+	if b.burst < 1 {
+		b.burst = max(1, rate)
+	}
+	b.tokens = b.burst
+	b.last = now
+}
+
+// take spends one token; when none is left it returns how long until one is.
+func (b *tokenBucket) take(now time.Time) (ok bool, retryAfter time.Duration) {
+	if b.rate <= 0 {
+		return true, 0
+	}
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	return false, time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+}

@@ -1,0 +1,269 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/centrifugal/protocol"
+
+	"github.com/liveroom-dev/liveroom/wire"
+)
+
+// Unsubscribe push codes (client.proto, message Unsubscribe).
+const (
+	unsubscribeServer            = wire.UnsubscribeServer
+	unsubscribeInsufficientState = wire.UnsubscribeInsufficientState
+	unsubscribeExpired           = wire.UnsubscribeExpired
+)
+
+func (c *Client) handleSubscribe(ctx context.Context, id uint32, req *protocol.SubscribeRequest) *wire.Error {
+	h := c.hub
+	ns, werr := h.resolveChannel(req.Channel)
+	if werr != nil {
+		return werr
+	}
+	c.mu.Lock()
+	user, allow := c.user, c.allowList
+	_, dup := c.subs[req.Channel]
+	n := len(c.subs)
+	c.mu.Unlock()
+	if dup {
+		return wire.Errorf(wire.CodeAlreadySubscribed, false, "already subscribed to %q", req.Channel)
+	}
+	if max := h.cfg.MaxSubscriptions; max > 0 && n >= max {
+		return wire.Errorf(wire.CodeLimitExceeded, false, "a connection may hold %d subscriptions; unsubscribe from one first", max)
+	}
+	if allow != nil {
+		if _, ok := allow[req.Channel]; !ok {
+			return wire.Errorf(wire.CodePermissionDenied, false, "channel %q is not in this connection's token channel list", req.Channel)
+		}
+	}
+	s := &subscription{ns: ns}
+	if ns.Subscribe == SubscribeToken {
+		if req.Token == "" {
+			return wire.Errorf(wire.CodePermissionDenied, false, "channel %q needs a subscription token", req.Channel)
+		}
+		grant, err := h.auth.Subscribe(req.Token, req.Channel, user, h.now())
+		if err != nil {
+			if isTokenExpired(err) {
+				return wire.Errorf(wire.CodeTokenExpired, false, "subscription %s: get a new token", err.Error())
+			}
+			return wire.Errorf(wire.CodePermissionDenied, false, "subscription token refused: %s", err.Error())
+		}
+		s.chanInfo, s.expiresAt = grant.Info, grant.ExpiresAt
+	} else if werr := subscribeAllowed(ns, req.Channel, user); werr != nil {
+		return werr
+	}
+	pos := streamPos{recover: req.Recover, epoch: req.Epoch, offset: req.Offset}
+	_, werr = c.subscribe(ctx, req.Channel, s, pos, func(res *protocol.SubscribeResult) {
+		if !s.expiresAt.IsZero() {
+			res.Expires = true
+			res.Ttl = ttlSeconds(s.expiresAt, h.now())
+		}
+		c.send(&protocol.Reply{Id: id, Subscribe: res})
+	})
+	return werr
+}
+
+// subscribeServerSide subscribes c to a channel named in its token. The
+// token grants it, so only the name and namespace are checked.
+func (c *Client) subscribeServerSide(ctx context.Context, name string, pos streamPos) (*protocol.SubscribeResult, *wire.Error) {
+	ns, werr := c.hub.resolveChannel(name)
+	if werr != nil {
+		return nil, werr
+	}
+	return c.subscribe(ctx, name, &subscription{ns: ns, serverSide: true}, pos, nil)
+}
+
+// subscribe joins the channel, records the subscription and announces it.
+// onJoin, when set, queues the reply (under the channel lock).
+func (c *Client) subscribe(ctx context.Context, name string, s *subscription, pos streamPos, onJoin func(*protocol.SubscribeResult)) (*protocol.SubscribeResult, *wire.Error) {
+	h := c.hub
+	ns := s.ns
+	id := ChannelID{Name: name, Namespace: ns.Name}
+	ch, err := h.channels.acquire(ctx, h, id, ns)
+	if err != nil {
+		h.log.Warn("channel unavailable", "channel", name, "err", err)
+		return nil, wire.Errorf(wire.CodeInternal, true, "channel %q is unavailable right now; retry", name)
+	}
+	s.ch = ch
+	info := c.clientInfo(s)
+	if ns.Presence {
+		// Presence is written before the subscription exists, so the
+		// cleanup of a connection that closes meanwhile always deletes it
+		// after this write.
+		if err := h.broker.PresencePut(ctx, id, c.id, c.User(), info); err != nil {
+			h.channels.release(ch)
+			h.log.Warn("presence write failed", "channel", name, "err", err)
+			return nil, wire.Errorf(wire.CodeInternal, true, "could not join %q right now; retry", name)
+		}
+	}
+	var result *protocol.SubscribeResult
+	joined := false
+	err = ch.join(ctx, c, s, pos, func(res *protocol.SubscribeResult) bool {
+		c.mu.Lock()
+		_, dup := c.subs[name]
+		ok := c.state != stateClosed && !c.cleaned && !dup
+		if ok {
+			c.subs[name] = s
+		}
+		c.mu.Unlock()
+		if !ok {
+			return false
+		}
+		joined = true
+		result = res
+		if onJoin != nil {
+			onJoin(res) // queues the reply; c.mu must not be held (lock order: channel, client, queue)
+		}
+		return true
+	})
+	if err == nil && !joined {
+		err = errClientGone
+	}
+	if err != nil {
+		if ns.Presence {
+			_ = h.broker.PresenceDelete(context.WithoutCancel(ctx), id, c.id, c.User())
+		}
+		h.channels.release(ch)
+		if errors.Is(err, errClientGone) {
+			return nil, wire.Errorf(wire.CodeAlreadySubscribed, false, "already subscribed to %q", name)
+		}
+		h.log.Warn("join failed", "channel", name, "err", err)
+		return nil, wire.Errorf(wire.CodeInternal, true, "could not join %q right now; retry", name)
+	}
+	if ns.JoinLeave {
+		h.publishPresenceEvent(id, true, info)
+	}
+	return result, nil
+}
+
+var errClientGone = errors.New("client closed or already subscribed")
+
+// subscribeAllowed applies a namespace's subscribe rule for rules that need
+// no token.
+func subscribeAllowed(ns *Namespace, channel, user string) *wire.Error {
+	switch ns.Subscribe {
+	case SubscribeAnonymous:
+		return nil
+	case SubscribeAuthenticated:
+		if user == "" {
+			return wire.Errorf(wire.CodePermissionDenied, false, "sign in to subscribe to %q", channel)
+		}
+		return nil
+	case SubscribeUser:
+		if user == "" || channelRest(channel) != user {
+			return wire.Errorf(wire.CodePermissionDenied, false, "channel %q belongs to another user", channel)
+		}
+		return nil
+	case SubscribeToken:
+		return wire.Errorf(wire.CodePermissionDenied, false, "channel %q needs a subscription token", channel)
+	}
+	return wire.Errorf(wire.CodePermissionDenied, false, "subscriptions to %q are not allowed", channel)
+}
+
+func (c *Client) handleUnsubscribe(id uint32, req *protocol.UnsubscribeRequest) *wire.Error {
+	c.mu.Lock()
+	s, ok := c.subs[req.Channel]
+	if ok {
+		delete(c.subs, req.Channel)
+	}
+	c.mu.Unlock()
+	if ok {
+		c.hub.leaveChannel(c, req.Channel, s, true)
+	}
+	// Unsubscribing from a channel one is not subscribed to succeeds: the
+	// outcome the client asked for holds.
+	c.send(&protocol.Reply{Id: id, Unsubscribe: &protocol.UnsubscribeResult{}})
+	return nil
+}
+
+// serverUnsubscribe ends a subscription from the server side and tells the
+// client with an unsubscribe push. Safe to call under the channel lock: the
+// rest of the work runs on its own goroutine.
+func (c *Client) serverUnsubscribe(channel string, code uint32) {
+	c.mu.Lock()
+	s, ok := c.subs[channel]
+	if ok {
+		delete(c.subs, channel)
+	}
+	c.mu.Unlock()
+	if !ok {
+		return
+	}
+	reason := "unsubscribed by the server"
+	switch code {
+	case unsubscribeInsufficientState:
+		reason = "missed publications could not be delivered; resubscribe to recover"
+	case unsubscribeExpired:
+		reason = "subscription token expired; resubscribe with a new one"
+	}
+	c.send(&protocol.Reply{Push: &protocol.Push{Channel: channel, Unsubscribe: &protocol.Unsubscribe{Code: code, Reason: reason}}})
+	go c.hub.leaveChannel(c, channel, s, true)
+}
+
+// leaveChannel removes c from the channel, its presence, and announces the
+// leave. The caller has already removed s from c.subs.
+func (h *Hub) leaveChannel(c *Client, name string, s *subscription, live bool) {
+	removed := s.ch.removeSubscriber(c)
+	id := ChannelID{Name: name, Namespace: s.ns.Name}
+	if removed {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if s.ns.Presence {
+			if err := h.broker.PresenceDelete(ctx, id, c.id, c.User()); err != nil {
+				h.log.Warn("presence delete failed; the entry expires with its TTL", "channel", name, "err", err)
+			}
+		}
+		cancel()
+		if s.ns.JoinLeave {
+			h.publishPresenceEvent(id, false, c.clientInfo(s))
+		}
+	}
+	h.channels.release(s.ch)
+	_ = live
+}
+
+// clientInfo is the ClientInfo of c in a subscription, Protobuf-encoded.
+func (c *Client) clientInfo(s *subscription) []byte {
+	c.mu.Lock()
+	ci := &protocol.ClientInfo{User: c.user, Client: c.id, ConnInfo: c.info}
+	c.mu.Unlock()
+	if s != nil {
+		ci.ChanInfo = s.chanInfo
+	}
+	b, _ := ci.MarshalCF()
+	return b
+}
+
+func (c *Client) handleSubRefresh(id uint32, req *protocol.SubRefreshRequest) *wire.Error {
+	h := c.hub
+	c.mu.Lock()
+	s, ok := c.subs[req.Channel]
+	user := c.user
+	c.mu.Unlock()
+	if !ok {
+		return wire.Errorf(wire.CodeBadRequest, false, "not subscribed to %q", req.Channel)
+	}
+	if s.ns.Subscribe != SubscribeToken {
+		return wire.Errorf(wire.CodeBadRequest, false, "subscriptions to %q do not use tokens", req.Channel)
+	}
+	now := h.now()
+	grant, err := h.auth.Subscribe(req.Token, req.Channel, user, now)
+	if err != nil {
+		if isTokenExpired(err) {
+			return wire.Errorf(wire.CodeTokenExpired, false, "subscription %s: get a new token", err.Error())
+		}
+		return wire.Errorf(wire.CodePermissionDenied, false, "subscription token refused: %s", err.Error())
+	}
+	c.mu.Lock()
+	s.expiresAt = grant.ExpiresAt
+	c.mu.Unlock()
+	res := &protocol.SubRefreshResult{}
+	if !grant.ExpiresAt.IsZero() {
+		res.Expires = true
+		res.Ttl = ttlSeconds(grant.ExpiresAt, now)
+	}
+	c.send(&protocol.Reply{Id: id, SubRefresh: res})
+	return nil
+}

@@ -1,0 +1,100 @@
+package hub
+
+import (
+	"time"
+
+	"github.com/centrifugal/protocol"
+
+	"github.com/liveroom-dev/liveroom/wire"
+)
+
+// Pings are empty replies: "{}" in JSON, an empty message in Protobuf.
+var (
+	pingJSON     = []byte("{}")
+	pingProtobuf = []byte{}
+)
+
+// sweepInterval is how often the liveness sweep visits every connection:
+// a quarter of the shortest timer it enforces, between 5 ms and 1 s.
+func (h *Hub) sweepInterval() time.Duration {
+	d := time.Second
+	for _, t := range []time.Duration{h.cfg.PingInterval, h.cfg.PongTimeout, h.cfg.ConnectTimeout, h.cfg.WriteTimeout} {
+		if t > 0 && t/4 < d {
+			d = t / 4
+		}
+	}
+	return max(d, 5*time.Millisecond)
+}
+
+// sweepLoop is the hub's one timer for every connection (instead of a timer
+// per connection): pings, pong and connect deadlines, token expiry, and
+// transports that stopped draining.
+func (h *Hub) sweepLoop() {
+	defer h.wg.Done()
+	t := time.NewTicker(h.sweepInterval())
+	defer t.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case now := <-t.C:
+			h.clients.each(func(c *Client) { c.sweep(now) })
+		}
+	}
+}
+
+func (c *Client) sweep(now time.Time) {
+	h := c.hub
+	c.mu.Lock()
+	state, expires := c.state, c.expiresAt
+	var expired []string
+	for name, s := range c.subs {
+		if !s.expiresAt.IsZero() && now.After(s.expiresAt.Add(h.cfg.ExpiryGrace)) {
+			expired = append(expired, name)
+		}
+	}
+	c.mu.Unlock()
+	switch state {
+	case stateClosed:
+		return
+	case stateConnecting:
+		if now.Sub(c.acceptedAt) > h.cfg.ConnectTimeout {
+			c.Disconnect(wire.DisconnectStale)
+		}
+		return
+	}
+	if !expires.IsZero() && now.After(expires.Add(h.cfg.ExpiryGrace)) {
+		c.Disconnect(wire.DisconnectExpired)
+		return
+	}
+	for _, name := range expired {
+		c.serverUnsubscribe(name, unsubscribeExpired)
+	}
+	if sent := c.pingSentAt.Load(); sent != 0 && now.UnixNano()-sent > int64(h.cfg.PongTimeout) {
+		c.Disconnect(wire.DisconnectNoPong)
+		return
+	}
+	// A transport that holds unsent bytes and drains none of them for
+	// WriteTimeout has a peer that stopped reading.
+	buffered := int64(c.t.Buffered())
+	last := c.lastBuffered.Swap(buffered)
+	switch {
+	case buffered == 0 || buffered < last:
+		c.bufferedSince.Store(0)
+	case c.bufferedSince.Load() == 0:
+		c.bufferedSince.Store(now.UnixNano())
+	case now.UnixNano()-c.bufferedSince.Load() > int64(h.cfg.WriteTimeout):
+		h.metrics.queueOverflows.Add(1)
+		c.disconnectNow(wire.DisconnectSlow)
+		return
+	}
+	if h.cfg.PingInterval > 0 && now.UnixNano()-c.lastPingAt.Load() >= int64(h.cfg.PingInterval) {
+		c.lastPingAt.Store(now.UnixNano())
+		c.pingSentAt.CompareAndSwap(0, now.UnixNano())
+		if c.proto == protocol.TypeJSON {
+			c.enqueue(pingJSON)
+		} else {
+			c.enqueue(pingProtobuf)
+		}
+	}
+}

@@ -1,0 +1,80 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/time/rate"
+
+	"github.com/liveroom-dev/liveroom/internal/auth"
+)
+
+// demoTokenTTL is how long a demo connection token lives.
+const demoTokenTTL = 12 * time.Hour
+
+// maxDemoName bounds a demo display name, in characters.
+const maxDemoName = 32
+
+// demoToken serves POST /demo/token: {"name": "Ada"} → {"token": …, "user":
+// …}. It mints a connection token for a new demo user. It exists only
+// while the demo is on, and is rate limited.
+func (s *Server) demoToken() http.Handler {
+	limiter := rate.NewLimiter(20, 40)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !limiter.Allow() {
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "too many demo sign-ins right now; retry in a second"})
+			return
+		}
+		if s.creds.SigningKey == nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no configured key can sign tokens (give a private_key_file), so the demo cannot sign you in"})
+			return
+		}
+		var req struct {
+			Name string `json:"name"`
+		}
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
+		if err := dec.Decode(&req); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": `send {"name": "your display name"}`})
+			return
+		}
+		name, problem := cleanDemoName(req.Name)
+		if problem != "" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": problem})
+			return
+		}
+		user := "demo-" + strings.ToLower(rand.Text()[:10])
+		token, err := auth.Mint(*s.creds.SigningKey, auth.MintClaims{
+			User: user, Name: name, TTL: demoTokenTTL, Audience: s.cfg.Auth.Audience, Issuer: s.cfg.Auth.Issuer,
+		})
+		if err != nil {
+			s.log.Error("demo token", "err", err)
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not sign a token"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"token": token, "user": user, "name": name})
+	})
+}
+
+// cleanDemoName trims a display name and checks it is 1–32 printable
+// characters.
+func cleanDemoName(name string) (string, string) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", "name is empty: choose a display name"
+	}
+	if utf8.RuneCountInString(name) > maxDemoName {
+		return "", "name is too long: use at most 32 characters"
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return "", "name has control or invisible characters"
+		}
+	}
+	return name, ""
+}

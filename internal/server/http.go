@@ -1,0 +1,133 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/liveroom-dev/liveroom/internal/api"
+	"github.com/liveroom-dev/liveroom/internal/hub"
+	"github.com/liveroom-dev/liveroom/web"
+)
+
+// routes is every HTTP entry point of a node.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/connection/websocket", s.admission(s.ws))
+	mux.Handle("/api/", api.New(s.hub, s.creds.APIKey, s.log))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.ready.serve)
+	if s.cfg.DemoEnabled() {
+		mux.Handle("POST /demo/token", s.demoToken())
+		mux.Handle("/", getOnly(web.Handler()))
+	} else {
+		mux.Handle("/", getOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/" {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = w.Write([]byte("liveroom is running; the demo site is off on this node (--demo to turn it on).\n"))
+		})))
+	}
+	return mux
+}
+
+// getOnly answers 405 to anything but GET and HEAD.
+func getOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// admission refuses new WebSocket connections before the upgrade when this
+// node is over its accept rate (a reconnect storm) or the address over its
+// connection limit, with a status and Retry-After a client can act on.
+func (s *Server) admission(next http.Handler) http.Handler {
+	var limiter *rate.Limiter
+	if r := s.cfg.Client.AcceptRate; r > 0 {
+		limiter = rate.NewLimiter(rate.Limit(r), max(s.cfg.Client.AcceptBurst, 1))
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if limiter != nil && !limiter.Allow() {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "too many new connections right now; retry in a second", http.StatusServiceUnavailable)
+			return
+		}
+		if addr, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+			if err := s.hub.AdmitAddr(addr.Addr().Unmap()); err != nil {
+				w.Header().Set("Retry-After", "10")
+				http.Error(w, err.Error(), http.StatusTooManyRequests)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// readiness answers /readyz: ready when the engine answers and a probe
+// publication makes the round trip through it.
+type readiness struct {
+	hub *hub.Hub
+
+	mu        sync.Mutex // guards checkedAt and lastErr
+	checkedAt time.Time
+	lastErr   error
+}
+
+func newReadiness(h *hub.Hub) *readiness { return &readiness{hub: h} }
+
+// readyCacheFor keeps one probe result for a short while so a burst of
+// readiness checks costs one probe.
+const readyCacheFor = 500 * time.Millisecond
+
+func (rd *readiness) check(ctx context.Context) error {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if time.Since(rd.checkedAt) < readyCacheFor {
+		return rd.lastErr
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	rd.lastErr = rd.hub.Ready(ctx)
+	rd.checkedAt = time.Now()
+	return rd.lastErr
+}
+
+func (rd *readiness) serve(w http.ResponseWriter, r *http.Request) {
+	if err := rd.check(r.Context()); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(data, '\n'))
+}
+
+// hostPort formats a listener address for the "listening on" line.
+func hostPort(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		return net.JoinHostPort(tcp.IP.String(), strconv.Itoa(tcp.Port))
+	}
+	return a.String()
+}

@@ -1,0 +1,235 @@
+// Package server is liveroom's composition root: configuration → engine →
+// hub → transports → HTTP routes. Run starts a node and blocks until its
+// context ends, then shuts it down in order.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/liveroom-dev/liveroom/internal/config"
+	"github.com/liveroom-dev/liveroom/internal/engine"
+	"github.com/liveroom-dev/liveroom/internal/hub"
+	"github.com/liveroom-dev/liveroom/internal/transport/websocket"
+)
+
+// Version is reported in connect replies and the info API.
+var Version = "0.1.0-dev"
+
+// Server is one running node.
+type Server struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	creds Credentials
+	eng   *engine.Engine
+	hub   *hub.Hub
+	ws    *websocket.Server
+	http  *http.Server
+	ln    net.Listener
+	ready *readiness
+}
+
+// NewLogger builds the process logger from the configuration.
+func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.SlogLevel()}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Start builds and starts a node: it is serving when Start returns. stdout
+// receives the "listening on" line (and the generated API key).
+func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) (*Server, error) {
+	s := &Server{cfg: cfg, log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			s.close(context.Background())
+		}
+	}()
+	var err error
+	if s.creds, err = LoadCredentials(cfg); err != nil {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	verifier, err := NewVerifier(cfg, s.creds)
+	if err != nil {
+		return nil, fmt.Errorf("token verifier: %w", err)
+	}
+	s.eng, err = engine.Start(ctx, engine.Config{
+		DataDir:         cfg.DataDir,
+		NATSURL:         cfg.NATSURL,
+		NodeName:        cfg.NodeName,
+		SyncAlways:      cfg.Engine.SyncAlways,
+		MaxStorageBytes: int64(cfg.Engine.MaxStorageBytes),
+		MaxMemoryBytes:  int64(cfg.Engine.MaxMemoryBytes),
+		Logger:          log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	hcfg := hubConfig(cfg, log)
+	for _, ns := range hcfg.Namespaces {
+		if !ns.HasHistory() {
+			continue
+		}
+		err := s.eng.EnsureNamespace(ctx, engine.NamespaceSpec{
+			Namespace: ns.Name, HistorySize: ns.HistorySize, HistoryTTL: ns.HistoryTTL, MaxPublicationBytes: ns.MaxPublicationBytes,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := s.eng.EnsurePresence(ctx, cfg.Presence.TTL.Duration()); err != nil {
+		return nil, err
+	}
+	if s.hub, err = hub.New(hcfg, broker{s.eng}, authenticator{verifier}); err != nil {
+		return nil, err
+	}
+	if err := s.hub.Start(ctx); err != nil {
+		return nil, err
+	}
+	s.ws, err = websocket.NewServer(websocket.Config{
+		MaxMessageSize: cfg.Client.MaxMessageBytes.Int(),
+		FrameTimeout:   cfg.Client.FrameTimeout.Duration(),
+		Logger:         log,
+	}, s.hub)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.ws.Start(); err != nil {
+		return nil, err
+	}
+	s.ready = newReadiness(s.hub)
+	s.ln, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	s.http = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: cfg.Client.HandshakeTimeout.Duration(),
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    cfg.Client.MaxHeaderBytes.Int(),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	go func() {
+		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("HTTP server stopped", "err", err)
+		}
+	}()
+	s.announce(stdout)
+	ok = true
+	return s, nil
+}
+
+// Addr is the address the node listens on (useful with port 0).
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Hub gives tests and tools access to the hub's counters.
+func (s *Server) Hub() *hub.Hub { return s.hub }
+
+func (s *Server) announce(stdout io.Writer) {
+	if s.creds.Generated && s.cfg.API.Key == "" {
+		fmt.Fprintf(stdout, "server API key (generated, kept in %s): %s\n", s.cfg.DataDir, s.creds.APIKey)
+	}
+	if s.cfg.DemoEnabled() {
+		fmt.Fprintln(stdout, "demo site on: open the address below in two browser tabs")
+	}
+	fmt.Fprintf(stdout, "listening on http://%s\n", hostPort(s.ln.Addr()))
+}
+
+// Shutdown stops the node: no new connections, clients disconnected with
+// 3001 over the drain window, commands in flight finished, the engine
+// flushed and closed.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.log.Info("shutting down")
+	return s.close(ctx)
+}
+
+func (s *Server) close(ctx context.Context) error {
+	var errs []error
+	if s.http != nil {
+		// net/http does not track hijacked WebSocket connections; the hub
+		// disconnects those below.
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http: %w", err))
+		}
+	}
+	if s.hub != nil {
+		if err := s.hub.Shutdown(ctx, s.cfg.Shutdown.DrainWindow.Duration()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.ws != nil {
+		if err := s.ws.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("websocket: %w", err))
+		}
+	}
+	if s.eng != nil {
+		if err := s.eng.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run starts a node and blocks until ctx ends, then shuts it down within
+// the configured shutdown timeout.
+func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
+	s, err := Start(ctx, cfg, log, stdout)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.Timeout.Duration())
+	defer cancel()
+	return s.Shutdown(sctx)
+}
+
+// hubConfig maps the configuration onto the hub's.
+func hubConfig(cfg *config.Config, log *slog.Logger) hub.Config {
+	c := cfg.Client
+	h := hub.Config{
+		NodeID:                cfg.NodeName,
+		Version:               Version,
+		PingInterval:          c.PingInterval.Duration(),
+		PongTimeout:           c.PongTimeout.Duration(),
+		ConnectTimeout:        c.ConnectTimeout.Duration(),
+		ExpiryGrace:           cfg.Auth.ExpiryGrace.Duration(),
+		AllowAnonymous:        c.AllowAnonymous,
+		QueueMaxBytes:         c.QueueMaxBytes.Int(),
+		WriteTimeout:          c.WriteTimeout.Duration(),
+		MaxSubscriptions:      c.MaxSubscriptions,
+		CommandsPerSecond:     float64(c.CommandsPerSecond),
+		CommandsBurst:         c.CommandsBurst,
+		MaxConnectionsPerUser: c.MaxConnectionsPerUser,
+		MaxConnectionsPerIP:   c.MaxConnectionsPerIP,
+		PresenceTTL:           cfg.Presence.TTL.Duration(),
+		PresenceMaxList:       cfg.Presence.MaxList,
+		Logger:                log,
+	}
+	for _, n := range cfg.Namespaces {
+		h.Namespaces = append(h.Namespaces, hub.Namespace{
+			Name:                n.Name,
+			HistorySize:         n.HistorySize,
+			HistoryTTL:          n.HistoryTTL.Duration(),
+			Recovery:            n.Recovery,
+			Presence:            n.Presence,
+			JoinLeave:           n.JoinLeave,
+			Subscribe:           hub.SubscribeRule(n.Subscribe),
+			Publish:             hub.PublishRule(n.Publish),
+			MaxPublicationBytes: n.MaxPublicationBytes.Int(),
+			PublishRate:         float64(n.PublishRate),
+			PublishBurst:        n.PublishBurst,
+		})
+	}
+	return h
+}
