@@ -147,8 +147,8 @@ func Ref(namespace, name string) ChannelRef {
 	return ChannelRef{Name: name, Namespace: namespace, token: nsToken(namespace) + "." + EncodeToken(name)}
 }
 
-func (c ChannelRef) inSubject() string        { return subjectIn + c.token }
-func (c ChannelRef) outSubject() string       { return subjectOut + c.token }
+func (c ChannelRef) inSubject() string  { return subjectIn + c.token }
+func (c ChannelRef) outSubject() string { return subjectOut + c.token }
 func (c ChannelRef) ephemeralSubject(kind string) string {
 	return subjectEphemeral + kind + "." + c.token
 }
