@@ -12,7 +12,17 @@ type streamPos struct {
 	recover bool
 	epoch   string
 	offset  uint64
+	// rejectUnrecovered fails the subscribe with 112 instead of
+	// succeeding with recovered = false (SubscribeRequest.flag 1<<1).
+	rejectUnrecovered bool
 }
+
+// subscribeFlagRejectUnrecovered is SubscribeRequest.flag bit 1.
+const subscribeFlagRejectUnrecovered = 1 << 1
+
+// errUnrecoverablePosition refuses a subscribe whose position cannot be
+// recovered when the client asked for that (code 112).
+var errUnrecoverablePosition = errors.New("unrecoverable position")
 
 // maxRecoveryReads bounds re-reads when the stream keeps moving ahead of
 // this node while a client recovers.
@@ -45,6 +55,10 @@ func (ch *channel) join(ctx context.Context, c *Client, s *subscription, pos str
 		pubs, ok, err := ch.recoverLocked(ctx, pos)
 		if err != nil {
 			return err
+		}
+		if !ok && pos.rejectUnrecovered {
+			ch.hub.metrics.recoveredFalse.Add(1)
+			return errUnrecoverablePosition
 		}
 		res.Recovered = ok
 		res.Publications = pubs

@@ -55,7 +55,8 @@ func (c *Client) handleSubscribe(ctx context.Context, id uint32, req *protocol.S
 	} else if werr := subscribeAllowed(ns, req.Channel, user); werr != nil {
 		return werr
 	}
-	pos := streamPos{recover: req.Recover, epoch: req.Epoch, offset: req.Offset}
+	pos := streamPos{recover: req.Recover, epoch: req.Epoch, offset: req.Offset,
+		rejectUnrecovered: req.Flag&subscribeFlagRejectUnrecovered != 0}
 	_, werr = c.subscribe(ctx, req.Channel, s, pos, func(res *protocol.SubscribeResult) {
 		if !s.expiresAt.IsZero() {
 			res.Expires = true
@@ -129,6 +130,9 @@ func (c *Client) subscribe(ctx context.Context, name string, s *subscription, po
 		h.channels.release(ch)
 		if errors.Is(err, errClientGone) {
 			return nil, wire.Errorf(wire.CodeAlreadySubscribed, false, "already subscribed to %q", name)
+		}
+		if errors.Is(err, errUnrecoverablePosition) {
+			return nil, wire.Errorf(wire.CodeUnrecoverable, false, "publications after offset %d of epoch %q are no longer kept in %q: load the state again", pos.offset, pos.epoch, name)
 		}
 		h.log.Warn("join failed", "channel", name, "err", err)
 		return nil, wire.Errorf(wire.CodeInternal, true, "could not join %q right now; retry", name)
