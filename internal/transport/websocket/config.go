@@ -1,0 +1,91 @@
+package websocket
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Defaults applied by NewServer to zero Config fields.
+const (
+	DefaultMaxMessageSize = 64 << 10         // bytes
+	DefaultFrameTimeout   = 10 * time.Second // see Config.FrameTimeout
+	DefaultCloseTimeout   = 1 * time.Second  // see Config.CloseTimeout
+	DefaultWorkers        = 128              // see Config.Workers
+)
+
+// Values for the http.Server that mounts the handler. net/http answers 431
+// (Request Header Fields Too Large) past MaxHeaderBytes (it allows 4,096
+// bytes of slack on top) and closes a connection whose headers have not
+// arrived within ReadHeaderTimeout; after the upgrade neither applies, and
+// this package's own limits take over.
+const (
+	// MaxHeaderBytes (bytes) admits a browser upgrade with large cookies
+	// and 2,000 short extra headers, and refuses megabytes of headers.
+	MaxHeaderBytes = 32 << 10
+	// ReadHeaderTimeout bounds a client that trickles its request headers.
+	ReadHeaderTimeout = 10 * time.Second
+)
+
+// Config configures a Server. The zero value of each field selects its
+// default.
+type Config struct {
+	// MaxMessageSize is the largest message a client may send, in bytes,
+	// all fragments together; a frame whose declared length would pass it
+	// is refused with close code 1009 as soon as its header arrives.
+	// Default 65,536.
+	MaxMessageSize int
+	// FrameTimeout bounds how long a client may take to send one message
+	// (from its first byte to its last, across fragments) or one control
+	// frame. A connection stalled mid-frame is closed with 1008 after at
+	// most FrameTimeout plus FrameTimeout/10 (capped at 500 ms). Idle
+	// connections between messages are not affected. Default 10 s.
+	FrameTimeout time.Duration
+	// CloseTimeout bounds the closing handshake: after sending a close
+	// frame the TCP connection is closed when the peer has answered and the
+	// frame is flushed, or after CloseTimeout. Default 1 s.
+	CloseTimeout time.Duration
+	// Workers is the most goroutines that run Session callbacks at once
+	// (they start on demand and exit when idle). Default 128.
+	Workers int
+	// CheckOrigin decides whether to accept an upgrade request (403 when it
+	// returns false). Default: accept every origin.
+	CheckOrigin func(*http.Request) bool
+	// Logger receives the transport's logs. Default: discard.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.MaxMessageSize < 0 || c.FrameTimeout < 0 || c.CloseTimeout < 0 || c.Workers < 0 {
+		return c, errors.New("websocket: negative value in Config")
+	}
+	if c.MaxMessageSize == 0 {
+		c.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if c.FrameTimeout == 0 {
+		c.FrameTimeout = DefaultFrameTimeout
+	}
+	if c.CloseTimeout == 0 {
+		c.CloseTimeout = DefaultCloseTimeout
+	}
+	if c.Workers == 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.CheckOrigin == nil {
+		c.CheckOrigin = func(*http.Request) bool { return true }
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// sweepInterval is how often the Server looks for stalled frames.
+func (c Config) sweepInterval() time.Duration {
+	return min(max(c.FrameTimeout/10, 5*time.Millisecond), 500*time.Millisecond)
+}
+
+// pendingLimit is how many bytes of received messages may wait for the
+// Session of one connection before it is closed with 3013.
+func (c Config) pendingLimit() int { return 8*c.MaxMessageSize + 64<<10 }

@@ -1,0 +1,236 @@
+package websocket
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/centrifugal/protocol"
+	"github.com/lesismal/nbio"
+
+	"github.com/liveroom-dev/liveroom/internal/hub"
+	"github.com/liveroom-dev/liveroom/wire"
+)
+
+// errWriteClosed is returned by Write once a close frame was sent or the
+// connection is gone.
+var errWriteClosed = fmt.Errorf("websocket: write after close: %w", net.ErrClosed)
+
+// conn is one upgraded connection. It implements hub.Transport and
+// frameSink.
+//
+// Locks, in the order they may be taken: rmu, then wmu, then nbio's own
+// lock inside nb.Write; qmu is never held with another. Callbacks that nbio
+// makes while holding its lock (onWritten) take none of ours.
+type conn struct {
+	srv    *Server
+	nb     *nbio.Conn // set before the poller sees it; never changes
+	proto  protocol.Type
+	dataOp byte // opText for JSON, opBinary for Protobuf
+	remote netip.AddrPort
+
+	// published is set once the fields above are final, before the poller
+	// sees the socket. nbio's code is built without race instrumentation,
+	// so the ordering it provides (epoll, its queues) is invisible to the
+	// race detector; every nbio callback loads published first, which gives
+	// the detector (and the memory model) an explicit edge.
+	published atomic.Bool
+
+	rmu sync.Mutex
+	// dec is owned by rmu (the poller goroutine, and the handshake
+	// goroutine for bytes the HTTP reader had already buffered).
+	dec        decoder
+	lastFrames uint64 // rmu; dec.frames already counted in stats
+	lastDone   uint64 // rmu; dec.completed at the end of the last feed
+
+	// partialSince is when the partly received frame or message began (Unix
+	// ns), 0 when none. Written by the reader, read by the sweeper.
+	partialSince atomic.Int64
+
+	wmu        sync.Mutex
+	closed     bool        // wmu; nbio reported the socket closed
+	closeTimer *time.Timer // wmu; forces the TCP close after CloseTimeout
+	cause      error       // wmu; why we started closing, for HandleClosed
+
+	// A pong waiting for wmu: the poller never blocks on wmu (a hub writer
+	// may hold it); it leaves the pong here for whoever unlocks next.
+	pmu         sync.Mutex
+	pongBuf     [maxControlPayload]byte // pmu
+	pongLen     int                     // pmu
+	pongWaiting atomic.Bool
+
+	pending    atomic.Int64 // bytes handed to nbio that the kernel has not taken
+	sentClose  atomic.Bool  // a close frame was written (under wmu)
+	peerClosed atomic.Bool  // nothing more is awaited from the peer
+	discard    atomic.Bool  // input is ignored (after a protocol error)
+	finishing  atomic.Bool  // the TCP close was requested
+
+	qmu        sync.Mutex
+	session    hub.Session // qmu; nil until Accept returns
+	queue      []*[]byte   // qmu; messages waiting for HandleMessage
+	queued     int         // qmu; bytes in queue, with overhead
+	scheduled  bool        // qmu; the dispatcher holds or runs this conn
+	gone       bool        // qmu; the socket is closed
+	goneCause  error       // qmu
+	closedDone bool        // qmu; HandleClosed was called
+}
+
+// Name implements hub.Transport.
+func (c *conn) Name() string { return "websocket" }
+
+// Protocol implements hub.Transport.
+func (c *conn) Protocol() protocol.Type { return c.proto }
+
+// Buffered implements hub.Transport: bytes accepted by Write (with their
+// frame headers) that the kernel has not taken yet.
+func (c *conn) Buffered() int { return int(max(c.pending.Load(), 0)) }
+
+// Write implements hub.Transport: payload becomes one unmasked frame with
+// FIN set (text on JSON connections, binary on Protobuf ones). nbio writes
+// what the socket takes now and copies the rest, so payload is not retained.
+func (c *conn) Write(payload []byte) error {
+	c.wmu.Lock()
+	defer c.unlockW()
+	if c.closed || c.sentClose.Load() {
+		return errWriteClosed
+	}
+	return c.writeFrameLocked(c.dataOp, payload)
+}
+
+// unlockW releases wmu after sending a pong left by the poller. Every
+// unlocker checks again after unlocking, so a pong left while wmu was held
+// is sent by the last holder.
+func (c *conn) unlockW() {
+	for {
+		if c.pongWaiting.Swap(false) {
+			var buf [maxControlPayload]byte
+			c.pmu.Lock()
+			n := copy(buf[:], c.pongBuf[:c.pongLen])
+			c.pmu.Unlock()
+			if !c.closed && !c.sentClose.Load() {
+				_ = c.writeFrameLocked(opPong, buf[:n])
+			}
+		}
+		c.wmu.Unlock()
+		if !c.pongWaiting.Load() || !c.wmu.TryLock() {
+			return
+		}
+	}
+}
+
+// Close implements hub.Transport: it sends a close frame with d and closes
+// the socket once the peer answers, or after CloseTimeout.
+func (c *conn) Close(d wire.Disconnect) {
+	code := uint16(closeInternalError)
+	if d.Code >= 3000 && d.Code <= 4999 {
+		code = uint16(d.Code)
+	}
+	c.closeWith(code, d.Reason, closeAwaitPeer, &hub.DisconnectError{Disconnect: d})
+}
+
+// writeFrameLocked writes one frame; the caller holds wmu.
+func (c *conn) writeFrameLocked(op byte, payload []byte) error {
+	bp := getBuf(len(payload) + maxServerHeader)
+	b := appendFrame((*bp)[:0], op, payload)
+	c.pending.Add(int64(len(b)))
+	_, err := c.nb.Write(b)
+	putBuf(bp)
+	if err != nil {
+		if errors.Is(err, net.ErrClosed) {
+			return fmt.Errorf("websocket: write: %w", err)
+		}
+		// nbio closes the socket after a write error.
+		return fmt.Errorf("websocket: write: %w: %w", net.ErrClosed, err)
+	}
+	c.srv.stats.framesOut.Add(1)
+	return nil
+}
+
+// onWritten is nbio's report that the kernel took n bytes. nbio holds its
+// connection lock here, so the TCP close, if due, runs on another goroutine.
+func (c *conn) onWritten(n int) {
+	if c.pending.Add(-int64(n)) == 0 && c.sentClose.Load() && c.peerClosed.Load() {
+		c.srv.goTracked(c.maybeFinish)
+	}
+}
+
+// How closeWith waits before closing the socket.
+type closeMode int
+
+const (
+	closeAwaitPeer  closeMode = iota // parse input until the peer's close frame
+	closeDiscard                     // ignore input; wait for EOF or the timeout
+	closeAfterFlush                  // close once the close frame is flushed
+)
+
+// closeWith sends a close frame (once) and arranges the TCP close. cause is
+// reported to HandleClosed.
+func (c *conn) closeWith(code uint16, reason string, mode closeMode, cause error) {
+	c.wmu.Lock()
+	if c.closed || c.sentClose.Load() {
+		c.wmu.Unlock()
+		return
+	}
+	c.cause = cause
+	switch mode {
+	case closeDiscard:
+		c.discard.Store(true)
+	case closeAfterFlush:
+		c.discard.Store(true)
+		c.peerClosed.Store(true)
+	}
+	var buf [maxControlPayload]byte
+	_ = c.writeFrameLocked(opClose, appendClosePayload(buf[:0], code, reason))
+	c.sentClose.Store(true)
+	c.closeTimer = time.AfterFunc(c.srv.cfg.CloseTimeout, c.forceClose)
+	c.unlockW()
+	c.srv.stats.countClose(code)
+	c.maybeFinish()
+}
+
+// maybeFinish closes the socket once our close frame is flushed and the peer
+// has answered.
+func (c *conn) maybeFinish() {
+	if c.sentClose.Load() && c.peerClosed.Load() && c.pending.Load() <= 0 &&
+		c.finishing.CompareAndSwap(false, true) {
+		_ = c.nb.Close()
+	}
+}
+
+// forceClose ends a closing handshake that ran out of time.
+func (c *conn) forceClose() {
+	c.finishing.Store(true)
+	_ = c.nb.Close()
+}
+
+// onClosed is nbio's report that the socket is closed (by us, the peer, an
+// error or Shutdown). err is nil after our own close.
+func (c *conn) onClosed(err error) {
+	c.wmu.Lock()
+	c.closed = true
+	if c.closeTimer != nil {
+		c.closeTimer.Stop()
+	}
+	cause := c.cause
+	c.wmu.Unlock()
+	c.pending.Store(0)
+	c.partialSince.Store(0)
+	if cause == nil {
+		cause = err
+	}
+	c.srv.unregister(c)
+
+	c.qmu.Lock()
+	c.gone = true
+	c.goneCause = cause
+	sched := c.session != nil && !c.scheduled
+	c.scheduled = c.scheduled || sched
+	c.qmu.Unlock()
+	if sched {
+		c.srv.disp.schedule(c)
+	}
+}

@@ -1,0 +1,31 @@
+// Package websocket is liveroom's WebSocket transport for the Centrifugo
+// client protocol v2, mounted at /connection/websocket.
+//
+// The opening handshake goes through net/http (its header limits and
+// timeouts apply: see MaxHeaderBytes and ReadHeaderTimeout). The request is
+// validated strictly (RFC 6455 §4.2.1), the socket is hijacked, the 101
+// response written, and the socket handed to an nbio poller: one goroutine
+// per poller reads for every connection, so an idle connection costs memory
+// only (a few KB), no goroutine.
+//
+// Frames are parsed by this package's own decoder (RFC 6455 §5), fed the
+// bytes each read produced. It unmasks in place, hands a message that sits
+// whole in the read buffer over without copying, buffers only bytes actually
+// received (at most MaxMessageSize for one message) and fails the
+// connection with the close code RFC 6455 asks for (1002, 1003, 1007, 1009)
+// as soon as the offending bytes arrive.
+//
+// Complete messages are copied into a per-connection queue and delivered to
+// hub.Session.HandleMessage by a small pool of worker goroutines, in order,
+// one at a time per connection; Session.HandleClosed follows the last one,
+// exactly once. Writes build one frame per call and hand it to nbio, which
+// writes what the kernel takes and copies the rest; Buffered counts what is
+// left.
+//
+// The main loop, per connection:
+//
+//	poller read → decoder.feed → message: queue → worker → Session.HandleMessage
+//	                           → ping: pong (on the poller goroutine)
+//	                           → close / error: close frame → TCP close
+//	hub → Transport.Write → frame → nbio.Conn.Write (non-blocking)
+package websocket

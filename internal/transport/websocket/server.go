@@ -1,0 +1,245 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/lesismal/nbio"
+
+	"github.com/liveroom-dev/liveroom/internal/hub"
+	"github.com/liveroom-dev/liveroom/wire"
+)
+
+// Server is the WebSocket transport: an http.Handler that upgrades requests
+// and hands each socket to an nbio poller, which reads for all connections
+// without a goroutine per connection.
+//
+// Lifecycle: NewServer, Start, mount as a handler, Shutdown. Every goroutine
+// it starts (pollers, the stalled-frame sweeper, Session workers, close
+// helpers) has stopped when Shutdown returns nil.
+type Server struct {
+	cfg    Config
+	acc    hub.Acceptor
+	log    *slog.Logger
+	engine *nbio.Engine
+	disp   dispatcher
+	stats  counters
+
+	mu       sync.Mutex
+	state    int                // mu; serverNew, serverRunning, serverStopped
+	conns    map[*conn]struct{} // mu; connections handed to the poller
+	emptied  chan struct{}      // mu; closed when conns becomes empty during Shutdown
+	stopSwep chan struct{}      // closed by Shutdown to stop the sweeper
+
+	bg       sync.WaitGroup // sweeper and close helpers
+	inflight sync.WaitGroup // upgrades between register and setSession
+}
+
+const (
+	serverNew = iota
+	serverRunning
+	serverStopped
+)
+
+// NewServer validates cfg (zero fields take their defaults) and returns a
+// Server that admits connections through acc. It returns an error when a
+// Config value is negative or acc is nil.
+func NewServer(cfg Config, acc hub.Acceptor) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if acc == nil {
+		return nil, errors.New("websocket: nil Acceptor")
+	}
+	s := &Server{
+		cfg:      cfg,
+		acc:      acc,
+		log:      cfg.Logger,
+		conns:    make(map[*conn]struct{}),
+		stopSwep: make(chan struct{}),
+	}
+	s.disp.max = cfg.Workers
+	return s, nil
+}
+
+// Start starts the poller and the stalled-frame sweeper. Until it is called
+// ServeHTTP answers 503. It returns an error if the poller cannot start or
+// Start was called before.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != serverNew {
+		return errors.New("websocket: Start called twice")
+	}
+	routeNbioLogs(s.log)
+	e := nbio.NewEngine(nbio.Config{Name: "liveroom-websocket"})
+	e.OnData(func(nc *nbio.Conn, data []byte) {
+		if c := connOf(nc); c != nil {
+			c.onData(data)
+		}
+	})
+	e.OnWrittenSize(func(nc *nbio.Conn, _ []byte, n int) {
+		if c := connOf(nc); c != nil {
+			c.onWritten(n)
+		}
+	})
+	e.OnClose(func(nc *nbio.Conn, err error) {
+		if c := connOf(nc); c != nil {
+			c.onClosed(err)
+		}
+	})
+	if err := e.Start(); err != nil {
+		return fmt.Errorf("websocket: start poller: %w", err)
+	}
+	s.engine = e
+	s.state = serverRunning
+	s.bg.Add(1)
+	go s.sweep()
+	return nil
+}
+
+// connOf returns the conn attached to nc, once it is published.
+func connOf(nc *nbio.Conn) *conn {
+	c, ok := nc.Session().(*conn)
+	if !ok || !c.published.Load() {
+		return nil
+	}
+	return c
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() Stats { return s.stats.snapshot() }
+
+// sweep closes connections stalled mid-frame for longer than FrameTimeout.
+// One goroutine for all connections: no timer per connection.
+func (s *Server) sweep() {
+	defer s.bg.Done()
+	t := time.NewTicker(s.cfg.sweepInterval())
+	defer t.Stop()
+	var stalled []*conn
+	for {
+		select {
+		case <-s.stopSwep:
+			return
+		case now := <-t.C:
+			cutoff := now.Add(-s.cfg.FrameTimeout).UnixNano()
+			stalled = stalled[:0]
+			s.mu.Lock()
+			for c := range s.conns {
+				if since := c.partialSince.Load(); since != 0 && since <= cutoff {
+					stalled = append(stalled, c)
+				}
+			}
+			s.mu.Unlock()
+			for _, c := range stalled {
+				c.sweepStalled(cutoff)
+			}
+			clear(stalled)
+		}
+	}
+}
+
+// goTracked runs f on a goroutine that Shutdown waits for.
+func (s *Server) goTracked(f func()) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		f()
+	}()
+}
+
+// register records c before the poller sees it; false after Shutdown began.
+// On true the caller must call s.inflight.Done once the hub has the session.
+func (s *Server) register(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != serverRunning {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.stats.open.Add(1)
+	s.inflight.Add(1)
+	return true
+}
+
+func (s *Server) unregister(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.conns[c]; !ok {
+		return
+	}
+	delete(s.conns, c)
+	s.stats.open.Add(-1)
+	if len(s.conns) == 0 && s.emptied != nil {
+		close(s.emptied)
+		s.emptied = nil
+	}
+}
+
+// Shutdown stops accepting upgrades, sends every open connection a close
+// frame with 3001 (server shutting down, reconnect), waits up to
+// CloseTimeout for the closing handshakes, closes what remains, stops the
+// poller and waits until every HandleClosed has returned. It returns
+// ctx.Err() if ctx ends first (the rest of the shutdown then continues in
+// the background). Calling it again returns nil at once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.state != serverRunning {
+		s.state = serverStopped
+		s.mu.Unlock()
+		return nil
+	}
+	s.state = serverStopped // no new registrations from here on
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.inflight.Wait() // every registered socket is in the poller
+		s.closeAll(ctx)
+		s.engine.Stop() // closes what remains; waits for every OnClose
+		close(s.stopSwep)
+		s.bg.Wait()
+		s.disp.wg.Wait() // every HandleClosed has returned
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("websocket: shutdown: %w", ctx.Err())
+	}
+}
+
+// closeAll sends 3001 to every connection and waits until all are closed,
+// CloseTimeout passes or ctx ends.
+func (s *Server) closeAll(ctx context.Context) {
+	s.mu.Lock()
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	emptied := make(chan struct{})
+	if len(s.conns) == 0 {
+		close(emptied)
+	} else {
+		s.emptied = emptied
+	}
+	s.mu.Unlock()
+
+	d := wire.DisconnectShutdown
+	for _, c := range conns {
+		c.closeWith(uint16(d.Code), d.Reason, closeAwaitPeer, &hub.DisconnectError{Disconnect: d})
+	}
+	t := time.NewTimer(s.cfg.CloseTimeout)
+	defer t.Stop()
+	select {
+	case <-emptied:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

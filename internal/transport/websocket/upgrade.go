@@ -1,0 +1,177 @@
+package websocket
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/centrifugal/protocol"
+	"github.com/lesismal/nbio"
+
+	"github.com/liveroom-dev/liveroom/internal/hub"
+	"github.com/liveroom-dev/liveroom/wire"
+)
+
+// handshakeWriteTimeout bounds writing the 101 response.
+const handshakeWriteTimeout = 5 * time.Second
+
+// ServeHTTP upgrades r to a WebSocket connection (RFC 6455 §4.2) and hands
+// the socket to the poller. Refusals are plain text: 405 for a method other
+// than GET, 426 with Sec-WebSocket-Version: 13 for another version, 403 when
+// CheckOrigin refuses, 400 for any other malformed upgrade, 503 before Start
+// or after Shutdown, 500 for a TLS connection (terminate TLS in front: the
+// poller needs the plain TCP socket) or one that cannot be hijacked.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	running := s.state == serverRunning
+	s.mu.Unlock()
+	if !running {
+		s.refuse(w, refuse(http.StatusServiceUnavailable, "server is not accepting websocket connections"))
+		return
+	}
+	u, herr := parseUpgrade(r)
+	if herr != nil {
+		switch herr.status {
+		case http.StatusUpgradeRequired:
+			w.Header().Set("Sec-WebSocket-Version", "13")
+		case http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", http.MethodGet)
+		}
+		s.refuse(w, herr)
+		return
+	}
+	if !s.cfg.CheckOrigin(r) {
+		s.refuse(w, refuse(http.StatusForbidden, "origin not allowed"))
+		return
+	}
+	if r.TLS != nil {
+		s.refuse(w, refuse(http.StatusInternalServerError, "websocket transport needs plain TCP: terminate TLS in front"))
+		return
+	}
+	netConn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		s.refuse(w, refuse(http.StatusInternalServerError, "connection cannot be upgraded"))
+		return
+	}
+	var early []byte // bytes the client sent after its request, already read
+	if n := brw.Reader.Buffered(); n > 0 {
+		p, _ := brw.Reader.Peek(n)
+		early = append([]byte(nil), p...)
+	}
+	if err := writeSwitching(netConn, u); err != nil {
+		_ = netConn.Close()
+		s.stats.rejected.Add(1)
+		s.log.Debug("websocket: writing 101 failed", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	s.startConn(netConn, u, early, r)
+}
+
+func writeSwitching(nc net.Conn, u upgrade) error {
+	var buf [256]byte
+	if err := nc.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout)); err != nil {
+		return fmt.Errorf("set deadline: %w", err)
+	}
+	if _, err := nc.Write(appendSwitchingProtocols(buf[:0], u)); err != nil {
+		return fmt.Errorf("write 101: %w", err)
+	}
+	return nc.SetWriteDeadline(time.Time{})
+}
+
+// startConn registers the upgraded socket with the poller, feeds the early
+// bytes to the decoder before anything the poller reads, then asks the hub
+// to accept the connection.
+func (s *Server) startConn(netConn net.Conn, u upgrade, early []byte, r *http.Request) {
+	c := &conn{srv: s, proto: u.proto, dataOp: opText}
+	if u.proto != protocol.TypeJSON {
+		c.dataOp = opBinary
+	}
+	c.dec = newDecoder(s.cfg.MaxMessageSize, c.dataOp)
+	if a, ok := netConn.RemoteAddr().(*net.TCPAddr); ok {
+		c.remote = a.AddrPort()
+	}
+	nbc, err := nbio.NBConn(netConn) // duplicates the descriptor, closes netConn
+	if err != nil {
+		_ = netConn.Close()
+		s.log.Error("websocket: cannot take the socket", "remote", c.remote, "err", err)
+		return
+	}
+	nbc.SetSession(c)
+	c.nb = nbc
+	c.published.Store(true)
+	if !s.register(c) {
+		_ = nbc.Close()
+		return
+	}
+	defer s.inflight.Done()
+	c.rmu.Lock()
+	if _, err := s.engine.AddConn(nbc); err != nil {
+		c.rmu.Unlock()
+		s.unregister(c)
+		s.log.Error("websocket: cannot add the socket to the poller", "remote", c.remote, "err", err)
+		return
+	}
+	s.stats.accepted.Add(1)
+	if len(early) > 0 {
+		c.feedLocked(early)
+	}
+	c.rmu.Unlock()
+
+	sess, err := s.accept(c, hub.ConnInfo{
+		Transport:  c.Name(),
+		Protocol:   c.proto,
+		RemoteAddr: c.remote,
+		Header:     r.Header,
+	})
+	if err != nil {
+		c.Close(refusalDisconnect(err))
+		s.log.Debug("websocket: connection refused by the hub", "remote", c.remote, "err", err)
+		return
+	}
+	c.setSession(sess)
+}
+
+// accept calls the Acceptor, turning a panic into an error.
+func (s *Server) accept(c *conn, info hub.ConnInfo) (sess hub.Session, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("websocket: panic in Acceptor.Accept", "remote", c.remote, "panic", fmt.Sprint(r))
+			sess, err = nil, fmt.Errorf("websocket: accept panicked: %v", r)
+		}
+	}()
+	sess, err = s.acc.Accept(c, info)
+	if err == nil && sess == nil {
+		err = errors.New("websocket: Accept returned no session")
+	}
+	return sess, err
+}
+
+// refusalDisconnect is the close code for a connection the hub refused: the
+// code it gave in a *hub.DisconnectError, else 3004 (with a *wire.Error's
+// message as the reason).
+func refusalDisconnect(err error) wire.Disconnect {
+	var de *hub.DisconnectError
+	if errors.As(err, &de) {
+		return de.Disconnect
+	}
+	d := wire.DisconnectServerError
+	var we *wire.Error
+	if errors.As(err, &we) {
+		d.Reason = we.Message
+	}
+	return d
+}
+
+// refuse answers an upgrade request with a plain-text error.
+func (s *Server) refuse(w http.ResponseWriter, e *handshakeError) {
+	s.stats.rejected.Add(1)
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(e.status)
+	_, _ = w.Write([]byte(e.msg + "\n"))
+}
+
+var _ hub.Transport = (*conn)(nil)
