@@ -54,8 +54,10 @@ type Client struct {
 	cmdQueue []*protocol.Command
 	cmdBusy  bool
 
-	// limiter is used only from HandleMessage (one call at a time).
-	limiter tokenBucket
+	// limiter and connectSeen are used only from HandleMessage (one call
+	// at a time).
+	limiter     tokenBucket
+	connectSeen bool // a connect command was queued
 	// pubLimiters rate-limit publications per namespace; used only on the
 	// command goroutine.
 	pubLimiters map[string]*tokenBucket
@@ -133,9 +135,12 @@ func (c *Client) admitCommand(cmd *protocol.Command, now time.Time) bool {
 	c.mu.Lock()
 	state := c.state
 	c.mu.Unlock()
-	if state == stateConnecting && cmd.Connect == nil {
+	if state == stateConnecting && cmd.Connect == nil && !c.connectSeen {
 		c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code, Reason: "the first command must be connect"})
 		return false
+	}
+	if cmd.Connect != nil {
+		c.connectSeen = true
 	}
 	if ok, retry := c.limiter.take(now); !ok {
 		if cmd.Id != 0 {

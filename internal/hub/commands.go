@@ -19,9 +19,14 @@ func (h *Hub) now() time.Time { return time.Now() }
 // dispatch runs one command on the connection's command goroutine.
 func (c *Client) dispatch(cmd *protocol.Command) {
 	c.mu.Lock()
-	closed := c.state == stateClosed
+	state := c.state
 	c.mu.Unlock()
-	if closed {
+	switch {
+	case state == stateClosed:
+		return
+	case state == stateConnecting && cmd.Connect == nil:
+		// The connect command before this one failed.
+		c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code, Reason: "command sent before a successful connect"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.hub.ctx, commandTimeout)
