@@ -1,0 +1,208 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/centrifugal/centrifuge-go"
+	"github.com/centrifugal/protocol"
+
+	"github.com/liveroom-dev/liveroom/internal/config"
+	"github.com/liveroom-dev/liveroom/internal/testkit"
+)
+
+type apiError struct {
+	Error *struct {
+		Code      uint32 `json:"code"`
+		Message   string `json:"message"`
+		Temporary bool   `json:"temporary"`
+	} `json:"error"`
+}
+
+func TestServerAPIStatusesAndErrors(t *testing.T) {
+	node := testkit.Start(t, func(c *config.Config) {
+		for i := range c.Namespaces {
+			if c.Namespaces[i].Name == "room" {
+				c.Namespaces[i].MaxPublicationBytes = 64
+			}
+		}
+	})
+	raw := func(method, path, key, body string) (int, apiError) {
+		t.Helper()
+		req, _ := http.NewRequest(method, node.BaseURL+path, bytes.NewBufferString(body))
+		if key != "" {
+			req.Header.Set("X-API-Key", key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e apiError
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		return resp.StatusCode, e
+	}
+	cases := []struct {
+		name, method, path, key, body string
+		status                        int
+		code                          uint32
+	}{
+		{"no key", "POST", "/api/publish", "", `{"channel":"room:a","data":1}`, 401, 101},
+		{"wrong key", "POST", "/api/publish", "nope", `{"channel":"room:a","data":1}`, 401, 101},
+		{"bearer is not a key", "POST", "/api/publish", "Bearer x", `{"channel":"room:a","data":1}`, 401, 101},
+		{"GET", "GET", "/api/publish", node.APIKey, ``, 405, 107},
+		{"unknown method", "POST", "/api/nope", node.APIKey, `{}`, 404, 104},
+		{"bad JSON", "POST", "/api/publish", node.APIKey, `{`, 400, 107},
+		{"unknown field", "POST", "/api/publish", node.APIKey, `{"channel":"room:a","data":1,"chanel":"x"}`, 400, 107},
+		{"invalid channel", "POST", "/api/publish", node.APIKey, `{"channel":"room: a","data":1}`, 400, 107},
+		{"unknown namespace", "POST", "/api/publish", node.APIKey, `{"channel":"zzz:a","data":1}`, 404, 102},
+		{"no data", "POST", "/api/publish", node.APIKey, `{"channel":"room:a"}`, 400, 107},
+		{"too large", "POST", "/api/publish", node.APIKey, `{"channel":"room:a","data":"` + string(bytes.Repeat([]byte("x"), 100)) + `"}`, 413, 106},
+		{"body over 1 MiB", "POST", "/api/publish", node.APIKey, `{"channel":"room:a","data":"` + string(bytes.Repeat([]byte("x"), 1<<20)) + `"}`, 413, 106},
+		{"history off", "POST", "/api/history", node.APIKey, `{"channel":"reactions:a","limit":1}`, 400, 108},
+		{"wrong epoch", "POST", "/api/history", node.APIKey, `{"channel":"room:a","limit":1,"since":{"offset":0,"epoch":"x"}}`, 409, 112},
+		{"disconnect bad code", "POST", "/api/disconnect", node.APIKey, `{"user":"u","code":1000}`, 400, 107},
+		{"subscribe without user", "POST", "/api/subscribe", node.APIKey, `{"channel":"room:a"}`, 400, 107},
+	}
+	for _, tc := range cases {
+		status, e := raw(tc.method, tc.path, tc.key, tc.body)
+		if status != tc.status || e.Error == nil || e.Error.Code != tc.code || e.Error.Message == "" {
+			t.Errorf("%s: status %d error %+v; want %d with code %d and a message", tc.name, status, e.Error, tc.status, tc.code)
+		}
+	}
+	// Nothing above was stored.
+	var h struct{ Offset uint64 }
+	node.API("history", map[string]any{"channel": "room:a", "limit": 0}, &h)
+	if h.Offset != 0 {
+		t.Fatalf("refused publishes stored something: top offset %d", h.Offset)
+	}
+}
+
+func TestServerAPIPublishIdempotencyAndQueries(t *testing.T) {
+	node := testkit.Start(t, nil)
+	type outcome struct {
+		Offset    uint64 `json:"offset"`
+		Epoch     string `json:"epoch"`
+		Duplicate bool   `json:"duplicate"`
+	}
+	var first, second, again outcome
+	node.API("publish", map[string]any{"channel": "room:idem", "data": map[string]string{"a": "1"}, "idempotency_key": "order-17"}, &first)
+	node.API("publish", map[string]any{"channel": "room:idem", "data": map[string]string{"b": "2"}}, &second)
+	node.API("publish", map[string]any{"channel": "room:idem", "data": map[string]string{"a": "1"}, "idempotency_key": "order-17"}, &again)
+	if first.Offset != 1 || second.Offset != 2 || again.Offset != 1 || !again.Duplicate || again.Epoch != first.Epoch {
+		t.Fatalf("publish, publish, retry = %+v %+v %+v; want offsets 1, 2 and the retry answered with 1 (duplicate)", first, second, again)
+	}
+	var hist struct {
+		Publications []struct {
+			Offset uint64          `json:"offset"`
+			Data   json.RawMessage `json:"data"`
+		} `json:"publications"`
+		Offset uint64 `json:"offset"`
+	}
+	node.API("history", map[string]any{"channel": "room:idem", "limit": -1}, &hist)
+	if len(hist.Publications) != 2 || hist.Offset != 2 {
+		t.Fatalf("history = %+v; want the 2 stored publications (the retry stored nothing)", hist)
+	}
+
+	var bc struct {
+		Results []struct {
+			Channel string `json:"channel"`
+			Offset  uint64 `json:"offset"`
+			Error   *struct{ Code uint32 } `json:"error"`
+		} `json:"results"`
+	}
+	node.API("broadcast", map[string]any{"channels": []string{"room:b1", "room:b2", "bad name"}, "data": 1}, &bc)
+	if len(bc.Results) != 3 || bc.Results[0].Offset != 1 || bc.Results[1].Offset != 1 || bc.Results[2].Error == nil || bc.Results[2].Error.Code != 107 {
+		t.Fatalf("broadcast = %+v", bc)
+	}
+
+	// A live client for presence, channels, and server-side control.
+	c := connect(t, centrifuge.NewJsonClient, node.WSURL, centrifuge.Config{Token: node.Token("zoe")})
+	subscribe(t, c, "room:q", centrifuge.SubscriptionConfig{})
+	var pres struct {
+		Presence map[string]struct{ User string } `json:"presence"`
+		Total    int                              `json:"total"`
+	}
+	node.API("presence", map[string]any{"channel": "room:q"}, &pres)
+	if pres.Total != 1 || len(pres.Presence) != 1 {
+		t.Fatalf("presence = %+v; want zoe", pres)
+	}
+	var stats struct {
+		NumClients int `json:"num_clients"`
+		NumUsers   int `json:"num_users"`
+	}
+	node.API("presence_stats", map[string]any{"channel": "room:q"}, &stats)
+	if stats.NumClients != 1 || stats.NumUsers != 1 {
+		t.Fatalf("presence_stats = %+v", stats)
+	}
+	var chans struct {
+		Channels []struct {
+			Channel     string `json:"channel"`
+			Subscribers int    `json:"subscribers"`
+		} `json:"channels"`
+	}
+	node.API("channels", map[string]any{}, &chans)
+	if len(chans.Channels) != 1 || chans.Channels[0].Channel != "room:q" || chans.Channels[0].Subscribers != 1 {
+		t.Fatalf("channels = %+v", chans)
+	}
+	var info struct {
+		Nodes []struct {
+			ID      string `json:"id"`
+			Clients int    `json:"clients"`
+		} `json:"nodes"`
+	}
+	node.API("info", map[string]any{}, &info)
+	if len(info.Nodes) != 1 || info.Nodes[0].Clients != 1 {
+		t.Fatalf("info = %+v", info)
+	}
+
+	// Server-side subscribe and unsubscribe reach the connection.
+	serverSubs := make(chan string, 2)
+	c.OnSubscribed(func(e centrifuge.ServerSubscribedEvent) { serverSubs <- e.Channel })
+	node.API("subscribe", map[string]any{"user": "zoe", "channel": "personal:zoe"}, nil)
+	select {
+	case ch := <-serverSubs:
+		if ch != "personal:zoe" {
+			t.Fatalf("server subscribed to %q", ch)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("server-side subscribe did not reach the client")
+	}
+	unsubscribed := make(chan uint32, 1)
+	s, _ := c.GetSubscription("room:q")
+	s.OnUnsubscribed(func(e centrifuge.UnsubscribedEvent) { unsubscribed <- e.Code })
+	node.API("unsubscribe", map[string]any{"user": "zoe", "channel": "room:q"}, nil)
+	select {
+	case code := <-unsubscribed:
+		if code != 2000 {
+			t.Fatalf("unsubscribed with %d; want 2000", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("server-side unsubscribe did not reach the client")
+	}
+
+	// Disconnect through the API closes the connection with its code.
+	r := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+	r.Connect(node.Token("kicked"))
+	node.API("disconnect", map[string]any{"user": "kicked", "code": 4501, "reason": "removed by a moderator"}, nil)
+	if code, reason := r.Closed(5 * time.Second); code != 4501 || reason != "removed by a moderator" {
+		t.Fatalf("closed with %d %q; want 4501 and the reason", code, reason)
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	node := testkit.Start(t, nil)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(node.BaseURL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s = %d; want 200", path, resp.StatusCode)
+		}
+	}
+}
