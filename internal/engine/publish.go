@@ -19,6 +19,7 @@ const (
 	errCodeSeqNotReady    = 10163 // expected last sequence per subject temporarily unavailable
 	errCodeDupInProcess   = 10158 // a write with the same message id is in process
 	errCodeStoreFull      = 10047 // insufficient storage resources
+	errCodeNoResources    = 10023 // insufficient resources (account or server storage limit)
 	errCodeStoreFailed    = 10077 // store failed, e.g. maximum bytes exceeded
 	errCodeTooLarge       = 10054 // message size exceeds maximum allowed
 	maxPublishAttempts    = 50
@@ -151,7 +152,7 @@ func (e *Engine) Publish(ctx context.Context, ch ChannelRef, body []byte, idempo
 					}
 				}
 				continue
-			case errCodeStoreFull, errCodeStoreFailed:
+			case errCodeStoreFull, errCodeStoreFailed, errCodeNoResources:
 				return PublishResult{}, fmt.Errorf("%w: %s", ErrStorageFull, apiErr.Description)
 			case errCodeTooLarge:
 				return PublishResult{}, fmt.Errorf("%w: %s", ErrTooLarge, apiErr.Description)

@@ -206,3 +206,48 @@ func TestHealthAndReadiness(t *testing.T) {
 		}
 	}
 }
+
+// A full store refuses publications with a temporary error, and readiness
+// says why; acknowledged publications stay readable.
+func TestStorageFullIsTemporaryAndNotReady(t *testing.T) {
+	node := testkit.Start(t, func(c *config.Config) {
+		c.Engine.MaxStorageBytes = 512 * config.KiB
+	})
+	big := string(bytes.Repeat([]byte("x"), 16<<10))
+	var stored uint64
+	var full apiError
+	for i := 0; i < 200; i++ {
+		var out struct {
+			Offset uint64 `json:"offset"`
+			apiError
+		}
+		status := node.API("publish", map[string]any{"channel": "room:full", "data": big}, &out)
+		if status == 200 {
+			stored = out.Offset
+			continue
+		}
+		if status != http.StatusServiceUnavailable || out.Error == nil || !out.Error.Temporary {
+			t.Fatalf("publish %d: status %d %+v; want 503 with a temporary error", i, status, out.Error)
+		}
+		full = out.apiError
+		break
+	}
+	if full.Error == nil || stored == 0 {
+		t.Fatalf("the store never filled up (stored %d)", stored)
+	}
+	resp, err := http.Get(node.BaseURL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ready struct{ Status, Reason string }
+	_ = json.NewDecoder(resp.Body).Decode(&ready)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !bytes.Contains([]byte(ready.Reason), []byte("storage full")) {
+		t.Fatalf("readyz = %d %+v; want 503 with the storage reason", resp.StatusCode, ready)
+	}
+	var h struct{ Offset uint64 }
+	node.API("history", map[string]any{"channel": "room:full", "limit": 0}, &h)
+	if h.Offset != stored {
+		t.Fatalf("top offset %d; want %d (every acknowledged publication kept)", h.Offset, stored)
+	}
+}
