@@ -182,3 +182,17 @@ func (r *Raw) Connect(token string) *protocol.ConnectResult {
 	}
 	return rep.Connect
 }
+
+// RawEncoder returns a function that encodes one command as a frame in
+// proto, for tests that feed a session directly.
+func RawEncoder(proto protocol.Type) func(*protocol.Command) []byte {
+	return func(cmd *protocol.Command) []byte {
+		var data []byte
+		if proto == protocol.TypeJSON {
+			data, _ = protocol.NewJSONCommandEncoder().Encode(cmd)
+		} else {
+			data, _ = protocol.NewProtobufCommandEncoder().Encode(cmd)
+		}
+		return data
+	}
+}
