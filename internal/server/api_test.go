@@ -109,8 +109,8 @@ func TestServerAPIPublishIdempotencyAndQueries(t *testing.T) {
 
 	var bc struct {
 		Results []struct {
-			Channel string `json:"channel"`
-			Offset  uint64 `json:"offset"`
+			Channel string                 `json:"channel"`
+			Offset  uint64                 `json:"offset"`
 			Error   *struct{ Code uint32 } `json:"error"`
 		} `json:"results"`
 	}
