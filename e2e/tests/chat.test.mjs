@@ -1,0 +1,116 @@
+// Two people chat and react in one room; refused actions explain
+// themselves; the layout holds at a phone size and a desktop size.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer } from "../lib/server.mjs";
+import { launch, join, say, texts, snap, until, phone, desktop } from "../lib/browser.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test("two pages chat both ways and a reaction floats on the other page", async () => {
+  const a = await join(browser, server.url, "duo", "Ada", desktop);
+  const b = await join(browser, server.url, "duo", "Bob", phone);
+  try {
+    await until(async () => (await b.locator("#online-count").textContent()) === "2", { message: "2 online on B" });
+
+    await say(a, "hello from Ada");
+    await b.locator("#log li.msg", { hasText: "hello from Ada" }).waitFor();
+    assert.equal(await b.locator("#log li.msg", { hasText: "hello from Ada" }).locator(".author").textContent(), "Ada");
+
+    await say(b, "hi Ada, Bob here");
+    await a.locator("#log li.msg", { hasText: "hi Ada, Bob here" }).waitFor();
+    assert.deepEqual(await texts(a), ["hello from Ada", "hi Ada, Bob here"]);
+    assert.deepEqual(await texts(b), ["hello from Ada", "hi Ada, Bob here"]);
+
+    await a.locator("#reactions button[aria-label='React with fire']").click();
+    await b.locator("#floats .float", { hasText: "🔥" }).first().waitFor({ timeout: 5000 });
+    await snap(b, "1-chat-reaction-B");
+    await snap(a, "1-chat-reaction-A");
+    assert.deepEqual([...a.errors, ...b.errors], []);
+  } finally {
+    await a.context().close();
+    await b.context().close();
+  }
+});
+
+test("a late joiner sees recent history", async () => {
+  const c = await join(browser, server.url, "duo", "Cy", phone);
+  try {
+    await until(async () => (await texts(c)).length === 2, { message: "history on join" });
+    assert.deepEqual(await texts(c), ["hello from Ada", "hi Ada, Bob here"]);
+  } finally {
+    await c.context().close();
+  }
+});
+
+test("refused actions say why and what to do", async () => {
+  const a = await join(browser, server.url, "limits", "Ada", phone);
+  try {
+    // Reactions are limited to 10/s with a burst of 20 per connection.
+    // Thirty taps in one go, faster than the limit refills.
+    await a.locator("#reactions button[aria-label='React with love']").evaluate((b) => {
+      for (let i = 0; i < 30; i++) b.click();
+    });
+    const feedback = a.locator("#feedback");
+    await feedback.filter({ hasText: /too fast — retry in \d+\.\d s/ }).waitFor({ timeout: 5000 });
+    await snap(a, "4-too-fast");
+
+    // A message over the length limit is refused before it is sent, with the next step.
+    await a.locator("#composer-input").fill("x".repeat(501));
+    await a.keyboard.press("Enter");
+    await feedback.filter({ hasText: "message too long: 501 of 500 characters — shorten it" }).waitFor();
+    assert.equal(await a.locator("#composer-input").getAttribute("aria-invalid"), "true");
+    assert.equal(await a.locator("#log li.msg").count(), 0);
+    await snap(a, "4-too-long");
+  } finally {
+    await a.context().close();
+  }
+});
+
+test("layout: thumb-reach controls on a phone, a stage beside the chat on a desktop", async () => {
+  const a = await join(browser, server.url, "layout", "Ada", phone);
+  try {
+    for (let i = 1; i <= 12; i++) await say(a, `filler message ${i}`);
+    const targets = ["#composer-input", "#composer button[type=submit]", "#badge", "#change-name"];
+    const reactions = await a.locator("#reactions button").all();
+    assert.equal(reactions.length, 5);
+    const check = async (size) => {
+      const boxes = [];
+      for (const sel of targets) boxes.push([sel, await a.locator(sel).boundingBox()]);
+      for (const [i, r] of reactions.entries()) boxes.push([`reaction ${i}`, await r.boundingBox()]);
+      for (const [name, box] of boxes) {
+        assert.ok(box, `${name} is shown`);
+        assert.ok(box.width >= 44 && box.height >= 44, `${name} is ${box.width}×${box.height}, under 44 px`);
+        assert.ok(box.y >= 0 && box.y + box.height <= size.height, `${name} is within the viewport at ${size.width}×${size.height}`);
+        assert.ok(box.x >= 0 && box.x + box.width <= size.width, `${name} fits across at ${size.width}`);
+      }
+      const scroll = await a.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]);
+      assert.deepEqual(scroll, [size.width, size.height], "the page itself does not scroll");
+    };
+    await check(phone);
+    const composer = await a.locator("#composer").boundingBox();
+    assert.ok(composer.y > phone.height * 0.75, "the composer sits at the bottom, within thumb reach");
+    assert.equal(await a.locator(".stage").isVisible(), false);
+    await snap(a, "5-layout");
+
+    await a.setViewportSize(desktop);
+    await check(desktop);
+    assert.equal(await a.locator(".stage").isVisible(), true, "desktop shows the stage");
+    const stage = await a.locator(".stage").boundingBox();
+    const chat = await a.locator(".chat").boundingBox();
+    assert.ok(stage.x < chat.x && stage.width > chat.width, "stage on the left, chat column on the right");
+  } finally {
+    await a.context().close();
+  }
+});

@@ -1,0 +1,129 @@
+// The live room page: sign in with a display name, connect, and wire the
+// chat, the reactions and the connection badge together.
+import { Centrifuge } from "centrifuge";
+import { ChatLog } from "./chat";
+import { ConnectionBadge } from "./connection";
+import { byId, Flash } from "./dom";
+import { explain } from "./errors";
+import { newId, problemWith, sendChat, type ChatData } from "./message";
+import { Reactions } from "./reactions";
+import { Room } from "./room";
+import { askName } from "./name";
+import { forgetSession, savedName, savedSession, signIn, type Session } from "./session";
+
+/** Room ids this page accepts from ?room=. */
+const roomPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+function roomFromURL(): string {
+  const r = new URLSearchParams(location.search).get("room") ?? "";
+  return roomPattern.test(r) ? r : "lobby";
+}
+
+async function session(): Promise<Session> {
+  let name = savedName();
+  for (;;) {
+    if (!name) name = await askName("");
+    const saved = savedSession(name);
+    if (saved) return saved;
+    try {
+      return await signIn(name);
+    } catch (e) {
+      name = await askName(name, e instanceof Error ? e.message : String(e));
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const room = roomFromURL();
+  document.title = `${room} · liveroom`;
+  byId("room-name").textContent = room;
+  byId("stage-room").textContent = room;
+  const note = new Flash(byId("note"));
+  const feedback = new Flash(byId("feedback"));
+  let me = await session();
+  const showMe = (): void => {
+    byId("me").textContent = me.name;
+    byId("change-name").setAttribute("aria-label", `Change your display name (now ${me.name})`);
+  };
+  showMe();
+
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const client = new Centrifuge(`${scheme}//${location.host}/connection/websocket`, {
+    token: me.token,
+    getToken: async () => {
+      forgetSession();
+      me = await signIn(me.name);
+      return me.token;
+    },
+    name: "liveroom-demo",
+    // Notice a dead connection within a few seconds of a missed server ping.
+    maxServerPingDelay: 4000,
+    maxReconnectDelay: 8000,
+  });
+  let clientId = "";
+  client.on("connected", (ctx) => (clientId = ctx.client));
+  client.on("disconnected", (ctx) => {
+    if (ctx.code !== 0) note.show(`disconnected: ${ctx.reason} — reload the page to connect again`, "error", 0);
+  });
+
+  const chat = new ChatLog(() => clientId);
+  const roomSub = new Room(client, `room:${room}`, chat, note, feedback);
+  const badge = new ConnectionBadge(client, roomSub.sub);
+  const reactions = new Reactions(client, `reactions:${room}`, feedback);
+  roomSub.start(badge);
+  reactions.start();
+  client.connect();
+
+  const form = byId<HTMLFormElement>("composer");
+  const input = byId<HTMLInputElement>("composer-input");
+  const send = (data: ChatData): void => {
+    const p = chat.addPending(data.text, data.cid, me.name, data.at);
+    sendChat(roomSub.sub, data).then(
+      () => p.sent(),
+      (e: unknown) => p.fail(explain(e, "send"), () => send({ ...data, at: Date.now() + badge.clockOffset() })),
+    );
+  };
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = input.value.trim();
+    const problem = problemWith(text);
+    if (problem) {
+      feedback.show(problem, "error");
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      return;
+    }
+    input.removeAttribute("aria-invalid");
+    feedback.clear();
+    input.value = "";
+    send({ text, cid: newId(), at: Date.now() + badge.clockOffset() });
+  });
+  input.addEventListener("input", () => input.removeAttribute("aria-invalid"));
+
+  byId("change-name").addEventListener("click", () => {
+    void (async () => {
+      const name = await askName(me.name, "", true);
+      if (!name || name === me.name) return;
+      try {
+        forgetSession();
+        me = await signIn(name);
+      } catch (e) {
+        feedback.show(`name not changed: ${e instanceof Error ? e.message : String(e)}`, "error");
+        return;
+      }
+      showMe();
+      client.setToken(me.token);
+      client.disconnect();
+      client.connect();
+      feedback.show(`you are now ${me.name}`, "info", 3000);
+    })();
+  });
+}
+
+main().catch((e: unknown) => {
+  const n = document.getElementById("note");
+  if (n) {
+    n.hidden = false;
+    n.textContent = `the page failed to start: ${e instanceof Error ? e.message : String(e)} — reload to try again`;
+  }
+});

@@ -1,0 +1,65 @@
+// The chat message: its shape on the wire and how it is sent. This is the
+// one place that knows it, so moving chat from client publish to the
+// "chat.send" RPC later changes this file only.
+import type { PublicationContext, Subscription } from "centrifuge";
+
+/** Longest chat text, in characters. Well under the 64 KiB publication limit. */
+export const maxTextLength = 500;
+
+/** What a chat publication carries. */
+export interface ChatData {
+  /** The text as typed, trimmed. */
+  text: string;
+  /** A random id from the sender, to match its own pending copy. */
+  cid: string;
+  /** When it was sent, in server-clock Unix ms (the sender's estimate). */
+  at: number;
+}
+
+/** A chat message as the page shows it. */
+export interface ChatMessage extends ChatData {
+  offset: number;
+  user: string;
+  name: string;
+  client: string;
+}
+
+/** Returns why text cannot be sent, or "" when it can. */
+export function problemWith(text: string): string {
+  const n = [...text].length;
+  if (n === 0) return "type a message first";
+  if (n > maxTextLength) return `message too long: ${n} of ${maxTextLength} characters — shorten it and send again`;
+  return "";
+}
+
+/** Sends one chat message; resolves once the server has stored it. */
+export async function sendChat(sub: Subscription, data: ChatData): Promise<void> {
+  await sub.publish(data);
+}
+
+/** Reads a publication as a chat message, or null for anything else. */
+export function decodeChat(pub: PublicationContext): ChatMessage | null {
+  const d: unknown = pub.data;
+  if (typeof d !== "object" || d === null) return null;
+  const r = d as Record<string, unknown>;
+  if (typeof r["text"] !== "string" || typeof pub.offset !== "number") return null;
+  const info = pub.info;
+  const conn = info?.connInfo as Record<string, unknown> | undefined;
+  const name = typeof conn?.["name"] === "string" ? conn["name"] : info?.user ? info.user : "server";
+  return {
+    text: r["text"].slice(0, maxTextLength * 2),
+    cid: typeof r["cid"] === "string" ? r["cid"] : "",
+    at: typeof r["at"] === "number" ? r["at"] : 0,
+    offset: pub.offset,
+    user: info?.user ?? "",
+    name,
+    client: info?.client ?? "",
+  };
+}
+
+/** A new random id for a message or a reaction. */
+export function newId(): string {
+  const b = new Uint8Array(9);
+  crypto.getRandomValues(b);
+  return btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_");
+}

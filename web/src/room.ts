@@ -1,0 +1,123 @@
+// The room channel: history on join, live messages, exact recovery after a
+// reconnect (with a count of what was missed), and the online count.
+import type { Centrifuge, PublicationContext, Subscription, SubscribedContext } from "centrifuge";
+import type { ChatLog } from "./chat";
+import type { ConnectionBadge } from "./connection";
+import { byId, type Flash } from "./dom";
+import { explain } from "./errors";
+import { decodeChat } from "./message";
+
+/** Messages loaded on join and after a failed recovery. */
+const historyLimit = 50;
+
+export class Room {
+  readonly sub: Subscription;
+  /** Recovered publications counted since the last 'subscribed', or null. */
+  private recovering: number | null = null;
+  private statsTimer: number | undefined;
+  /** The channel's epoch when last subscribed: offsets compare only within one. */
+  private epoch = "";
+
+  constructor(
+    client: Centrifuge,
+    channel: string,
+    private readonly chat: ChatLog,
+    private readonly note: Flash,
+    private readonly feedback: Flash,
+  ) {
+    this.sub = client.newSubscription(channel);
+    this.sub.on("subscribed", (ctx) => this.onSubscribed(ctx));
+    this.sub.on("publication", (ctx) => this.onPublication(ctx));
+    this.sub.on("join", () => this.refreshStats(300));
+    this.sub.on("leave", () => this.refreshStats(300));
+    this.sub.on("error", (ctx) => this.feedback.show(`room: ${explain(ctx.error, "wait")}`, "error"));
+    this.sub.on("unsubscribed", (ctx) => {
+      if (ctx.code !== 0) this.note.show(`left the room: ${ctx.reason} — reload the page to join again`, "error", 0);
+    });
+  }
+
+  /** Starts once the badge listens, so it sees every state. */
+  start(badge: ConnectionBadge): void {
+    this.badge = badge;
+    this.sub.subscribe();
+  }
+
+  private badge: ConnectionBadge | null = null;
+
+  private onSubscribed(ctx: SubscribedContext): void {
+    this.refreshStats(0);
+    const epoch = ctx.streamPosition?.epoch ?? "";
+    const sameEpoch = epoch === this.epoch;
+    this.epoch = epoch;
+    if (!ctx.wasRecovering) {
+      void this.loadHistory(false, false);
+      return;
+    }
+    if (!ctx.recovered) {
+      void this.loadHistory(true, !sameEpoch);
+      return;
+    }
+    // Recovered publications are delivered right after this event, in the
+    // same task: count them, then report once they are all in.
+    const before = this.chat.lastOffset();
+    this.recovering = 0;
+    queueMicrotask(() => {
+      const n = this.recovering ?? 0;
+      this.recovering = null;
+      const text = `caught up: ${n === 0 ? "no" : n} missed message${n === 1 ? "" : "s"}`;
+      this.note.show(text, "info", 20000);
+      if (n > 0) this.chat.divider(text, before);
+    });
+  }
+
+  private onPublication(ctx: PublicationContext): void {
+    const m = decodeChat(ctx);
+    if (!m) return;
+    if (this.chat.add(m) && this.recovering !== null) this.recovering++;
+  }
+
+  /**
+   * Loads the newest messages. After a gap, what is on the page stays when
+   * the epoch is the same (a divider marks where the gap starts); a new
+   * epoch means the old offsets mean nothing, so the page starts over.
+   */
+  private async loadHistory(afterGap: boolean, newEpoch: boolean): Promise<void> {
+    this.badge?.setCatchingUp(true);
+    try {
+      const res = await this.sub.history({ limit: historyLimit, reverse: true });
+      if (newEpoch) this.chat.clear();
+      const before = this.chat.lastOffset();
+      for (const pub of [...res.publications].reverse()) {
+        const m = decodeChat(pub);
+        if (m) this.chat.add(m, true);
+      }
+      if (afterGap) {
+        const text = "you may have missed messages — history reloaded";
+        this.note.show(text, "warn", 20000);
+        this.chat.divider(text, before);
+      }
+    } catch (e) {
+      this.note.show(`could not load earlier messages: ${explain(e, "reload the page")}`, "error", 0);
+    } finally {
+      this.badge?.setCatchingUp(false);
+    }
+  }
+
+  /** Asks for the online count after ms (coalescing join/leave bursts). */
+  private refreshStats(ms: number): void {
+    window.clearTimeout(this.statsTimer);
+    this.statsTimer = window.setTimeout(() => void this.fetchStats(), ms);
+  }
+
+  private async fetchStats(): Promise<void> {
+    try {
+      const s = await this.sub.presenceStats();
+      byId("online-count").textContent = String(s.numUsers);
+      byId("stage-online").textContent = String(s.numUsers);
+      byId("online").title = `${s.numUsers} people, ${s.numClients} connections`;
+    } catch {
+      /* the count stays as it was; the badge shows why */
+    }
+    this.refreshStats(15000);
+  }
+}
