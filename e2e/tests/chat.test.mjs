@@ -114,3 +114,45 @@ test("layout: thumb-reach controls on a phone, a stage beside the chat on a desk
     await a.context().close();
   }
 });
+
+test("keyboard and screen reader: a polite log, labelled controls, Enter sends, calm reactions", async () => {
+  const context = await browser.newContext({ viewport: phone, reducedMotion: "reduce" });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${server.url}/?room=keys`);
+    // The name dialog takes focus; the keyboard alone gets through it.
+    await page.keyboard.type("Kim");
+    await page.keyboard.press("Enter");
+    await page.locator('#badge[data-state="connected"]').waitFor();
+
+    const log = page.locator("#log");
+    assert.equal(await log.getAttribute("role"), "log");
+    assert.equal(await log.getAttribute("aria-live"), "polite");
+    for (const b of await page.locator("button:visible").all()) {
+      const name = (await b.getAttribute("aria-label")) ?? (await b.textContent()).trim();
+      assert.ok(name, "every visible button has an accessible name");
+    }
+
+    // Tab from the top: the skip link first, and it leads to the message box.
+    await page.locator("body").focus();
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement?.className), "skip");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("typed, not clicked");
+    await page.keyboard.press("Enter");
+    await page.locator("#log li.msg[data-state=confirmed]", { hasText: "typed, not clicked" }).waitFor();
+
+    // Focus is visible on the reaction buttons, and Space reacts.
+    const fire = page.locator("#reactions button[aria-label='React with fire']");
+    await fire.focus();
+    const outline = await fire.evaluate((b) => `${getComputedStyle(b).outlineStyle} ${getComputedStyle(b).outlineWidth}`);
+    assert.equal(outline, "solid 3px", "a focused button shows a clear outline");
+    await page.keyboard.press("Space");
+    const float = page.locator("#floats .float", { hasText: "🔥" }).first();
+    await float.waitFor({ timeout: 5000 });
+    assert.equal(await float.evaluate((f) => f.classList.contains("still")), true, "no rising motion when reduced");
+    assert.equal(await page.locator("#floats").getAttribute("aria-hidden"), "true");
+  } finally {
+    await context.close();
+  }
+});

@@ -107,6 +107,18 @@ test("a gap larger than the history: B reloads history and says it may have miss
     for (let i = 1; i <= lost; i++) await apiPublish(server, "room:gap", { text: `lost ${i}`, cid: "", at: Date.now() });
   });
   await a.locator("#log li.msg", { hasText: `lost ${lost}` }).waitFor();
+
+  // A message typed while cut off shows as pending at once, then as refused
+  // with the reason and a Retry button; it is not lost in silence.
+  await b.locator("#composer-input").fill("from the dark");
+  await b.keyboard.press("Enter");
+  const mine = b.locator("#log li.msg.mine", { hasText: "from the dark" });
+  await mine.locator(".state", { hasText: "sending…" }).waitFor({ timeout: 2000 });
+  await mine.and(b.locator("[data-state=failed]")).waitFor({ timeout: 15000 });
+  const why = await mine.locator(".why").textContent();
+  assert.match(why, /check your connection and send again|send again once the badge says connected/);
+  await snap(b, "3-not-sent-B");
+
   proxy.restore();
   await badge(b, "connected", 30000);
   await b.locator("#note", { hasText: "you may have missed messages — history reloaded" }).waitFor({ timeout: 10000 });
@@ -115,9 +127,15 @@ test("a gap larger than the history: B reloads history and says it may have miss
   const want = ["early", `lost ${lost - 2}`, `lost ${lost - 1}`, `lost ${lost}`];
   await until(async () => (await texts(b)).join() === want.join(), { message: "B shows the reloaded history" });
   const order = await b
-    .locator("#log li")
+    .locator("#log li[data-offset], #log li.divider")
     .evaluateAll((els) => els.map((e) => (e.classList.contains("divider") ? "gap" : e.querySelector(".text").textContent)));
   assert.deepEqual(order, ["early", "gap", ...want.slice(1)]);
-  assert.equal(await b.locator("#log li.msg .author").last().textContent(), "server");
+  assert.equal(await b.locator("#log li.msg[data-offset] .author").last().textContent(), "server");
   await snap(b, "3-history-reloaded-B");
+
+  // Retry sends it now: pending, then delivered, on both pages.
+  await mine.getByRole("button", { name: "Retry" }).click();
+  await b.locator("#log li.msg.mine[data-state=confirmed][data-offset]", { hasText: "from the dark" }).waitFor();
+  await a.locator("#log li.msg", { hasText: "from the dark" }).waitFor();
+  assert.deepEqual((await texts(b)).slice(-2), [`lost ${lost}`, "from the dark"]);
 });

@@ -31,8 +31,11 @@ function seconds(ms: number): string {
 }
 
 /** A short explanation with the next step, for a refused action. */
-export function explain(e: unknown, what: string): string {
+export function explain(e: unknown, what: string, connected = true): string {
   const err = asServerError(e);
+  if (!connected && (err.code === 1 || err.code === 2 || err.code === 3 || err.code === 11)) {
+    return `not connected — ${what} again once the badge says connected`;
+  }
   switch (err.code) {
     case 111: {
       const ms = retryAfterMs(err.message);

@@ -80,7 +80,8 @@ async function main(): Promise<void> {
     const p = chat.addPending(data.text, data.cid, me.name, data.at);
     sendChat(roomSub.sub, data).then(
       () => p.sent(),
-      (e: unknown) => p.fail(explain(e, "send"), () => send({ ...data, at: Date.now() + badge.clockOffset() })),
+      (e: unknown) =>
+        p.fail(explain(e, "send", client.state === Centrifuge.State.Connected), () => send({ ...data, at: Date.now() + badge.clockOffset() })),
     );
   };
   form.addEventListener("submit", (ev) => {
