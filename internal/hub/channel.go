@@ -47,7 +47,9 @@ func newChannel(h *Hub, id ChannelID, ns *Namespace) *channel {
 		ns:     ns,
 		ready:  make(chan struct{}),
 		subs:   make(map[*Client]*subscription),
-		recent: recentPubs{max: h.cfg.RecoveryCacheSize},
+		// The ring never holds more than history keeps: recovery from
+		// memory must not return what history no longer serves.
+		recent: recentPubs{max: min(h.cfg.RecoveryCacheSize, max(ns.HistorySize, 0))},
 	}
 }
 
@@ -197,7 +199,7 @@ func (ch *channel) fanoutLocked(p StoredPublication) {
 		return
 	}
 	pub.Offset = p.Offset
-	e := ch.recent.add(pub)
+	e := ch.recent.add(pub, p.Time)
 	ch.top = p.Offset
 	ch.sendLocked(e)
 }

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/centrifugal/protocol"
 )
@@ -85,7 +86,8 @@ func (ch *channel) recoverLocked(ctx context.Context, pos streamPos) ([]*protoco
 	if pos.offset == ch.top {
 		return nil, true, nil
 	}
-	if entries, ok := ch.recent.since(pos.offset, ch.top); ok {
+	notBefore := ch.historyCutoff()
+	if entries, ok := ch.recent.since(pos.offset, ch.top, notBefore); ok {
 		return ch.limitRecovered(pubsOf(entries))
 	}
 	for attempt := 0; attempt < maxRecoveryReads; attempt++ {
@@ -123,11 +125,20 @@ func (ch *channel) recoverLocked(ctx context.Context, pos streamPos) ([]*protoco
 		}
 		// This node delivered more while the stream was read: take the
 		// rest from the recent window, or read again.
-		if rest, ok := ch.recent.since(next-1, ch.top); ok {
+		if rest, ok := ch.recent.since(next-1, ch.top, notBefore); ok {
 			return ch.limitRecovered(append(out, pubsOf(rest)...))
 		}
 	}
 	return nil, false, nil
+}
+
+// historyCutoff is the oldest storage time history still serves (zero: no
+// age limit).
+func (ch *channel) historyCutoff() time.Time {
+	if ch.ns.HistoryTTL <= 0 {
+		return time.Time{}
+	}
+	return ch.hub.now().Add(-ch.ns.HistoryTTL)
 }
 
 // limitRecovered refuses recoveries whose reply would not fit in the

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/centrifugal/protocol"
 )
@@ -10,6 +11,7 @@ import (
 // protocol and shared by every subscriber (design D5: encode once).
 type encodedPub struct {
 	pub   *protocol.Publication
+	at    time.Time // when the engine stored it
 	json  []byte // push reply, JSON (made on first use, under channel.mu)
 	proto []byte // push reply, Protobuf (made on first use, under channel.mu)
 }
@@ -56,8 +58,8 @@ type recentPubs struct {
 	count int
 }
 
-func (r *recentPubs) add(pub *protocol.Publication) *encodedPub {
-	e := &encodedPub{pub: pub}
+func (r *recentPubs) add(pub *protocol.Publication, at time.Time) *encodedPub {
+	e := &encodedPub{pub: pub, at: at}
 	if r.max <= 0 {
 		return e
 	}
@@ -92,8 +94,9 @@ func (r *recentPubs) reset() {
 }
 
 // since returns the entries with offsets greater than after when the ring
-// holds every one of them up to top; ok is false when it does not.
-func (r *recentPubs) since(after, top uint64) (out []*encodedPub, ok bool) {
+// holds every one of them up to top, none stored before notBefore (zero: no
+// age limit); ok is false when it does not.
+func (r *recentPubs) since(after, top uint64, notBefore time.Time) (out []*encodedPub, ok bool) {
 	if after >= top {
 		return nil, true
 	}
@@ -103,6 +106,9 @@ func (r *recentPubs) since(after, top uint64) (out []*encodedPub, ok bool) {
 	for i := 0; i < r.count; i++ {
 		e := r.buf[(r.head+i)%r.max]
 		if e.pub.Offset > after {
+			if e.at.Before(notBefore) {
+				return nil, false
+			}
 			out = append(out, e)
 		}
 	}
