@@ -10,7 +10,9 @@ cd "$(dirname "$0")"
 step() { printf '\n== %s\n' "$*"; }
 
 step "system packages"
-if ! command -v chromium >/dev/null 2>&1; then
+# Chromium for the browser tests; the emoji font so screenshots show the
+# reaction buttons as users see them.
+if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji
