@@ -11,6 +11,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/liveroom-dev/liveroom/internal/config"
@@ -126,6 +129,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		}
 	}()
 	s.announce(stdout)
+	s.logStart(len(hcfg.Namespaces))
 	ok = true
 	return s, nil
 }
@@ -144,6 +148,29 @@ func (s *Server) announce(stdout io.Writer) {
 		fmt.Fprintln(stdout, "demo site on: open the address below in two browser tabs")
 	}
 	fmt.Fprintf(stdout, "listening on http://%s\n", hostPort(s.ln.Addr()))
+}
+
+func (s *Server) logStart(namespaces int) {
+	engineKind := "embedded NATS JetStream"
+	if !s.eng.Embedded() {
+		engineKind = "external NATS " + redactURL(s.cfg.NATSURL)
+	}
+	var fds syscall.Rlimit
+	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &fds)
+	s.log.Info("liveroom started", "node", s.cfg.NodeName, "addr", hostPort(s.ln.Addr()), "data_dir", s.cfg.DataDir,
+		"engine", engineKind, "sync_always", s.cfg.Engine.SyncAlways, "demo", s.cfg.DemoEnabled(),
+		"namespaces", namespaces, "fd_limit", fds.Cur, "version", Version)
+}
+
+// redactURL hides credentials in NATS URLs for logs.
+func redactURL(raw string) string {
+	var out []string
+	for _, part := range strings.Split(raw, ",") {
+		if u, err := url.Parse(strings.TrimSpace(part)); err == nil {
+			out = append(out, u.Redacted())
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // Shutdown stops the node: no new connections, clients disconnected with
