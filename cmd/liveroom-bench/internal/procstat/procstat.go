@@ -1,0 +1,108 @@
+// Package procstat reads a process's CPU time and resident memory from
+// Linux's /proc, for measuring a server from outside it.
+package procstat
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Sample is one reading of a process.
+type Sample struct {
+	At   time.Time
+	CPU  time.Duration // user + system time since the process started
+	Sys  time.Duration // the system (kernel) part of CPU
+	RSS  int64         // resident set size in bytes (VmRSS)
+	Peak int64         // highest resident set size in bytes (VmHWM)
+}
+
+// Read samples process pid ("self" is not accepted: use os.Getpid()).
+func Read(pid int) (Sample, error) {
+	s := Sample{At: time.Now()}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return Sample{}, fmt.Errorf("procstat: %w", err)
+	}
+	if s.CPU, s.Sys, err = parseCPU(stat, clockTicks()); err != nil {
+		return Sample{}, fmt.Errorf("procstat: pid %d: %w", pid, err)
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return Sample{}, fmt.Errorf("procstat: %w", err)
+	}
+	if s.RSS, err = statusKB(status, "VmRSS:"); err != nil {
+		return Sample{}, fmt.Errorf("procstat: pid %d: %w", pid, err)
+	}
+	if s.Peak, err = statusKB(status, "VmHWM:"); err != nil {
+		return Sample{}, fmt.Errorf("procstat: pid %d: %w", pid, err)
+	}
+	return s, nil
+}
+
+// parseCPU returns utime + stime and stime alone (fields 14 and 15 of
+// /proc/<pid>/stat, in clock ticks) as durations. The command name (field 2)
+// is in parentheses and may hold spaces and parentheses, so fields are
+// counted from the last ')'.
+func parseCPU(stat []byte, ticksPerSecond int64) (total, sys time.Duration, err error) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, 0, fmt.Errorf("stat has no command name: %q", stat)
+	}
+	fields := bytes.Fields(stat[i+1:]) // fields[0] is field 3 (state)
+	if len(fields) < 13 {
+		return 0, 0, fmt.Errorf("stat has %d fields after the name", len(fields))
+	}
+	var ticks [2]int64
+	for j, f := range fields[11:13] {
+		if ticks[j], err = strconv.ParseInt(string(f), 10, 64); err != nil {
+			return 0, 0, fmt.Errorf("stat cpu field: %w", err)
+		}
+	}
+	unit := time.Second / time.Duration(ticksPerSecond)
+	return time.Duration(ticks[0]+ticks[1]) * unit, time.Duration(ticks[1]) * unit, nil
+}
+
+// statusKB returns the value of a "Key:  123 kB" line of /proc/<pid>/status
+// in bytes.
+func statusKB(status []byte, key string) (int64, error) {
+	for line := range bytes.SplitSeq(status, []byte("\n")) {
+		rest, ok := bytes.CutPrefix(line, []byte(key))
+		if !ok {
+			continue
+		}
+		f := bytes.Fields(rest)
+		if len(f) != 2 || string(f[1]) != "kB" {
+			return 0, fmt.Errorf("status line %q", line)
+		}
+		v, err := strconv.ParseInt(string(f[0]), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("status %s: %w", key, err)
+		}
+		return v * 1024, nil
+	}
+	return 0, fmt.Errorf("status has no %s line", key)
+}
+
+// atClkTck is the auxiliary vector entry holding the kernel's USER_HZ.
+const atClkTck = 17
+
+var clockTicks = sync.OnceValue(func() int64 {
+	// The kernel passes USER_HZ (the unit of /proc times) to every process
+	// in its auxiliary vector; it is 100 on every common configuration.
+	auxv, err := os.ReadFile("/proc/self/auxv")
+	if err == nil {
+		for i := 0; i+16 <= len(auxv); i += 16 {
+			if binary.NativeEndian.Uint64(auxv[i:]) == atClkTck {
+				if v := int64(binary.NativeEndian.Uint64(auxv[i+8:])); v > 0 {
+					return v
+				}
+			}
+		}
+	}
+	return 100
+})
