@@ -13,6 +13,7 @@ import (
 type cpuWindow struct {
 	t            *target
 	server, tool procstat.Sample
+	machine      procstat.Machine
 	hasServer    bool
 }
 
@@ -20,6 +21,9 @@ func startCPU(t *target) (cpuWindow, error) {
 	w := cpuWindow{t: t}
 	var err error
 	if w.server, w.hasServer, err = t.sample(); err != nil {
+		return w, err
+	}
+	if w.machine, err = procstat.ReadMachine(); err != nil {
 		return w, err
 	}
 	w.tool, err = procstat.Read(os.Getpid())
@@ -35,6 +39,9 @@ type cpuUse struct {
 	ServerRSSMiB  float64 `json:"server_rss_mib,omitempty"`
 	ServerPeakMiB float64 `json:"server_peak_rss_mib,omitempty"`
 	ToolUtil      float64 `json:"tool_cpu_util"`
+	// OtherUtil is the CPU the rest of the machine used meanwhile, in
+	// cores: the noise a shared machine adds.
+	OtherUtil float64 `json:"other_cpu_util"`
 }
 
 func (w cpuWindow) end() (cpuUse, error) {
@@ -44,6 +51,11 @@ func (w cpuWindow) end() (cpuUse, error) {
 	}
 	u := cpuUse{Seconds: tool.At.Sub(w.tool.At).Seconds()}
 	u.ToolUtil = round3((tool.CPU - w.tool.CPU).Seconds() / u.Seconds)
+	machine, err := procstat.ReadMachine()
+	if err != nil {
+		return cpuUse{}, err
+	}
+	other := (machine.Busy - w.machine.Busy - (tool.CPU - w.tool.CPU)).Seconds()
 	if w.hasServer {
 		s, _, err := w.t.sample()
 		if err != nil {
@@ -57,7 +69,9 @@ func (w cpuWindow) end() (cpuUse, error) {
 		}
 		u.ServerRSSMiB = mib(s.RSS)
 		u.ServerPeakMiB = mib(s.Peak)
+		other -= (s.CPU - w.server.CPU).Seconds()
 	}
+	u.OtherUtil = round3(max(other, 0) / machine.At.Sub(w.machine.At).Seconds())
 	u.Seconds = round3(u.Seconds)
 	return u, nil
 }

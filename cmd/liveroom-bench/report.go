@@ -35,8 +35,8 @@ func idleSummary(r idleResult) []string {
 	if r.SettledMiB > 0 {
 		out = append(out, fmt.Sprintf("server RSS %.1f MiB before, %.1f MiB settled, %.1f MiB at the end: %.2f KiB per connection",
 			r.BaselineMiB, r.SettledMiB, r.EndMiB, r.KiBPerConn))
-		out = append(out, fmt.Sprintf("server CPU while idle: %.3f s over %.0f s (%.2f %% of a core; %.3f ms/s per 1,000 connections)",
-			r.Idle.ServerCPU, r.Idle.Seconds, r.Idle.ServerUtil*100, r.CPUMsPerSec1K))
+		out = append(out, fmt.Sprintf("server CPU while idle: %.3f s over %.0f s (%.2f %% of a core; %.3f ms/s per 1,000 connections); rest of the machine %.2f cores",
+			r.Idle.ServerCPU, r.Idle.Seconds, r.Idle.ServerUtil*100, r.CPUMsPerSec1K, r.Idle.OtherUtil))
 	}
 	if r.Heap != nil {
 		when := "after all connected"
@@ -61,8 +61,8 @@ func broadcastSummary(r broadcastResult) []string {
 		out = append(out, fmt.Sprintf("saturation: %.1f publications/s × %d subscribers kept up: %.0f deliveries/s (failed at %.1f/s); server %.2f cores, %.3f ms CPU per 1,000 deliveries; tool %.2f cores",
 			s.Rate, r.Subscribers, s.DeliveriesPerS, s.FirstFailedRate, s.ServerCPUUtil, s.CPUMsPer1000, s.ToolCPUUtil))
 		for _, st := range s.Steps {
-			out = append(out, fmt.Sprintf("  step %7.1f/s: delivered %5.3f of offered, p99 %8.2f ms, server %.2f, tool %.2f cores, pass %v %s",
-				st.Rate, st.DeliveredRatio, st.Latency.P99MS, st.CPU.ServerUtil, st.CPU.ToolUtil, st.Pass, st.Why))
+			out = append(out, fmt.Sprintf("  step %7.1f/s: delivered %5.3f of offered, p50 %7.2f ms, p99 %8.2f ms, server %.2f, tool %.2f, others %.2f cores, pass %v %s",
+				st.Rate, st.DeliveredRatio, st.Latency.P50MS, st.Latency.P99MS, st.CPU.ServerUtil, st.CPU.ToolUtil, st.CPU.OtherUtil, st.Pass, st.Why))
 		}
 	}
 	out = append(out,
@@ -72,8 +72,8 @@ func broadcastSummary(r broadcastResult) []string {
 			r.DeliveredPerSec, r.OfferedPerSec, r.DeliveredRatio, r.Latency.P50MS, r.Latency.P90MS, r.Latency.P99MS, r.Latency.P999MS, r.Latency.MaxMS),
 		fmt.Sprintf("publish acknowledged: p50 %.2f ms, p99 %.2f ms; failed %d; backlog at most %d",
 			r.PublishAck.P50MS, r.PublishAck.P99MS, r.PublishFailed, r.PublishBacklog),
-		fmt.Sprintf("server %.2f cores (%.0f %% in the kernel), %.3f ms CPU per 1,000 deliveries (%.0f deliveries per CPU-second), RSS %.1f MiB; tool %.2f cores",
-			r.CPU.ServerUtil, r.CPU.ServerSysPart*100, r.CPUMsPer1000, r.DeliveriesPerCPU, r.CPU.ServerRSSMiB, r.CPU.ToolUtil),
+		fmt.Sprintf("server %.2f cores (%.0f %% in the kernel), %.3f ms CPU per 1,000 deliveries (%.0f deliveries per CPU-second), RSS %.1f MiB; tool %.2f cores; rest of the machine %.2f cores",
+			r.CPU.ServerUtil, r.CPU.ServerSysPart*100, r.CPUMsPer1000, r.DeliveriesPerCPU, r.CPU.ServerRSSMiB, r.CPU.ToolUtil, r.CPU.OtherUtil),
 		fmt.Sprintf("gaps %d, repeats %d, undelivered %d, drain %.0f ms, sessions ended: %s",
 			r.Gaps, r.Repeats, r.Undelivered, r.DrainMS, counts(r.Ended)),
 	)

@@ -10,8 +10,10 @@
 #
 # Environment: RUNS (3), ONLY (idle | broadcast | all), IDLE_CONNS ("5000
 # 15000"), SUBS (5000), SIZE (100), HEAP_WAIT (130s: wait for the server's
-# periodic GC so the Go heap is read after all connections are up), KEEP=1
-# keeps the work directory (server logs, results).
+# periodic GC so the Go heap is read after all connections are up),
+# QUIET_BUSY (0.5: before each run, wait until the rest of the machine uses
+# less than this many cores…), QUIET_WAIT (600: …but at most this many
+# seconds), KEEP=1 keeps the work directory (server logs, results).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,8 +24,10 @@ idle_conns=${IDLE_CONNS:-5000 15000}
 subs=${SUBS:-5000}
 size=${SIZE:-100}
 heap_wait=${HEAP_WAIT:-130s}
+quiet_busy=${QUIET_BUSY:-0.5}
+quiet_wait=${QUIET_WAIT:-600}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/liveroom-bench.XXXXXX")
+work=$(mktemp -d -t liveroom-bench.XXXXXX)
 results=$work/results.jsonl
 server_pid=""
 
@@ -85,6 +89,37 @@ stop_server() {
 	fi
 }
 
+# busy_cores prints how many cores the machine kept busy over 3 seconds.
+busy_cores() {
+	local a b
+	a=$(head -1 /proc/stat)
+	sleep 3
+	b=$(head -1 /proc/stat)
+	awk -v a="$a" -v b="$b" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+		split(a, x); split(b, y); busy = 0
+		for (i = 2; i <= 9; i++) if (i != 5 && i != 6) busy += y[i] - x[i]
+		printf "%.2f\n", busy / hz / 3
+	}'
+}
+
+# wait_quiet waits (up to QUIET_WAIT seconds) until the machine is quiet
+# enough to measure.
+wait_quiet() {
+	local start=$SECONDS busy
+	while :; do
+		busy=$(busy_cores)
+		if awk -v b="$busy" -v q="$quiet_busy" 'BEGIN { exit !(b < q) }'; then
+			echo "== machine busy $busy cores: starting" >&2
+			return
+		fi
+		if ((SECONDS - start >= quiet_wait)); then
+			echo "== machine still busy ($busy cores) after ${quiet_wait}s: starting anyway" >&2
+			return
+		fi
+		sleep 10
+	done
+}
+
 # bench SCENARIO FLAGS… runs the tool against the current server.
 bench() {
 	local scenario=$1
@@ -98,12 +133,14 @@ bench() {
 for run in $(seq "$runs"); do
 	if [[ $only == all || $only == idle ]]; then
 		for n in $idle_conns; do
+			wait_quiet
 			start_server "idle-$n-$run"
 			bench idle --conns "$n" --heap-wait "$heap_wait"
 			stop_server
 		done
 	fi
 	if [[ $only == all || $only == broadcast ]]; then
+		wait_quiet
 		start_server "broadcast-$run"
 		bench broadcast --subs "$subs" --size "$size" --find-saturation --rate-start 5
 		stop_server

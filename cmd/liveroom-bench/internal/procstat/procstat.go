@@ -106,3 +106,44 @@ var clockTicks = sync.OnceValue(func() int64 {
 	}
 	return 100
 })
+
+// Machine is one reading of the whole machine's CPU time (/proc/stat).
+type Machine struct {
+	At   time.Time
+	Busy time.Duration // all CPUs: time not idle and not waiting for I/O
+}
+
+// ReadMachine samples the CPU time of all CPUs.
+func ReadMachine() (Machine, error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return Machine{}, fmt.Errorf("procstat: %w", err)
+	}
+	busy, err := parseMachineBusy(data, clockTicks())
+	if err != nil {
+		return Machine{}, fmt.Errorf("procstat: /proc/stat: %w", err)
+	}
+	return Machine{At: time.Now(), Busy: busy}, nil
+}
+
+// parseMachineBusy reads the "cpu" line of /proc/stat: user nice system
+// idle iowait irq softirq steal …, in clock ticks. Busy is everything but
+// idle and iowait (guest time is already inside user).
+func parseMachineBusy(stat []byte, ticksPerSecond int64) (time.Duration, error) {
+	line, _, _ := bytes.Cut(stat, []byte("\n"))
+	f := bytes.Fields(line)
+	if len(f) < 9 || string(f[0]) != "cpu" {
+		return 0, fmt.Errorf("first line %q", line)
+	}
+	var busy int64
+	for i, x := range f[1:9] {
+		v, err := strconv.ParseInt(string(x), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("cpu field %d: %w", i+1, err)
+		}
+		if i != 3 && i != 4 { // idle, iowait
+			busy += v
+		}
+	}
+	return time.Duration(busy) * time.Second / time.Duration(ticksPerSecond), nil
+}

@@ -47,3 +47,17 @@ func TestReadSelfGrowsWithWork(t *testing.T) {
 		t.Fatalf("300 ms of spinning counted as %v", b.CPU-a.CPU)
 	}
 }
+
+func TestParseMachineBusy(t *testing.T) {
+	stat := []byte("cpu  100 5 50 1000 20 3 2 10 0 0\ncpu0 50 2 25 500 10 1 1 5 0 0\n")
+	got, err := parseMachineBusy(stat, 100)
+	if err != nil || got != 1700*time.Millisecond {
+		t.Fatalf("got %v, %v; want 1.7s", got, err)
+	}
+	if _, err := parseMachineBusy([]byte("intr 1 2 3\n"), 100); err == nil {
+		t.Fatal("wrong line accepted")
+	}
+	if _, err := ReadMachine(); err != nil {
+		t.Fatal(err)
+	}
+}
