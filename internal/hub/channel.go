@@ -42,11 +42,11 @@ type channel struct {
 
 func newChannel(h *Hub, id ChannelID, ns *Namespace) *channel {
 	return &channel{
-		hub:    h,
-		id:     id,
-		ns:     ns,
-		ready:  make(chan struct{}),
-		subs:   make(map[*Client]*subscription),
+		hub:   h,
+		id:    id,
+		ns:    ns,
+		ready: make(chan struct{}),
+		subs:  make(map[*Client]*subscription),
 		// The ring never holds more than history keeps: recovery from
 		// memory must not return what history no longer serves.
 		recent: recentPubs{max: min(h.cfg.RecoveryCacheSize, max(ns.HistorySize, 0))},

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/centrifugal/protocol"
+	"github.com/centrifugal/protocol/cfjson"
 
 	"github.com/liveroom-dev/liveroom/wire"
 )
@@ -66,7 +68,7 @@ type Client struct {
 	pingSentAt    atomic.Int64
 	lastPingAt    atomic.Int64
 	bufferedSince atomic.Int64
-	lastBuffered  atomic.Int64 // transport bytes buffered at the last sweep
+	lastTaken     atomic.Int64 // bytes the peer had taken at the last sweep
 }
 
 // subscription is one channel a client is subscribed to.
@@ -99,9 +101,13 @@ func (c *Client) HandleMessage(data []byte) {
 	// Decoded JSON commands point into the message; the commands outlive
 	// the call, so decode from a copy.
 	buf := append([]byte(nil), data...)
+	now := time.Now()
+	if c.proto == protocol.TypeJSON {
+		c.handleJSON(buf, now)
+		return
+	}
 	dec := protocol.GetCommandDecoder(c.proto, buf)
 	defer protocol.PutCommandDecoder(c.proto, dec)
-	now := time.Now()
 	for {
 		cmd, err := dec.Decode()
 		if cmd != nil {
@@ -111,12 +117,46 @@ func (c *Client) HandleMessage(data []byte) {
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
-				c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code,
-					Reason: truncateReason("malformed command: " + err.Error())})
+				c.malformed(err)
 			}
 			return
 		}
 	}
+}
+
+// handleJSON decodes newline-separated JSON commands one line at a time, so
+// a command whose id can be read but whose body cannot is answered with 107
+// for that id while the others in the message still run.
+func (c *Client) handleJSON(buf []byte, now time.Time) {
+	for len(buf) > 0 {
+		line := buf
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			line, buf = buf[:i], buf[i+1:]
+		} else {
+			buf = nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		cmd := &protocol.Command{}
+		if err := cfjson.Unmarshal(line, cmd, 0); err != nil {
+			id, ok := commandID(line)
+			if !ok {
+				c.malformed(err)
+				return
+			}
+			c.replyError(id, wire.Errorf(wire.CodeBadRequest, false, "command %d is malformed: %s", id, err.Error()))
+			continue
+		}
+		if !c.admitCommand(cmd, now) {
+			return
+		}
+	}
+}
+
+func (c *Client) malformed(err error) {
+	c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code,
+		Reason: truncateReason("malformed command: " + err.Error())})
 }
 
 // admitCommand handles what can be answered at once (pongs, rate limits,

@@ -26,8 +26,9 @@ func (s *sinkTransport) Write(p []byte) error {
 	s.bytes.Add(int64(len(p)))
 	return nil
 }
-func (s *sinkTransport) Buffered() int         { return 0 }
-func (s *sinkTransport) Close(wire.Disconnect) {}
+func (s *sinkTransport) Buffered() int          { return 0 }
+func (s *sinkTransport) Backlog() (int, uint64) { return 0, uint64(s.bytes.Load()) }
+func (s *sinkTransport) Close(wire.Disconnect)  {}
 
 // BenchmarkFanout fans one publication out to 1,000 subscribers per
 // operation: it encodes once per protocol and queues a shared slice per

@@ -12,8 +12,8 @@ import (
 type encodedPub struct {
 	pub   *protocol.Publication
 	at    time.Time // when the engine stored it
-	json  []byte // push reply, JSON (made on first use, under channel.mu)
-	proto []byte // push reply, Protobuf (made on first use, under channel.mu)
+	json  []byte    // push reply, JSON (made on first use, under channel.mu)
+	proto []byte    // push reply, Protobuf (made on first use, under channel.mu)
 }
 
 // push returns the publication as a push reply in the given protocol.

@@ -37,7 +37,10 @@ func (h *Hub) sweepLoop() {
 		select {
 		case <-h.ctx.Done():
 			return
-		case now := <-t.C:
+		case <-t.C:
+			// The ticker's own time may be late; pings and deadlines
+			// count from now.
+			now := time.Now()
 			h.clients.each(func(c *Client) { c.sweep(now) })
 		}
 	}
@@ -74,12 +77,12 @@ func (c *Client) sweep(now time.Time) {
 		c.Disconnect(wire.DisconnectNoPong)
 		return
 	}
-	// A transport that holds unsent bytes and drains none of them for
-	// WriteTimeout has a peer that stopped reading.
-	buffered := int64(c.t.Buffered())
-	last := c.lastBuffered.Swap(buffered)
+	// A peer that takes none of the bytes waiting for it (in the transport
+	// or the kernel) for WriteTimeout stopped reading.
+	pending, taken := c.t.Backlog()
+	progressed := taken != uint64(c.lastTaken.Swap(int64(taken)))
 	switch {
-	case buffered == 0 || buffered < last:
+	case pending == 0 || progressed:
 		c.bufferedSince.Store(0)
 	case c.bufferedSince.Load() == 0:
 		c.bufferedSince.Store(now.UnixNano())

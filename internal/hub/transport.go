@@ -30,9 +30,15 @@ type Transport interface {
 	// connection is closed.
 	Write(payload []byte) error
 	// Buffered is the number of bytes accepted by Write that the kernel has
-	// not taken yet. The hub adds it to its own queue to detect slow
-	// consumers.
+	// not taken yet. The hub adds it to its own queue on every write to
+	// detect slow consumers, so it must be cheap (no system call).
 	Buffered() int
+	// Backlog reports the bytes written that the peer has not taken yet
+	// (the transport's buffer plus the kernel's send queue) and the total
+	// bytes the peer has taken since the connection opened. It may cost a
+	// system call; the hub calls it from its liveness sweep only, to close
+	// connections that take nothing for the write timeout.
+	Backlog() (pending int, taken uint64)
 	// Close ends the connection with a disconnect code and reason: for
 	// WebSocket a close frame carrying them, sent after what was already
 	// written, then the TCP connection is closed once the frame is flushed or

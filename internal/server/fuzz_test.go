@@ -30,6 +30,7 @@ type memTransport struct {
 func (m *memTransport) Name() string            { return "memory" }
 func (m *memTransport) Protocol() protocol.Type { return m.proto }
 func (m *memTransport) Buffered() int           { return 0 }
+func (m *memTransport) Backlog() (int, uint64)  { return 0, 0 }
 func (m *memTransport) Write(p []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -63,11 +63,12 @@ type conn struct {
 	pongLen     int                     // pmu
 	pongWaiting atomic.Bool
 
-	pending    atomic.Int64 // bytes handed to nbio that the kernel has not taken
-	sentClose  atomic.Bool  // a close frame was written (under wmu)
-	peerClosed atomic.Bool  // nothing more is awaited from the peer
-	discard    atomic.Bool  // input is ignored (after a protocol error)
-	finishing  atomic.Bool  // the TCP close was requested
+	pending    atomic.Int64  // bytes handed to nbio that the kernel has not taken
+	written    atomic.Uint64 // bytes handed to nbio since the connection opened
+	sentClose  atomic.Bool   // a close frame was written (under wmu)
+	peerClosed atomic.Bool   // nothing more is awaited from the peer
+	discard    atomic.Bool   // input is ignored (after a protocol error)
+	finishing  atomic.Bool   // the TCP close was requested
 
 	qmu        sync.Mutex
 	session    hub.Session // qmu; nil until Accept returns
@@ -88,6 +89,21 @@ func (c *conn) Protocol() protocol.Type { return c.proto }
 // Buffered implements hub.Transport: bytes accepted by Write (with their
 // frame headers) that the kernel has not taken yet.
 func (c *conn) Buffered() int { return int(max(c.pending.Load(), 0)) }
+
+// Backlog implements hub.Transport: bytes written that the peer has not
+// taken yet — what nbio still holds plus the kernel's send queue (SIOCOUTQ:
+// unsent and unacknowledged bytes) — and the bytes the peer has taken since
+// the connection opened. It costs one system call.
+func (c *conn) Backlog() (pending int, taken uint64) {
+	user := max(c.pending.Load(), 0)
+	var kernel int64
+	if !c.finishing.Load() {
+		kernel = int64(kernelSendQueue(c.nb))
+	}
+	total := user + kernel
+	written := c.written.Load()
+	return int(total), written - min(uint64(total), written)
+}
 
 // Write implements hub.Transport: payload becomes one unmasked frame with
 // FIN set (text on JSON connections, binary on Protobuf ones). nbio writes
@@ -137,6 +153,7 @@ func (c *conn) writeFrameLocked(op byte, payload []byte) error {
 	bp := getBuf(len(payload) + maxServerHeader)
 	b := appendFrame((*bp)[:0], op, payload)
 	c.pending.Add(int64(len(b)))
+	c.written.Add(uint64(len(b)))
 	_, err := c.nb.Write(b)
 	putBuf(bp)
 	if err != nil {
