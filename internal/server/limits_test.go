@@ -1,0 +1,67 @@
+package server_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/centrifugal/protocol"
+	"github.com/gorilla/websocket"
+
+	"github.com/liveroom-dev/liveroom/internal/config"
+	"github.com/liveroom-dev/liveroom/internal/testkit"
+)
+
+func dialStatus(t *testing.T, url string) (*websocket.Conn, int) {
+	t.Helper()
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	ws, resp, err := d.Dial(url, nil)
+	if err != nil {
+		if resp == nil {
+			t.Fatalf("dial: %v", err)
+		}
+		return nil, resp.StatusCode
+	}
+	t.Cleanup(func() { ws.Close() })
+	return ws, http.StatusSwitchingProtocols
+}
+
+func TestConnectionLimitsPerUserAndAddress(t *testing.T) {
+	node := testkit.Start(t, func(c *config.Config) {
+		c.Client.MaxConnectionsPerUser = 2
+		c.Client.MaxConnectionsPerIP = 3
+	})
+	// Per user: the third connection of one user is refused with 3504.
+	for i := 0; i < 2; i++ {
+		testkit.DialRaw(t, node.WSURL, protocol.TypeJSON).Connect(node.Token("ann"))
+	}
+	third := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+	third.Send(&protocol.Command{Connect: &protocol.ConnectRequest{Token: node.Token("ann")}})
+	if code, reason := third.Closed(5 * time.Second); code != 3504 {
+		t.Fatalf("third connection of a user closed with %d %q; want 3504", code, reason)
+	}
+	// Per address: with 3 open (the refused one is gone), a 4th upgrade from
+	// 127.0.0.1 is refused before the upgrade with 429.
+	testkit.Eventually(t, 5*time.Second, func() bool { return node.Server.Hub().Stats().ConnectionsOpen == 2 }, "refused connection cleaned up")
+	if _, status := dialStatus(t, node.WSURL); status != http.StatusSwitchingProtocols {
+		t.Fatalf("third connection from the address: status %d; want 101", status)
+	}
+	if _, status := dialStatus(t, node.WSURL); status != http.StatusTooManyRequests {
+		t.Fatalf("fourth connection from the address: status %d; want 429", status)
+	}
+}
+
+func TestAcceptRateLimitsConnectionStorms(t *testing.T) {
+	node := testkit.Start(t, func(c *config.Config) {
+		c.Client.AcceptRate = 1
+		c.Client.AcceptBurst = 2
+	})
+	statuses := map[int]int{}
+	for i := 0; i < 5; i++ {
+		_, status := dialStatus(t, node.WSURL)
+		statuses[status]++
+	}
+	if statuses[http.StatusSwitchingProtocols] < 2 || statuses[http.StatusServiceUnavailable] < 2 {
+		t.Fatalf("statuses %v for 5 quick upgrades with rate 1/s burst 2; want the burst admitted and the rest refused with 503", statuses)
+	}
+}
