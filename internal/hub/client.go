@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/centrifugal/protocol"
-	"github.com/centrifugal/protocol/cfjson"
 
 	"github.com/liveroom-dev/liveroom/wire"
 )
@@ -122,41 +120,6 @@ func (c *Client) HandleMessage(data []byte) {
 			return
 		}
 	}
-}
-
-// handleJSON decodes newline-separated JSON commands one line at a time, so
-// a command whose id can be read but whose body cannot is answered with 107
-// for that id while the others in the message still run.
-func (c *Client) handleJSON(buf []byte, now time.Time) {
-	for len(buf) > 0 {
-		line := buf
-		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
-			line, buf = buf[:i], buf[i+1:]
-		} else {
-			buf = nil
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		cmd := &protocol.Command{}
-		if err := cfjson.Unmarshal(line, cmd, 0); err != nil {
-			id, ok := commandID(line)
-			if !ok {
-				c.malformed(err)
-				return
-			}
-			c.replyError(id, wire.Errorf(wire.CodeBadRequest, false, "command %d is malformed: %s", id, err.Error()))
-			continue
-		}
-		if !c.admitCommand(cmd, now) {
-			return
-		}
-	}
-}
-
-func (c *Client) malformed(err error) {
-	c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code,
-		Reason: truncateReason("malformed command: " + err.Error())})
 }
 
 // admitCommand handles what can be answered at once (pongs, rate limits,

@@ -4,7 +4,48 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"time"
+
+	"github.com/centrifugal/protocol"
+	"github.com/centrifugal/protocol/cfjson"
+
+	"github.com/liveroom-dev/liveroom/wire"
 )
+
+// handleJSON decodes newline-separated JSON commands one line at a time, so
+// a command whose id can be read but whose body cannot is answered with 107
+// for that id while the others in the message still run.
+func (c *Client) handleJSON(buf []byte, now time.Time) {
+	for len(buf) > 0 {
+		line := buf
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			line, buf = buf[:i], buf[i+1:]
+		} else {
+			buf = nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		cmd := &protocol.Command{}
+		if err := cfjson.Unmarshal(line, cmd, 0); err != nil {
+			id, ok := commandID(line)
+			if !ok {
+				c.malformed(err)
+				return
+			}
+			c.replyError(id, wire.Errorf(wire.CodeBadRequest, false, "command %d is malformed: %s", id, err.Error()))
+			continue
+		}
+		if !c.admitCommand(cmd, now) {
+			return
+		}
+	}
+}
+
+func (c *Client) malformed(err error) {
+	c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code,
+		Reason: truncateReason("malformed command: " + err.Error())})
+}
 
 // commandID reads the id of a JSON command that failed to decode, so the
 // error can be answered to that command. It is strict: the line must be
