@@ -88,11 +88,7 @@ func (f *fleet) session(ctx context.Context, s *subscriber) (subscribed bool, er
 			f.ready.Add(-1)
 		}
 	}()
-	for {
-		msg, err := c.ReadMessage()
-		if err != nil {
-			return subscribed, err
-		}
+	err = c.Serve(func(msg []byte) error {
 		now := time.Now().UnixNano()
 		for len(msg) > 0 {
 			var line []byte
@@ -104,7 +100,7 @@ func (f *fleet) session(ctx context.Context, s *subscriber) (subscribed bool, er
 			switch {
 			case pushscan.IsPing(line):
 				if err := c.WriteText(pong); err != nil {
-					return subscribed, err
+					return err
 				}
 				f.pings.Add(1)
 			case pushscan.IsPush(line):
@@ -116,7 +112,7 @@ func (f *fleet) session(ctx context.Context, s *subscriber) (subscribed bool, er
 			case !subscribed:
 				done, err := s.setupReply(line)
 				if err != nil {
-					return false, err
+					return err
 				}
 				if done {
 					subscribed = true
@@ -126,7 +122,9 @@ func (f *fleet) session(ctx context.Context, s *subscriber) (subscribed bool, er
 				}
 			}
 		}
-	}
+		return nil
+	})
+	return subscribed, err
 }
 
 // setupReply handles a reply during setup; done is true once the

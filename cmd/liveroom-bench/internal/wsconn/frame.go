@@ -12,21 +12,32 @@ import (
 // is valid until the next call. Pings are answered, pongs skipped; a close
 // frame is answered and returned as *CloseError.
 func (c *Conn) ReadMessage() (payload []byte, err error) {
-	c.msg = c.msg[:0]
-	fragmented := false
 	for {
-		op, fin, p, err := c.readFrame()
-		if err != nil {
+		msg, need, err := c.nextMessage()
+		if err != nil || msg != nil {
+			return msg, err
+		}
+		if err := c.fill(need); err != nil {
 			return nil, err
+		}
+	}
+}
+
+// nextMessage returns the next complete message in buf[r:w], handling the
+// control frames before it. With none complete it returns nil and the
+// number of unread bytes needed for the next frame.
+func (c *Conn) nextMessage() (msg []byte, need int, err error) {
+	for {
+		op, fin, p, need, err := c.nextFrame()
+		if err != nil || need > 0 {
+			return nil, need, err
 		}
 		switch op {
 		case opPing:
 			if err := c.writeFrame(opPong, p); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
-			continue
 		case opPong:
-			continue
 		case opClose:
 			ce := &CloseError{Code: 1005}
 			if len(p) >= 2 {
@@ -34,44 +45,48 @@ func (c *Conn) ReadMessage() (payload []byte, err error) {
 				ce.Reason = string(p[2:])
 			}
 			_ = c.writeFrame(opClose, p[:min(len(p), 2)])
-			return nil, ce
+			return nil, 0, ce
 		case opText, opBinary:
-			if fragmented {
-				return nil, errors.New("websocket: new message inside a fragmented one")
+			if c.fragmented {
+				return nil, 0, errors.New("websocket: new message inside a fragmented one")
 			}
 			if fin {
-				return p, nil
+				return p, 0, nil
 			}
-			fragmented = true
-			c.msg = append(c.msg, p...)
+			c.fragmented = true
+			c.msg = append(c.msg[:0], p...)
 		case opContinuation:
-			if !fragmented {
-				return nil, errors.New("websocket: continuation without a message")
+			if !c.fragmented {
+				return nil, 0, errors.New("websocket: continuation without a message")
 			}
 			if len(c.msg)+len(p) > maxMessage {
-				return nil, fmt.Errorf("websocket: message over %d bytes", maxMessage)
+				return nil, 0, fmt.Errorf("websocket: message over %d bytes", maxMessage)
 			}
 			c.msg = append(c.msg, p...)
 			if fin {
-				return c.msg, nil
+				c.fragmented = false
+				return c.msg, 0, nil
 			}
 		default:
-			return nil, fmt.Errorf("websocket: unknown opcode %#x", op)
+			return nil, 0, fmt.Errorf("websocket: unknown opcode %#x", op)
 		}
 	}
 }
 
-// readFrame returns the next frame's payload, in place in buf.
-func (c *Conn) readFrame() (op byte, fin bool, payload []byte, err error) {
-	if err := c.fill(2); err != nil {
-		return 0, false, nil, err
+// nextFrame parses the frame at buf[r:] and consumes it, its payload left
+// in place. When it is not all there yet it consumes nothing and returns
+// the unread bytes it needs.
+func (c *Conn) nextFrame() (op byte, fin bool, payload []byte, need int, err error) {
+	avail := c.w - c.r
+	if avail < 2 {
+		return 0, false, nil, 2, nil
 	}
 	b0, b1 := c.buf[c.r], c.buf[c.r+1]
 	if b1&0x80 != 0 {
-		return 0, false, nil, errors.New("websocket: server frame is masked")
+		return 0, false, nil, 0, errors.New("websocket: server frame is masked")
 	}
 	if b0&0x70 != 0 {
-		return 0, false, nil, errors.New("websocket: reserved bits set")
+		return 0, false, nil, 0, errors.New("websocket: reserved bits set")
 	}
 	head, n := 2, uint64(b1&0x7f)
 	switch n {
@@ -80,8 +95,8 @@ func (c *Conn) readFrame() (op byte, fin bool, payload []byte, err error) {
 	case 127:
 		head = 10
 	}
-	if err := c.fill(head); err != nil {
-		return 0, false, nil, err
+	if avail < head {
+		return 0, false, nil, head, nil
 	}
 	switch head {
 	case 4:
@@ -90,35 +105,38 @@ func (c *Conn) readFrame() (op byte, fin bool, payload []byte, err error) {
 		n = binary.BigEndian.Uint64(c.buf[c.r+2:])
 	}
 	if n > maxMessage {
-		return 0, false, nil, fmt.Errorf("websocket: frame of %d bytes", n)
+		return 0, false, nil, 0, fmt.Errorf("websocket: frame of %d bytes", n)
 	}
-	if err := c.fill(head + int(n)); err != nil {
-		return 0, false, nil, err
+	if avail < head+int(n) {
+		return 0, false, nil, head + int(n), nil
 	}
 	start := c.r + head
 	c.r = start + int(n)
-	return b0 & 0x0f, b0&0x80 != 0, c.buf[start:c.r], nil
+	return b0 & 0x0f, b0&0x80 != 0, c.buf[start:c.r], 0, nil
 }
 
-// fill makes sure buf[r:w] holds at least n bytes, reading as much as the
-// socket has. It moves unread bytes to the front and grows buf as needed.
-func (c *Conn) fill(n int) error {
-	if c.w-c.r >= n {
-		return nil
-	}
+// room makes buf[w:] free for reading with buf[r:w] holding n bytes
+// eventually: unread bytes move to the front, and buf grows to n.
+func (c *Conn) room(n int) {
 	if c.r == c.w {
 		c.r, c.w = 0, 0
 	}
-	if len(c.buf)-c.r < n {
-		if n > len(c.buf) {
-			grown := make([]byte, max(n, 2*len(c.buf)))
-			c.w = copy(grown, c.buf[c.r:c.w])
-			c.buf = grown
-		} else {
-			c.w = copy(c.buf, c.buf[c.r:c.w])
-		}
-		c.r = 0
+	if len(c.buf)-c.r >= n && c.w < len(c.buf) {
+		return
 	}
+	if n > len(c.buf) {
+		grown := make([]byte, max(n, 2*len(c.buf)))
+		c.w = copy(grown, c.buf[c.r:c.w])
+		c.buf = grown
+	} else {
+		c.w = copy(c.buf, c.buf[c.r:c.w])
+	}
+	c.r = 0
+}
+
+// fill reads until buf[r:w] holds at least n bytes.
+func (c *Conn) fill(n int) error {
+	c.room(n)
 	for c.w-c.r < n {
 		m, err := c.nc.Read(c.buf[c.w:])
 		c.w += m

@@ -59,9 +59,10 @@ type Conn struct {
 	nc net.Conn
 
 	// Read side, owned by the goroutine calling ReadMessage.
-	buf  []byte // holds buf[r:w] unread bytes
-	r, w int
-	msg  []byte // a fragmented message being assembled
+	buf        []byte // holds buf[r:w] unread bytes
+	r, w       int
+	msg        []byte // a fragmented message being assembled
+	fragmented bool   // msg holds the start of a message
 
 	wmu  sync.Mutex // guards wbuf and writes to nc
 	wbuf []byte

@@ -124,3 +124,46 @@ func TestCloseFrameAndRefusedHandshake(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Serve sees the same messages as ReadMessage, split over many reads, and
+// ends with the close frame.
+func TestServeReadsEveryMessage(t *testing.T) {
+	var want []string
+	for i := range 3000 {
+		want = append(want, strings.Repeat(string(rune('a'+i%26)), i%700))
+	}
+	want = append(want, strings.Repeat("z", 300000)) // grows the buffer, fragmented by the server
+	addr := serve(t, func(ws *websocket.Conn) {
+		for i, m := range want {
+			if i == 1000 {
+				_ = ws.WriteControl(websocket.PingMessage, []byte("p"), time.Now().Add(time.Second))
+			}
+			w, _ := ws.NextWriter(websocket.TextMessage)
+			_, _ = w.Write([]byte(m))
+			_ = w.Close()
+		}
+		_ = ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(3008, "bye"))
+		_, _, _ = ws.ReadMessage()
+	})
+	c := dial(t, addr)
+	var got int
+	err := c.Serve(func(msg []byte) error {
+		if string(msg) != want[got] {
+			t.Fatalf("message %d: %d bytes, want %d", got, len(msg), len(want[got]))
+		}
+		got++
+		return nil
+	})
+	var ce *CloseError
+	if !errors.As(err, &ce) || ce.Code != 3008 || got != len(want) {
+		t.Fatalf("got %d of %d messages, then %v", got, len(want), err)
+	}
+	stop := errors.New("stop")
+	c2 := dial(t, serve(t, func(ws *websocket.Conn) {
+		_ = ws.WriteMessage(websocket.TextMessage, []byte("one"))
+		_, _, _ = ws.ReadMessage()
+	}))
+	if err := c2.Serve(func([]byte) error { return stop }); err != stop {
+		t.Fatalf("handler error: got %v", err)
+	}
+}
