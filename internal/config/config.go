@@ -30,6 +30,10 @@ type Config struct {
 	// digits, '.', '_' and '-', at most 64 characters. Empty means the host
 	// name of the machine.
 	NodeName string `toml:"node_name" docdefault:"the host name"`
+	// Address (host:port) of a separate debug listener serving Go's
+	// profiler at /debug/pprof/. Empty (the default) turns it off. Keep it
+	// on a loopback or private address: profiles reveal internals.
+	DebugAddr string `toml:"debug_addr"`
 	// Least severe log level written: "debug", "info", "warn" or "error".
 	LogLevel string `toml:"log_level"`
 	// Log line format: "text" (key=value pairs) or "json" (one object per

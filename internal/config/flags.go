@@ -29,6 +29,7 @@ func flagDefs() []flagDef {
 		{"data-dir", "data_dir", "directory for the embedded NATS store and generated secrets", func(c *Config) any { return &c.DataDir }},
 		{"nats-url", "nats_url", "external NATS URL; empty runs an embedded NATS server", func(c *Config) any { return &c.NATSURL }},
 		{"config", "", "path of the TOML config file", func(c *Config) any { return &c.ConfigFile }},
+		{"debug-addr", "debug_addr", "address of the pprof debug listener; empty turns it off", func(c *Config) any { return &c.DebugAddr }},
 		{"demo", "demo", "serve the demo site and POST /demo/token (default: on for a loopback addr)", func(c *Config) any { return &c.Demo }},
 	}
 }

@@ -41,11 +41,12 @@ func precedenceCases() map[string]precedenceCase {
 		return fmt.Sprint(*c.Demo)
 	}
 	return map[string]precedenceCase{
-		"addr":     {`"127.0.0.2:1001"`, "127.0.0.3:1002", "127.0.0.4:1003", func(c *Config) string { return c.Addr }},
-		"data-dir": {`"file-dir"`, "env-dir", "flag-dir", func(c *Config) string { return c.DataDir }},
-		"nats-url": {`"nats://file:4222"`, "nats://env:4222", "nats://flag:4222", func(c *Config) string { return c.NATSURL }},
-		"demo":     {`false`, "true", "false", demo},
-		"config":   {}, // tested by TestLoadConfigPath
+		"addr":       {`"127.0.0.2:1001"`, "127.0.0.3:1002", "127.0.0.4:1003", func(c *Config) string { return c.Addr }},
+		"data-dir":   {`"file-dir"`, "env-dir", "flag-dir", func(c *Config) string { return c.DataDir }},
+		"nats-url":   {`"nats://file:4222"`, "nats://env:4222", "nats://flag:4222", func(c *Config) string { return c.NATSURL }},
+		"demo":       {`false`, "true", "false", demo},
+		"debug-addr": {`"127.0.0.1:6061"`, "127.0.0.1:6062", "127.0.0.1:6063", func(c *Config) string { return c.DebugAddr }},
+		"config":     {}, // tested by TestLoadConfigPath
 	}
 }
 

@@ -38,6 +38,14 @@ func (c *Client) dispatch(cmd *protocol.Command) {
 		}
 	}()
 	var werr *wire.Error
+	start := time.Now()
+	defer func() {
+		code := uint32(0)
+		if werr != nil {
+			code = werr.Code
+		}
+		c.hub.cfg.Observer.Command(commandKind(cmd), time.Since(start), code)
+	}()
 	switch {
 	case cmd.Connect != nil:
 		werr = c.handleConnect(ctx, cmd.Id, cmd.Connect)
@@ -72,6 +80,37 @@ func (c *Client) dispatch(cmd *protocol.Command) {
 	if werr != nil {
 		c.replyError(cmd.Id, werr)
 	}
+}
+
+// commandKind names a command for metrics and logs.
+func commandKind(cmd *protocol.Command) string {
+	switch {
+	case cmd.Connect != nil:
+		return "connect"
+	case cmd.Subscribe != nil:
+		return "subscribe"
+	case cmd.Unsubscribe != nil:
+		return "unsubscribe"
+	case cmd.Publish != nil:
+		return "publish"
+	case cmd.History != nil:
+		return "history"
+	case cmd.Presence != nil:
+		return "presence"
+	case cmd.PresenceStats != nil:
+		return "presence_stats"
+	case cmd.Rpc != nil:
+		return "rpc"
+	case cmd.Refresh != nil:
+		return "refresh"
+	case cmd.SubRefresh != nil:
+		return "sub_refresh"
+	case cmd.Send != nil:
+		return "send"
+	case cmd.Ping != nil:
+		return "ping"
+	}
+	return "unknown"
 }
 
 func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.ConnectRequest) *wire.Error {

@@ -63,6 +63,10 @@ type Config struct {
 	// (channels without ':').
 	Namespaces []Namespace
 
+	// Observer receives command and engine timings for metrics (may be
+	// nil).
+	Observer Observer
+
 	Logger *slog.Logger
 }
 
@@ -93,6 +97,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
 	}
 }
 

@@ -156,7 +156,9 @@ func (h *Hub) publish(ctx context.Context, id ChannelID, ns *Namespace, data []b
 		}
 		return PublishOutcome{}, nil
 	}
+	start := time.Now()
 	pos, dup, err := h.broker.Publish(ctx, id, body, idempotencyKey)
+	h.cfg.Observer.Publish(time.Since(start), err != nil)
 	if err != nil {
 		return PublishOutcome{}, h.engineError(id.Name, err)
 	}

@@ -251,3 +251,31 @@ func TestStorageFullIsTemporaryAndNotReady(t *testing.T) {
 		t.Fatalf("top offset %d; want %d (every acknowledged publication kept)", h.Offset, stored)
 	}
 }
+
+func TestMetricsEndpoint(t *testing.T) {
+	node := testkit.Start(t, nil)
+	r := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+	r.Connect(node.Token("metered"))
+	r.Call(&protocol.Command{Subscribe: &protocol.SubscribeRequest{Channel: "room:m"}})
+	node.Publish("room:m", 1)
+	var body string
+	testkit.Eventually(t, 5*time.Second, func() bool {
+		resp, err := http.Get(node.BaseURL + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b := new(bytes.Buffer)
+		_, _ = b.ReadFrom(resp.Body)
+		body = b.String()
+		return bytes.Contains(b.Bytes(), []byte("liveroom_deliveries_total 1"))
+	}, "metrics show the delivery")
+	for _, want := range []string{
+		"liveroom_connections 1", `liveroom_command_duration_seconds_count{code="0",command="subscribe"} 1`,
+		`liveroom_engine_publish_duration_seconds_count{outcome="stored"} 1`, "liveroom_subscriptions 1", "go_goroutines",
+	} {
+		if !bytes.Contains([]byte(body), []byte(want)) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}

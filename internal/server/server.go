@@ -36,6 +36,8 @@ type Server struct {
 	http  *http.Server
 	ln    net.Listener
 	ready *readiness
+	prom  *metrics
+	debug *http.Server // pprof listener, nil when off
 }
 
 // NewLogger builds the process logger from the configuration.
@@ -77,7 +79,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if err != nil {
 		return nil, err
 	}
+	s.prom = newMetrics()
 	hcfg := hubConfig(cfg, log)
+	hcfg.Observer = s.prom
 	for _, ns := range hcfg.Namespaces {
 		if !ns.HasHistory() {
 			continue
@@ -108,6 +112,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	}
 	if err := s.ws.Start(); err != nil {
 		return nil, err
+	}
+	s.prom.watch(s.hub, s.ws)
+	if cfg.DebugAddr != "" {
+		if s.debug, err = startDebug(cfg.DebugAddr, log); err != nil {
+			return nil, err
+		}
 	}
 	s.ready = newReadiness(s.hub)
 	s.ln, err = net.Listen("tcp", cfg.Addr)
@@ -183,6 +193,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) close(ctx context.Context) error {
 	var errs []error
+	if s.debug != nil {
+		_ = s.debug.Close()
+	}
 	if s.http != nil {
 		// net/http does not track hijacked WebSocket connections; the hub
 		// disconnects those below.

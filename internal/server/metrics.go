@@ -1,0 +1,136 @@
+package server
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/liveroom-dev/liveroom/internal/hub"
+	"github.com/liveroom-dev/liveroom/internal/transport/websocket"
+)
+
+// metrics is the node's Prometheus registry: histograms observed on the hot
+// path (hub.Observer) and counters read from the hub and the transport at
+// scrape time, so the hot path pays only for the histograms.
+type metrics struct {
+	reg      *prometheus.Registry
+	commands *prometheus.HistogramVec
+	publish  *prometheus.HistogramVec
+}
+
+// latencyBuckets span 50 µs to 10 s, in seconds.
+var latencyBuckets = prometheus.ExponentialBucketsRange(0.00005, 10, 18)
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		commands: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "liveroom", Name: "command_duration_seconds",
+			Help:    "Time to run a client command, by command and result code (0 = success).",
+			Buckets: latencyBuckets,
+		}, []string{"command", "code"}),
+		publish: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "liveroom", Name: "engine_publish_duration_seconds",
+			Help:    "Time until the engine acknowledged (stored) a publication, by outcome.",
+			Buckets: latencyBuckets,
+		}, []string{"outcome"}),
+	}
+	m.reg.MustRegister(m.commands, m.publish,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Command implements hub.Observer.
+func (m *metrics) Command(kind string, took time.Duration, code uint32) {
+	m.commands.WithLabelValues(kind, strconv.FormatUint(uint64(code), 10)).Observe(took.Seconds())
+}
+
+// Publish implements hub.Observer.
+func (m *metrics) Publish(took time.Duration, failed bool) {
+	outcome := "stored"
+	if failed {
+		outcome = "failed"
+	}
+	m.publish.WithLabelValues(outcome).Observe(took.Seconds())
+}
+
+// watch registers the scrape-time collector of the hub and transport.
+func (m *metrics) watch(h *hub.Hub, ws *websocket.Server) {
+	m.reg.MustRegister(&nodeCollector{hub: h, ws: ws})
+}
+
+// nodeCollector reads the hub's and transport's counters at scrape time.
+type nodeCollector struct {
+	hub *hub.Hub
+	ws  *websocket.Server
+}
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc("liveroom_"+name, help, labels, nil)
+}
+
+var (
+	descConnections     = desc("connections", "Open client connections.")
+	descAccepted        = desc("connections_accepted_total", "Connections admitted by the hub.")
+	descSubscriptions   = desc("subscriptions", "Client subscriptions on this node.")
+	descChannels        = desc("channels", "Channels with subscribers on this node.")
+	descCommands        = desc("commands_total", "Client commands received.")
+	descPubIn           = desc("publications_in_total", "Publications this node stored or sent.")
+	descPubOut          = desc("publications_out_total", "Publications fanned out (once per publication, not per subscriber).")
+	descDeliveries      = desc("deliveries_total", "Publications queued to subscribers.")
+	descFramesOut       = desc("transport_frames_out_total", "Transport messages written by the hub.")
+	descOverflows       = desc("queue_overflows_total", "Connections closed as slow consumers (3008).")
+	descQueued          = desc("queued_bytes", "Bytes waiting in connection queues.")
+	descDisconnects     = desc("disconnects_total", "Connections closed, by disconnect code.", "code")
+	descRecoveries      = desc("recoveries_total", "Resubscribes that asked for recovery, by outcome.", "recovered")
+	descGaps            = desc("stream_gaps_total", "Gaps in a channel's delivery, by outcome.", "outcome")
+	descWSHandshakes    = desc("websocket_handshakes_rejected_total", "WebSocket upgrade requests refused.")
+	descWSFramesIn      = desc("websocket_frames_in_total", "WebSocket frames received.")
+	descWSCloses        = desc("websocket_closes_sent_total", "WebSocket close frames sent, by close code.", "code")
+	descWSMaxPartialMsg = desc("websocket_max_partial_message_bytes", "Largest buffer held for one message arriving in pieces.")
+)
+
+func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descConnections, descAccepted, descSubscriptions, descChannels, descCommands,
+		descPubIn, descPubOut, descDeliveries, descFramesOut, descOverflows, descQueued, descDisconnects,
+		descRecoveries, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg} {
+		ch <- d
+	}
+}
+
+func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.hub.Stats()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	gauge(descConnections, float64(s.ConnectionsOpen))
+	counter(descAccepted, float64(s.ConnectionsAccepted))
+	gauge(descSubscriptions, float64(s.Subscriptions))
+	gauge(descChannels, float64(s.Channels))
+	counter(descCommands, float64(s.Commands))
+	counter(descPubIn, float64(s.PublicationsIn))
+	counter(descPubOut, float64(s.PublicationsOut))
+	counter(descDeliveries, float64(s.Deliveries))
+	counter(descFramesOut, float64(s.FramesOut))
+	counter(descOverflows, float64(s.QueueOverflows))
+	gauge(descQueued, float64(s.QueuedBytes))
+	for code, n := range s.Disconnects {
+		counter(descDisconnects, float64(n), strconv.FormatUint(uint64(code), 10))
+	}
+	counter(descRecoveries, float64(s.RecoveredTrue), "true")
+	counter(descRecoveries, float64(s.RecoveredFalse), "false")
+	counter(descGaps, float64(s.GapsFilled), "filled")
+	counter(descGaps, float64(s.GapsUnrecoverable), "unrecoverable")
+	w := c.ws.Stats()
+	counter(descWSHandshakes, float64(w.HandshakesRejected))
+	counter(descWSFramesIn, float64(w.FramesIn))
+	for code, n := range w.ClosesSent {
+		counter(descWSCloses, float64(n), strconv.FormatUint(uint64(code), 10))
+	}
+	gauge(descWSMaxPartialMsg, float64(w.MaxPartialBytes))
+}
