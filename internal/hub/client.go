@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -34,7 +33,6 @@ type Client struct {
 	t          Transport
 	proto      protocol.Type
 	remote     netip.AddrPort
-	header     http.Header
 	shard      uint32
 	acceptedAt time.Time
 

@@ -226,7 +226,6 @@ func (h *Hub) Accept(t Transport, info ConnInfo) (Session, error) {
 		t:          t,
 		proto:      info.Protocol,
 		remote:     info.RemoteAddr,
-		header:     info.Header,
 		shard:      h.nextShard.Add(1),
 		acceptedAt: time.Now(),
 		subs:       make(map[string]*subscription),
