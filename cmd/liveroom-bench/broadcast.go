@@ -28,6 +28,9 @@ type broadcast struct {
 	p99Bound     time.Duration
 	minDelivered float64
 	retries      int
+
+	maxOthers        float64
+	disturbedRetries int
 }
 
 // broadcastResult is the result line of the scenario.
@@ -76,6 +79,8 @@ func runBroadcast(ctx context.Context, log *slog.Logger, args []string, stdout, 
 	fs.DurationVar(&b.p99Bound, "p99-bound", 250*time.Millisecond, "a search step keeps up only with p99 below this")
 	fs.Float64Var(&b.minDelivered, "min-delivered", 0.99, "a search step keeps up only when this share of offered deliveries arrives")
 	fs.IntVar(&b.retries, "retries", 1, "a failed search step is measured again this many times before it counts (a busy machine causes one-off spikes)")
+	fs.Float64Var(&b.maxOthers, "max-others", 0.25, "a window in which the rest of the machine used more CPU than this (cores) is disturbed: a failed search step or the final measurement is taken again")
+	fs.IntVar(&b.disturbedRetries, "disturbed-retries", 5, "how many times a disturbed window is taken again (10 s apart)")
 	fs.Float64Var(&connectRate, "connect-rate", 2000, "new connections per second")
 	fs.IntVar(&dialing, "dialing", 256, "handshakes in flight at most")
 	if err := fs.Parse(args); err != nil {
@@ -130,7 +135,7 @@ func runBroadcast(ctx context.Context, log *slog.Logger, args []string, stdout, 
 		}
 	}
 	log.Info("measuring", "rate", rate, "window", b.duration)
-	if res.stepResult, err = b.measure(ctx, rate, b.warmup, b.duration); err != nil {
+	if res.stepResult, err = b.measureUndisturbed(ctx, rate, b.warmup, b.duration, false); err != nil {
 		return err
 	}
 	res.Key = fmt.Sprintf("broadcast/%s/%d", res.Mode, b.subs)
@@ -174,7 +179,7 @@ func (b *broadcast) findSaturation(ctx context.Context) (*saturation, error) {
 				}
 			}
 			var err error
-			if st, err = b.measure(ctx, rate, 2*time.Second, b.step); err != nil {
+			if st, err = b.measureUndisturbed(ctx, rate, 2*time.Second, b.step, true); err != nil {
 				return nil, err
 			}
 			sat.Steps = append(sat.Steps, st)

@@ -61,8 +61,8 @@ func broadcastSummary(r broadcastResult) []string {
 		out = append(out, fmt.Sprintf("saturation: %.1f publications/s × %d subscribers kept up: %.0f deliveries/s (failed at %.1f/s); server %.2f cores, %.3f ms CPU per 1,000 deliveries; tool %.2f cores",
 			s.Rate, r.Subscribers, s.DeliveriesPerS, s.FirstFailedRate, s.ServerCPUUtil, s.CPUMsPer1000, s.ToolCPUUtil))
 		for _, st := range s.Steps {
-			out = append(out, fmt.Sprintf("  step %7.1f/s: delivered %5.3f of offered, p50 %7.2f ms, p99 %8.2f ms, server %.2f, tool %.2f, others %.2f cores, pass %v %s",
-				st.Rate, st.DeliveredRatio, st.Latency.P50MS, st.Latency.P99MS, st.CPU.ServerUtil, st.CPU.ToolUtil, st.CPU.OtherUtil, st.Pass, st.Why))
+			out = append(out, fmt.Sprintf("  step %7.1f/s: delivered %5.3f of offered, p50 %7.2f ms, p99 %8.2f ms, server %.2f, tool %.2f, others %.2f cores, pass %v %s%s",
+				st.Rate, st.DeliveredRatio, st.Latency.P50MS, st.Latency.P99MS, st.CPU.ServerUtil, st.CPU.ToolUtil, st.CPU.OtherUtil, st.Pass, st.Why, disturbed(st.Disturbed)))
 		}
 	}
 	out = append(out,
@@ -74,8 +74,8 @@ func broadcastSummary(r broadcastResult) []string {
 			r.PublishAck.P50MS, r.PublishAck.P99MS, r.PublishFailed, r.PublishBacklog),
 		fmt.Sprintf("server %.2f cores (%.0f %% in the kernel), %.3f ms CPU per 1,000 deliveries (%.0f deliveries per CPU-second), RSS %.1f MiB; tool %.2f cores; rest of the machine %.2f cores",
 			r.CPU.ServerUtil, r.CPU.ServerSysPart*100, r.CPUMsPer1000, r.DeliveriesPerCPU, r.CPU.ServerRSSMiB, r.CPU.ToolUtil, r.CPU.OtherUtil),
-		fmt.Sprintf("gaps %d, repeats %d, undelivered %d, drain %.0f ms, sessions ended: %s",
-			r.Gaps, r.Repeats, r.Undelivered, r.DrainMS, counts(r.Ended)),
+		fmt.Sprintf("gaps %d, repeats %d, undelivered %d, drain %.0f ms, sessions ended: %s%s",
+			r.Gaps, r.Repeats, r.Undelivered, r.DrainMS, counts(r.Ended), disturbed(r.Disturbed)),
 	)
 	return out
 }
@@ -91,4 +91,11 @@ func counts(m map[string]int64) string {
 		parts[i] = fmt.Sprintf("%s: %d", k, m[k])
 	}
 	return strings.Join(parts, ", ")
+}
+
+func disturbed(d bool) string {
+	if d {
+		return " (DISTURBED: other work used the machine)"
+	}
+	return ""
 }
