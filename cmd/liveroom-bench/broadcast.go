@@ -70,7 +70,7 @@ func runBroadcast(ctx context.Context, log *slog.Logger, args []string, stdout, 
 	fs.Float64Var(&b.rate, "rate", 10, "publications per second (without --find-saturation)")
 	fs.IntVar(&pc.Size, "size", 100, fmt.Sprintf("bytes of publication data (at least %d)", dataOverhead))
 	fs.StringVar(&pc.Via, "publish-via", "api", "api: POST /api/publish from a pool of --workers; ws: one client connection, pipelined")
-	fs.IntVar(&pc.Workers, "workers", 8, "API publish calls in flight at most")
+	fs.IntVar(&pc.Workers, "workers", 256, "API publish calls in flight at most (each waits for storage; under load an acknowledgement can take tens of ms, so rate × ack time must stay below this)")
 	fs.DurationVar(&b.warmup, "warmup", 5*time.Second, "publishing before the measurement window")
 	fs.DurationVar(&b.duration, "duration", 30*time.Second, "measurement window")
 	fs.BoolVar(&b.findSat, "find-saturation", false, "ramp the rate to the highest that keeps up, then measure at half of it")

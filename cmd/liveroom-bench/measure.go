@@ -198,6 +198,9 @@ func (b *broadcast) measure(ctx context.Context, rate float64, warmup, window ti
 	st.Ended = diffCounts(f.endCounts(), ends0)
 	st.Disturbed = st.CPU.OtherUtil > b.maxOthers
 	st.Pass, st.Why = b.judge(st)
+	if !st.Pass && st.PublishBacklog > 0 {
+		st.Why += " (publications waited for a free publisher: if the server kept up, raise --workers)"
+	}
 	return st, nil
 }
 
