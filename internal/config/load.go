@@ -129,7 +129,13 @@ func parseFile(cfg *Config, src []byte) error {
 			return fmt.Errorf("namespaces entry %d: %w", i+1, err)
 		}
 		if err := md.PrimitiveDecode(prim, &ns); err != nil {
-			return fmt.Errorf("namespaces entry %d (name %q): %w", i+1, ns.Name, err)
+			// Keys decode in no fixed order, so take the name from the
+			// first pass.
+			name := ""
+			if named.Name != nil {
+				name = *named.Name
+			}
+			return fmt.Errorf("namespaces entry %d (name %q): %w", i+1, name, err)
 		}
 		if named.Name == nil {
 			errs = append(errs, fmt.Errorf("namespaces entry %d: missing key \"name\" (write name = \"\" for the default namespace)", i+1))
