@@ -30,8 +30,17 @@ type natsSub struct{ sub *nats.Subscription }
 
 func (s natsSub) Stop() { _ = s.sub.Unsubscribe() }
 
+// dispatchedSub is a subscription whose callbacks run on the dispatcher.
+type dispatchedSub struct {
+	d   *dispatcher
+	sub *nats.Subscription
+}
+
+func (s dispatchedSub) Stop() { s.d.unsubscribe(s.sub) }
+
 // Deliveries subscribes this node to a channel's live publications. fn is
-// called from one goroutine per subscription, in the order the stream
+// called on the engine's dispatch shard for the channel (one goroutine for
+// many channels, so fn must not block for long), in the order the stream
 // stored them. Delivery is at most once (a core NATS subscription): a
 // publication can be missed, e.g. when this node falls behind, so the
 // caller checks offsets and fills gaps with ReadAfter. The interest is
@@ -39,7 +48,7 @@ func (s natsSub) Stop() { _ = s.sub.Unsubscribe() }
 // channel's top made afterwards cannot miss a publication that the
 // subscription will not see.
 func (e *Engine) Deliveries(ctx context.Context, ch ChannelRef, fn func(Delivery)) (Subscription, error) {
-	sub, err := e.nc.Subscribe(ch.outSubject(), func(m *nats.Msg) {
+	sub, err := e.dispatch.subscribe(e.nc, ch.outSubject(), func(m *nats.Msg) {
 		d, err := parseDelivery(m)
 		if err != nil {
 			e.log.Error("dropping malformed delivery", "channel", ch.Name, "err", err)
@@ -51,10 +60,10 @@ func (e *Engine) Deliveries(ctx context.Context, ch ChannelRef, fn func(Delivery
 		return nil, fmt.Errorf("engine: subscribe to %s: %w", ch.Name, err)
 	}
 	if err := e.flush(ctx); err != nil {
-		_ = sub.Unsubscribe()
+		e.dispatch.unsubscribe(sub)
 		return nil, fmt.Errorf("engine: subscribe to %s: %w", ch.Name, err)
 	}
-	return natsSub{sub}, nil
+	return dispatchedSub{e.dispatch, sub}, nil
 }
 
 func parseDelivery(m *nats.Msg) (Delivery, error) {
@@ -85,17 +94,17 @@ func (e *Engine) PublishEphemeral(ch ChannelRef, kind string, body []byte) error
 }
 
 // EphemeralDeliveries subscribes to a channel's core subject of one kind.
-// fn is called from one goroutine per subscription, in arrival order.
+// fn is called on the channel's dispatch shard, in arrival order.
 func (e *Engine) EphemeralDeliveries(ctx context.Context, ch ChannelRef, kind string, fn func(body []byte)) (Subscription, error) {
-	sub, err := e.nc.Subscribe(ch.ephemeralSubject(kind), func(m *nats.Msg) { fn(m.Data) })
+	sub, err := e.dispatch.subscribe(e.nc, ch.ephemeralSubject(kind), func(m *nats.Msg) { fn(m.Data) })
 	if err != nil {
 		return nil, fmt.Errorf("engine: subscribe to %s: %w", ch.Name, err)
 	}
 	if err := e.flush(ctx); err != nil {
-		_ = sub.Unsubscribe()
+		e.dispatch.unsubscribe(sub)
 		return nil, fmt.Errorf("engine: subscribe to %s: %w", ch.Name, err)
 	}
-	return natsSub{sub}, nil
+	return dispatchedSub{e.dispatch, sub}, nil
 }
 
 // Control subjects carry commands between nodes (disconnect a user, end a

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -55,7 +56,8 @@ type Engine struct {
 	nc  *nats.Conn
 	js  jetstream.JetStream
 
-	writers *writerTable
+	writers  *writerTable
+	dispatch *dispatcher // runs subscription callbacks; closed after the connection
 
 	mu      sync.Mutex           // guards streams
 	streams map[string]*nsStream // namespace → its stream, once ensured
@@ -74,35 +76,31 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg.Replicas = 1
 	}
 	e := &Engine{
-		cfg:     cfg,
-		log:     cfg.Logger.With("component", "engine"),
-		streams: make(map[string]*nsStream),
-		writers: newWriterTable(),
-		stop:    make(chan struct{}),
+		cfg:      cfg,
+		log:      cfg.Logger.With("component", "engine"),
+		streams:  make(map[string]*nsStream),
+		writers:  newWriterTable(),
+		dispatch: newDispatcher(max(2, runtime.GOMAXPROCS(0))),
+		stop:     make(chan struct{}),
 	}
 	var err error
 	if cfg.NATSURL == "" {
 		if err = e.startEmbedded(ctx); err != nil {
-			return nil, err
+			return nil, e.abort(err)
 		}
 		e.nc, err = nats.Connect("", append(e.connOptions(), nats.InProcessServer(e.srv))...)
 	} else {
 		e.nc, err = nats.Connect(cfg.NATSURL, e.connOptions()...)
 	}
 	if err != nil {
-		e.shutdownServer()
-		return nil, fmt.Errorf("engine: connect to NATS: %w", err)
+		return nil, e.abort(fmt.Errorf("engine: connect to NATS: %w", err))
 	}
 	e.js, err = jetstream.New(e.nc)
 	if err != nil {
-		e.nc.Close()
-		e.shutdownServer()
-		return nil, fmt.Errorf("engine: JetStream context: %w", err)
+		return nil, e.abort(fmt.Errorf("engine: JetStream context: %w", err))
 	}
 	if _, err := e.js.AccountInfo(ctx); err != nil {
-		e.nc.Close()
-		e.shutdownServer()
-		return nil, fmt.Errorf("engine: JetStream not available: %w", err)
+		return nil, e.abort(fmt.Errorf("engine: JetStream not available: %w", err))
 	}
 	e.wg.Add(1)
 	go e.sweepWriters()
@@ -114,7 +112,10 @@ func (e *Engine) connOptions() []nats.Option {
 		nats.Name("liveroom " + e.cfg.NodeName),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if nc.IsClosed() {
+				return // our own Close
+			}
 			e.log.Warn("NATS connection lost", "err", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
@@ -163,6 +164,16 @@ func (e *Engine) startEmbedded(ctx context.Context) error {
 	return nil
 }
 
+// abort undoes a failed Start and returns err.
+func (e *Engine) abort(err error) error {
+	if e.nc != nil {
+		e.nc.Close()
+	}
+	e.dispatch.close()
+	e.shutdownServer()
+	return err
+}
+
 func (e *Engine) shutdownServer() {
 	if e.srv != nil {
 		e.srv.Shutdown()
@@ -190,6 +201,7 @@ func (e *Engine) Close(ctx context.Context) error {
 		}
 		e.nc.Close()
 	}
+	e.dispatch.close()
 	e.shutdownServer()
 	return err
 }

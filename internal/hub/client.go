@@ -64,7 +64,9 @@ type Client struct {
 	pingSentAt    atomic.Int64
 	lastPingAt    atomic.Int64
 	bufferedSince atomic.Int64
-	lastTaken     atomic.Int64 // bytes the peer had taken at the last sweep
+	lastTaken     atomic.Int64  // bytes the peer had taken at the last sweep
+	framesWritten atomic.Uint64 // transport messages written (by the writer shard)
+	sweptFrames   uint64        // framesWritten at the last backlog check (sweep goroutine only)
 }
 
 // subscription is one channel a client is subscribed to.

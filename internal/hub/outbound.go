@@ -269,5 +269,6 @@ func (c *Client) flush(s *writerShard) {
 func (c *Client) writeFrame(frame []byte) {
 	if err := c.t.Write(frame); err == nil {
 		c.hub.metrics.framesOut.Add(1)
+		c.framesWritten.Add(1)
 	}
 }

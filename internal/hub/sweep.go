@@ -77,16 +77,7 @@ func (c *Client) sweep(now time.Time) {
 		c.Disconnect(wire.DisconnectNoPong)
 		return
 	}
-	// A peer that takes none of the bytes waiting for it (in the transport
-	// or the kernel) for WriteTimeout stopped reading.
-	pending, taken := c.t.Backlog()
-	progressed := taken != uint64(c.lastTaken.Swap(int64(taken)))
-	switch {
-	case pending == 0 || progressed:
-		c.bufferedSince.Store(0)
-	case c.bufferedSince.Load() == 0:
-		c.bufferedSince.Store(now.UnixNano())
-	case now.UnixNano()-c.bufferedSince.Load() > int64(h.cfg.WriteTimeout):
+	if c.writeStalled(now) {
 		h.metrics.queueOverflows.Add(1)
 		c.disconnectNow(wire.DisconnectSlow)
 		return
@@ -100,4 +91,27 @@ func (c *Client) sweep(now time.Time) {
 			c.enqueue(pingProtobuf)
 		}
 	}
+}
+
+// writeStalled reports whether the peer has taken none of the bytes waiting
+// for it (in the transport or the kernel) for WriteTimeout: it stopped
+// reading. Asking the kernel costs a system call, so only connections
+// written to since the last look, or still holding bytes then, are asked.
+func (c *Client) writeStalled(now time.Time) bool {
+	written := c.framesWritten.Load()
+	if written == c.sweptFrames && c.bufferedSince.Load() == 0 && c.t.Buffered() == 0 {
+		return false
+	}
+	c.sweptFrames = written
+	pending, taken := c.t.Backlog()
+	progressed := taken != uint64(c.lastTaken.Swap(int64(taken)))
+	switch {
+	case pending == 0 || progressed:
+		c.bufferedSince.Store(0)
+	case c.bufferedSince.Load() == 0:
+		c.bufferedSince.Store(now.UnixNano())
+	case now.UnixNano()-c.bufferedSince.Load() > int64(c.hub.cfg.WriteTimeout):
+		return true
+	}
+	return false
 }
