@@ -14,8 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -42,8 +40,26 @@ type Config struct {
 	MaxStorageBytes int64
 	// MaxMemoryBytes caps JetStream memory storage (0 = server default).
 	MaxMemoryBytes int64
-	// Replicas is the replication factor of streams and buckets (default 1).
+	// Replicas is the replication factor of streams (default 1; 3 in a
+	// cluster of three or more nodes).
 	Replicas int
+	// Domain is the JetStream domain: its API is reached under
+	// $JS.<domain>.API, which is what lets an edge node (a leaf node without
+	// JetStream) use the core's JetStream. Embedded core nodes take it as
+	// their JetStream domain. Empty: the plain $JS.API prefix.
+	Domain string
+	// ClusterName, ClusterListen and Routes make embedded servers one NATS
+	// cluster: this node listens for routes on ClusterListen (host:port)
+	// and connects to the Routes (nats-route://host:port URLs).
+	ClusterName   string
+	ClusterListen string
+	Routes        []string
+	// LeafListen (host:port) accepts edge nodes as NATS leaf nodes.
+	LeafListen string
+	// Edge, when set, runs the embedded server as a leaf node of the core
+	// at this URL (nats-leaf://host:port), without JetStream of its own:
+	// streams and history live in the core.
+	Edge string
 	// Logger receives the engine's and the embedded server's logs.
 	Logger *slog.Logger
 }
@@ -56,8 +72,9 @@ type Engine struct {
 	nc  *nats.Conn
 	js  jetstream.JetStream
 
-	writers  *writerTable
-	dispatch *dispatcher // runs subscription callbacks; closed after the connection
+	directGet string // subject prefix of direct gets: $JS[.<domain>].API.DIRECT.GET.
+	writers   *writerTable
+	dispatch  *dispatcher // runs subscription callbacks; closed after the connection
 
 	mu      sync.Mutex           // guards streams
 	streams map[string]*nsStream // namespace → its stream, once ensured
@@ -95,12 +112,18 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, e.abort(fmt.Errorf("engine: connect to NATS: %w", err))
 	}
-	e.js, err = jetstream.New(e.nc)
+	if cfg.Domain != "" {
+		e.js, err = jetstream.NewWithDomain(e.nc, cfg.Domain)
+		e.directGet = "$JS." + cfg.Domain + ".API.DIRECT.GET."
+	} else {
+		e.js, err = jetstream.New(e.nc)
+		e.directGet = "$JS.API.DIRECT.GET."
+	}
 	if err != nil {
 		return nil, e.abort(fmt.Errorf("engine: JetStream context: %w", err))
 	}
-	if _, err := e.js.AccountInfo(ctx); err != nil {
-		return nil, e.abort(fmt.Errorf("engine: JetStream not available: %w", err))
+	if err := e.waitJetStream(ctx); err != nil {
+		return nil, e.abort(err)
 	}
 	e.wg.Add(1)
 	go e.sweepWriters()
@@ -132,19 +155,9 @@ func (e *Engine) connOptions() []nats.Option {
 }
 
 func (e *Engine) startEmbedded(ctx context.Context) error {
-	storeDir := filepath.Join(e.cfg.DataDir, "jetstream")
-	if err := os.MkdirAll(storeDir, 0o700); err != nil {
-		return fmt.Errorf("engine: create store dir %s: %w", storeDir, err)
-	}
-	opts := &server.Options{
-		ServerName:         e.cfg.NodeName,
-		JetStream:          true,
-		StoreDir:           storeDir,
-		DontListen:         true,
-		NoSigs:             true,
-		SyncAlways:         e.cfg.SyncAlways,
-		JetStreamMaxStore:  e.cfg.MaxStorageBytes,
-		JetStreamMaxMemory: e.cfg.MaxMemoryBytes,
+	opts, err := e.serverOptions()
+	if err != nil {
+		return err
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {

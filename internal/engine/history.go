@@ -60,7 +60,7 @@ func (e *Engine) ChannelTop(ctx context.Context, ch ChannelRef) (Top, error) {
 // lastOf reads the offset and stream sequence of the channel's newest
 // message, (0, 0) when it has none.
 func (e *Engine) lastOf(ctx context.Context, s *nsStream, ch ChannelRef) (offset, seq uint64, err error) {
-	subj := "$JS.API.DIRECT.GET." + s.name + "." + ch.inSubject()
+	subj := e.directGet + s.name + "." + ch.inSubject()
 	msg, err := e.nc.RequestWithContext(ctx, subj, nil)
 	if err != nil {
 		return 0, 0, fmt.Errorf("engine: read top of %s: %w", ch.Name, err)
@@ -121,7 +121,7 @@ func (e *Engine) scan(ctx context.Context, s *nsStream, ch ChannelRef, fromSeq u
 		return fmt.Errorf("engine: history of %s: %w", ch.Name, err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	subj := "$JS.API.DIRECT.GET." + s.name
+	subj := e.directGet + s.name
 batches:
 	for {
 		req, _ := json.Marshal(directGetRequest{Seq: fromSeq, NextFor: ch.inSubject(), Batch: scanBatch, MaxBytes: scanMaxBytes})

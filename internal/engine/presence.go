@@ -33,7 +33,7 @@ type PresenceEntry struct {
 // EnsurePresence creates or updates the presence stream. ttl is how long an
 // entry lives without being re-put.
 func (e *Engine) EnsurePresence(ctx context.Context, ttl time.Duration) error {
-	_, err := e.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	_, err := e.ensureStream(ctx, jetstream.StreamConfig{
 		Name:              presenceStream,
 		Description:       "liveroom presence: one entry per connection and channel",
 		Subjects:          []string{subjectPresence + ">"},
@@ -44,10 +44,7 @@ func (e *Engine) EnsurePresence(ctx context.Context, ttl time.Duration) error {
 		Discard:           jetstream.DiscardOld,
 		AllowDirect:       true,
 	})
-	if err != nil {
-		return fmt.Errorf("engine: ensure presence stream: %w", err)
-	}
-	return nil
+	return err
 }
 
 func presencePrefix(ch ChannelRef) string { return subjectPresence + ch.token + "." }
@@ -93,7 +90,7 @@ func (e *Engine) PresenceList(ctx context.Context, ch ChannelRef, max int) ([]Pr
 	seq := uint64(1)
 	for {
 		req, _ := json.Marshal(directGetRequest{Seq: seq, NextFor: prefix + ">", Batch: scanBatch, MaxBytes: scanMaxBytes})
-		if err := e.nc.PublishRequest("$JS.API.DIRECT.GET."+presenceStream, inbox, req); err != nil {
+		if err := e.nc.PublishRequest(e.directGet+presenceStream, inbox, req); err != nil {
 			return nil, 0, fmt.Errorf("engine: presence of %s: %w", ch.Name, err)
 		}
 		got, more := 0, false

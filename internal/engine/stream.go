@@ -68,13 +68,9 @@ func (e *Engine) EnsureNamespace(ctx context.Context, spec NamespaceSpec) error 
 			Destination: subjectOut + tok + ".>",
 		},
 	}
-	st, err := e.js.CreateOrUpdateStream(ctx, cfg)
+	info, err := e.ensureStream(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("engine: ensure stream %s: %w", cfg.Name, err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("engine: stream %s info: %w", cfg.Name, err)
+		return err
 	}
 	s := &nsStream{spec: spec, name: cfg.Name, epoch: epochOf(info.Created)}
 	e.mu.Lock()
@@ -108,4 +104,56 @@ func (e *Engine) Epoch(namespace string) (string, error) {
 		return "", err
 	}
 	return s.epoch, nil
+}
+
+// ensureStream creates or updates a stream and returns its info. In a
+// cluster that is still forming, creation fails until enough nodes are up;
+// it is retried until ctx ends. An edge node creates nothing: it waits for
+// the core's stream to exist.
+func (e *Engine) ensureStream(ctx context.Context, cfg jetstream.StreamConfig) (*jetstream.StreamInfo, error) {
+	var last error
+	for {
+		var st jetstream.Stream
+		var err error
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if e.cfg.Edge != "" {
+			st, err = e.js.Stream(actx, cfg.Name)
+		} else {
+			st, err = e.js.CreateOrUpdateStream(actx, cfg)
+		}
+		if err == nil {
+			var info *jetstream.StreamInfo
+			info, err = st.Info(actx)
+			if err == nil {
+				cancel()
+				return info, nil
+			}
+		}
+		cancel()
+		last = err
+		if !retryableEnsure(err) {
+			return nil, fmt.Errorf("engine: ensure stream %s: %w", cfg.Name, err)
+		}
+		e.log.Debug("stream not ready yet; retrying", "stream", cfg.Name, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("engine: ensure stream %s: %w", cfg.Name, errors.Join(last, ctx.Err()))
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// retryableEnsure reports errors that a forming cluster (or an edge whose
+// core has not created the stream yet) outgrows.
+func retryableEnsure(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case errCodeNoResources, 10005 /* no peers for placement yet */, 10008 /* cluster not available */, 10009 /* not leader */, 10059 /* stream not found */ :
+			return true
+		}
+		return apiErr.Code == 503
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrStreamNotFound) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabled)
 }
