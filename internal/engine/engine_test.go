@@ -198,6 +198,7 @@ func secondEngineOnSameServer(t *testing.T, e *Engine) *Engine {
 	t.Cleanup(nc.Close)
 	o.nc = nc
 	o.js = e.js
+	o.directGet = e.directGet
 	e.mu.Lock()
 	for k, v := range e.streams {
 		o.streams[k] = v
