@@ -52,6 +52,8 @@ type Config struct {
 	Presence PresenceConfig `toml:"presence"`
 	// Graceful shutdown.
 	Shutdown ShutdownConfig `toml:"shutdown"`
+	// Scale-out: a NATS cluster of liveroom nodes, and edge nodes.
+	Cluster ClusterConfig `toml:"cluster"`
 	// Channel namespaces. An entry whose name matches a built-in namespace
 	// replaces it entirely (keys it leaves out take the defaults of a new
 	// namespace, not the built-in's values); other entries are added.
@@ -79,6 +81,10 @@ type EngineConfig struct {
 	// Memory JetStream may use for in-memory streams, in bytes. 0 means the
 	// JetStream default: 75% of the system memory (or of GOMEMLIMIT if lower).
 	MaxMemoryBytes ByteSize `toml:"max_memory_bytes"`
+	// JetStream domain of an external NATS (nats_url), or of an external
+	// core that edges connect to. Empty: none for an external NATS; embedded
+	// nodes, and edges of embedded cores, always use "liveroom".
+	Domain string `toml:"domain"`
 }
 
 // AuthConfig is the [auth] table.
@@ -191,6 +197,30 @@ type PresenceConfig struct {
 	TTL Duration `toml:"ttl"`
 	// Presence replies list at most this many clients.
 	MaxList int `toml:"max_list"`
+}
+
+// ClusterConfig is the [cluster] table. Nodes whose embedded NATS servers
+// route to each other form one cluster and share streams (replicated);
+// edge nodes run their NATS server as a leaf node of a core node.
+type ClusterConfig struct {
+	// Name of the NATS cluster; every node of one cluster uses the same.
+	Name string `toml:"name"`
+	// Address (host:port) where this node's NATS server accepts routes from
+	// the other nodes. Empty: not clustered.
+	Listen string `toml:"listen"`
+	// Routes to the other nodes' listen addresses, as nats-route://host:port
+	// URLs (listing this node's own address too is fine).
+	Routes []string `toml:"routes"`
+	// Replicas of every stream. 0 = automatic: 3 when routes name at least
+	// three nodes, otherwise 1.
+	Replicas int `toml:"replicas"`
+	// Address (host:port) where this core node accepts edge nodes. Empty:
+	// no edges.
+	LeafListen string `toml:"leaf_listen"`
+	// Leaf URL of a core node (nats-leaf://host:port). When set, this node
+	// is an edge: its NATS server is a leaf node of the core, keeps no
+	// streams of its own and reads history from the core.
+	Edge string `toml:"edge"`
 }
 
 // ShutdownConfig is the [shutdown] table.

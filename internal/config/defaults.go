@@ -48,6 +48,7 @@ func Default() *Config {
 			DrainWindow: Duration(5 * time.Second),
 			Timeout:     Duration(15 * time.Second),
 		},
+		Cluster:    ClusterConfig{Name: "liveroom"},
 		Namespaces: builtinNamespaces(),
 	}
 }

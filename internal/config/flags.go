@@ -29,6 +29,11 @@ func flagDefs() []flagDef {
 		{"data-dir", "data_dir", "directory for the embedded NATS store and generated secrets", func(c *Config) any { return &c.DataDir }},
 		{"nats-url", "nats_url", "external NATS URL; empty runs an embedded NATS server", func(c *Config) any { return &c.NATSURL }},
 		{"config", "", "path of the TOML config file", func(c *Config) any { return &c.ConfigFile }},
+		{"node-name", "node_name", "name of this node (unique in a cluster)", func(c *Config) any { return &c.NodeName }},
+		{"cluster-listen", "cluster.listen", "host:port for NATS routes from the other nodes of the cluster", func(c *Config) any { return &c.Cluster.Listen }},
+		{"routes", "cluster.routes", "comma-separated nats-route://host:port URLs of the cluster's nodes", func(c *Config) any { return &c.Cluster.Routes }},
+		{"leaf-listen", "cluster.leaf_listen", "host:port where this core node accepts edge nodes", func(c *Config) any { return &c.Cluster.LeafListen }},
+		{"edge", "cluster.edge", "nats-leaf://host:port of a core node: run this node as an edge", func(c *Config) any { return &c.Cluster.Edge }},
 		{"debug-addr", "debug_addr", "address of the pprof debug listener; empty turns it off", func(c *Config) any { return &c.DebugAddr }},
 		{"demo", "demo", "serve the demo site and POST /demo/token (default: on for a loopback addr)", func(c *Config) any { return &c.Demo }},
 	}

@@ -31,6 +31,12 @@ func writeFile(t *testing.T, name, body string) string {
 type precedenceCase struct {
 	file, env, flag string // as written in TOML, in the environment, on the command line
 	read            func(c *Config) string
+	// fileWant is what read returns for the file level when it differs
+	// from file without quotes (lists).
+	fileWant string
+	// needs holds environment variables every level sets, for flags that
+	// are valid only together with another key.
+	needs env
 }
 
 func precedenceCases() map[string]precedenceCase {
@@ -41,12 +47,24 @@ func precedenceCases() map[string]precedenceCase {
 		return fmt.Sprint(*c.Demo)
 	}
 	return map[string]precedenceCase{
-		"addr":       {`"127.0.0.2:1001"`, "127.0.0.3:1002", "127.0.0.4:1003", func(c *Config) string { return c.Addr }},
-		"data-dir":   {`"file-dir"`, "env-dir", "flag-dir", func(c *Config) string { return c.DataDir }},
-		"nats-url":   {`"nats://file:4222"`, "nats://env:4222", "nats://flag:4222", func(c *Config) string { return c.NATSURL }},
-		"demo":       {`false`, "true", "false", demo},
-		"debug-addr": {`"127.0.0.1:6061"`, "127.0.0.1:6062", "127.0.0.1:6063", func(c *Config) string { return c.DebugAddr }},
-		"config":     {}, // tested by TestLoadConfigPath
+		"addr":     {`"127.0.0.2:1001"`, "127.0.0.3:1002", "127.0.0.4:1003", func(c *Config) string { return c.Addr }, "", nil},
+		"data-dir": {`"file-dir"`, "env-dir", "flag-dir", func(c *Config) string { return c.DataDir }, "", nil},
+		"nats-url": {`"nats://file:4222"`, "nats://env:4222", "nats://flag:4222", func(c *Config) string { return c.NATSURL }, "", nil},
+		"demo":     {`false`, "true", "false", demo, "", nil},
+		"node-name": {`"file-node"`, "env-node", "flag-node", func(c *Config) string {
+			if h, _ := os.Hostname(); c.NodeName == h {
+				return "" // Load fills in the host name when none is given
+			}
+			return c.NodeName
+		}, "", nil},
+		"cluster-listen": {`"127.0.0.1:7001"`, "127.0.0.1:7002", "127.0.0.1:7003", func(c *Config) string { return c.Cluster.Listen }, "", nil},
+		"routes": {`["nats-route://127.0.0.1:7001"]`, "nats-route://127.0.0.1:7002", "nats-route://127.0.0.1:7003",
+			func(c *Config) string { return strings.Join(c.Cluster.Routes, ",") },
+			"nats-route://127.0.0.1:7001", env{"LIVEROOM_CLUSTER_LISTEN": "127.0.0.1:7000"}},
+		"leaf-listen": {`"127.0.0.1:7101"`, "127.0.0.1:7102", "127.0.0.1:7103", func(c *Config) string { return c.Cluster.LeafListen }, "", nil},
+		"edge":        {`"nats-leaf://127.0.0.1:7201"`, "nats-leaf://127.0.0.1:7202", "nats-leaf://127.0.0.1:7203", func(c *Config) string { return c.Cluster.Edge }, "", nil},
+		"debug-addr":  {`"127.0.0.1:6061"`, "127.0.0.1:6062", "127.0.0.1:6063", func(c *Config) string { return c.DebugAddr }, "", nil},
+		"config":      {}, // tested by TestLoadConfigPath
 	}
 }
 
@@ -66,18 +84,32 @@ func TestLoadPrecedence(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			path := writeFile(t, "liveroom.toml", fmt.Sprintf("%s = %s\n", d.key, tc.file))
 			def := Default()
+			fileWant := strings.Trim(tc.file, `"`)
+			if tc.fileWant != "" {
+				fileWant = tc.fileWant
+			}
+			with := func(e env) env {
+				out := env{}
+				for k, v := range tc.needs {
+					out[k] = v
+				}
+				for k, v := range e {
+					out[k] = v
+				}
+				return out
+			}
 			levels := []struct {
 				name string
 				args []string
 				env  env
 				want string
 			}{
-				{"default", nil, env{}, tc.read(def)},
-				{"file", []string{"--config", path}, env{}, strings.Trim(tc.file, `"`)},
-				{"env", []string{"--config", path}, env{d.env(): tc.env}, tc.env},
-				{"flag", []string{"--config", path, "--" + d.name + "=" + tc.flag}, env{d.env(): tc.env}, tc.flag},
-				{"flag without file", []string{"--" + d.name + "=" + tc.flag}, env{d.env(): tc.env}, tc.flag},
-				{"env without file", nil, env{d.env(): tc.env}, tc.env},
+				{"default", nil, with(env{}), tc.read(def)},
+				{"file", []string{"--config", path}, with(env{}), fileWant},
+				{"env", []string{"--config", path}, with(env{d.env(): tc.env}), tc.env},
+				{"flag", []string{"--config", path, "--" + d.name + "=" + tc.flag}, with(env{d.env(): tc.env}), tc.flag},
+				{"flag without file", []string{"--" + d.name + "=" + tc.flag}, with(env{d.env(): tc.env}), tc.flag},
+				{"env without file", nil, with(env{d.env(): tc.env}), tc.env},
 			}
 			for i, lv := range levels {
 				if i > 0 && lv.want == levels[0].want {

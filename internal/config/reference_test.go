@@ -223,7 +223,7 @@ func (r *reference) section(title, heading, intro string, v reflect.Value, path 
 		case f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[Duration]():
 			subs = append(subs, sub{"[" + key + "]", r.doc(t, f), v.Field(i), keyPath})
 			continue
-		case f.Type.Kind() == reflect.Slice:
+		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
 			elem := reflect.New(f.Type.Elem()).Elem()
 			if f.Type.Elem() == reflect.TypeFor[NamespaceConfig]() {
 				elem = reflect.ValueOf(NamespaceDefaults(""))
@@ -255,6 +255,8 @@ func typeName(t reflect.Type) string {
 		return typeName(t.Elem())
 	case reflect.Int:
 		return "integer"
+	case reflect.Slice:
+		return "list of " + typeName(t.Elem())
 	}
 	return t.Kind().String()
 }
@@ -274,6 +276,9 @@ func defaultText(f reflect.StructField, v reflect.Value) string {
 	}
 	if v.Kind() == reflect.String {
 		return "`" + strconv.Quote(v.String()) + "`"
+	}
+	if v.Kind() == reflect.Slice && v.Len() == 0 {
+		return "`[]`"
 	}
 	return fmt.Sprintf("`%v`", v.Interface())
 }

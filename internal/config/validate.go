@@ -119,6 +119,7 @@ func (c *Config) Validate() error {
 	c.validateAuth(&ck)
 	c.validateClient(&ck)
 	c.validateNamespaces(&ck)
+	c.validateCluster(&ck)
 	return errors.Join(ck.errs...)
 }
 
@@ -300,5 +301,44 @@ func (c *Config) validateNamespaces(ck *checker) {
 		ck.oneOf(where, "namespaces.publish", string(ns.Publish), pubs)
 		ck.atLeast(where, "namespaces.max_publication_bytes", int64(ns.MaxPublicationBytes), 1, ns.MaxPublicationBytes)
 		c.rate(ck, where, "namespaces.publish_rate", "namespaces.publish_burst", ns.PublishRate, ns.PublishBurst)
+	}
+}
+
+func (c *Config) validateCluster(ck *checker) {
+	cl := c.Cluster
+	for _, kv := range []struct{ key, v string }{{"cluster.listen", cl.Listen}, {"cluster.leaf_listen", cl.LeafListen}} {
+		if kv.v == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(kv.v); err != nil {
+			ck.fail("", kv.key, kv.v, "must be host:port, such as \"0.0.0.0:6222\"")
+		} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			ck.fail("", kv.key, kv.v, "port %q must be a number from 0 to 65535", port)
+		}
+	}
+	for _, r := range cl.Routes {
+		if u, err := url.Parse(r); err != nil || u.Scheme != "nats-route" || u.Host == "" {
+			ck.fail("", "cluster.routes", r, "each route must be a nats-route://host:port URL")
+		}
+	}
+	if len(cl.Routes) > 0 && cl.Listen == "" {
+		ck.fail("", "cluster.routes", cl.Routes, "routes need cluster.listen (this node's own route address)")
+	}
+	if cl.Replicas < 0 || cl.Replicas > 5 {
+		ck.fail("", "cluster.replicas", cl.Replicas, "must be 0 (automatic) to 5")
+	}
+	if cl.Edge != "" {
+		if u, err := url.Parse(cl.Edge); err != nil || u.Scheme != "nats-leaf" || u.Host == "" {
+			ck.fail("", "cluster.edge", cl.Edge, "must be the nats-leaf://host:port URL of a core node's leaf_listen")
+		}
+		if cl.Listen != "" || cl.LeafListen != "" {
+			ck.fail("", "cluster.edge", cl.Edge, "an edge node cannot also take routes or edges: leave cluster.listen and cluster.leaf_listen empty")
+		}
+		if c.NATSURL != "" {
+			ck.fail("", "cluster.edge", cl.Edge, "an edge runs its own leaf NATS server: leave nats_url empty")
+		}
+	}
+	if c.NATSURL != "" && (cl.Listen != "" || cl.LeafListen != "") {
+		ck.fail("", "cluster.listen", cl.Listen, "with nats_url the external NATS cluster does the clustering: leave cluster.listen and cluster.leaf_listen empty")
 	}
 }

@@ -63,6 +63,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if s.creds, err = LoadCredentials(cfg); err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
+	if s.creds.Generated && (cfg.Cluster.Listen != "" || cfg.Cluster.Edge != "" || cfg.NATSURL != "") {
+		log.Warn("this node shares an engine with others but uses secrets generated into its own data directory: "+
+			"tokens and API keys of other nodes will not work here; set auth.keys and api.key on every node, "+
+			"or give every node the same secrets.json", "data_dir", cfg.DataDir)
+	}
 	verifier, err := NewVerifier(cfg, s.creds)
 	if err != nil {
 		return nil, fmt.Errorf("token verifier: %w", err)
@@ -74,6 +79,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		SyncAlways:      cfg.Engine.SyncAlways,
 		MaxStorageBytes: int64(cfg.Engine.MaxStorageBytes),
 		MaxMemoryBytes:  int64(cfg.Engine.MaxMemoryBytes),
+		Domain:          engineDomain(cfg),
+		Replicas:        replicas(cfg),
+		ClusterName:     cfg.Cluster.Name,
+		ClusterListen:   cfg.Cluster.Listen,
+		Routes:          cfg.Cluster.Routes,
+		LeafListen:      cfg.Cluster.LeafListen,
+		Edge:            cfg.Cluster.Edge,
 		Logger:          log,
 	})
 	if err != nil {
@@ -232,6 +244,33 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.Timeout.Duration())
 	defer cancel()
 	return s.Shutdown(sctx)
+}
+
+// EmbeddedDomain is the JetStream domain of embedded core nodes; edges of
+// embedded cores reach their JetStream under it.
+const EmbeddedDomain = "liveroom"
+
+func engineDomain(cfg *config.Config) string {
+	switch {
+	case cfg.Engine.Domain != "":
+		return cfg.Engine.Domain
+	case cfg.NATSURL == "":
+		return EmbeddedDomain
+	}
+	return ""
+}
+
+// replicas is the stream replication factor: as configured, or 3 when the
+// routes name at least three nodes (the usual static cluster lists every
+// node, this one included), else 1.
+func replicas(cfg *config.Config) int {
+	if cfg.Cluster.Replicas > 0 {
+		return cfg.Cluster.Replicas
+	}
+	if len(cfg.Cluster.Routes) >= 3 {
+		return 3
+	}
+	return 1
 }
 
 // hubConfig maps the configuration onto the hub's.
