@@ -19,6 +19,7 @@ import (
 const (
 	presenceStream  = "lr_presence"
 	subjectPresence = "lr.presence."
+	subjectConns    = "lr.conns." // lr.conns.<user>.<client>: a user's connections, cluster-wide
 	hdrGone         = "Lr-Gone"
 	anonymousToken  = "~" // EncodeToken never yields a bare "~"
 )
@@ -36,7 +37,7 @@ func (e *Engine) EnsurePresence(ctx context.Context, ttl time.Duration) error {
 	_, err := e.ensureStream(ctx, jetstream.StreamConfig{
 		Name:              presenceStream,
 		Description:       "liveroom presence: one entry per connection and channel",
-		Subjects:          []string{subjectPresence + ">"},
+		Subjects:          []string{subjectPresence + ">", subjectConns + ">"},
 		Storage:           jetstream.MemoryStorage,
 		Replicas:          e.cfg.Replicas,
 		MaxMsgsPerSubject: 1,
@@ -79,56 +80,66 @@ func (e *Engine) PresenceDelete(ctx context.Context, ch ChannelRef, client, user
 // the total number of entries.
 func (e *Engine) PresenceList(ctx context.Context, ch ChannelRef, max int) ([]PresenceEntry, int, error) {
 	prefix := presencePrefix(ch)
-	inbox := nats.NewInbox()
-	sub, err := e.nc.SubscribeSync(inbox)
+	var out []PresenceEntry
+	total := 0
+	err := e.scanLatest(ctx, prefix, func(m *nats.Msg) {
+		user, client, ok := splitPresenceSubject(strings.TrimPrefix(m.Header.Get("Nats-Subject"), prefix))
+		if !ok {
+			return
+		}
+		total++
+		if max < 0 || len(out) < max {
+			out = append(out, PresenceEntry{Client: client, User: user, Info: m.Data})
+		}
+	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("engine: presence of %s: %w", ch.Name, err)
 	}
+	return out, total, nil
+}
+
+// scanLatest calls fn for every live entry (not a tombstone) under prefix in
+// the presence stream, which keeps one message per subject.
+func (e *Engine) scanLatest(ctx context.Context, prefix string, fn func(*nats.Msg)) error {
+	inbox := nats.NewInbox()
+	sub, err := e.nc.SubscribeSync(inbox)
+	if err != nil {
+		return err
+	}
 	defer func() { _ = sub.Unsubscribe() }()
-	var out []PresenceEntry
-	total := 0
 	seq := uint64(1)
 	for {
 		req, _ := json.Marshal(directGetRequest{Seq: seq, NextFor: prefix + ">", Batch: scanBatch, MaxBytes: scanMaxBytes})
 		if err := e.nc.PublishRequest(e.directGet+presenceStream, inbox, req); err != nil {
-			return nil, 0, fmt.Errorf("engine: presence of %s: %w", ch.Name, err)
+			return err
 		}
 		got, more := 0, false
 	batch:
 		for {
 			m, err := sub.NextMsgWithContext(ctx)
 			if err != nil {
-				return nil, 0, fmt.Errorf("engine: presence of %s: %w", ch.Name, err)
+				return err
 			}
 			switch m.Header.Get(hdrStatus) {
 			case "404":
-				return out, total, nil
+				return nil
 			case "204":
 				more = got > 0 && m.Header.Get("Nats-Num-Pending") != "0"
 				break batch
 			case "":
 			default:
-				return nil, 0, fmt.Errorf("engine: presence of %s: status %s", ch.Name, m.Header.Get(hdrStatus))
+				return fmt.Errorf("status %s", m.Header.Get(hdrStatus))
 			}
 			got++
 			if s, err := parseSeq(m); err == nil {
 				seq = s + 1
 			}
-			if m.Header.Get(hdrGone) != "" {
-				continue
-			}
-			subj := m.Header.Get("Nats-Subject")
-			user, client, ok := splitPresenceSubject(strings.TrimPrefix(subj, prefix))
-			if !ok {
-				continue
-			}
-			total++
-			if max < 0 || len(out) < max {
-				out = append(out, PresenceEntry{Client: client, User: user, Info: m.Data})
+			if m.Header.Get(hdrGone) == "" {
+				fn(m)
 			}
 		}
 		if !more {
-			return out, total, nil
+			return nil
 		}
 	}
 }
@@ -155,4 +166,32 @@ func splitPresenceSubject(rest string) (user, client string, ok bool) {
 		return "", "", false
 	}
 	return user, client, true
+}
+
+// ConnectionPut records (or refreshes) one connection of a user, for
+// cluster-wide per-user limits. It lives, like presence, until the TTL
+// unless re-put.
+func (e *Engine) ConnectionPut(ctx context.Context, user, client string) error {
+	msg := &nats.Msg{Subject: subjectConns + userToken(user) + "." + EncodeToken(client)}
+	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
+		return fmt.Errorf("engine: connection put for %q: %w", user, err)
+	}
+	return nil
+}
+
+// ConnectionDelete forgets one connection of a user.
+func (e *Engine) ConnectionDelete(ctx context.Context, user, client string) error {
+	msg := &nats.Msg{Subject: subjectConns + userToken(user) + "." + EncodeToken(client), Header: nats.Header{}}
+	msg.Header.Set(hdrGone, "1")
+	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
+		return fmt.Errorf("engine: connection delete for %q: %w", user, err)
+	}
+	return nil
+}
+
+// ConnectionCount counts a user's live connections on every node.
+func (e *Engine) ConnectionCount(ctx context.Context, user string) (int, error) {
+	n := 0
+	err := e.scanLatest(ctx, subjectConns+userToken(user)+".", func(*nats.Msg) { n++ })
+	return n, err
 }

@@ -47,6 +47,12 @@ type Broker interface {
 	// PresenceList returns up to max entries and the total number.
 	PresenceList(ctx context.Context, ch ChannelID, max int) (entries []PresenceEntry, total int, err error)
 
+	// A user's connections across the cluster, for per-user limits:
+	// entries live, like presence, until the TTL unless re-put.
+	ConnectionPut(ctx context.Context, user, client string) error
+	ConnectionDelete(ctx context.Context, user, client string) error
+	ConnectionCount(ctx context.Context, user string) (int, error)
+
 	// Control bus between nodes.
 	Broadcast(topic string, data []byte) error
 	Listen(ctx context.Context, topic string, fn func(data []byte, reply string)) (Stopper, error)

@@ -259,6 +259,9 @@ func (c *Client) cleanup() {
 		c.hub.leaveChannel(c, name, s, false)
 	}
 	c.hub.clients.remove(c, user, bound)
+	if bound {
+		c.hub.releaseUser(c, user)
+	}
 	c.hub.metrics.connectionsOpen.Add(-1)
 }
 

@@ -139,10 +139,11 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 		c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: "connection token required"})
 		return nil
 	}
-	if werr := h.clients.bindUser(c, creds.User, h.cfg.MaxConnectionsPerUser); werr != nil {
+	if werr := h.admitUser(ctx, c, creds.User); werr != nil {
 		c.Disconnect(wire.Disconnect{Code: wire.DisconnectConnectionLimit.Code, Reason: truncateReason(werr.Message)})
 		return nil
 	}
+	h.clients.bindUser(c, creds.User)
 	c.mu.Lock()
 	if c.state != stateConnecting {
 		c.mu.Unlock()

@@ -89,6 +89,7 @@ func (h *Hub) presenceRefreshLoop() {
 }
 
 func (h *Hub) refreshPresence() {
+	h.refreshConnections()
 	type entry struct {
 		c *Client
 		s *subscription
@@ -125,4 +126,29 @@ func (h *Hub) refreshPresence() {
 			}
 		}
 	}
+}
+
+// refreshConnections re-puts this node's connection records for the
+// per-user limit before the TTL removes them.
+func (h *Hub) refreshConnections() {
+	if h.cfg.MaxConnectionsPerUser <= 0 {
+		return
+	}
+	h.clients.each(func(c *Client) {
+		c.mu.Lock()
+		user, bound := c.user, c.bound
+		c.mu.Unlock()
+		if !bound || !h.countsTowardLimit(user) || h.ctx.Err() != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+		_ = h.broker.ConnectionPut(ctx, user, c.id)
+		cancel()
+		c.mu.Lock()
+		gone := c.cleaned
+		c.mu.Unlock()
+		if gone { // closed while re-put: take the record out again
+			h.releaseUser(c, user)
+		}
+	})
 }

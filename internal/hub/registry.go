@@ -55,20 +55,16 @@ func (r *clientRegistry) add(c *Client, maxPerIP int) error {
 	return nil
 }
 
-// bindUser records c under its user, refusing past maxPerUser.
-func (r *clientRegistry) bindUser(c *Client, user string, maxPerUser int) *wire.Error {
+// bindUser records c under its user on this node.
+func (r *clientRegistry) bindUser(c *Client, user string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	set := r.byUser[user]
-	if maxPerUser > 0 && user != "" && len(set) >= maxPerUser {
-		return wire.Errorf(wire.CodeLimitExceeded, false, "user %q already has %d connections (the limit); close one first", user, len(set))
-	}
 	if set == nil {
 		set = make(map[*Client]struct{})
 		r.byUser[user] = set
 	}
 	set[c] = struct{}{}
-	return nil
 }
 
 func (r *clientRegistry) remove(c *Client, user string, bound bool) {

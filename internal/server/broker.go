@@ -112,6 +112,18 @@ func (b broker) PresenceList(ctx context.Context, ch hub.ChannelID, max int) ([]
 	return out, total, nil
 }
 
+func (b broker) ConnectionPut(ctx context.Context, user, client string) error {
+	return b.e.ConnectionPut(ctx, user, client)
+}
+
+func (b broker) ConnectionDelete(ctx context.Context, user, client string) error {
+	return b.e.ConnectionDelete(ctx, user, client)
+}
+
+func (b broker) ConnectionCount(ctx context.Context, user string) (int, error) {
+	return b.e.ConnectionCount(ctx, user)
+}
+
 func (b broker) Broadcast(topic string, data []byte) error { return b.e.Broadcast(topic, data) }
 
 func (b broker) Listen(ctx context.Context, topic string, fn func([]byte, string)) (hub.Stopper, error) {
