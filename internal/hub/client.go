@@ -290,6 +290,8 @@ func (c *Client) enqueue(data []byte) bool {
 	switch res {
 	case enqueueOverflow:
 		c.hub.metrics.queueOverflows.Add(1)
+		c.hub.log.Info("slow consumer disconnected: outbound queue full", "client", c.id, "user", c.User(),
+			"limit_bytes", c.hub.cfg.QueueMaxBytes, "transport_buffered", c.t.Buffered())
 		c.disconnectNow(wire.DisconnectSlow)
 		return false
 	case enqueueClosed:
