@@ -150,7 +150,7 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 			if isTokenExpired(err) {
 				return wire.Errorf(wire.CodeTokenExpired, false, "%s: get a new token and connect again", err.Error())
 			}
-			h.log.Info("connection refused: invalid token", "client", c.id, "remote", c.remote.Addr().String(), "reason", tokenReason(err))
+			h.log.Debug("connection refused: invalid token", "client", c.id, "remote", c.remote.Addr().String(), "reason", tokenReason(err))
 			c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: truncateReason(tokenReason(err))})
 			return nil
 		}
