@@ -11,19 +11,27 @@ import (
 
 	"github.com/liveroom-dev/liveroom/internal/auth"
 	"github.com/liveroom-dev/liveroom/internal/config"
+	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/internal/server"
 )
 
 // run is the whole program: it returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "token" {
-		return runToken(args[1:], getenv, stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "token":
+			return runToken(args[1:], getenv, stdout, stderr)
+		case "version", "--version", "-version":
+			fmt.Fprintln(stdout, "liveroom", server.Version)
+			return 0
+		}
 	}
 	cfg, err := config.Load(args, getenv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, "usage: liveroom [flags]   (or: liveroom token --user ID …)")
 			_ = config.WriteUsage(stdout)
+			fmt.Fprintln(stdout, "\nOther commands:\n  liveroom token --user ID [--name N] [--ttl 1h] [--channels a,b] [--channel CH]   mint a token\n  liveroom version")
+			fmt.Fprintln(stdout, "\nEvery setting, with its flag, environment variable and config-file key: docs/configuration.md")
 			return 0
 		}
 		fmt.Fprintf(stderr, "liveroom: %v\n", err)
@@ -42,7 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // the data directory.
 func runToken(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("liveroom token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	user := fs.String("user", "", "user id (the token's sub); required")
 	name := fs.String("name", "", "display name, put in the token's info as {\"name\": …}")
 	ttl := fs.Duration("ttl", time.Hour, "token lifetime")
@@ -70,7 +78,7 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "liveroom token: %v\n", err)
 		return 2
 	}
-	creds, err := server.LoadCredentials(cfg)
+	creds, err := server.ExistingCredentials(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "liveroom token: %v\n", err)
 		return 1
@@ -83,6 +91,15 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 		Audience: cfg.Auth.Audience, Issuer: cfg.Auth.Issuer}
 	if *channels != "" {
 		claims.Channels = strings.Split(*channels, ",")
+	}
+	for _, ch := range append(append([]string(nil), claims.Channels...), *channel) {
+		if ch == "" {
+			continue
+		}
+		if _, werr := hub.ValidateChannel(ch); werr != nil {
+			fmt.Fprintf(stderr, "liveroom token: channel %q: %s\n", ch, werr.Message)
+			return 2
+		}
 	}
 	token, err := auth.Mint(*creds.SigningKey, claims)
 	if err != nil {

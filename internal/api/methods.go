@@ -62,11 +62,7 @@ func (a *Handler) broadcast(ctx context.Context, body []byte) (any, *wire.Error)
 	}
 	results := make([]BroadcastResult, len(req.Channels))
 	for i, ch := range req.Channels {
-		key := ""
-		if req.IdempotencyKey != "" {
-			key = req.IdempotencyKey + "/" + ch
-		}
-		out, werr := a.hub.Publish(ctx, ch, req.Data, key)
+		out, werr := a.hub.Publish(ctx, ch, req.Data, req.IdempotencyKey) // keys are per channel
 		results[i] = BroadcastResult{Channel: ch, PublishOutcome: out, Error: werr}
 	}
 	return map[string]any{"results": results}, nil

@@ -222,3 +222,13 @@ func syncDir(dir string) {
 		_ = d.Close()
 	}
 }
+
+// LoadSecrets reads the secrets a server generated into dataDir, without
+// creating them: for tools that must use the running server's secrets.
+func LoadSecrets(dataDir string) (Secrets, error) {
+	path := filepath.Join(dataDir, SecretsFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return Secrets{}, fmt.Errorf("no generated secrets in %s: start the server once with this --data-dir, or configure auth.keys: %w", dataDir, err)
+	}
+	return readSecrets(path)
+}

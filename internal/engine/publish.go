@@ -103,8 +103,9 @@ func (e *Engine) sweepWriters() {
 
 // Publish stores body as the channel's next publication and returns its
 // offset once JetStream has acknowledged the write (acknowledged means
-// stored). With an idempotency key, a retry within the 2-minute duplicate
-// window returns the first write's offset and stores nothing.
+// stored). With an idempotency key, a retry to the same channel within the
+// 2-minute duplicate window returns the first write's offset and stores
+// nothing; the same key on another channel is a different publication.
 //
 // Offsets are previous + 1 per channel: each write carries the expected
 // last subject sequence, and a conflicting writer (another node) makes
@@ -130,7 +131,10 @@ func (e *Engine) Publish(ctx context.Context, ch ChannelRef, body []byte, idempo
 		msg.Header.Set(hdrOffset, strconv.FormatUint(w.lastOffset+1, 10))
 		opts := []jetstream.PublishOpt{jetstream.WithExpectLastSequencePerSubject(w.lastSeq)}
 		if idempotencyKey != "" {
-			opts = append(opts, jetstream.WithMsgID(idempotencyKey))
+			// JetStream de-duplicates per stream (a whole namespace); scope
+			// the key to the channel. The channel token has no '/', so the
+			// id is unambiguous.
+			opts = append(opts, jetstream.WithMsgID(ch.token+"/"+idempotencyKey))
 		}
 		ack, err := e.js.PublishMsg(ctx, msg, opts...)
 		if err == nil {

@@ -22,9 +22,13 @@ const (
 	stateClosed
 )
 
-// maxQueuedCommands bounds commands waiting to run for one connection;
-// past it commands are refused with 111.
-const maxQueuedCommands = 4096
+// Commands waiting to run for one connection are bounded by count and by
+// their encoded size; past either, commands are refused with 111 (the
+// client should wait for replies before pipelining more).
+const (
+	maxQueuedCommands     = 16384
+	maxQueuedCommandBytes = 4 << 20
+)
 
 // Client is one connection's session.
 type Client struct {
@@ -50,6 +54,7 @@ type Client struct {
 
 	cmdMu    sync.Mutex // guards cmdQueue and cmdBusy
 	cmdQueue []*protocol.Command
+	cmdBytes int // encoded size of cmdQueue (cmdMu)
 	cmdBusy  bool
 
 	// limiter and connectSeen are used only from HandleMessage (one call
@@ -152,13 +157,17 @@ func (c *Client) admitCommand(cmd *protocol.Command, now time.Time) bool {
 		}
 		return true
 	}
+	size := cmd.SizeCF()
 	c.cmdMu.Lock()
-	if len(c.cmdQueue) >= maxQueuedCommands {
+	if len(c.cmdQueue) >= maxQueuedCommands || c.cmdBytes+size > maxQueuedCommandBytes {
+		n, b := len(c.cmdQueue), c.cmdBytes
 		c.cmdMu.Unlock()
-		c.replyError(cmd.Id, wire.Errorf(wire.CodeTooManyRequests, true, "too many commands waiting (%d); wait for replies before sending more", maxQueuedCommands))
+		c.replyError(cmd.Id, wire.Errorf(wire.CodeTooManyRequests, true,
+			"too many commands waiting (%d, %d bytes); wait for replies before sending more", n, b))
 		return true
 	}
 	c.cmdQueue = append(c.cmdQueue, cmd)
+	c.cmdBytes += size
 	start := !c.cmdBusy
 	c.cmdBusy = true
 	c.cmdMu.Unlock()
@@ -184,12 +193,14 @@ func (c *Client) runCommands() {
 		if len(c.cmdQueue) == 0 {
 			c.cmdBusy = false
 			c.cmdQueue = nil
+			c.cmdBytes = 0
 			c.cmdMu.Unlock()
 			return
 		}
 		cmd := c.cmdQueue[0]
 		c.cmdQueue[0] = nil
 		c.cmdQueue = c.cmdQueue[1:]
+		c.cmdBytes -= cmd.SizeCF()
 		c.cmdMu.Unlock()
 		c.dispatch(cmd)
 	}
@@ -282,6 +293,8 @@ func (c *Client) enqueue(data []byte) bool {
 	switch res {
 	case enqueueOverflow:
 		c.hub.metrics.queueOverflows.Add(1)
+		c.hub.log.Info("slow consumer disconnected: outbound queue full", "client", c.id, "user", c.User(),
+			"limit_bytes", c.hub.cfg.QueueMaxBytes, "transport_buffered", c.t.Buffered())
 		c.disconnectNow(wire.DisconnectSlow)
 		return false
 	case enqueueClosed:

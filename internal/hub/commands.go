@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/centrifugal/protocol"
@@ -37,6 +38,10 @@ func (c *Client) dispatch(cmd *protocol.Command) {
 			c.replyError(cmd.Id, wire.Errorf(wire.CodeInternal, true, "internal server error"))
 		}
 	}()
+	if n := requestCount(cmd); n > 1 {
+		c.replyError(cmd.Id, wire.Errorf(wire.CodeBadRequest, false, "command %d sets %d requests; send one request per command", cmd.Id, n))
+		return
+	}
 	var werr *wire.Error
 	start := time.Now()
 	defer func() {
@@ -80,6 +85,20 @@ func (c *Client) dispatch(cmd *protocol.Command) {
 	if werr != nil {
 		c.replyError(cmd.Id, werr)
 	}
+}
+
+// requestCount is how many request fields a command sets (the protocol
+// allows one).
+func requestCount(cmd *protocol.Command) int {
+	n := 0
+	for _, set := range []bool{cmd.Connect != nil, cmd.Subscribe != nil, cmd.Unsubscribe != nil, cmd.Publish != nil,
+		cmd.Presence != nil, cmd.PresenceStats != nil, cmd.History != nil, cmd.Ping != nil, cmd.Send != nil,
+		cmd.Rpc != nil, cmd.Refresh != nil, cmd.SubRefresh != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
 }
 
 // commandKind names a command for metrics and logs.
@@ -131,13 +150,21 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 			if isTokenExpired(err) {
 				return wire.Errorf(wire.CodeTokenExpired, false, "%s: get a new token and connect again", err.Error())
 			}
-			c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: truncateReason("invalid token: " + err.Error())})
+			h.log.Debug("connection refused: invalid token", "client", c.id, "remote", c.remote.Addr().String(), "reason", tokenReason(err))
+			c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: truncateReason(tokenReason(err))})
 			return nil
 		}
 	case h.cfg.AllowAnonymous:
 	default:
 		c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: "connection token required"})
 		return nil
+	}
+	for _, name := range creds.Channels {
+		if _, werr := h.resolveChannel(name); werr != nil {
+			c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code,
+				Reason: truncateReason(fmt.Sprintf("token channel %q: %s", name, werr.Message))})
+			return nil
+		}
 	}
 	if werr := h.admitUser(ctx, c, creds.User); werr != nil {
 		c.Disconnect(wire.Disconnect{Code: wire.DisconnectConnectionLimit.Code, Reason: truncateReason(werr.Message)})
@@ -228,7 +255,7 @@ func (c *Client) handleRefresh(id uint32, req *protocol.RefreshRequest) *wire.Er
 		if isTokenExpired(err) {
 			return wire.Errorf(wire.CodeTokenExpired, false, "%s: get a new token", err.Error())
 		}
-		c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: truncateReason("invalid token: " + err.Error())})
+		c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: truncateReason(tokenReason(err))})
 		return nil
 	}
 	c.mu.Lock()
@@ -249,6 +276,18 @@ func (c *Client) handleRefresh(id uint32, req *protocol.RefreshRequest) *wire.Er
 	}
 	c.send(&protocol.Reply{Id: id, Refresh: res})
 	return nil
+}
+
+// tokenReason is the close reason for a refused token, said once.
+func tokenReason(err error) string {
+	msg := err.Error()
+	for strings.HasPrefix(msg, "invalid token: invalid token") {
+		msg = strings.TrimPrefix(msg, "invalid token: ")
+	}
+	if !strings.HasPrefix(msg, "invalid token") {
+		msg = "invalid token: " + msg
+	}
+	return msg
 }
 
 func isTokenExpired(err error) bool { return err != nil && errorIs(err, ErrTokenExpired) }

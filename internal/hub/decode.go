@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/centrifugal/protocol"
@@ -33,7 +34,7 @@ func (c *Client) handleJSON(buf []byte, now time.Time) {
 				c.malformed(err)
 				return
 			}
-			c.replyError(id, wire.Errorf(wire.CodeBadRequest, false, "command %d is malformed: %s", id, err.Error()))
+			c.replyError(id, wire.Errorf(wire.CodeBadRequest, false, "command %d is malformed: %s", id, decodeReason(err)))
 			continue
 		}
 		if !c.admitCommand(cmd, now) {
@@ -44,7 +45,16 @@ func (c *Client) handleJSON(buf []byte, now time.Time) {
 
 func (c *Client) malformed(err error) {
 	c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code,
-		Reason: truncateReason("malformed command: " + err.Error())})
+		Reason: truncateReason("malformed command: " + decodeReason(err))})
+}
+
+// decodeReason is a decoder's error without the codec's package prefix.
+func decodeReason(err error) string {
+	msg := err.Error()
+	for _, p := range []string{"cfjson: ", "proto: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return msg
 }
 
 // commandID reads the id of a JSON command that failed to decode, so the

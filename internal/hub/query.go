@@ -66,6 +66,9 @@ func (h *Hub) history(ctx context.Context, id ChannelID, ns *Namespace, limit in
 		return nil, h.engineError(id.Name, err)
 	}
 	res := &protocol.HistoryResult{Epoch: top.Epoch, Offset: top.Offset}
+	if since != nil && since.Epoch == "" {
+		return nil, wire.Errorf(wire.CodeBadRequest, false, "since needs the epoch of a previous reply together with its offset")
+	}
 	if since != nil && since.Epoch != top.Epoch {
 		return nil, wire.Errorf(wire.CodeUnrecoverable, false, "epoch %q is not the channel's current epoch %q: history was reset; load it without since", since.Epoch, top.Epoch)
 	}

@@ -22,6 +22,9 @@ func (h *Hub) Publish(ctx context.Context, channel string, data []byte, idempote
 	if werr := ValidateData(data, ns.MaxPublicationBytes); werr != nil {
 		return PublishOutcome{}, werr
 	}
+	if werr := validateIdempotencyKey(idempotencyKey); werr != nil {
+		return PublishOutcome{}, werr
+	}
 	if idempotencyKey != "" && !ns.HasHistory() {
 		return PublishOutcome{}, wire.Errorf(wire.CodeBadRequest, false, "idempotency keys need a channel with history; namespace %q keeps none", ns.Name)
 	}
@@ -87,6 +90,23 @@ func (h *Hub) control(cmd controlCommand) *wire.Error {
 	if err := h.sendControl(cmd); err != nil {
 		h.log.Error("control command not sent", "op", cmd.Op, "err", err)
 		return wire.Errorf(wire.CodeInternal, true, "could not reach the nodes; retry")
+	}
+	return nil
+}
+
+// MaxIdempotencyKeyBytes bounds an idempotency key.
+const MaxIdempotencyKeyBytes = 128
+
+// validateIdempotencyKey accepts 1–128 printable ASCII characters (it
+// travels in a message header).
+func validateIdempotencyKey(key string) *wire.Error {
+	if len(key) > MaxIdempotencyKeyBytes {
+		return wire.Errorf(wire.CodeBadRequest, false, "idempotency key is %d bytes; the limit is %d", len(key), MaxIdempotencyKeyBytes)
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x21 || key[i] > 0x7e {
+			return wire.Errorf(wire.CodeBadRequest, false, "idempotency key has a character outside printable ASCII at byte %d", i)
+		}
 	}
 	return nil
 }

@@ -79,6 +79,8 @@ func (c *Client) sweep(now time.Time) {
 	}
 	if c.writeStalled(now) {
 		h.metrics.queueOverflows.Add(1)
+		h.log.Info("slow consumer disconnected: peer took nothing for the write timeout", "client", c.id, "user", c.User(),
+			"write_timeout", h.cfg.WriteTimeout)
 		c.disconnectNow(wire.DisconnectSlow)
 		return
 	}

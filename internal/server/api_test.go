@@ -95,6 +95,16 @@ func TestServerAPIPublishIdempotencyAndQueries(t *testing.T) {
 	if first.Offset != 1 || second.Offset != 2 || again.Offset != 1 || !again.Duplicate || again.Epoch != first.Epoch {
 		t.Fatalf("publish, publish, retry = %+v %+v %+v; want offsets 1, 2 and the retry answered with 1 (duplicate)", first, second, again)
 	}
+	// The same key on another channel of the namespace is another publication.
+	var other outcome
+	node.API("publish", map[string]any{"channel": "room:idem-2", "data": map[string]string{"a": "1"}, "idempotency_key": "order-17"}, &other)
+	if other.Offset != 1 || other.Duplicate {
+		t.Fatalf("same key, other channel = %+v; want a stored publication at offset 1", other)
+	}
+	var bad apiError
+	if status := node.API("publish", map[string]any{"channel": "room:idem", "data": 1, "idempotency_key": "a\r\nb"}, &bad); status != 400 || bad.Error == nil || bad.Error.Code != 107 {
+		t.Fatalf("key with control characters: status %d %+v; want 400/107", status, bad.Error)
+	}
 	var hist struct {
 		Publications []struct {
 			Offset uint64          `json:"offset"`

@@ -57,6 +57,16 @@ type Credentials struct {
 // keys or the API key are not configured, from secrets generated once into
 // the data directory (config.Validate allows that only on loopback).
 func LoadCredentials(cfg *config.Config) (Credentials, error) {
+	return loadCredentials(cfg, true)
+}
+
+// ExistingCredentials is LoadCredentials for tools: it never creates
+// secrets, so a token it mints is one the running server accepts.
+func ExistingCredentials(cfg *config.Config) (Credentials, error) {
+	return loadCredentials(cfg, false)
+}
+
+func loadCredentials(cfg *config.Config, create bool) (Credentials, error) {
 	var creds Credentials
 	var keys []auth.Key
 	for i, k := range cfg.Auth.Keys {
@@ -71,7 +81,13 @@ func LoadCredentials(cfg *config.Config) (Credentials, error) {
 	}
 	creds.APIKey = cfg.API.Key
 	if len(keys) == 0 || creds.APIKey == "" {
-		secrets, _, err := auth.LoadOrCreateSecrets(cfg.DataDir)
+		var secrets auth.Secrets
+		var err error
+		if create {
+			secrets, _, err = auth.LoadOrCreateSecrets(cfg.DataDir)
+		} else {
+			secrets, err = auth.LoadSecrets(cfg.DataDir)
+		}
 		if err != nil {
 			return Credentials{}, err
 		}

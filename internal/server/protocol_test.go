@@ -137,8 +137,10 @@ func TestProtocolCommandsAndErrors(t *testing.T) {
 				}
 			}
 
-			// A command with an id and no request: 107.
+			// A command with an id and no request: 107; with two requests: 107.
 			wantError(t, c.Call(&protocol.Command{Id: 9999}), 107, "no request")
+			wantError(t, c.Call(&protocol.Command{Rpc: &protocol.RPCRequest{Method: "time"},
+				PresenceStats: &protocol.PresenceStatsRequest{Channel: "room:p"}}), 107, "one request per command")
 
 			// Refresh with a token of the same user; another user's closes.
 			if rep := c.Call(&protocol.Command{Refresh: &protocol.RefreshRequest{Token: node.Token("ann")}}); rep.Error != nil || !rep.Refresh.Expires {
@@ -172,6 +174,9 @@ func TestConnectRefusals(t *testing.T) {
 			closedWith(3500, &protocol.Command{Connect: &protocol.ConnectRequest{Token: "not.a.token"}})
 			closedWith(3501, sub("room:x"))
 			closedWith(3502) // nothing sent within connect_timeout
+			// A token whose channel list names an invalid channel is refused.
+			bad := node.Mint(auth.MintClaims{User: "x", TTL: time.Hour, Channels: []string{"room:ok", "bad name"}})
+			closedWith(3500, &protocol.Command{Connect: &protocol.ConnectRequest{Token: bad}})
 
 			expired := node.Mint(auth.MintClaims{User: "old", TTL: time.Second, IssuedAt: time.Now().Add(-time.Hour)})
 			c := testkit.DialRaw(t, node.WSURL, p.t)

@@ -3,6 +3,8 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -95,5 +97,21 @@ func TestSigtermDisconnectsWithShutdownCodeAndExitsZero(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal(fmt.Sprintf("client never saw the shutdown disconnect\n%s", p.Log()))
+	}
+}
+
+// A second process on the same data directory refuses to start, naming the
+// holder, and the first keeps serving.
+func TestDataDirectoryIsLocked(t *testing.T) {
+	dir := t.TempDir()
+	first := testkit.StartProcess(t, dir)
+	cmd := exec.Command(testkit.Binary(t), "--addr", "127.0.0.1:0", "--data-dir", dir)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "in use by another liveroom process") {
+		t.Fatalf("second process on the same data dir: err %v, output:\n%s", err, out)
+	}
+	status, err := testkit.CallAPI(first.BaseURL, first.APIKey, "publish", map[string]any{"channel": "room:still", "data": 1}, nil)
+	if err != nil || status != 200 {
+		t.Fatalf("first process after the refused start: %d %v", status, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -38,6 +39,7 @@ type Server struct {
 	ready *readiness
 	prom  *metrics
 	debug *http.Server // pprof listener, nil when off
+	lock  *os.File     // the data directory's lock, held while running
 }
 
 // NewLogger builds the process logger from the configuration.
@@ -60,6 +62,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		}
 	}()
 	var err error
+	if cfg.NATSURL == "" {
+		if s.lock, err = lockDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
 	if s.creds, err = LoadCredentials(cfg); err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
@@ -229,6 +236,9 @@ func (s *Server) close(ctx context.Context) error {
 		if err := s.eng.Close(ctx); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if s.lock != nil {
+		_ = s.lock.Close() // releases the flock
 	}
 	return errors.Join(errs...)
 }
