@@ -39,6 +39,7 @@ type Client struct {
 	remote     netip.AddrPort
 	shard      uint32
 	acceptedAt time.Time
+	session    string // emulation session id; "" on bidirectional transports
 
 	out outbound
 

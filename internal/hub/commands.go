@@ -195,6 +195,7 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 		Client:  c.id,
 		Version: h.cfg.Version,
 		Node:    h.cfg.NodeID,
+		Session: c.session,
 		Time:    now.UnixMilli(),
 		Pong:    h.cfg.PingInterval > 0,
 		Ping:    uint32(h.cfg.PingInterval / time.Second),

@@ -66,6 +66,7 @@ func (h *Hub) listenControl(ctx context.Context) error {
 		{topicHeartbeat, h.onHeartbeat},
 		{topicInfo, func(_ []byte, reply string) { h.replyJSON(reply, h.localInfo()) }},
 		{topicChannels, func(_ []byte, reply string) { h.replyJSON(reply, h.localChannels()) }},
+		{topicEmulation + nodeToken(h.cfg.NodeID), h.onEmulation},
 	}
 	for _, s := range subs {
 		l, err := h.broker.Listen(ctx, s.topic, s.fn)

@@ -228,6 +228,7 @@ func (h *Hub) Accept(t Transport, info ConnInfo) (Session, error) {
 		remote:     info.RemoteAddr,
 		shard:      h.nextShard.Add(1),
 		acceptedAt: time.Now(),
+		session:    emulationSession(info.Emulation),
 		subs:       make(map[string]*subscription),
 	}
 	c.limiter.init(h.cfg.CommandsPerSecond, h.cfg.CommandsBurst, c.acceptedAt)
@@ -237,6 +238,13 @@ func (h *Hub) Accept(t Transport, info ConnInfo) (Session, error) {
 	h.metrics.connectionsAccepted.Add(1)
 	h.metrics.connectionsOpen.Add(1)
 	return c, nil
+}
+
+func emulationSession(on bool) string {
+	if !on {
+		return ""
+	}
+	return rand.Text()
 }
 
 // AdmitAddr reports whether a new connection from addr would be refused

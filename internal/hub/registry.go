@@ -16,6 +16,7 @@ type clientRegistry struct {
 	byID   map[string]*Client              // (mu)
 	byUser map[string]map[*Client]struct{} // connected clients by user (mu)
 	byIP   map[netip.Addr]int              // open connections per address (mu)
+	bySess map[string]*Client              // emulation sessions (mu)
 	empty  *sync.Cond                      // signalled when byID becomes empty (on mu)
 }
 
@@ -23,6 +24,7 @@ func (r *clientRegistry) init() {
 	r.byID = make(map[string]*Client)
 	r.byUser = make(map[string]map[*Client]struct{})
 	r.byIP = make(map[netip.Addr]int)
+	r.bySess = make(map[string]*Client)
 	r.empty = sync.NewCond(&r.mu)
 }
 
@@ -49,6 +51,9 @@ func (r *clientRegistry) add(c *Client, maxPerIP int) error {
 			Reason: fmt.Sprintf("too many connections from %s (limit %d)", addr, maxPerIP)}}
 	}
 	r.byID[c.id] = c
+	if c.session != "" {
+		r.bySess[c.session] = c
+	}
 	if addr.IsValid() {
 		r.byIP[addr]++
 	}
@@ -75,6 +80,9 @@ func (r *clientRegistry) remove(c *Client, user string, bound bool) {
 		return
 	}
 	delete(r.byID, c.id)
+	if c.session != "" {
+		delete(r.bySess, c.session)
+	}
 	if addr.IsValid() {
 		if r.byIP[addr]--; r.byIP[addr] <= 0 {
 			delete(r.byIP, addr)
@@ -91,6 +99,12 @@ func (r *clientRegistry) remove(c *Client, user string, bound bool) {
 	if len(r.byID) == 0 {
 		r.empty.Broadcast()
 	}
+}
+
+func (r *clientRegistry) bySession(session string) *Client {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.bySess[session]
 }
 
 func (r *clientRegistry) get(id string) *Client {

@@ -71,6 +71,11 @@ type ConnInfo struct {
 	RemoteAddr netip.AddrPort
 	// Header holds the upgrade request's headers (Origin, User-Agent, …).
 	Header http.Header
+	// Emulation is set by stream transports (SSE, HTTP-streaming) whose
+	// client sends later commands with separate requests to the emulation
+	// endpoint: the connection gets a session id, sent in the connect
+	// reply with this node's id, that Hub.Emulate routes by.
+	Emulation bool
 }
 
 // Acceptor admits new connections. The hub implements it; transports call
