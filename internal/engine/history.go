@@ -60,23 +60,35 @@ func (e *Engine) ChannelTop(ctx context.Context, ch ChannelRef) (Top, error) {
 // lastOf reads the offset and stream sequence of the channel's newest
 // message, (0, 0) when it has none.
 func (e *Engine) lastOf(ctx context.Context, s *nsStream, ch ChannelRef) (offset, seq uint64, err error) {
+	p, _, err := e.lastMsg(ctx, s, ch)
+	return p.Offset, p.Seq, err
+}
+
+// lastMsg reads the channel's newest message; found is false when it has
+// none.
+func (e *Engine) lastMsg(ctx context.Context, s *nsStream, ch ChannelRef) (p StoredPub, found bool, err error) {
 	subj := e.directGet + s.name + "." + ch.inSubject()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, publishAttemptTimeout)
+		defer cancel()
+	}
 	msg, err := e.nc.RequestWithContext(ctx, subj, nil)
 	if err != nil {
-		return 0, 0, fmt.Errorf("engine: read top of %s: %w", ch.Name, err)
+		return StoredPub{}, false, fmt.Errorf("engine: read top of %s: %w", ch.Name, err)
 	}
 	switch msg.Header.Get(hdrStatus) {
 	case "":
 	case "404":
-		return 0, 0, nil
+		return StoredPub{}, false, nil
 	default:
-		return 0, 0, fmt.Errorf("engine: read top of %s: status %s %s", ch.Name, msg.Header.Get(hdrStatus), msg.Header.Get("Description"))
+		return StoredPub{}, false, fmt.Errorf("engine: read top of %s: status %s %s", ch.Name, msg.Header.Get(hdrStatus), msg.Header.Get("Description"))
 	}
-	p, err := parseStored(msg)
+	p, err = parseStored(msg)
 	if err != nil {
-		return 0, 0, fmt.Errorf("engine: read top of %s: %w", ch.Name, err)
+		return StoredPub{}, false, fmt.Errorf("engine: read top of %s: %w", ch.Name, err)
 	}
-	return p.Offset, p.Seq, nil
+	return p, true, nil
 }
 
 func parseStored(msg *nats.Msg) (StoredPub, error) {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -120,12 +121,32 @@ func (e *Engine) Publish(ctx context.Context, ch ChannelRef, body []byte, idempo
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.lastUsed = time.Now()
+	// unsure is set after an attempt whose outcome is unknown (a timeout, a
+	// stream leader being elected): it may have been stored. The retry keeps
+	// the same expected sequence, so if it was stored the retry conflicts,
+	// and the channel's last message then tells whether it is ours.
+	unsure := false
+	var lastErr error
 	for attempt := 0; attempt < maxPublishAttempts; attempt++ {
 		if !w.known {
-			if w.lastOffset, w.lastSeq, err = e.lastOf(ctx, s, ch); err != nil {
+			last, found, err := e.lastMsg(ctx, s, ch)
+			if err != nil {
+				if unsure && retryable(err) && ctx.Err() == nil {
+					lastErr = err
+					if werr := sleepCtx(ctx, retryWait(attempt)); werr != nil {
+						return PublishResult{}, unknownOutcome(ch, lastErr)
+					}
+					continue
+				}
 				return PublishResult{}, err
 			}
-			w.known = true
+			if unsure && found && last.Offset == w.lastOffset+1 && bytes.Equal(last.Body, body) {
+				// The earlier attempt was stored.
+				w.lastSeq, w.lastOffset, w.known = last.Seq, last.Offset, true
+				return PublishResult{Offset: last.Offset, Seq: last.Seq, Epoch: s.epoch}, nil
+			}
+			unsure = false
+			w.lastOffset, w.lastSeq, w.known = last.Offset, last.Seq, true
 		}
 		msg := &nats.Msg{Subject: subject, Data: body, Header: nats.Header{}}
 		msg.Header.Set(hdrOffset, strconv.FormatUint(w.lastOffset+1, 10))
@@ -136,7 +157,9 @@ func (e *Engine) Publish(ctx context.Context, ch ChannelRef, body []byte, idempo
 			// id is unambiguous.
 			opts = append(opts, jetstream.WithMsgID(ch.token+"/"+idempotencyKey))
 		}
-		ack, err := e.js.PublishMsg(ctx, msg, opts...)
+		actx, cancel := context.WithTimeout(ctx, publishAttemptTimeout)
+		ack, err := e.js.PublishMsg(actx, msg, opts...)
+		cancel()
 		if err == nil {
 			if ack.Duplicate {
 				return e.duplicateResult(ctx, s, ch, ack.Sequence)
@@ -145,11 +168,12 @@ func (e *Engine) Publish(ctx context.Context, ch ChannelRef, body []byte, idempo
 			w.lastOffset++
 			return PublishResult{Offset: w.lastOffset, Seq: ack.Sequence, Epoch: s.epoch}, nil
 		}
+		lastErr = err
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) {
 			switch apiErr.ErrorCode {
 			case errCodeWrongLastSeq, errCodeInFlightSeq, errCodeSeqNotReady, errCodeDupInProcess:
-				w.known = false
+				w.known = false // re-read (and, when unsure, check whether it was ours)
 				if attempt > 2 {
 					if werr := sleepCtx(ctx, conflictRetryBaseWait*time.Duration(attempt)); werr != nil {
 						return PublishResult{}, werr
@@ -162,10 +186,54 @@ func (e *Engine) Publish(ctx context.Context, ch ChannelRef, body []byte, idempo
 				return PublishResult{}, fmt.Errorf("%w: %s", ErrTooLarge, apiErr.Description)
 			}
 		}
-		w.known = false // unknown outcome: re-read before the next write
+		if retryable(err) && ctx.Err() == nil {
+			// A stream leader being elected, or a lost reply: retry within
+			// ctx, keeping the expected sequence (see unsure).
+			unsure = true
+			if werr := sleepCtx(ctx, retryWait(attempt)); werr != nil {
+				return PublishResult{}, unknownOutcome(ch, lastErr)
+			}
+			continue
+		}
+		w.known = false
+		if unsure {
+			return PublishResult{}, unknownOutcome(ch, err)
+		}
 		return PublishResult{}, fmt.Errorf("engine: publish to %s: %w", ch.Name, err)
 	}
+	if unsure {
+		return PublishResult{}, unknownOutcome(ch, lastErr)
+	}
 	return PublishResult{}, ErrConflict
+}
+
+// publishAttemptTimeout bounds one publish round trip, so a stream whose
+// leader is being elected is retried rather than waited on.
+const publishAttemptTimeout = 2 * time.Second
+
+func retryWait(attempt int) time.Duration {
+	return min(25*time.Millisecond*time.Duration(1<<min(attempt, 5)), 500*time.Millisecond)
+}
+
+// retryable reports errors after which the same publish may succeed at
+// once: no reply in time, nobody to answer (a leader election), or the
+// engine saying it is temporarily unavailable.
+func retryable(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Code == 503 || apiErr.ErrorCode == 10008 || apiErr.ErrorCode == 10009
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
+}
+
+// ErrUnknownOutcome is returned (wrapped) when a publish could not be
+// confirmed in time after an attempt that may have been stored: the caller
+// should retry with an idempotency key, or read history, to find out.
+var ErrUnknownOutcome = errors.New("engine: publication outcome unknown")
+
+func unknownOutcome(ch ChannelRef, err error) error {
+	return fmt.Errorf("%w for %s: %w", ErrUnknownOutcome, ch.Name, err)
 }
 
 func (e *Engine) duplicateResult(ctx context.Context, s *nsStream, ch ChannelRef, seq uint64) (PublishResult, error) {

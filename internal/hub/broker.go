@@ -117,4 +117,7 @@ var (
 	ErrStorageFull   = errors.New("storage full")
 	ErrTooLarge      = errors.New("publication too large for the stream")
 	ErrConflict      = errors.New("too many concurrent writers on the channel")
+	// ErrUnknownOutcome: the publication may or may not have been stored
+	// (the engine did not confirm it in time, e.g. during a leader election).
+	ErrUnknownOutcome = errors.New("publication outcome unknown")
 )

@@ -30,6 +30,8 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %w", hub.ErrTooLarge, err)
 	case errors.Is(err, engine.ErrConflict):
 		return fmt.Errorf("%w: %w", hub.ErrConflict, err)
+	case errors.Is(err, engine.ErrUnknownOutcome):
+		return fmt.Errorf("%w: %w", hub.ErrUnknownOutcome, err)
 	}
 	return err
 }
