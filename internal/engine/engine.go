@@ -76,6 +76,8 @@ type Engine struct {
 	writers   *writerTable
 	dispatch  *dispatcher // runs subscription callbacks; closed after the connection
 
+	kv kvBuckets // opened key-value buckets
+
 	mu      sync.Mutex           // guards streams
 	streams map[string]*nsStream // namespace → its stream, once ensured
 

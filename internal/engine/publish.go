@@ -112,6 +112,24 @@ func (e *Engine) sweepWriters() {
 // last subject sequence, and a conflicting writer (another node) makes
 // this one re-read the top and retry.
 func (e *Engine) Publish(ctx context.Context, ch ChannelRef, body []byte, idempotencyKey string) (PublishResult, error) {
+	return e.publish(ctx, ch, body, idempotencyKey, false, 0)
+}
+
+// ErrOffsetMoved is returned (wrapped) by Append when the channel's newest
+// offset is not the expected one: another writer appended first. The
+// caller re-reads the channel and decides again (optimistic concurrency).
+var ErrOffsetMoved = errors.New("engine: channel offset moved")
+
+// Append stores body as the channel's next publication only if the
+// channel's newest offset is expected (0: the channel is empty), so a
+// feature that decided on the state up to expected never appends on top
+// of events it has not seen (design D4). It fails with ErrOffsetMoved
+// otherwise; every other behaviour is Publish's.
+func (e *Engine) Append(ctx context.Context, ch ChannelRef, body []byte, expected uint64) (PublishResult, error) {
+	return e.publish(ctx, ch, body, "", true, expected)
+}
+
+func (e *Engine) publish(ctx context.Context, ch ChannelRef, body []byte, idempotencyKey string, expect bool, expected uint64) (PublishResult, error) {
 	s, err := e.stream(ch.Namespace)
 	if err != nil {
 		return PublishResult{}, err
@@ -126,9 +144,11 @@ func (e *Engine) Publish(ctx context.Context, ch ChannelRef, body []byte, idempo
 	// the same expected sequence, so if it was stored the retry conflicts,
 	// and the channel's last message then tells whether it is ours.
 	unsure := false
+	reread := false // the top was read from the engine during this call
 	var lastErr error
 	for attempt := 0; attempt < maxPublishAttempts; attempt++ {
 		if !w.known {
+			reread = true
 			last, found, err := e.lastMsg(ctx, s, ch)
 			if err != nil {
 				if unsure && retryable(err) && ctx.Err() == nil {
@@ -147,6 +167,13 @@ func (e *Engine) Publish(ctx context.Context, ch ChannelRef, body []byte, idempo
 			}
 			unsure = false
 			w.lastOffset, w.lastSeq, w.known = last.Offset, last.Seq, true
+		}
+		if expect && w.lastOffset != expected {
+			if !reread {
+				w.known = false // the cached top may be stale: check once
+				continue
+			}
+			return PublishResult{}, fmt.Errorf("%w: %s is at offset %d, not %d", ErrOffsetMoved, ch.Name, w.lastOffset, expected)
 		}
 		msg := &nats.Msg{Subject: subject, Data: body, Header: nats.Header{}}
 		msg.Header.Set(hdrOffset, strconv.FormatUint(w.lastOffset+1, 10))

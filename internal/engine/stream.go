@@ -26,6 +26,10 @@ type NamespaceSpec struct {
 	HistoryTTL time.Duration
 	// MaxPublicationBytes caps one publication's stored body.
 	MaxPublicationBytes int
+	// AppendOnly makes the engine refuse deleting or purging anything in
+	// the namespace's stream (an audit log); only the per-channel history
+	// size drops old entries, so give such namespaces a large one.
+	AppendOnly bool
 }
 
 // nsStream is a namespace's stream as ensured at start.
@@ -63,6 +67,8 @@ func (e *Engine) EnsureNamespace(ctx context.Context, spec NamespaceSpec) error 
 		Discard:           jetstream.DiscardNew,
 		Duplicates:        dedupWindow,
 		AllowDirect:       true,
+		DenyDelete:        spec.AppendOnly,
+		DenyPurge:         spec.AppendOnly,
 		RePublish: &jetstream.RePublish{
 			Source:      subjectIn + tok + ".>",
 			Destination: subjectOut + tok + ".>",

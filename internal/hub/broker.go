@@ -23,6 +23,10 @@ type Broker interface {
 	// idempotencyKey makes a retry within 2 minutes return the first
 	// write's position with duplicate = true.
 	Publish(ctx context.Context, ch ChannelID, body []byte, idempotencyKey string) (pos StreamPosition, duplicate bool, err error)
+	// Append is Publish with optimistic concurrency: it stores body only if
+	// the channel's newest offset is expected (0: empty), else it fails
+	// with ErrOffsetMoved and stores nothing.
+	Append(ctx context.Context, ch ChannelID, body []byte, expected uint64) (StreamPosition, error)
 	// Top returns the channel's newest offset (0 if never published) and
 	// epoch without writing anything.
 	Top(ctx context.Context, ch ChannelID) (StreamPosition, error)
@@ -52,6 +56,18 @@ type Broker interface {
 	ConnectionPut(ctx context.Context, user, client string) error
 	ConnectionDelete(ctx context.Context, user, client string) error
 	ConnectionCount(ctx context.Context, user string) (int, error)
+
+	// Key-value buckets (created on first use, replicated like history):
+	// KVGet fails with ErrKeyNotFound; KVCreate with ErrKeyExists; KVUpdate
+	// (compare-and-set on the revision) with ErrRevisionMoved; keys hold
+	// letters, digits and -/_=. only (see KVKey). KVKeys lists keys matching
+	// a NATS subject filter ("user.*"), at most limit (≤ 0: all).
+	KVGet(ctx context.Context, bucket, key string) (value []byte, revision uint64, err error)
+	KVCreate(ctx context.Context, bucket, key string, value []byte) (revision uint64, err error)
+	KVUpdate(ctx context.Context, bucket, key string, value []byte, revision uint64) (uint64, error)
+	KVPut(ctx context.Context, bucket, key string, value []byte) (revision uint64, err error)
+	KVDelete(ctx context.Context, bucket, key string) error
+	KVKeys(ctx context.Context, bucket, filter string, limit int) ([]string, error)
 
 	// Control bus between nodes.
 	Broadcast(topic string, data []byte) error
@@ -120,4 +136,11 @@ var (
 	// ErrUnknownOutcome: the publication may or may not have been stored
 	// (the engine did not confirm it in time, e.g. during a leader election).
 	ErrUnknownOutcome = errors.New("publication outcome unknown")
+	// ErrOffsetMoved: Append's expected offset is no longer the channel's
+	// newest; another writer appended first.
+	ErrOffsetMoved = errors.New("channel offset moved")
+	// Key-value outcomes.
+	ErrKeyNotFound   = errors.New("key not found")
+	ErrKeyExists     = errors.New("key exists")
+	ErrRevisionMoved = errors.New("key revision moved")
 )

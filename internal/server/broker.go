@@ -32,6 +32,14 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %w", hub.ErrConflict, err)
 	case errors.Is(err, engine.ErrUnknownOutcome):
 		return fmt.Errorf("%w: %w", hub.ErrUnknownOutcome, err)
+	case errors.Is(err, engine.ErrOffsetMoved):
+		return fmt.Errorf("%w: %w", hub.ErrOffsetMoved, err)
+	case errors.Is(err, engine.ErrKeyNotFound):
+		return fmt.Errorf("%w: %w", hub.ErrKeyNotFound, err)
+	case errors.Is(err, engine.ErrKeyExists):
+		return fmt.Errorf("%w: %w", hub.ErrKeyExists, err)
+	case errors.Is(err, engine.ErrRevisionMoved):
+		return fmt.Errorf("%w: %w", hub.ErrRevisionMoved, err)
 	}
 	return err
 }
@@ -42,6 +50,43 @@ func (b broker) Publish(ctx context.Context, ch hub.ChannelID, body []byte, key 
 		return hub.StreamPosition{}, false, mapErr(err)
 	}
 	return hub.StreamPosition{Offset: res.Offset, Epoch: res.Epoch}, res.Duplicate, nil
+}
+
+func (b broker) Append(ctx context.Context, ch hub.ChannelID, body []byte, expected uint64) (hub.StreamPosition, error) {
+	res, err := b.e.Append(ctx, ref(ch), body, expected)
+	if err != nil {
+		return hub.StreamPosition{}, mapErr(err)
+	}
+	return hub.StreamPosition{Offset: res.Offset, Epoch: res.Epoch}, nil
+}
+
+func (b broker) KVGet(ctx context.Context, bucket, key string) ([]byte, uint64, error) {
+	ent, err := b.e.KVGet(ctx, bucket, key)
+	return ent.Value, ent.Revision, mapErr(err)
+}
+
+func (b broker) KVCreate(ctx context.Context, bucket, key string, value []byte) (uint64, error) {
+	rev, err := b.e.KVCreate(ctx, bucket, key, value)
+	return rev, mapErr(err)
+}
+
+func (b broker) KVUpdate(ctx context.Context, bucket, key string, value []byte, revision uint64) (uint64, error) {
+	rev, err := b.e.KVUpdate(ctx, bucket, key, value, revision)
+	return rev, mapErr(err)
+}
+
+func (b broker) KVPut(ctx context.Context, bucket, key string, value []byte) (uint64, error) {
+	rev, err := b.e.KVPut(ctx, bucket, key, value)
+	return rev, mapErr(err)
+}
+
+func (b broker) KVDelete(ctx context.Context, bucket, key string) error {
+	return mapErr(b.e.KVDelete(ctx, bucket, key))
+}
+
+func (b broker) KVKeys(ctx context.Context, bucket, filter string, limit int) ([]string, error) {
+	keys, err := b.e.KVKeys(ctx, bucket, filter, limit)
+	return keys, mapErr(err)
 }
 
 func (b broker) Top(ctx context.Context, ch hub.ChannelID) (hub.StreamPosition, error) {

@@ -1,0 +1,178 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Key-value errors, returned wrapped.
+var (
+	// ErrKeyNotFound: the key has no value (never set, or deleted).
+	ErrKeyNotFound = errors.New("engine: key not found")
+	// ErrKeyExists: Create found a value already there.
+	ErrKeyExists = errors.New("engine: key exists")
+	// ErrRevisionMoved: Update's expected revision is no longer the key's
+	// latest; re-read and decide again.
+	ErrRevisionMoved = errors.New("engine: key revision moved")
+	// ErrBadKey: the key has characters JetStream keys may not hold.
+	ErrBadKey = errors.New("engine: invalid key")
+)
+
+// KVEntry is a key's latest value and its revision (the bucket stream's
+// sequence of the write, which only grows).
+type KVEntry struct {
+	Value    []byte
+	Revision uint64
+}
+
+// kvBuckets caches opened buckets by name.
+type kvBuckets struct {
+	mu sync.Mutex // guards m
+	m  map[string]jetstream.KeyValue
+}
+
+// kvBucketPrefix names liveroom's buckets: lr_kv_<bucket>.
+const kvBucketPrefix = "lr_kv_"
+
+// bucket opens (creating on first use) a file-backed bucket that keeps
+// only each key's latest value, replicated like the namespace streams.
+// Bucket names are chosen by liveroom's code (letters, digits, '_', '-').
+func (e *Engine) bucket(ctx context.Context, name string) (jetstream.KeyValue, error) {
+	e.kv.mu.Lock()
+	defer e.kv.mu.Unlock()
+	if kv := e.kv.m[name]; kv != nil {
+		return kv, nil
+	}
+	full := kvBucketPrefix + name
+	kv, err := e.js.KeyValue(ctx, full)
+	if errors.Is(err, jetstream.ErrBucketNotFound) && e.cfg.Edge == "" {
+		kv, err = e.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      full,
+			Description: "liveroom state: " + name,
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    e.cfg.Replicas,
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = e.js.KeyValue(ctx, full) // another node created it first
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("engine: open bucket %s: %w", name, err)
+	}
+	if e.kv.m == nil {
+		e.kv.m = make(map[string]jetstream.KeyValue)
+	}
+	e.kv.m[name] = kv
+	return kv, nil
+}
+
+func kvErr(op, bucket, key string, err error) error {
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted):
+		err = ErrKeyNotFound
+	// checked first: a revision mismatch also matches ErrKeyExists by code
+	case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+		err = fmt.Errorf("%w: %w", ErrRevisionMoved, err)
+	case errors.Is(err, jetstream.ErrKeyExists):
+		err = fmt.Errorf("%w: %w", ErrKeyExists, err)
+	case errors.Is(err, jetstream.ErrInvalidKey):
+		err = fmt.Errorf("%w: %q", ErrBadKey, key)
+	}
+	return fmt.Errorf("engine: %s %s/%s: %w", op, bucket, key, err)
+}
+
+// KVGet returns the key's latest value; ErrKeyNotFound when it has none.
+func (e *Engine) KVGet(ctx context.Context, bucket, key string) (KVEntry, error) {
+	kv, err := e.bucket(ctx, bucket)
+	if err != nil {
+		return KVEntry{}, err
+	}
+	ent, err := kv.Get(ctx, key)
+	if err != nil {
+		return KVEntry{}, kvErr("get", bucket, key, err)
+	}
+	return KVEntry{Value: ent.Value(), Revision: ent.Revision()}, nil
+}
+
+// KVCreate sets the key only if it has no value; ErrKeyExists otherwise.
+func (e *Engine) KVCreate(ctx context.Context, bucket, key string, value []byte) (uint64, error) {
+	kv, err := e.bucket(ctx, bucket)
+	if err != nil {
+		return 0, err
+	}
+	rev, err := kv.Create(ctx, key, value)
+	if err != nil {
+		return 0, kvErr("create", bucket, key, err)
+	}
+	return rev, nil
+}
+
+// KVUpdate sets the key only if its latest revision is still revision;
+// ErrRevisionMoved otherwise (compare-and-set).
+func (e *Engine) KVUpdate(ctx context.Context, bucket, key string, value []byte, revision uint64) (uint64, error) {
+	kv, err := e.bucket(ctx, bucket)
+	if err != nil {
+		return 0, err
+	}
+	rev, err := kv.Update(ctx, key, value, revision)
+	if err != nil {
+		return 0, kvErr("update", bucket, key, err)
+	}
+	return rev, nil
+}
+
+// KVPut sets the key unconditionally.
+func (e *Engine) KVPut(ctx context.Context, bucket, key string, value []byte) (uint64, error) {
+	kv, err := e.bucket(ctx, bucket)
+	if err != nil {
+		return 0, err
+	}
+	rev, err := kv.Put(ctx, key, value)
+	if err != nil {
+		return 0, kvErr("put", bucket, key, err)
+	}
+	return rev, nil
+}
+
+// KVDelete removes the key's value (a delete marker; Get then reports
+// ErrKeyNotFound). Deleting a missing key is not an error.
+func (e *Engine) KVDelete(ctx context.Context, bucket, key string) error {
+	kv, err := e.bucket(ctx, bucket)
+	if err != nil {
+		return err
+	}
+	if err := kv.Delete(ctx, key); err != nil {
+		return kvErr("delete", bucket, key, err)
+	}
+	return nil
+}
+
+// KVKeys lists the keys with a value that match a NATS subject filter
+// ("user.alice.>", "*"), at most limit of them (limit ≤ 0: all).
+func (e *Engine) KVKeys(ctx context.Context, bucket, filter string, limit int) ([]string, error) {
+	kv, err := e.bucket(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	lister, err := kv.ListKeysFiltered(ctx, filter)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoKeysFound) {
+			return nil, nil
+		}
+		return nil, kvErr("list", bucket, filter, err)
+	}
+	defer func() { _ = lister.Stop() }()
+	var keys []string
+	for k := range lister.Keys() {
+		if limit > 0 && len(keys) >= limit {
+			break
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
