@@ -4,7 +4,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer } from "../lib/server.mjs";
-import { launch, join, say, snap, phone, desktop, platformFonts, colourEmojiFont } from "../lib/browser.mjs";
+import { launch, join, say, snap, until, phone, desktop, platformFonts, colourEmojiFont } from "../lib/browser.mjs";
+import { checkHeader } from "../lib/header.mjs";
+import { alarming, contrast } from "../lib/colour.mjs";
 
 let server;
 let browser;
@@ -56,5 +58,69 @@ test("emoji: reaction buttons, floating reactions, the tally and emoji in chat a
     assert.deepEqual(a.errors, []);
   } finally {
     await a.context().close();
+  }
+});
+
+test("header at 360×740 and 1280×800: 'N online' and your name beside a neutral initial, whole and apart", async () => {
+  const long = "Ada Lovelace-Byron of Somewhere"; // 31 characters: names may have 32
+  const pages = [
+    await join(browser, server.url, "lobby", "Kim", phone),
+    await join(browser, server.url, "a-really-long-room-name-for-a-small-phone", long, phone),
+  ];
+  try {
+    for (const size of [phone, desktop]) {
+      for (const page of pages) {
+        await page.setViewportSize(size);
+        await checkHeader(page, size);
+      }
+    }
+    // A short name is shown whole; a long one is cut with an ellipsis and
+    // whole in the button's title and accessible name.
+    const [short, longPage] = pages;
+    assert.equal(await short.locator("#me").evaluate((e) => e.scrollWidth <= e.clientWidth), true, "'Kim' is not cut");
+    assert.equal(await longPage.locator("#change-name").getAttribute("title"), `${long} — change your name`);
+    assert.equal(await longPage.locator("#change-name").getAttribute("aria-label"), `Change your display name (now ${long})`);
+    assert.equal(await longPage.locator("#me").evaluate((e) => getComputedStyle(e).textOverflow), "ellipsis");
+    await longPage.setViewportSize(phone);
+    await snap(longPage, "7-header-long-names");
+    await snap(short, "7-header");
+  } finally {
+    for (const p of pages) await p.context().close();
+  }
+});
+
+test("names in calm colours: the initial before your name and the authors in chat are neutral and readable", async () => {
+  const a = await join(browser, server.url, "calm", "Ada", phone);
+  const b = await join(browser, server.url, "calm", "Bob", desktop);
+  try {
+    await say(a, "hello from Ada");
+    await say(b, "hello from Bob");
+    await until(async () => (await a.locator("#log li.msg[data-offset]").count()) === 2, { message: "both messages on A" });
+    for (const page of [a, b]) {
+      const avatar = await page.locator("#me-avatar").evaluate((e) => {
+        const s = getComputedStyle(e);
+        return { color: s.color, background: s.backgroundColor, text: e.textContent };
+      });
+      assert.equal(avatar.text, page === a ? "A" : "B", "the initial of the name");
+      assert.equal(alarming(avatar.background), false, `the initial's background ${avatar.background} is not an alarm colour`);
+      assert.equal(alarming(avatar.color), false, `the initial's colour ${avatar.color} is not an alarm colour`);
+      const c = contrast(avatar.color, avatar.background);
+      assert.ok(c >= 4.5, `the initial has contrast ${c.toFixed(2)} (WCAG AA: 4.5)`);
+
+      for (const [who, sel] of [["own", "#log li.msg.mine"], ["other", "#log li.msg:not(.mine)"]]) {
+        const author = await page.locator(`${sel} .author`).first().evaluate((e) => ({
+          color: getComputedStyle(e).color,
+          background: getComputedStyle(e.closest("li")).backgroundColor,
+        }));
+        assert.equal(alarming(author.color), false, `the ${who} author name ${author.color} is not an alarm colour`);
+        const ca = contrast(author.color, author.background);
+        assert.ok(ca >= 4.5, `the ${who} author name has contrast ${ca.toFixed(2)} on its message (WCAG AA: 4.5)`);
+      }
+    }
+    await snap(a, "8-calm-names-A");
+    assert.deepEqual([...a.errors, ...b.errors], []);
+  } finally {
+    await a.context().close();
+    await b.context().close();
   }
 });
