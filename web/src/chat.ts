@@ -27,9 +27,18 @@ export class ChatLog {
 
   /** Whether the reader is at the newest message (kept there on resize). */
   private stuck = true;
+  /** scrollTop as the page last set it itself, or -1. */
+  private ownTop = -1;
 
   constructor(private readonly myClient: () => string) {
     this.log.addEventListener("scroll", () => {
+      // The scroll event of the page's own scrollToEnd() comes a frame
+      // later, when more content or a smaller log (the dock's feedback
+      // showing) may have moved the end further down: that is not the
+      // reader scrolling up, and the resize observer scrolls again.
+      const own = Math.abs(this.log.scrollTop - this.ownTop) < 1;
+      this.ownTop = -1;
+      if (own) return;
       this.stuck = this.atBottom();
       if (this.stuck) this.hidePill();
     });
@@ -107,11 +116,20 @@ export class ChatLog {
     this.offsets.clear();
   }
 
-  /** A line in the log before the messages that follow (a recovery note). */
-  divider(text: string, afterOffset: number): HTMLLIElement {
+  /**
+   * A note in the log after the message at afterOffset (a recovery note),
+   * before the messages that follow. It replaces a note right before it with
+   * no message in between, so repeated reconnects do not stack up notes.
+   */
+  divider(text: string, afterOffset: number, kind: "info" | "warn"): HTMLLIElement {
     const li = el("li", "divider", text);
     li.dataset["after"] = String(afterOffset);
+    li.dataset["kind"] = kind;
+    const stick = this.stuck || this.atBottom();
     this.insert(li);
+    const prev = li.previousElementSibling;
+    if (prev?.classList.contains("divider")) prev.remove();
+    if (stick) this.scrollToEnd();
     return li;
   }
 
@@ -171,6 +189,7 @@ export class ChatLog {
 
   private scrollToEnd(): void {
     this.log.scrollTop = this.log.scrollHeight;
+    this.ownTop = this.log.scrollTop;
     this.stuck = true;
   }
 

@@ -61,12 +61,12 @@ export class Room {
     // same task: count them, then report once they are all in.
     const before = this.chat.lastOffset();
     this.recovering = 0;
+    // The note goes into the log, where the missed messages start: it moves
+    // nothing out of view, and the log (a polite live region) announces it.
     queueMicrotask(() => {
       const n = this.recovering ?? 0;
       this.recovering = null;
-      const text = `caught up: ${n === 0 ? "no" : n} missed message${n === 1 ? "" : "s"}`;
-      this.note.show(text, "info", 20000);
-      if (n > 0) this.chat.divider(text, before);
+      this.chat.divider(`caught up: ${n === 0 ? "no" : n} missed message${n === 1 ? "" : "s"}`, before, "info");
     });
   }
 
@@ -91,11 +91,7 @@ export class Room {
         const m = decodeChat(pub);
         if (m) this.chat.add(m, true);
       }
-      if (afterGap) {
-        const text = "you may have missed messages — history reloaded";
-        this.note.show(text, "warn", 20000);
-        this.chat.divider(text, before);
-      }
+      if (afterGap) this.chat.divider("you may have missed messages — history reloaded", before, "warn");
     } catch (e) {
       this.note.show(`could not load earlier messages: ${explain(e, "reload the page")}`, "error", 0);
     } finally {
