@@ -3,6 +3,7 @@
 // and screenshots at a phone and a desktop size.
 import { chromium } from "playwright-core";
 import { mkdir } from "node:fs/promises";
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { join as joinPath } from "node:path";
 
@@ -47,9 +48,8 @@ export async function join(browser, baseURL, room, name, viewport = desktop) {
   await page.locator("#name-input").fill(name);
   await page.locator("#name-form button[type=submit]").click();
   await badge(page, "connected");
-  await until(async () => /^\d+$/.test((await page.locator("#online-count").textContent()) ?? ""), {
-    message: "the online count",
-  });
+  await page.locator("#online:not([data-stale])").waitFor({ timeout: 10000 });
+  assert(/^\d+$/.test((await page.locator("#online-count").textContent()) ?? ""), "the online count is a number");
   return page;
 }
 

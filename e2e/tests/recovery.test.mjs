@@ -4,7 +4,7 @@
 // history kept, B reloads history and says that instead.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, apiPublish } from "../lib/server.mjs";
+import { startServer, apiPublish, apiCall } from "../lib/server.mjs";
 import { startProxy } from "../lib/proxy.mjs";
 import { launch, join, say, texts, snap, badge, until, phone, desktop } from "../lib/browser.mjs";
 import { checkHeader } from "../lib/header.mjs";
@@ -221,4 +221,72 @@ test("a full log at 360×740 and 1280×800: the caught-up note is a line in it, 
   const log = await b.locator("#log").boundingBox();
   assert.ok(after.y + after.height <= log.y + log.height + 0.5, "the live message after the recovery is in view");
   assert.equal(await b.locator("#log").getAttribute("data-duplicates"), null, "no publication arrived twice");
+});
+
+/** What page shows as the online count, in the header and on the stage. */
+async function shownCount(page) {
+  return page.evaluate(() => {
+    const header = document.getElementById("online");
+    const stage = document.getElementById("stage-watching");
+    return {
+      header: document.getElementById("online-count").textContent,
+      stage: document.getElementById("stage-online").textContent,
+      stale: [header.dataset.stale ?? null, stage.dataset.stale ?? null],
+      title: header.title,
+    };
+  });
+}
+
+/** Waits until page shows a fresh count equal to the server's, the same in the header and on the stage. */
+async function countAgrees(server, channel, page, who, timeout) {
+  let last;
+  await until(
+    async () => {
+      const { num_users: users } = await apiCall(server, "presence_stats", { channel });
+      last = { server: users, ...(await shownCount(page)) };
+      return last.header === String(users) && last.stage === last.header && last.stale.every((s) => s === null);
+    },
+    { timeout, message: `${who}'s count to match the server's, fresh, header and stage alike` },
+  ).catch((e) => {
+    throw new Error(`${e.message}: ${JSON.stringify(last)}`);
+  });
+  return last.server;
+}
+
+test("online counts: one value in header and stage, marked as last known while cut off, fresh at once after the reconnect", async (t) => {
+  const { server, proxy, viaProxy } = await setUp(fastPings, t);
+  const channel = "room:counts";
+  const a = await join(browser, server.url, "counts", "Ada", desktop);
+  t.after(() => a.context().close());
+  const b = await join(browser, viaProxy, "counts", "Bob", phone);
+  t.after(() => b.context().close());
+  assert.equal(await countAgrees(server, channel, a, "A", 5000), 2);
+  assert.equal(await countAgrees(server, channel, b, "B", 5000), 2);
+
+  // B is cut off. The server drops B's connection once its pongs stop, and
+  // A, still in the room, follows; B's own count is shown as last known.
+  proxy.blackhole();
+  await badge(b, "reconnecting", 20000);
+  await until(async () => (await apiCall(server, "presence_stats", { channel })).num_users === 1, { message: "the server to drop B" });
+  assert.equal(await countAgrees(server, channel, a, "A", 5000), 1);
+  const cut = await shownCount(b);
+  assert.deepEqual(cut.stale, ["true", "true"], "B marks both places as stale");
+  assert.equal(cut.header, "2", "B keeps its last known count");
+  assert.equal(cut.stage, cut.header);
+  assert.match(cut.title, /^last known count: 2 online/);
+  assert.equal(await b.locator("#online").ariaSnapshot(), "- paragraph: 2 online (last known)", "screen readers hear 'last known'");
+  assert.ok(Number(await b.locator("#online").evaluate((e) => getComputedStyle(e).opacity)) < 1, "the stale count is dimmed");
+  await snap(b, "9-count-last-known-B");
+
+  // Back: B asks at once on joining again (well before its 15 s refresh),
+  // and every page agrees with the server.
+  proxy.restore();
+  await badge(b, "connected", 30000);
+  assert.equal(await countAgrees(server, channel, b, "B", 3000), 2);
+  assert.equal(await countAgrees(server, channel, a, "A", 3000), 2);
+  assert.equal((await shownCount(b)).title, "2 people, 2 connections");
+  assert.equal(await b.locator("#online").ariaSnapshot(), "- paragraph: 2 online");
+  await checkHeader(b, phone);
+  await snap(b, "9-count-after-reconnect-B");
+  await snap(a, "9-count-after-reconnect-A");
 });

@@ -1,11 +1,12 @@
 // The room channel: history on join, live messages, exact recovery after a
 // reconnect (with a count of what was missed), and the online count.
-import type { Centrifuge, PublicationContext, Subscription, SubscribedContext } from "centrifuge";
+import { SubscriptionState, type Centrifuge, type PublicationContext, type Subscription, type SubscribedContext } from "centrifuge";
 import type { ChatLog } from "./chat";
 import type { ConnectionBadge } from "./connection";
-import { byId, type Flash } from "./dom";
+import type { Flash } from "./dom";
 import { explain } from "./errors";
 import { decodeChat } from "./message";
+import { OnlineCount } from "./presence";
 
 /** Messages loaded on join and after a failed recovery. */
 const historyLimit = 50;
@@ -17,6 +18,7 @@ export class Room {
   private statsTimer: number | undefined;
   /** The channel's epoch when last subscribed: offsets compare only within one. */
   private epoch = "";
+  private readonly online = new OnlineCount();
 
   constructor(
     client: Centrifuge,
@@ -28,6 +30,10 @@ export class Room {
     this.sub = client.newSubscription(channel);
     this.sub.on("subscribed", (ctx) => this.onSubscribed(ctx));
     this.sub.on("publication", (ctx) => this.onPublication(ctx));
+    // Out of the room, the count is no longer known; 'subscribed' asks again.
+    this.sub.on("state", (ctx) => {
+      if (ctx.newState !== SubscriptionState.Subscribed) this.online.stale();
+    });
     this.sub.on("join", () => this.refreshStats(300));
     this.sub.on("leave", () => this.refreshStats(300));
     this.sub.on("error", (ctx) => this.feedback.show(`room: ${explain(ctx.error, "wait")}`, "error"));
@@ -45,6 +51,7 @@ export class Room {
   private badge: ConnectionBadge | null = null;
 
   private onSubscribed(ctx: SubscribedContext): void {
+    // At once on every (re)join: the count from before may be out of date.
     this.refreshStats(0);
     const epoch = ctx.streamPosition?.epoch ?? "";
     const sameEpoch = epoch === this.epoch;
@@ -106,13 +113,12 @@ export class Room {
   }
 
   private async fetchStats(): Promise<void> {
+    const n = this.online.ask();
     try {
       const s = await this.sub.presenceStats();
-      byId("online-count").textContent = String(s.numUsers);
-      byId("stage-online").textContent = String(s.numUsers);
-      byId("online").title = `${s.numUsers} people, ${s.numClients} connections`;
+      if (this.sub.state === SubscriptionState.Subscribed) this.online.set(n, s.numUsers, s.numClients);
     } catch {
-      /* the count stays as it was; the badge shows why */
+      /* the count stays as it was, marked as last known while out of the room; the badge shows why */
     }
     this.refreshStats(15000);
   }
