@@ -289,4 +289,19 @@ test("online counts: one value in header and stage, marked as last known while c
   await checkHeader(b, phone);
   await snap(b, "9-count-after-reconnect-B");
   await snap(a, "9-count-after-reconnect-A");
+  await checkNote(b, "caught up: no missed messages");
+
+  // Once more, with nothing said in between: the counts agree again, and
+  // the second note replaces the first rather than stacking under it.
+  await b.locator("#log li.divider").evaluate((e) => (e.dataset.first = "yes"));
+  proxy.blackhole();
+  await badge(b, "reconnecting", 20000);
+  assert.deepEqual((await shownCount(b)).stale, ["true", "true"]);
+  proxy.restore();
+  await badge(b, "connected", 30000);
+  assert.equal(await countAgrees(server, channel, b, "B", 3000), 2);
+  assert.equal(await countAgrees(server, channel, a, "A", 3000), 2);
+  await b.locator("#log li.divider:not([data-first])").waitFor({ timeout: 10000 });
+  await checkNote(b, "caught up: no missed messages");
+  assert.equal(await b.locator("#log li.divider").count(), 1, "one note after two reconnects with nothing between");
 });

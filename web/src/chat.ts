@@ -27,18 +27,9 @@ export class ChatLog {
 
   /** Whether the reader is at the newest message (kept there on resize). */
   private stuck = true;
-  /** scrollTop as the page last set it itself, or -1. */
-  private ownTop = -1;
 
   constructor(private readonly myClient: () => string) {
     this.log.addEventListener("scroll", () => {
-      // The scroll event of the page's own scrollToEnd() comes a frame
-      // later, when more content or a smaller log (the dock's feedback
-      // showing) may have moved the end further down: that is not the
-      // reader scrolling up, and the resize observer scrolls again.
-      const own = Math.abs(this.log.scrollTop - this.ownTop) < 1;
-      this.ownTop = -1;
-      if (own) return;
       this.stuck = this.atBottom();
       if (this.stuck) this.hidePill();
     });
@@ -189,7 +180,6 @@ export class ChatLog {
 
   private scrollToEnd(): void {
     this.log.scrollTop = this.log.scrollHeight;
-    this.ownTop = this.log.scrollTop;
     this.stuck = true;
   }
 
