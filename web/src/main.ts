@@ -19,6 +19,15 @@ function roomFromURL(): string {
   return roomPattern.test(r) ? r : "lobby";
 }
 
+/** The first character of a name as a person reads it (a whole emoji, an accented letter), upper-cased. */
+function initial(name: string): string {
+  const first =
+    typeof Intl.Segmenter === "function"
+      ? new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(name)[Symbol.iterator]().next().value?.segment
+      : Array.from(name)[0];
+  return (first ?? "?").toLocaleUpperCase();
+}
+
 async function session(): Promise<Session> {
   let name = savedName();
   for (;;) {
@@ -43,7 +52,10 @@ async function main(): Promise<void> {
   let me = await session();
   const showMe = (): void => {
     byId("me").textContent = me.name;
-    byId("change-name").setAttribute("aria-label", `Change your display name (now ${me.name})`);
+    byId("me-avatar").textContent = initial(me.name);
+    const button = byId("change-name");
+    button.setAttribute("aria-label", `Change your display name (now ${me.name})`);
+    button.title = `${me.name} — change your name`;
   };
   showMe();
 
