@@ -159,11 +159,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		ReadHeaderTimeout: cfg.Client.HandshakeTimeout.Duration(),
 		// A whole request: its headers, then its body. Streams (SSE,
 		// HTTP-streaming) lift both deadlines once they start.
-		ReadTimeout:  requestReadTimeout(cfg),
-		WriteTimeout: requestReadTimeout(cfg) + cfg.Client.WriteTimeout.Duration(),
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    cfg.Client.MaxHeaderBytes.Int(),
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ReadTimeout:    requestReadTimeout(cfg),
+		WriteTimeout:   requestReadTimeout(cfg) + cfg.Client.WriteTimeout.Duration(),
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: cfg.Client.MaxHeaderBytes.Int(),
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	go func() {
 		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
