@@ -102,10 +102,10 @@ func (s *Server) open(w http.ResponseWriter, r *http.Request, k kind, proto prot
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Accel-Buffering", "no") // tells nginx-like proxies not to buffer the stream
+	// net/http lifts the read deadline once the body is read (its background
+	// read watches for the client going away); each write sets its own
+	// deadline, replacing the server's whole-request WriteTimeout.
 	rc := http.NewResponseController(w)
-	// A stream outlives the server's whole-request read timeout, which
-	// would otherwise cancel it; the hub's ping/pong watches the client.
-	_ = rc.SetReadDeadline(time.Time{})
 	w.WriteHeader(http.StatusOK)
 	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	if err := rc.Flush(); err != nil {
