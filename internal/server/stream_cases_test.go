@@ -68,7 +68,7 @@ func TestC06MalformedJSONOverStreams(t *testing.T) {
 	type input struct {
 		name  string
 		data  string
-		close uint32                                // disconnect push expected
+		close uint32                                  // disconnect push expected
 		check func(t *testing.T, rep *protocol.Reply) // else the reply to id 100
 	}
 	wantErr := func(code uint32, says string) func(*testing.T, *protocol.Reply) {
