@@ -113,11 +113,11 @@ func TestDecodeEmulation(t *testing.T) {
 
 func TestProtoOf(t *testing.T) {
 	for ctype, want := range map[string]protocol.Type{
-		"application/octet-stream":               protocol.TypeProtobuf,
-		"Application/Octet-Stream; charset=x":    protocol.TypeProtobuf,
-		"application/json":                       protocol.TypeJSON,
-		"":                                       protocol.TypeJSON,
-		"text/plain;charset=UTF-8":               protocol.TypeJSON,
+		"application/octet-stream":              protocol.TypeProtobuf,
+		"Application/Octet-Stream; charset=x":   protocol.TypeProtobuf,
+		"application/json":                      protocol.TypeJSON,
+		"":                                      protocol.TypeJSON,
+		"text/plain;charset=UTF-8":              protocol.TypeJSON,
 		"application/octet-stream; bad=\"quote": protocol.TypeJSON,
 	} {
 		r, _ := http.NewRequest(http.MethodPost, "/", nil)
