@@ -34,10 +34,12 @@ export function launch() {
 /**
  * Opens the room at baseURL in a new browser context as name, and waits
  * until the page shows it connected. Console errors are collected on
- * page.errors.
+ * page.errors. initScript (a function) runs in the page before its own
+ * scripts, e.g. to take WebSocket away.
  */
-export async function join(browser, baseURL, room, name, viewport = desktop) {
+export async function join(browser, baseURL, room, name, viewport = desktop, { initScript } = {}) {
   const context = await browser.newContext({ viewport });
+  if (initScript) await context.addInitScript(initScript);
   const page = await context.newPage();
   page.errors = [];
   page.on("pageerror", (e) => page.errors.push(String(e)));

@@ -186,8 +186,18 @@ type ClientConfig struct {
 	// Largest HTTP request header block accepted, in bytes. At least 1KiB.
 	MaxHeaderBytes ByteSize `toml:"max_header_bytes"`
 	// Time allowed to receive the rest of a WebSocket frame once it has
-	// started, against clients that send very slowly.
+	// started, and the body of a request to the HTTP-streaming and
+	// emulation endpoints once its headers are in, against clients that send
+	// very slowly.
 	FrameTimeout Duration `toml:"frame_timeout"`
+	// Whether the SSE fallback transport is on: GET /connection/sse, for
+	// clients that cannot open a WebSocket; their later commands go to POST
+	// /emulation.
+	SSE bool `toml:"sse"`
+	// Whether the HTTP-streaming fallback transport is on: POST
+	// /connection/http_stream (JSON or Protobuf), for clients that cannot
+	// open a WebSocket; their later commands go to POST /emulation.
+	HTTPStream bool `toml:"http_stream"`
 }
 
 // PresenceConfig is the [presence] table.

@@ -58,6 +58,10 @@ type Client struct {
 	cmdBytes int // encoded size of cmdQueue (cmdMu)
 	cmdBusy  bool
 
+	// msgMu makes HandleMessage one call at a time on emulation sessions,
+	// whose commands arrive on concurrent requests (Hub.Emulate) besides
+	// the stream's own first message.
+	msgMu sync.Mutex
 	// limiter and connectSeen are used only from HandleMessage (one call
 	// at a time).
 	limiter     tokenBucket
@@ -96,6 +100,10 @@ func (c *Client) User() string {
 
 // HandleMessage decodes the commands in one transport message (Session).
 func (c *Client) HandleMessage(data []byte) {
+	if c.session != "" {
+		c.msgMu.Lock()
+		defer c.msgMu.Unlock()
+	}
 	c.mu.Lock()
 	closed := c.state == stateClosed
 	c.mu.Unlock()

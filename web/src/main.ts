@@ -1,6 +1,6 @@
 // The live room page: sign in with a display name, connect, and wire the
 // chat, the reactions and the connection badge together.
-import { Centrifuge } from "centrifuge";
+import { Centrifuge, type TransportEndpoint } from "centrifuge";
 import { ChatLog } from "./chat";
 import { ConnectionBadge } from "./connection";
 import { byId, Flash } from "./dom";
@@ -60,7 +60,15 @@ async function main(): Promise<void> {
   showMe();
 
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const client = new Centrifuge(`${scheme}//${location.host}/connection/websocket`, {
+  // WebSocket first; where it cannot open (a proxy that blocks it, no
+  // WebSocket in the browser) the client falls back to HTTP-streaming, then
+  // SSE, and sends its commands to the emulation endpoint.
+  const transports: TransportEndpoint[] = [
+    { transport: "websocket", endpoint: `${scheme}//${location.host}/connection/websocket` },
+    { transport: "http_stream", endpoint: `${location.origin}/connection/http_stream` },
+    { transport: "sse", endpoint: `${location.origin}/connection/sse` },
+  ];
+  const client = new Centrifuge(transports, {
     token: me.token,
     getToken: async () => {
       forgetSession();
