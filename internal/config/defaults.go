@@ -39,6 +39,8 @@ func Default() *Config {
 			HandshakeTimeout:      Duration(10 * time.Second),
 			MaxHeaderBytes:        64 * KiB,
 			FrameTimeout:          Duration(10 * time.Second),
+			Compression:           true,
+			CompressionMinBytes:   256,
 		},
 		Presence: PresenceConfig{
 			TTL:     Duration(60 * time.Second),

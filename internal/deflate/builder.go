@@ -77,3 +77,13 @@ func (b *Builder) flushRaw() {
 	}
 	b.raw = b.raw[:0]
 }
+
+// Plain returns the uncompressed bytes added so far and true when no piece
+// was added since Reset: a message with nothing compressed in it is better
+// sent as it is. The result is valid until the next call that changes b.
+func (b *Builder) Plain() ([]byte, bool) {
+	if len(b.out) > 0 || b.afterPiece {
+		return nil, false
+	}
+	return b.raw, true
+}

@@ -10,9 +10,10 @@ import (
 // FuzzDecoder feeds arbitrary bytes, in chunks whose sizes the fuzzer also
 // picks, and checks the decoder's invariants: no panic; never more than the
 // limit held for one message; every message within the limit, of the
-// connection's type, and valid UTF-8 when text; control payloads of at most
-// 125 bytes; once failed, failed for good; and the same events and error
-// whatever the chunking.
+// connection's type, and valid UTF-8 when text and not compressed; control
+// payloads of at most 125 bytes; once failed, failed for good; and the same
+// events and error whatever the chunking. A chunk value of 128 or more runs
+// the decoder with permessage-deflate negotiated (RSV1 allowed).
 func FuzzDecoder(f *testing.F) {
 	f.Add(clientFrame(bitFIN|opText, []byte("hello")), uint8(0), false)
 	f.Add(cat(clientFrame(opText, []byte("frag")), clientFrame(bitFIN|opPing, []byte("p")), clientFrame(bitFIN|opContinuation, []byte("ment"))), uint8(3), false)
@@ -20,6 +21,8 @@ func FuzzDecoder(f *testing.F) {
 	f.Add(clientFrame(bitFIN|opClose, closePayload(1000, "bye")), uint8(2), false)
 	f.Add(lenHeader(bitFIN|opText, 127, []byte{0x80, 0, 0, 0, 0, 0, 0, 1}), uint8(0), false)
 	f.Add(lenHeader(bitFIN|opText, 126, []byte{0x01, 0x00}), uint8(5), false)
+	f.Add(cat(clientFrame(bitRSV1|opText, []byte{0xf2, 0x48}), clientFrame(bitFIN|opContinuation, []byte{0xcd, 0xc9, 0xc9, 0x07, 0x00})), uint8(130), false)
+	f.Add(clientFrame(bitFIN|bitRSV1|opPing, nil), uint8(200), true)
 
 	const limit = 300
 	f.Fuzz(func(t *testing.T, data []byte, chunk uint8, protobuf bool) {
@@ -27,9 +30,10 @@ func FuzzDecoder(f *testing.F) {
 		if protobuf {
 			want = opBinary
 		}
+		deflate := chunk >= 128
 		run := func(size int) ([]event, uint16) {
 			in := bytes.Clone(data)
-			d := newDecoder(limit, want)
+			d := newDecoder(limit, want, deflate)
 			sink := &checkSink{t: t, want: want}
 			var code uint16
 			for len(in) > 0 {
@@ -66,11 +70,11 @@ type checkSink struct {
 	recSink
 }
 
-func (s *checkSink) message(op byte, p []byte) {
-	if len(p) > 300 || op != s.want || (op == opText && !utf8.Valid(p)) {
+func (s *checkSink) message(op byte, p []byte, z bool) {
+	if len(p) > 300 || op != s.want || (op == opText && !z && !utf8.Valid(p)) {
 		s.t.Fatalf("bad message op=%d len=%d", op, len(p))
 	}
-	s.recSink.message(op, p)
+	s.recSink.message(op, p, z)
 }
 
 func (s *checkSink) ping(p []byte) {
