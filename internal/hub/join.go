@@ -92,7 +92,13 @@ func (ch *channel) fullForDelta(c *Client, s *subscription, pubs []*protocol.Pub
 	if len(pubs) == 0 {
 		return pubs
 	}
-	s.base = pubs[len(pubs)-1].Offset
+	last := pubs[len(pubs)-1]
+	s.base = last.Offset
+	if last.Offset == ch.top && (ch.last == nil || ch.last.Offset < last.Offset) {
+		// A channel started for this subscriber has fanned nothing out
+		// yet: the newest recovered publication is the delta base.
+		ch.last = last
+	}
 	if c.proto != protocol.TypeJSON {
 		return pubs
 	}

@@ -90,12 +90,15 @@ var (
 	descWSFramesIn      = desc("websocket_frames_in_total", "WebSocket frames received.")
 	descWSCloses        = desc("websocket_closes_sent_total", "WebSocket close frames sent, by close code.", "code")
 	descWSMaxPartialMsg = desc("websocket_max_partial_message_bytes", "Largest buffer held for one message arriving in pieces.")
+	descWSCompressed    = desc("websocket_compressed_messages_total", "WebSocket messages carried with permessage-deflate, by direction (in: inflated, out: written).", "direction")
+	descCompressions    = desc("fanout_compressions_total", "Compressions made for the fan-out, by kind (deflate: a publication compressed once for its subscribers; fossil: a delta computed once per publication).", "kind")
 )
 
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descConnections, descAccepted, descSubscriptions, descChannels, descCommands,
 		descPubIn, descPubOut, descDeliveries, descFramesOut, descOverflows, descQueued, descDisconnects,
-		descRecoveries, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg} {
+		descRecoveries, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg,
+		descWSCompressed, descCompressions} {
 		ch <- d
 	}
 }
@@ -133,4 +136,8 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descWSCloses, float64(n), strconv.FormatUint(uint64(code), 10))
 	}
 	gauge(descWSMaxPartialMsg, float64(w.MaxPartialBytes))
+	counter(descWSCompressed, float64(w.InflatedIn), "in")
+	counter(descWSCompressed, float64(w.DeflatedOut), "out")
+	counter(descCompressions, float64(s.PiecesCompressed), "deflate")
+	counter(descCompressions, float64(s.DeltasComputed), "fossil")
 }
