@@ -40,7 +40,7 @@ func Default() *Config {
 			MaxHeaderBytes:        64 * KiB,
 			FrameTimeout:          Duration(10 * time.Second),
 			Compression:           true,
-			CompressionMinBytes:   256,
+			CompressionMinBytes:   128,
 		},
 		Presence: PresenceConfig{
 			TTL:     Duration(60 * time.Second),

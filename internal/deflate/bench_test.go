@@ -2,6 +2,9 @@ package deflate
 
 import (
 	"bytes"
+	"compress/flate"
+	"io"
+	"runtime"
 	"testing"
 )
 
@@ -15,5 +18,36 @@ func BenchmarkAppendPiece(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		dst = AppendPiece(dst[:0], src)
+	}
+}
+
+// BenchmarkContextTakeoverState reports the heap that one connection would
+// hold with context takeover, which this package avoids: a compressor
+// (flate.Writer at Level) and a decompressor (flate.Reader) kept between
+// messages. Run with -benchtime=1x.
+func BenchmarkContextTakeoverState(b *testing.B) {
+	const n = 100
+	measure := func(mk func() any) float64 {
+		keep := make([]any, 0, n)
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		before := ms.HeapAlloc
+		for range n {
+			keep = append(keep, mk())
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		runtime.KeepAlive(keep)
+		return float64(ms.HeapAlloc-before) / n
+	}
+	for b.Loop() {
+		b.ReportMetric(measure(func() any {
+			w, _ := flate.NewWriter(io.Discard, Level)
+			return w
+		}), "writer-B/conn")
+		b.ReportMetric(measure(func() any {
+			return flate.NewReader(bytes.NewReader(nil))
+		}), "reader-B/conn")
 	}
 }

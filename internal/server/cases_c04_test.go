@@ -87,7 +87,9 @@ func rpcBody(id, n int) []byte {
 
 var padPieces = map[int][]byte{}
 
-// replyWith reads frames until a text frame containing want.
+// replyWith reads frames until a text frame containing want, inflating
+// those the server sent compressed (readFrame drops the RSV1 bit: a
+// payload that inflates cleanly is taken as compressed).
 func (w *tcpWS) replyWith(want string) {
 	w.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -100,6 +102,9 @@ func (w *tcpWS) replyWith(want string) {
 			w.t.Fatalf("closed (% x) while waiting for %q", p, want)
 		}
 		if bytes.Contains(p, []byte(want)) {
+			return
+		}
+		if plain, err := deflate.Inflate(nil, p, 1<<20); err == nil && bytes.Contains(plain, []byte(want)) {
 			return
 		}
 	}

@@ -23,12 +23,12 @@ import (
 func stateDoc(version int) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, `{"version":%d,"players":[`, version)
-	for i := 0; i < 24; i++ {
+	for i := 0; i < 28; i++ {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		score := i * 100
-		if i == version%24 {
+		if i == version%28 {
 			score += version
 		}
 		fmt.Fprintf(&b, `{"id":"player-%02d","name":"Player number %d","score":%d,"ready":true}`, i, i, score)

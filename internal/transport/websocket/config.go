@@ -15,7 +15,7 @@ const (
 	DefaultWorkers        = 128              // see Config.Workers
 	// DefaultCompressMinBytes is the smallest message compressed when
 	// permessage-deflate is on (see Config.CompressMinBytes).
-	DefaultCompressMinBytes = 256
+	DefaultCompressMinBytes = 128
 )
 
 // Values for the http.Server that mounts the handler. net/http answers 431
@@ -59,7 +59,7 @@ type Config struct {
 	// CompressMinBytes is the smallest message, in bytes, that is sent
 	// compressed on a connection that negotiated permessage-deflate;
 	// shorter ones go uncompressed (RSV1 clear), where DEFLATE's framing
-	// costs more than it saves. Default 256.
+	// costs more than it saves. Default 128.
 	CompressMinBytes int
 	// MaxInflatedSize is the largest size, in bytes, that a compressed
 	// client message may inflate to; past it the connection is closed with
