@@ -90,3 +90,32 @@ func (s *checkSink) closeFrame(code uint16, r []byte) {
 	}
 	s.recSink.closeFrame(code, r)
 }
+
+// FuzzInflateMessage feeds arbitrary compressed message bodies through the
+// connection's inflate path: no panic; the result within the limit and, for
+// text, valid UTF-8; failures only 1009 (too big once inflated) or 1007
+// (invalid data or UTF-8).
+func FuzzInflateMessage(f *testing.F) {
+	f.Add([]byte{0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}, uint16(100), false)
+	f.Add([]byte{0x00}, uint16(0), true)
+	f.Add([]byte{0xff, 0xff}, uint16(10), false)
+	f.Add([]byte{0x00, 0x02, 0x00, 0xfd, 0xff, 0xc3, 0x28}, uint16(10), false)
+	f.Fuzz(func(t *testing.T, body []byte, limit16 uint16, binary bool) {
+		op := opText
+		if binary {
+			op = opBinary
+		}
+		limit := int(limit16)
+		bp, perr := inflateMessage(op, body, limit)
+		if perr != nil {
+			if bp != nil || (perr.code != closeMessageTooBig && perr.code != closeInvalidPayload) {
+				t.Fatalf("error %d %q with buffer %v", perr.code, perr.reason, bp != nil)
+			}
+			return
+		}
+		if len(*bp) > limit || (op == opText && !utf8.Valid(*bp)) {
+			t.Fatalf("inflated %d bytes (limit %d), valid UTF-8 %v", len(*bp), limit, utf8.Valid(*bp))
+		}
+		putBuf(bp)
+	})
+}
