@@ -41,6 +41,8 @@ func Default() *Config {
 			FrameTimeout:          Duration(10 * time.Second),
 			SSE:                   true,
 			HTTPStream:            true,
+			Compression:           true,
+			CompressionMinBytes:   128,
 		},
 		Presence: PresenceConfig{
 			TTL:     Duration(60 * time.Second),

@@ -32,12 +32,16 @@ const (
 
 // Client is one connection's session.
 type Client struct {
-	hub        *Hub
-	id         string
-	t          Transport
-	proto      protocol.Type
-	remote     netip.AddrPort
-	shard      uint32
+	hub    *Hub
+	id     string
+	t      Transport
+	proto  protocol.Type
+	remote netip.AddrPort
+	shard  uint32
+	// zt and zmin are set when the transport negotiated compression: the
+	// writer sends messages of at least zmin bytes compressed (0: never).
+	zt         DeflateTransport
+	zmin       int
 	acceptedAt time.Time
 	session    string // emulation session id; "" on bidirectional transports
 
@@ -86,6 +90,13 @@ type subscription struct {
 	chanInfo   []byte
 	expiresAt  time.Time // subscription token expiry; zero = never
 	serverSide bool
+	// delta is set when fossil delta compression was negotiated (fixed
+	// at subscribe).
+	delta bool
+	// base is the offset of the last publication whose data this
+	// subscriber received in this subscription, the base its next delta
+	// must apply to; 0 when none (channel.mu).
+	base uint64
 }
 
 // ID is the connection's id as sent in the connect reply.
@@ -297,8 +308,12 @@ func (c *Client) send(r *protocol.Reply) bool {
 }
 
 // enqueue queues an encoded reply or push.
-func (c *Client) enqueue(data []byte) bool {
-	res, schedule := c.out.push(data, c.t.Buffered(), c.hub.cfg.QueueMaxBytes)
+func (c *Client) enqueue(data []byte) bool { return c.enqueueMsg(outMsg{data: data}) }
+
+// enqueueMsg queues an encoded message with its shared compressed form, if
+// any.
+func (c *Client) enqueueMsg(m outMsg) bool {
+	res, schedule := c.out.push(m, c.t.Buffered(), c.hub.cfg.QueueMaxBytes)
 	switch res {
 	case enqueueOverflow:
 		c.hub.metrics.queueOverflows.Add(1)

@@ -96,13 +96,16 @@ var (
 	descStreamsOpened   = desc("streams_opened_total", "SSE and HTTP-streaming streams opened, by transport.", "transport")
 	descStreamsRefused  = desc("stream_requests_refused_total", "Requests to the SSE, HTTP-streaming and emulation endpoints refused with 4xx/5xx.")
 	descEmulation       = desc("emulation_requests_total", "Emulation requests, by outcome.", "outcome")
+	descWSCompressed    = desc("websocket_compressed_messages_total", "WebSocket messages carried with permessage-deflate, by direction (in: inflated, out: written).", "direction")
+	descCompressions    = desc("fanout_compressions_total", "Compressions made for the fan-out, by kind (deflate: a publication compressed once for its subscribers; fossil: a delta computed once per publication).", "kind")
 )
 
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descConnections, descAccepted, descSubscriptions, descChannels, descCommands,
 		descPubIn, descPubOut, descDeliveries, descFramesOut, descOverflows, descQueued, descDisconnects,
 		descRecoveries, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg,
-		descStreamsOpen, descStreamsOpened, descStreamsRefused, descEmulation} {
+		descStreamsOpen, descStreamsOpened, descStreamsRefused, descEmulation,
+		descWSCompressed, descCompressions} {
 		ch <- d
 	}
 }
@@ -147,4 +150,8 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descStreamsRefused, float64(h.Refused))
 	counter(descEmulation, float64(h.Emulated), "delivered")
 	counter(descEmulation, float64(h.EmulationNotFound), "session_not_found")
+	counter(descWSCompressed, float64(w.InflatedIn), "in")
+	counter(descWSCompressed, float64(w.DeflatedOut), "out")
+	counter(descCompressions, float64(s.PiecesCompressed), "deflate")
+	counter(descCompressions, float64(s.DeltasComputed), "fossil")
 }

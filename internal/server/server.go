@@ -124,9 +124,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		return nil, err
 	}
 	s.ws, err = websocket.NewServer(websocket.Config{
-		MaxMessageSize: cfg.Client.MaxMessageBytes.Int(),
-		FrameTimeout:   cfg.Client.FrameTimeout.Duration(),
-		Logger:         log,
+		MaxMessageSize:   cfg.Client.MaxMessageBytes.Int(),
+		FrameTimeout:     cfg.Client.FrameTimeout.Duration(),
+		Compression:      cfg.Client.Compression,
+		CompressMinBytes: cfg.Client.CompressionMinBytes.Int(),
+		MaxInflatedSize:  cfg.Client.MaxInflatedBytes.Int(),
+		Logger:           log,
 	}, s.hub)
 	if err != nil {
 		return nil, err
@@ -348,6 +351,7 @@ func hubConfig(cfg *config.Config, log *slog.Logger) hub.Config {
 			MaxPublicationBytes: n.MaxPublicationBytes.Int(),
 			PublishRate:         float64(n.PublishRate),
 			PublishBurst:        n.PublishBurst,
+			Delta:               n.Delta == config.DeltaFossil,
 		})
 	}
 	return h
