@@ -153,8 +153,10 @@ func TestC07SlowlorisAndSilentSockets(t *testing.T) {
 	// Step 4, while those are pending: a normal client connects,
 	// subscribes and receives a publication. (Its latency is a benchmark
 	// figure; here it only has to get through while the attack is on.)
-	if open := node.Server.Hub().Stats().ConnectionsOpen; open < 2*n {
-		t.Fatalf("%d connections open before the normal client; the attack should hold %d", open, 2*n)
+	// On a loaded machine the first attackers may already have been cut
+	// (that is the defence working); at least one wave must still be open.
+	if open := node.Server.Hub().Stats().ConnectionsOpen; open < n {
+		t.Fatalf("%d connections open before the normal client; the attack should hold at least %d of its %d", open, n, 2*n)
 	}
 	normal := connect(t, centrifuge.NewJsonClient, node.WSURL, centrifuge.Config{Token: node.Token("normal")})
 	_, rec := subscribe(t, normal, "room:c07-normal", centrifuge.SubscriptionConfig{})
