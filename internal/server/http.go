@@ -25,7 +25,8 @@ import (
 // routes is every HTTP entry point of a node.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/connection/websocket", s.admission(s.ws))
+	// Every WebSocket and streaming endpoint goes through s.origins.Guard.
+	mux.Handle("/connection/websocket", s.origins.Guard(s.admission(s.ws)))
 	mux.Handle("/api/", api.New(s.hub, s.creds.APIKey, s.log))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -45,7 +46,7 @@ func (s *Server) routes() http.Handler {
 			_, _ = w.Write([]byte("liveroom is running; the demo site is off on this node (--demo to turn it on).\n"))
 		})))
 	}
-	return mux
+	return s.webSurface(mux)
 }
 
 // startDebug serves Go's profiler on its own listener (off by default).

@@ -20,6 +20,7 @@ import (
 	"github.com/liveroom-dev/liveroom/internal/config"
 	"github.com/liveroom-dev/liveroom/internal/engine"
 	"github.com/liveroom-dev/liveroom/internal/hub"
+	"github.com/liveroom-dev/liveroom/internal/origin"
 	"github.com/liveroom-dev/liveroom/internal/transport/websocket"
 )
 
@@ -40,6 +41,10 @@ type Server struct {
 	prom  *metrics
 	debug *http.Server // pprof listener, nil when off
 	lock  *os.File     // the data directory's lock, held while running
+
+	// origins decides which browser origins may connect (WebSocket and
+	// streaming endpoints) and call the account endpoints.
+	origins *origin.Policy
 }
 
 // NewLogger builds the process logger from the configuration.
@@ -66,6 +71,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		if s.lock, err = lockDataDir(cfg.DataDir); err != nil {
 			return nil, err
 		}
+	}
+	if s.origins, err = origin.NewPolicy(cfg.Web.AllowedOrigins); err != nil {
+		return nil, fmt.Errorf("web.allowed_origins: %w", err)
 	}
 	if s.creds, err = LoadCredentials(cfg); err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
@@ -115,7 +123,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if err := s.eng.EnsurePresence(ctx, cfg.Presence.TTL.Duration()); err != nil {
 		return nil, err
 	}
-	if s.hub, err = hub.New(hcfg, broker{s.eng}, authenticator{verifier}); err != nil {
+	if s.hub, err = hub.New(hcfg, broker{s.eng}, authenticator{v: verifier}); err != nil {
 		return nil, err
 	}
 	if err := s.hub.Start(ctx); err != nil {
