@@ -27,6 +27,9 @@ var (
 	// used again, so the token may have been stolen and the whole session
 	// was ended.
 	DisconnectRefreshReused = Disconnect{4507, "session ended: its refresh token was used twice — sign in again"}
+	// DisconnectSignedOut: the user signed out of this session (from this
+	// device, in another tab of the same browser, say).
+	DisconnectSignedOut = Disconnect{4508, "signed out"}
 )
 
 // Reply error codes of the account endpoints (HTTP bodies carry them with
@@ -61,4 +64,42 @@ const (
 	// a cookie-authenticated request failed the cross-site request checks.
 	// HTTP 403.
 	CodeOriginRefused uint32 = 1108
+	// CodeNoSuchSession: the session to revoke is not one of the user's
+	// live sessions. HTTP 404.
+	CodeNoSuchSession uint32 = 1109
+)
+
+// AccountNotice is a publication on a user's personal channel
+// ("personal:<user id>") about their account, for every device they are
+// signed in on to show.
+type AccountNotice struct {
+	// Type is one of the Notice* constants.
+	Type string `json:"type"`
+	// Session is the session the notice is about (the new sign-in, the
+	// revoked device).
+	Session string `json:"session,omitempty"`
+	// Device names that session's device, e.g. "Chrome on Android".
+	Device string `json:"device,omitempty"`
+	// Address is that session's last IP address.
+	Address string `json:"address,omitempty"`
+	// By is the session that acted (revoked another, changed the
+	// password); empty for an admin or the backend.
+	By string `json:"by,omitempty"`
+	// Count is how many sessions a bulk revoke ended.
+	Count int `json:"count,omitempty"`
+	// Message is a sentence to show, e.g. "New sign-in on Chrome on
+	// Android from 203.0.113.7".
+	Message string `json:"message"`
+	// At is when it happened, Unix milliseconds.
+	At int64 `json:"at"`
+}
+
+// Notice types.
+const (
+	NoticeSignIn          = "account.signin"           // a new sign-in (Session, Device, Address)
+	NoticeSessionRevoked  = "account.session_revoked"  // one session ended by another device or an admin
+	NoticeSessionsRevoked = "account.sessions_revoked" // "sign out everywhere else" (Count, By)
+	NoticeSignOut         = "account.signout"          // a device signed out
+	NoticePasswordChanged = "account.password_changed" // the password changed (By)
+	NoticeRefreshReused   = "account.refresh_reused"   // a session ended because its refresh token was used twice
 )
