@@ -29,7 +29,7 @@ type tokenGuard interface {
 	Admit(ctx context.Context, user, session string, issuedAt time.Time) (*wire.Disconnect, error)
 }
 
-var _ hub.Authenticator = authenticator{}
+var _ hub.Authenticator = (*authenticator)(nil)
 
 func tokenErr(err error) error {
 	switch {
@@ -41,7 +41,7 @@ func tokenErr(err error) error {
 	return fmt.Errorf("%w: %w", hub.ErrTokenInvalid, err)
 }
 
-func (a authenticator) Connect(ctx context.Context, token string, now time.Time) (hub.Credentials, error) {
+func (a *authenticator) Connect(ctx context.Context, token string, now time.Time) (hub.Credentials, error) {
 	c, err := a.v.VerifyConnect(token, now)
 	if err != nil {
 		return hub.Credentials{}, tokenErr(err)
@@ -62,7 +62,7 @@ func (a authenticator) Connect(ctx context.Context, token string, now time.Time)
 		IssuedAt: c.IssuedAt, Session: c.Session}, nil
 }
 
-func (a authenticator) Subscribe(token, channel, user string, now time.Time) (hub.SubscriptionGrant, error) {
+func (a *authenticator) Subscribe(token, channel, user string, now time.Time) (hub.SubscriptionGrant, error) {
 	c, err := a.v.VerifySubscribe(token, channel, user, now)
 	if err != nil {
 		return hub.SubscriptionGrant{}, tokenErr(err)

@@ -27,7 +27,8 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	// Every WebSocket and streaming endpoint goes through s.origins.Guard.
 	mux.Handle("/connection/websocket", s.origins.Guard(s.admission(s.ws)))
-	mux.Handle("/api/", api.New(s.hub, s.creds.APIKey, s.log))
+	mux.Handle("/api/", api.New(s.hub, s.creds.APIKey, s.log).WithUsers(s.accounts))
+	s.accountRoutes(mux, s.verifier)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

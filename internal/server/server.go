@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/liveroom-dev/liveroom/internal/auth"
+	"github.com/liveroom-dev/liveroom/internal/auth/account"
 	"github.com/liveroom-dev/liveroom/internal/config"
 	"github.com/liveroom-dev/liveroom/internal/engine"
 	"github.com/liveroom-dev/liveroom/internal/hub"
@@ -45,6 +47,10 @@ type Server struct {
 	// origins decides which browser origins may connect (WebSocket and
 	// streaming endpoints) and call the account endpoints.
 	origins *origin.Policy
+	// verifier checks connection tokens; accounts is the per-user guard
+	// every token passes and liveroom's own accounts.
+	verifier *auth.Verifier
+	accounts *account.Service
 }
 
 // NewLogger builds the process logger from the configuration.
@@ -83,8 +89,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			"tokens and API keys of other nodes will not work here; set auth.keys and api.key on every node, "+
 			"or give every node the same secrets.json", "data_dir", cfg.DataDir)
 	}
-	verifier, err := NewVerifier(cfg, s.creds)
-	if err != nil {
+	if s.verifier, err = NewVerifier(cfg, s.creds); err != nil {
 		return nil, fmt.Errorf("token verifier: %w", err)
 	}
 	s.eng, err = engine.Start(ctx, engine.Config{
@@ -123,8 +128,18 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if err := s.eng.EnsurePresence(ctx, cfg.Presence.TTL.Duration()); err != nil {
 		return nil, err
 	}
-	if s.hub, err = hub.New(hcfg, broker{s.eng}, authenticator{v: verifier}); err != nil {
+	authn := &authenticator{v: s.verifier}
+	if s.hub, err = hub.New(hcfg, broker{s.eng}, authn); err != nil {
 		return nil, err
+	}
+	if s.accounts, err = s.newAccounts(); err != nil {
+		return nil, err
+	}
+	authn.guard = s.accounts // before Start: no connection exists yet
+	if cfg.Cluster.Edge == "" {
+		if err := s.accounts.Prepare(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.hub.Start(ctx); err != nil {
 		return nil, err

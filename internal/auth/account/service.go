@@ -108,6 +108,18 @@ func New(cfg Config) (*Service, error) {
 	}, nil
 }
 
+// Prepare opens (creating when missing) the service's buckets, so that
+// nodes that cannot create them (edges) find them, and the first
+// connection does not pay for their creation.
+func (s *Service) Prepare(ctx context.Context) error {
+	for _, b := range []string{bucketAccounts, bucketSessions, bucketGuard} {
+		if _, _, err := s.store.Get(ctx, b, s.store.Key("prepare")); err != nil && !errors.Is(err, ErrNotFound) {
+			return storeFailure("open bucket "+b, err)
+		}
+	}
+	return nil
+}
+
 // Stats are counters for tests, metrics and benchmarks.
 type Stats struct {
 	HashesRun      int64 // argon2id computations
