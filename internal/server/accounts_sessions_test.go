@@ -142,9 +142,11 @@ func TestRevokeDeviceClosesItsConnectionsAndTokens(t *testing.T) {
 	if ev.Code != 4500 || ev.Reason != "session revoked from another device" {
 		t.Fatalf("B disconnected with %d %q", ev.Code, ev.Reason)
 	}
-	if took := at.Sub(revokedAt); took > time.Second {
-		t.Errorf("B was cut %v after the revoke answered; the requirement is within 1 s", took)
+	took := at.Sub(revokedAt)
+	if took > time.Second {
+		t.Errorf("B was cut %v after the revoke was sent; the requirement is within 1 s", took)
 	}
+	t.Logf("B was cut %v after the revoke was sent", took)
 	if devB.State() != centrifuge.StateDisconnected {
 		t.Fatalf("B is %s; a terminal code must not reconnect", devB.State())
 	}

@@ -113,3 +113,29 @@ func peakRSS() int64 {
 	}
 	return 0
 }
+
+// BenchmarkAdmit is the cost the guard adds to every connect and refresh:
+// one KV read for a user without a guard record, two for a liveroom
+// session token (guard and session), against the embedded engine.
+func BenchmarkAdmit(b *testing.B) {
+	f := newFixture(b, nil)
+	ctx := context.Background()
+	g, err := f.Guest(ctx, "Bench", laptop)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("app-token", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if d, err := f.Admit(ctx, "app-user", "", f.clock()); d != nil || err != nil {
+				b.Fatal(d, err)
+			}
+		}
+	})
+	b.Run("session-token", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if d, err := f.Admit(ctx, g.Account.ID, g.Session, f.clock()); d != nil || err != nil {
+				b.Fatal(d, err)
+			}
+		}
+	})
+}
