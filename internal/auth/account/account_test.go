@@ -422,3 +422,55 @@ func TestRolesAndNames(t *testing.T) {
 		}
 	}
 }
+
+// Ended sessions are kept only as long as telling their device why still
+// matters; then listing removes them.
+func TestEndedSessionsArePruned(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	a, err := f.Guest(ctx, "Pru", laptop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.Refresh(ctx, a.Refresh, laptop) // keep a alive
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa := f.principal(t, b)
+	var ended []string
+	for i := 0; i < 3; i++ {
+		g, err := f.startSession(ctx, &accountRecord{ID: a.Account.ID, Name: "Pru", Role: RoleUser}, phone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ended = append(ended, g.Session)
+	}
+	if n, err := f.RevokeOthers(ctx, pa); err != nil || n != 3 {
+		t.Fatalf("RevokeOthers = %d, %v", n, err)
+	}
+	count := func() int {
+		keys, err := f.store.Keys(ctx, bucketSessions, f.store.Key(a.Account.ID)+".*", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(keys)
+	}
+	if _, err := f.Sessions(ctx, pa); err != nil || count() != 4 {
+		t.Fatalf("%d records right after revoking (%v); want 4 (the ended ones still say why)", count(), err)
+	}
+	if d, _ := f.Admit(ctx, a.Account.ID, ended[0], f.clock()); d == nil || *d != wire.DisconnectSessionRevoked {
+		t.Fatalf("revoked session: %+v", d)
+	}
+	// A day later the revoked ones are past the idle timeout; the asking
+	// session went idle too and is ended by its refresh just now.
+	f.advance(24*time.Hour + time.Second)
+	if _, err := f.Refresh(ctx, b.Refresh, laptop); err == nil {
+		t.Fatal("idle session refreshed")
+	}
+	if _, err := f.Sessions(ctx, pa); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != 1 {
+		t.Fatalf("%d records a day later; want only the one that just expired (ended now)", got)
+	}
+}

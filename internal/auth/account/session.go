@@ -241,7 +241,9 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 }
 
 // listSessions returns a user's session records, deleting those past
-// their absolute lifetime.
+// their absolute lifetime and those ended longer ago than the idle
+// timeout (by then the device would have been signed out for idleness
+// anyway, so why it ended no longer needs telling).
 func (s *Service) listSessions(ctx context.Context, user string) ([]*sessionRecord, error) {
 	keys, err := s.store.Keys(ctx, bucketSessions, s.store.Key(user)+".*", 0)
 	if err != nil {
@@ -257,7 +259,7 @@ func (s *Service) listSessions(ctx context.Context, user string) ([]*sessionReco
 		if err != nil {
 			return nil, storeFailure("read session", err)
 		}
-		if !now.Before(rec.ExpiresAt) {
+		if !now.Before(rec.ExpiresAt) || (!rec.EndedAt.IsZero() && !now.Before(rec.EndedAt.Add(s.cfg.IdleTimeout))) {
 			_ = s.store.Delete(ctx, bucketSessions, k)
 			continue
 		}
