@@ -3,6 +3,7 @@
 // and screenshots at a phone and a desktop size.
 import { chromium } from "playwright-core";
 import { mkdir } from "node:fs/promises";
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { join as joinPath } from "node:path";
 
@@ -33,10 +34,12 @@ export function launch() {
 /**
  * Opens the room at baseURL in a new browser context as name, and waits
  * until the page shows it connected. Console errors are collected on
- * page.errors.
+ * page.errors. initScript (a function) runs in the page before its own
+ * scripts, e.g. to take WebSocket away.
  */
-export async function join(browser, baseURL, room, name, viewport = desktop) {
+export async function join(browser, baseURL, room, name, viewport = desktop, { initScript } = {}) {
   const context = await browser.newContext({ viewport });
+  if (initScript) await context.addInitScript(initScript);
   const page = await context.newPage();
   page.errors = [];
   page.on("pageerror", (e) => page.errors.push(String(e)));
@@ -47,9 +50,8 @@ export async function join(browser, baseURL, room, name, viewport = desktop) {
   await page.locator("#name-input").fill(name);
   await page.locator("#name-form button[type=submit]").click();
   await badge(page, "connected");
-  await until(async () => /^\d+$/.test((await page.locator("#online-count").textContent()) ?? ""), {
-    message: "the online count",
-  });
+  await page.locator("#online:not([data-stale])").waitFor({ timeout: 10000 });
+  assert(/^\d+$/.test((await page.locator("#online-count").textContent()) ?? ""), "the online count is a number");
   return page;
 }
 
@@ -82,6 +84,55 @@ export async function until(fn, { timeout = 15000, interval = 100, message = "co
     if (last) return last;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${message}`);
     await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+/**
+ * The fonts the browser really used to draw the text of the first element
+ * matching selector, as [{ familyName, glyphCount }], from Chromium's DevTools
+ * protocol (CSS.getPlatformFontsForNode): computed styles only say which
+ * fonts were asked for, not which one had the glyphs.
+ */
+export async function platformFonts(page, selector) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send("DOM.enable");
+    await cdp.send("CSS.enable");
+    const { root } = await cdp.send("DOM.getDocument", { depth: 0 });
+    const { nodeId } = await cdp.send("DOM.querySelector", { nodeId: root.nodeId, selector });
+    if (!nodeId) throw new Error(`no element matches ${selector}`);
+    const { fonts } = await cdp.send("CSS.getPlatformFontsForNode", { nodeId });
+    return fonts.map(({ familyName, glyphCount }) => ({ familyName, glyphCount }));
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/** Colour emoji fonts of Linux, macOS and Windows. */
+const colourEmojiFamilies = ["Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji"];
+
+/**
+ * The colour emoji font installed on this machine: draws 😂 in a probe that
+ * names only colour emoji families and reads which font was used. Fails
+ * when there is none, since then the emoji tests could check nothing.
+ */
+export async function colourEmojiFont(page) {
+  await page.evaluate((families) => {
+    const probe = document.createElement("span");
+    probe.id = "emoji-probe";
+    probe.textContent = "😂";
+    probe.style.fontFamily = families.map((f) => `"${f}"`).join(", ");
+    document.body.append(probe);
+  }, colourEmojiFamilies);
+  try {
+    const used = (await platformFonts(page, "#emoji-probe")).map((f) => f.familyName);
+    const found = used.find((f) => colourEmojiFamilies.includes(f));
+    if (!found) {
+      throw new Error(`no colour emoji font installed (😂 was drawn with ${used.join(", ")}): apt-get install fonts-noto-color-emoji`);
+    }
+    return found;
+  } finally {
+    await page.evaluate(() => document.getElementById("emoji-probe")?.remove());
   }
 }
 

@@ -81,14 +81,19 @@ export async function startServer(config = "", { startTimeoutMs = 20000 } = {}) 
   return { url, port: Number(new URL(url).port), apiKey, output, stop };
 }
 
-/** Publishes data to a channel through the server API, as a backend would. */
-export async function apiPublish(server, channel, data) {
-  const res = await fetch(`${server.url}/api/publish`, {
+/** Calls a server API method with a JSON body, as a backend would, and returns its JSON answer. */
+export async function apiCall(server, method, params) {
+  const res = await fetch(`${server.url}/api/${method}`, {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-API-Key": server.apiKey },
-    body: JSON.stringify({ channel, data }),
+    body: JSON.stringify(params),
   });
   const body = await res.text();
-  if (!res.ok) throw new Error(`POST /api/publish: ${res.status} ${body}`);
+  if (!res.ok) throw new Error(`POST /api/${method}: ${res.status} ${body}`);
   return JSON.parse(body);
+}
+
+/** Publishes data to a channel through the server API. */
+export function apiPublish(server, channel, data) {
+  return apiCall(server, "publish", { channel, data });
 }

@@ -190,8 +190,31 @@ type ClientConfig struct {
 	// Largest HTTP request header block accepted, in bytes. At least 1KiB.
 	MaxHeaderBytes ByteSize `toml:"max_header_bytes"`
 	// Time allowed to receive the rest of a WebSocket frame once it has
-	// started, against clients that send very slowly.
+	// started, and the body of a request to the HTTP-streaming and
+	// emulation endpoints once its headers are in, against clients that send
+	// very slowly.
 	FrameTimeout Duration `toml:"frame_timeout"`
+	// Whether the SSE fallback transport is on: GET /connection/sse, for
+	// clients that cannot open a WebSocket; their later commands go to POST
+	// /emulation.
+	SSE bool `toml:"sse"`
+	// Whether the HTTP-streaming fallback transport is on: POST
+	// /connection/http_stream (JSON or Protobuf), for clients that cannot
+	// open a WebSocket; their later commands go to POST /emulation.
+	HTTPStream bool `toml:"http_stream"`
+	// Whether WebSocket connections use permessage-deflate compression
+	// (RFC 7692) when the client offers it, as browsers do. Always without
+	// context takeover, so a connection keeps no compression state and a
+	// publication is compressed once for all its subscribers.
+	Compression bool `toml:"compression"`
+	// Smallest message compressed, in bytes, on connections that
+	// negotiated compression; shorter messages are sent as they are.
+	CompressionMinBytes ByteSize `toml:"compression_min_bytes"`
+	// Largest size a compressed client message may inflate to, in bytes;
+	// past it the connection is closed with code 1009. max_message_bytes
+	// still limits its size on the wire. 0 = the same as
+	// max_message_bytes.
+	MaxInflatedBytes ByteSize `toml:"max_inflated_bytes" docdefault:"0 (max_message_bytes)"`
 }
 
 // PresenceConfig is the [presence] table.

@@ -39,6 +39,10 @@ func Default() *Config {
 			HandshakeTimeout:      Duration(10 * time.Second),
 			MaxHeaderBytes:        64 * KiB,
 			FrameTimeout:          Duration(10 * time.Second),
+			SSE:                   true,
+			HTTPStream:            true,
+			Compression:           true,
+			CompressionMinBytes:   128,
 		},
 		Presence: PresenceConfig{
 			TTL:     Duration(60 * time.Second),

@@ -84,7 +84,17 @@ type NamespaceConfig struct {
 	// Client publications allowed in a burst above publish_rate (token
 	// bucket size). At least 1 when publish_rate is set.
 	PublishBurst int `toml:"publish_burst"`
+	// Delta compression offered to subscribers: "fossil" sends a
+	// subscriber that asks for it (the SDKs' delta: 'fossil') a fossil
+	// delta against the previous publication it received instead of the
+	// full data, when shorter; "" (the default) never does. Needs
+	// history_size.
+	Delta string `toml:"delta"`
 }
+
+// DeltaFossil is the value of NamespaceConfig.Delta that turns fossil
+// delta compression on.
+const DeltaFossil = "fossil"
 
 // NamespaceDefaults returns the settings of a namespace that the config file
 // names without giving its other keys.

@@ -256,6 +256,8 @@ func (c *Config) validateClient(ck *checker) {
 	ck.atLeast("", "client.max_connections_per_ip", int64(cl.MaxConnectionsPerIP), 0, cl.MaxConnectionsPerIP)
 	c.rate(ck, "", "client.accept_rate", "client.accept_burst", cl.AcceptRate, cl.AcceptBurst)
 	ck.atLeast("", "client.max_header_bytes", int64(cl.MaxHeaderBytes), int64(KiB), cl.MaxHeaderBytes)
+	ck.atLeast("", "client.compression_min_bytes", int64(cl.CompressionMinBytes), 1, cl.CompressionMinBytes)
+	ck.atLeast("", "client.max_inflated_bytes", int64(cl.MaxInflatedBytes), 0, cl.MaxInflatedBytes)
 }
 
 // rate checks a token bucket: a non-negative rate (0 = unlimited) and a
@@ -302,6 +304,10 @@ func (c *Config) validateNamespaces(ck *checker) {
 		}
 		ck.oneOf(where, "namespaces.publish", string(ns.Publish), pubs)
 		ck.atLeast(where, "namespaces.max_publication_bytes", int64(ns.MaxPublicationBytes), 1, ns.MaxPublicationBytes)
+		ck.oneOf(where, "namespaces.delta", ns.Delta, []string{"", DeltaFossil})
+		if ns.Delta != "" && ns.HistorySize == 0 {
+			ck.fail(where, "namespaces.delta", ns.Delta, "needs history: set history_size (deltas chain publications by offset)")
+		}
 		c.rate(ck, where, "namespaces.publish_rate", "namespaces.publish_burst", ns.PublishRate, ns.PublishBurst)
 	}
 }

@@ -35,6 +35,9 @@ type channel struct {
 	top       uint64 // offset of the newest publication delivered here (mu)
 	recent    recentPubs
 	pending   []StoredPublication // deliveries before sync (mu)
+	// last is the publication fanned out before the current one, the base
+	// of fossil deltas (mu); nil in namespaces without delta.
+	last *protocol.Publication
 
 	deliveries     Stopper
 	presenceEvents Stopper
@@ -115,6 +118,7 @@ func (ch *channel) stop() {
 	ch.mu.Lock()
 	ch.stopped = true
 	ch.recent.reset()
+	ch.last = nil
 	ch.mu.Unlock()
 	ch.stopSubscriptions()
 }
@@ -202,28 +206,6 @@ func (ch *channel) fanoutLocked(p StoredPublication) {
 	e := ch.recent.add(pub, p.Time)
 	ch.top = p.Offset
 	ch.sendLocked(e)
-}
-
-// sendLocked queues one encoded publication to every subscriber.
-func (ch *channel) sendLocked(e *encodedPub) {
-	ch.hub.metrics.publicationsOut.Add(1)
-	var jsonData, protoData []byte
-	if ch.jsonSubs > 0 {
-		jsonData = e.push(ch.id.Name, protocol.TypeJSON)
-	}
-	if ch.protoSubs > 0 {
-		protoData = e.push(ch.id.Name, protocol.TypeProtobuf)
-	}
-	n := int64(0)
-	for c := range ch.subs {
-		if c.proto == protocol.TypeJSON {
-			c.enqueue(jsonData)
-		} else {
-			c.enqueue(protoData)
-		}
-		n++
-	}
-	ch.hub.metrics.deliveries.Add(n)
 }
 
 // onEphemeral runs for publications of channels without history.

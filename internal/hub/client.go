@@ -32,12 +32,16 @@ const (
 
 // Client is one connection's session.
 type Client struct {
-	hub        *Hub
-	id         string
-	t          Transport
-	proto      protocol.Type
-	remote     netip.AddrPort
-	shard      uint32
+	hub    *Hub
+	id     string
+	t      Transport
+	proto  protocol.Type
+	remote netip.AddrPort
+	shard  uint32
+	// zt and zmin are set when the transport negotiated compression: the
+	// writer sends messages of at least zmin bytes compressed (0: never).
+	zt         DeflateTransport
+	zmin       int
 	acceptedAt time.Time
 	session    string // emulation session id; "" on bidirectional transports
 	// originless is set when the connection's HTTP request had no Origin
@@ -64,6 +68,10 @@ type Client struct {
 	cmdBytes int // encoded size of cmdQueue (cmdMu)
 	cmdBusy  bool
 
+	// msgMu makes HandleMessage one call at a time on emulation sessions,
+	// whose commands arrive on concurrent requests (Hub.Emulate) besides
+	// the stream's own first message.
+	msgMu sync.Mutex
 	// limiter and connectSeen are used only from HandleMessage (one call
 	// at a time).
 	limiter     tokenBucket
@@ -88,6 +96,13 @@ type subscription struct {
 	chanInfo   []byte
 	expiresAt  time.Time // subscription token expiry; zero = never
 	serverSide bool
+	// delta is set when fossil delta compression was negotiated (fixed
+	// at subscribe).
+	delta bool
+	// base is the offset of the last publication whose data this
+	// subscriber received in this subscription, the base its next delta
+	// must apply to; 0 when none (channel.mu).
+	base uint64
 }
 
 // ID is the connection's id as sent in the connect reply.
@@ -102,6 +117,10 @@ func (c *Client) User() string {
 
 // HandleMessage decodes the commands in one transport message (Session).
 func (c *Client) HandleMessage(data []byte) {
+	if c.session != "" {
+		c.msgMu.Lock()
+		defer c.msgMu.Unlock()
+	}
 	c.mu.Lock()
 	closed := c.state == stateClosed
 	c.mu.Unlock()
@@ -295,8 +314,12 @@ func (c *Client) send(r *protocol.Reply) bool {
 }
 
 // enqueue queues an encoded reply or push.
-func (c *Client) enqueue(data []byte) bool {
-	res, schedule := c.out.push(data, c.t.Buffered(), c.hub.cfg.QueueMaxBytes)
+func (c *Client) enqueue(data []byte) bool { return c.enqueueMsg(outMsg{data: data}) }
+
+// enqueueMsg queues an encoded message with its shared compressed form, if
+// any.
+func (c *Client) enqueueMsg(m outMsg) bool {
+	res, schedule := c.out.push(m, c.t.Buffered(), c.hub.cfg.QueueMaxBytes)
 	switch res {
 	case enqueueOverflow:
 		c.hub.metrics.queueOverflows.Add(1)

@@ -147,6 +147,10 @@ type Namespace struct {
 	// connection in this namespace (0 = unlimited).
 	PublishRate  float64
 	PublishBurst int
+	// Delta offers fossil delta compression of publications to
+	// subscribers that ask for it (SubscribeRequest.delta "fossil"); only
+	// with history, whose offsets chain the deltas.
+	Delta bool
 }
 
 // HasHistory reports whether channels of the namespace are stored.

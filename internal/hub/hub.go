@@ -232,6 +232,9 @@ func (h *Hub) Accept(t Transport, info ConnInfo) (Session, error) {
 		originless: info.Header.Get("Origin") == "",
 		subs:       make(map[string]*subscription),
 	}
+	if zt, ok := t.(DeflateTransport); ok && zt.CompressMinBytes() > 0 {
+		c.zt, c.zmin = zt, zt.CompressMinBytes()
+	}
 	c.limiter.init(h.cfg.CommandsPerSecond, h.cfg.CommandsBurst, c.acceptedAt)
 	if err := h.clients.add(c, h.cfg.MaxConnectionsPerIP); err != nil {
 		return nil, err

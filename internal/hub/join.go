@@ -71,10 +71,42 @@ func (ch *channel) join(ctx context.Context, c *Client, s *subscription, pos str
 	}
 	res.Epoch = ch.epoch
 	res.Offset = ch.top
+	if s.delta {
+		res.Delta = true
+		res.Publications = ch.fullForDelta(c, s, res.Publications)
+	}
 	if onJoin(res) {
 		ch.addSubscriberLocked(c, s)
 	}
 	return nil
+}
+
+// fullForDelta prepares recovered publications for a delta subscription:
+// each goes with its full data (never a delta), as a JSON string on JSON
+// connections (the protocol's rule for delta subscriptions), and the last
+// one becomes the base of the first live delta. Without recovered
+// publications the first live publication goes in full. The publications
+// are shared with the recent ring, so JSON ones are copied, not changed.
+func (ch *channel) fullForDelta(c *Client, s *subscription, pubs []*protocol.Publication) []*protocol.Publication {
+	s.base = 0
+	if len(pubs) == 0 {
+		return pubs
+	}
+	last := pubs[len(pubs)-1]
+	s.base = last.Offset
+	if last.Offset == ch.top && (ch.last == nil || ch.last.Offset < last.Offset) {
+		// A channel started for this subscriber has fanned nothing out
+		// yet: the newest recovered publication is the delta base.
+		ch.last = last
+	}
+	if c.proto != protocol.TypeJSON {
+		return pubs
+	}
+	out := make([]*protocol.Publication, len(pubs))
+	for i, p := range pubs {
+		out[i] = withData(p, appendJSONString(nil, p.Data), false)
+	}
+	return out
 }
 
 // recoverLocked returns the publications after pos up to ch.top. It may

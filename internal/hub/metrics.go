@@ -20,6 +20,8 @@ type metrics struct {
 	gapsUnrecoverable   atomic.Int64
 	recoveredTrue       atomic.Int64
 	recoveredFalse      atomic.Int64
+	piecesCompressed    atomic.Int64 // publications compressed for the fan-out (once per form)
+	deltasComputed      atomic.Int64 // fossil deltas computed (once per publication)
 
 	mu          sync.Mutex
 	disconnects map[uint32]int64 // by code (mu)
@@ -51,6 +53,8 @@ type Stats struct {
 	GapsUnrecoverable   int64            `json:"gaps_unrecoverable"`
 	RecoveredTrue       int64            `json:"recovered_true"`
 	RecoveredFalse      int64            `json:"recovered_false"`
+	PiecesCompressed    int64            `json:"pieces_compressed"`
+	DeltasComputed      int64            `json:"deltas_computed"`
 	Disconnects         map[uint32]int64 `json:"disconnects"`
 }
 
@@ -70,6 +74,8 @@ func (h *Hub) Stats() Stats {
 		GapsUnrecoverable:   m.gapsUnrecoverable.Load(),
 		RecoveredTrue:       m.recoveredTrue.Load(),
 		RecoveredFalse:      m.recoveredFalse.Load(),
+		PiecesCompressed:    m.piecesCompressed.Load(),
+		DeltasComputed:      m.deltasComputed.Load(),
 		Disconnects:         map[uint32]int64{},
 	}
 	m.mu.Lock()

@@ -1,13 +1,19 @@
 package hub
 
 import (
-	"encoding/binary"
 	"sync"
 
-	"github.com/centrifugal/protocol"
-
+	"github.com/liveroom-dev/liveroom/internal/deflate"
 	"github.com/liveroom-dev/liveroom/wire"
 )
+
+// outMsg is one encoded reply or push waiting for a connection. z, when
+// set, is the same message compressed once for every connection that takes
+// it (a deflate piece); data is always set.
+type outMsg struct {
+	data []byte
+	z    []byte
+}
 
 // outbound is one connection's bounded queue of encoded replies (design
 // D5). Publishers append shared, immutable encodings and return at once;
@@ -15,8 +21,8 @@ import (
 // messages as possible. Nothing here blocks on the peer.
 type outbound struct {
 	mu        sync.Mutex
-	msgs      [][]byte // waiting, oldest first (mu)
-	spare     [][]byte // the other half of the double buffer (mu)
+	msgs      []outMsg // waiting, oldest first (mu)
+	spare     []outMsg // the other half of the double buffer (mu)
 	bytes     int      // total length of msgs (mu)
 	scheduled bool     // sitting in a writer shard's ready list (mu)
 	closed    bool     // accepts nothing more (mu)
@@ -40,18 +46,18 @@ const (
 // push appends msg. It returns enqueueOverflow (and closes the queue) when
 // the bytes waiting for the connection, counting what its transport still
 // buffers, would pass limit.
-func (o *outbound) push(msg []byte, transportBuffered, limit int) (res enqueueResult, schedule bool) {
+func (o *outbound) push(msg outMsg, transportBuffered, limit int) (res enqueueResult, schedule bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed {
 		return enqueueClosed, false
 	}
-	if o.bytes+len(msg)+transportBuffered > limit {
+	if o.bytes+len(msg.data)+transportBuffered > limit {
 		o.closeLocked()
 		return enqueueOverflow, false
 	}
 	o.msgs = append(o.msgs, msg)
-	o.bytes += len(msg)
+	o.bytes += len(msg.data)
 	if o.scheduled || o.corked {
 		return enqueued, false
 	}
@@ -83,9 +89,9 @@ func (o *outbound) uncork(head []byte) bool {
 		return false
 	}
 	if head != nil {
-		o.msgs = append(o.msgs, nil)
+		o.msgs = append(o.msgs, outMsg{})
 		copy(o.msgs[1:], o.msgs)
-		o.msgs[0] = head
+		o.msgs[0] = outMsg{data: head}
 		o.bytes += len(head)
 	}
 	if o.scheduled || (len(o.msgs) == 0 && o.closeWith == nil) {
@@ -124,7 +130,7 @@ func (o *outbound) closeAfterQueued(d wire.Disconnect) (schedule, ok bool) {
 // take swaps out what is waiting, and the close to perform after it, if
 // any. Only the connection's writer shard calls it, so at most one take is
 // in progress per connection.
-func (o *outbound) take() ([][]byte, *wire.Disconnect) {
+func (o *outbound) take() ([]outMsg, *wire.Disconnect) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.scheduled = false
@@ -142,7 +148,7 @@ func (o *outbound) take() ([][]byte, *wire.Disconnect) {
 
 // giveBack returns a drained slice for reuse, dropping references so the
 // encodings can be collected.
-func (o *outbound) giveBack(msgs [][]byte) {
+func (o *outbound) giveBack(msgs []outMsg) {
 	clear(msgs)
 	o.mu.Lock()
 	if o.spare == nil {
@@ -172,6 +178,10 @@ type writerShard struct {
 	ready []*Client
 	wake  chan struct{}
 	frame []byte // reused transport message buffer (owned by the shard goroutine)
+	// zb and zpiece build compressed transport messages (owned by the
+	// shard goroutine).
+	zb     deflate.Builder
+	zpiece []byte
 }
 
 func newWriterPool(n int) *writerPool {
@@ -218,57 +228,4 @@ func (p *writerPool) run(s *writerShard) {
 func (p *writerPool) close() {
 	close(p.stop)
 	p.wg.Wait()
-}
-
-// flush writes what is waiting for c as transport messages of at most
-// maxFrame bytes each: JSON replies joined by '\n', Protobuf replies each
-// prefixed with its varint length (the protocol's framing).
-func (c *Client) flush(s *writerShard) {
-	msgs, closeWith := c.out.take()
-	if closeWith != nil {
-		defer c.t.Close(*closeWith)
-	}
-	if msgs == nil {
-		return
-	}
-	maxFrame := c.hub.cfg.MaxFrameBytes
-	frame := s.frame[:0]
-	var lenBuf [binary.MaxVarintLen64]byte
-	for _, m := range msgs {
-		extra := len(m)
-		if c.proto == protocol.TypeJSON {
-			if len(frame) > 0 {
-				extra++
-			}
-		} else {
-			extra += binary.PutUvarint(lenBuf[:], uint64(len(m)))
-		}
-		if len(frame) > 0 && len(frame)+extra > maxFrame {
-			c.writeFrame(frame)
-			frame = frame[:0]
-		}
-		if c.proto == protocol.TypeJSON {
-			if len(frame) > 0 {
-				frame = append(frame, '\n')
-			}
-		} else {
-			n := binary.PutUvarint(lenBuf[:], uint64(len(m)))
-			frame = append(frame, lenBuf[:n]...)
-		}
-		frame = append(frame, m...)
-	}
-	if len(frame) > 0 {
-		c.writeFrame(frame)
-	}
-	if cap(frame) <= 4*maxFrame {
-		s.frame = frame[:0]
-	}
-	c.out.giveBack(msgs)
-}
-
-func (c *Client) writeFrame(frame []byte) {
-	if err := c.t.Write(frame); err == nil {
-		c.hub.metrics.framesOut.Add(1)
-		c.framesWritten.Add(1)
-	}
 }

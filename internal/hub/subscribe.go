@@ -40,6 +40,15 @@ func (c *Client) handleSubscribe(ctx context.Context, id uint32, req *protocol.S
 		}
 	}
 	s := &subscription{ns: ns}
+	switch req.Delta {
+	case "":
+	case deltaFossil:
+		// Negotiated where the namespace allows it; elsewhere the
+		// subscription goes on without (SubscribeResult.delta false).
+		s.delta = ns.Delta && ns.HasHistory()
+	default:
+		return wire.Errorf(wire.CodeBadRequest, false, "delta compression %q is not supported: ask for %q or none", req.Delta, deltaFossil)
+	}
 	if ns.Subscribe == SubscribeToken {
 		if req.Token == "" {
 			return wire.Errorf(wire.CodePermissionDenied, false, "channel %q needs a subscription token", req.Channel)
@@ -144,6 +153,10 @@ func (c *Client) subscribe(ctx context.Context, name string, s *subscription, po
 }
 
 var errClientGone = errors.New("client closed or already subscribed")
+
+// deltaFossil is the only delta compression of the protocol
+// (SubscribeRequest.delta): fossil deltas between consecutive publications.
+const deltaFossil = "fossil"
 
 // subscribeAllowed applies a namespace's subscribe rule for rules that need
 // no token.

@@ -47,6 +47,22 @@ type Transport interface {
 	Close(d wire.Disconnect)
 }
 
+// DeflateTransport is implemented by transports that can carry messages
+// compressed with DEFLATE, such as WebSocket with permessage-deflate
+// (RFC 7692). The hub compresses each publication once for all subscribers
+// (package deflate) and joins the pieces into transport messages itself.
+type DeflateTransport interface {
+	Transport
+	// CompressMinBytes is the smallest message, in bytes, worth sending
+	// compressed on this connection; 0 when compression was not
+	// negotiated. It does not change during the connection.
+	CompressMinBytes() int
+	// WriteDeflated sends one transport message whose payload is a
+	// message body built by deflate.Builder (a raw DEFLATE stream without
+	// its trailing 00 00 ff ff). Otherwise it behaves like Write.
+	WriteDeflated(body []byte) error
+}
+
 // Session is the hub's side of one connection; the transport drives it.
 type Session interface {
 	// HandleMessage receives one complete transport message (a WebSocket

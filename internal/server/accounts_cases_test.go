@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -198,6 +199,9 @@ func TestC05HeaderAbuseOnEveryEntryPoint(t *testing.T) {
 		{"POST", "/account/refresh", `{}`},
 		{"GET", "/account/me", ""},
 		{"GET", "/connection/websocket", ""},
+		{"GET", "/connection/sse?cf_connect=" + url.QueryEscape(`{"id":1,"connect":{}}`), ""},
+		{"POST", "/connection/http_stream", `{"id":1,"connect":{}}`},
+		{"POST", "/emulation", `{"session":"s","node":"n","data":"{}"}`},
 	}
 	send := func(e entry, extra string) int {
 		t.Helper()

@@ -36,8 +36,8 @@ import (
 func TestC13ConcurrentWritesToOneSocket(t *testing.T) {
 	const channels, perChannel, commands = 50, 200, 1000
 	node := testkit.Start(t, func(c *config.Config) {
-		c.Client.PingInterval = config.Duration(250 * time.Millisecond)
-		c.Client.PongTimeout = config.Duration(200 * time.Millisecond)
+		c.Client.PingInterval = config.Duration(time.Second)
+		c.Client.PongTimeout = config.Duration(900 * time.Millisecond)
 		c.Client.CommandsPerSecond = 0
 		c.Client.QueueMaxBytes = 16 << 20
 	})

@@ -113,7 +113,7 @@ func subscribe(t *testing.T, c *centrifuge.Client, channel string, cfg centrifug
 	if err := s.Subscribe(); err != nil {
 		t.Fatal(err)
 	}
-	testkit.Eventually(t, 10*time.Second, func() bool { _, n := r.lastSubscribed(); return n > 0 }, "subscribed to %s", channel)
+	testkit.Eventually(t, 30*time.Second, func() bool { _, n := r.lastSubscribed(); return n > 0 }, "subscribed to %s", channel)
 	return s, r
 }
 

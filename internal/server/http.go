@@ -27,6 +27,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	// Every WebSocket and streaming endpoint goes through s.origins.Guard.
 	mux.Handle("/connection/websocket", s.origins.Guard(s.admission(s.ws)))
+	s.streamRoutes(mux)
 	mux.Handle("/api/", api.New(s.hub, s.creds.APIKey, s.log).WithUsers(s.accounts))
 	s.accountRoutes(mux, s.verifier)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -48,6 +49,33 @@ func (s *Server) routes() http.Handler {
 		})))
 	}
 	return s.webSurface(mux)
+}
+
+// streamRoutes mounts the fallback transports that are on (SSE,
+// HTTP-streaming) and, when either is, the emulation endpoint that carries
+// their clients' commands. A transport that is off answers 404 saying so.
+func (s *Server) streamRoutes(mux *http.ServeMux) {
+	off := func(what, key string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, what+" is off on this node ("+key+" = false): use another transport", http.StatusNotFound)
+		})
+	}
+	c := s.cfg.Client
+	if c.SSE {
+		mux.Handle("/connection/sse", s.origins.Guard(s.admission(s.hs.SSE())))
+	} else {
+		mux.Handle("/connection/sse", off("the SSE transport", "client.sse"))
+	}
+	if c.HTTPStream {
+		mux.Handle("/connection/http_stream", s.origins.Guard(s.admission(s.hs.HTTPStream())))
+	} else {
+		mux.Handle("/connection/http_stream", off("the HTTP-streaming transport", "client.http_stream"))
+	}
+	if c.SSE || c.HTTPStream {
+		mux.Handle("/emulation", s.origins.Guard(s.hs.Emulation()))
+	} else {
+		mux.Handle("/emulation", off("emulation (SSE and HTTP-streaming)", "client.sse and client.http_stream"))
+	}
 }
 
 // startDebug serves Go's profiler on its own listener (off by default).

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/liveroom-dev/liveroom/internal/hub"
+	"github.com/liveroom-dev/liveroom/internal/transport/httpstream"
 	"github.com/liveroom-dev/liveroom/internal/transport/websocket"
 )
 
@@ -57,14 +58,15 @@ func (m *metrics) Publish(took time.Duration, failed bool) {
 }
 
 // watch registers the scrape-time collector of the hub and transport.
-func (m *metrics) watch(h *hub.Hub, ws *websocket.Server) {
-	m.reg.MustRegister(&nodeCollector{hub: h, ws: ws})
+func (m *metrics) watch(h *hub.Hub, ws *websocket.Server, hs *httpstream.Server) {
+	m.reg.MustRegister(&nodeCollector{hub: h, ws: ws, hs: hs})
 }
 
 // nodeCollector reads the hub's and transport's counters at scrape time.
 type nodeCollector struct {
 	hub *hub.Hub
 	ws  *websocket.Server
+	hs  *httpstream.Server
 }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -90,12 +92,20 @@ var (
 	descWSFramesIn      = desc("websocket_frames_in_total", "WebSocket frames received.")
 	descWSCloses        = desc("websocket_closes_sent_total", "WebSocket close frames sent, by close code.", "code")
 	descWSMaxPartialMsg = desc("websocket_max_partial_message_bytes", "Largest buffer held for one message arriving in pieces.")
+	descStreamsOpen     = desc("streams_open", "Open SSE and HTTP-streaming streams.")
+	descStreamsOpened   = desc("streams_opened_total", "SSE and HTTP-streaming streams opened, by transport.", "transport")
+	descStreamsRefused  = desc("stream_requests_refused_total", "Requests to the SSE, HTTP-streaming and emulation endpoints refused with 4xx/5xx.")
+	descEmulation       = desc("emulation_requests_total", "Emulation requests, by outcome.", "outcome")
+	descWSCompressed    = desc("websocket_compressed_messages_total", "WebSocket messages carried with permessage-deflate, by direction (in: inflated, out: written).", "direction")
+	descCompressions    = desc("fanout_compressions_total", "Compressions made for the fan-out, by kind (deflate: a publication compressed once for its subscribers; fossil: a delta computed once per publication).", "kind")
 )
 
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descConnections, descAccepted, descSubscriptions, descChannels, descCommands,
 		descPubIn, descPubOut, descDeliveries, descFramesOut, descOverflows, descQueued, descDisconnects,
-		descRecoveries, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg} {
+		descRecoveries, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg,
+		descStreamsOpen, descStreamsOpened, descStreamsRefused, descEmulation,
+		descWSCompressed, descCompressions} {
 		ch <- d
 	}
 }
@@ -133,4 +143,15 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descWSCloses, float64(n), strconv.FormatUint(uint64(code), 10))
 	}
 	gauge(descWSMaxPartialMsg, float64(w.MaxPartialBytes))
+	h := c.hs.Stats()
+	gauge(descStreamsOpen, float64(h.StreamsOpen))
+	counter(descStreamsOpened, float64(h.SSEOpened), "sse")
+	counter(descStreamsOpened, float64(h.HTTPStreamOpened), "http_stream")
+	counter(descStreamsRefused, float64(h.Refused))
+	counter(descEmulation, float64(h.Emulated), "delivered")
+	counter(descEmulation, float64(h.EmulationNotFound), "session_not_found")
+	counter(descWSCompressed, float64(w.InflatedIn), "in")
+	counter(descWSCompressed, float64(w.DeflatedOut), "out")
+	counter(descCompressions, float64(s.PiecesCompressed), "deflate")
+	counter(descCompressions, float64(s.DeltasComputed), "fossil")
 }

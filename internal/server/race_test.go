@@ -28,8 +28,8 @@ func TestConcurrentPublishersAndRecoveringSubscribers(t *testing.T) {
 	const publishers, perPublisher, subscribers = 50, 200, 20
 	const total = publishers * perPublisher
 	node := testkit.Start(t, func(c *config.Config) {
-		c.Client.PingInterval = config.Duration(time.Second)
-		c.Client.PongTimeout = config.Duration(500 * time.Millisecond)
+		c.Client.PingInterval = config.Duration(2 * time.Second)
+		c.Client.PongTimeout = config.Duration(1500 * time.Millisecond)
 		c.Client.CommandsPerSecond = 0
 		c.Client.QueueMaxBytes = 16 << 20
 		for i := range c.Namespaces {
@@ -44,7 +44,7 @@ func TestConcurrentPublishersAndRecoveringSubscribers(t *testing.T) {
 	// Publishers: half through the server API, half as WebSocket clients.
 	var wsPublishers []*centrifuge.Client
 	for p := 0; p < publishers/2; p++ {
-		wsPublishers = append(wsPublishers, connect(t, centrifuge.NewJsonClient, node.WSURL, centrifuge.Config{Token: node.Token(fmt.Sprintf("pub-%d", p))}))
+		wsPublishers = append(wsPublishers, connect(t, centrifuge.NewJsonClient, node.WSURL, centrifuge.Config{Token: node.Token(fmt.Sprintf("pub-%d", p)), ReadTimeout: 30 * time.Second}))
 	}
 	type sub struct {
 		rec    *recorder
@@ -97,6 +97,7 @@ func TestConcurrentPublishersAndRecoveringSubscribers(t *testing.T) {
 			c := connect(t, centrifuge.NewJsonClient, node.WSURL, centrifuge.Config{
 				Token: node.Token(fmt.Sprintf("sub-%d", i)), NetDialContext: cutter.Dial,
 				MaxServerPingDelay: time.Second, MinReconnectDelay: 20 * time.Millisecond, MaxReconnectDelay: 100 * time.Millisecond,
+				ReadTimeout: 30 * time.Second, // a recovery of thousands of publications on a loaded machine
 			})
 			s, rec := subscribe(t, c, ch, centrifuge.SubscriptionConfig{
 				GetState: func(centrifuge.SubscriptionGetStateEvent) (centrifuge.StreamPosition, error) {

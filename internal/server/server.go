@@ -23,6 +23,7 @@ import (
 	"github.com/liveroom-dev/liveroom/internal/engine"
 	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/internal/origin"
+	"github.com/liveroom-dev/liveroom/internal/transport/httpstream"
 	"github.com/liveroom-dev/liveroom/internal/transport/websocket"
 )
 
@@ -37,6 +38,7 @@ type Server struct {
 	eng   *engine.Engine
 	hub   *hub.Hub
 	ws    *websocket.Server
+	hs    *httpstream.Server // SSE, HTTP-streaming and emulation endpoints
 	http  *http.Server
 	ln    net.Listener
 	ready *readiness
@@ -145,9 +147,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		return nil, err
 	}
 	s.ws, err = websocket.NewServer(websocket.Config{
-		MaxMessageSize: cfg.Client.MaxMessageBytes.Int(),
-		FrameTimeout:   cfg.Client.FrameTimeout.Duration(),
-		Logger:         log,
+		MaxMessageSize:   cfg.Client.MaxMessageBytes.Int(),
+		FrameTimeout:     cfg.Client.FrameTimeout.Duration(),
+		Compression:      cfg.Client.Compression,
+		CompressMinBytes: cfg.Client.CompressionMinBytes.Int(),
+		MaxInflatedSize:  cfg.Client.MaxInflatedBytes.Int(),
+		Logger:           log,
 	}, s.hub)
 	if err != nil {
 		return nil, err
@@ -155,7 +160,16 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if err := s.ws.Start(); err != nil {
 		return nil, err
 	}
-	s.prom.watch(s.hub, s.ws)
+	s.hs, err = httpstream.NewServer(httpstream.Config{
+		MaxMessageSize: cfg.Client.MaxMessageBytes.Int(),
+		BodyTimeout:    cfg.Client.FrameTimeout.Duration(),
+		WriteTimeout:   cfg.Client.WriteTimeout.Duration(),
+		Logger:         log,
+	}, s.hub, s.hub)
+	if err != nil {
+		return nil, err
+	}
+	s.prom.watch(s.hub, s.ws, s.hs)
 	if cfg.DebugAddr != "" {
 		if s.debug, err = startDebug(cfg.DebugAddr, log); err != nil {
 			return nil, err
@@ -169,11 +183,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	s.http = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: cfg.Client.HandshakeTimeout.Duration(),
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    cfg.Client.MaxHeaderBytes.Int(),
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		// A whole request: its headers, then its body. Streams (SSE,
+		// HTTP-streaming) lift both deadlines once they start.
+		ReadTimeout:    requestReadTimeout(cfg),
+		WriteTimeout:   requestReadTimeout(cfg) + cfg.Client.WriteTimeout.Duration(),
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: cfg.Client.MaxHeaderBytes.Int(),
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	go func() {
 		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -238,17 +254,28 @@ func (s *Server) close(ctx context.Context) error {
 	if s.debug != nil {
 		_ = s.debug.Close()
 	}
+	// net/http stops accepting and waits for requests in flight; it does
+	// not track hijacked WebSocket connections, and streams (SSE,
+	// HTTP-streaming) stay in flight until the hub disconnects them, so the
+	// hub drains while it waits.
+	httpDone := make(chan error, 1)
 	if s.http != nil {
-		// net/http does not track hijacked WebSocket connections; the hub
-		// disconnects those below.
-		if err := s.http.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("http: %w", err))
-		}
+		go func() { httpDone <- s.http.Shutdown(ctx) }()
+	} else {
+		httpDone <- nil
 	}
 	if s.hub != nil {
 		if err := s.hub.Shutdown(ctx, s.cfg.Shutdown.DrainWindow.Duration()); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if s.hs != nil {
+		if err := s.hs.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := <-httpDone; err != nil {
+		errs = append(errs, fmt.Errorf("http: %w", err))
 	}
 	if s.ws != nil {
 		if err := s.ws.Shutdown(ctx); err != nil {
@@ -306,6 +333,12 @@ func replicas(cfg *config.Config) int {
 	return 1
 }
 
+// requestReadTimeout bounds reading one whole HTTP request: the headers
+// (client.handshake_timeout) and then the body (client.frame_timeout).
+func requestReadTimeout(cfg *config.Config) time.Duration {
+	return cfg.Client.HandshakeTimeout.Duration() + cfg.Client.FrameTimeout.Duration()
+}
+
 // hubConfig maps the configuration onto the hub's.
 func hubConfig(cfg *config.Config, log *slog.Logger) hub.Config {
 	c := cfg.Client
@@ -341,6 +374,7 @@ func hubConfig(cfg *config.Config, log *slog.Logger) hub.Config {
 			MaxPublicationBytes: n.MaxPublicationBytes.Int(),
 			PublishRate:         float64(n.PublishRate),
 			PublishBurst:        n.PublishBurst,
+			Delta:               n.Delta == config.DeltaFossil,
 		})
 	}
 	return h

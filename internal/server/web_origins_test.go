@@ -13,9 +13,9 @@ import (
 	"github.com/liveroom-dev/liveroom/internal/testkit"
 )
 
-// upgradeEndpoints are every path that upgrades to, or streams, a client
-// connection. Streaming endpoints (SSE, HTTP-streaming) join this list
-// when they are mounted, behind the same origin guard.
+// upgradeEndpoints are the paths that upgrade to a WebSocket connection;
+// the streaming endpoints (SSE, HTTP-streaming, emulation) have their own
+// test in web_streams_test.go, behind the same origin guard.
 var upgradeEndpoints = []string{"/connection/websocket"}
 
 // dialWith opens a WebSocket to path with the given headers; on a refused

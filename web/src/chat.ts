@@ -107,11 +107,20 @@ export class ChatLog {
     this.offsets.clear();
   }
 
-  /** A line in the log before the messages that follow (a recovery note). */
-  divider(text: string, afterOffset: number): HTMLLIElement {
+  /**
+   * A note in the log after the message at afterOffset (a recovery note),
+   * before the messages that follow. It replaces a note right before it with
+   * no message in between, so repeated reconnects do not stack up notes.
+   */
+  divider(text: string, afterOffset: number, kind: "info" | "warn"): HTMLLIElement {
     const li = el("li", "divider", text);
     li.dataset["after"] = String(afterOffset);
+    li.dataset["kind"] = kind;
+    const stick = this.stuck || this.atBottom();
     this.insert(li);
+    const prev = li.previousElementSibling;
+    if (prev?.classList.contains("divider")) prev.remove();
+    if (stick) this.scrollToEnd();
     return li;
   }
 

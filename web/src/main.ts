@@ -1,6 +1,6 @@
 // The live room page: sign in with a display name, connect, and wire the
 // chat, the reactions and the connection badge together.
-import { Centrifuge } from "centrifuge";
+import { Centrifuge, type TransportEndpoint } from "centrifuge";
 import { ChatLog } from "./chat";
 import { ConnectionBadge } from "./connection";
 import { byId, Flash } from "./dom";
@@ -17,6 +17,15 @@ const roomPattern = /^[A-Za-z0-9_-]{1,64}$/;
 function roomFromURL(): string {
   const r = new URLSearchParams(location.search).get("room") ?? "";
   return roomPattern.test(r) ? r : "lobby";
+}
+
+/** The first character of a name as a person reads it (a whole emoji, an accented letter), upper-cased. */
+function initial(name: string): string {
+  const first =
+    typeof Intl.Segmenter === "function"
+      ? new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(name)[Symbol.iterator]().next().value?.segment
+      : Array.from(name)[0];
+  return (first ?? "?").toLocaleUpperCase();
 }
 
 async function session(): Promise<Session> {
@@ -43,12 +52,23 @@ async function main(): Promise<void> {
   let me = await session();
   const showMe = (): void => {
     byId("me").textContent = me.name;
-    byId("change-name").setAttribute("aria-label", `Change your display name (now ${me.name})`);
+    byId("me-avatar").textContent = initial(me.name);
+    const button = byId("change-name");
+    button.setAttribute("aria-label", `Change your display name (now ${me.name})`);
+    button.title = `${me.name} — change your name`;
   };
   showMe();
 
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const client = new Centrifuge(`${scheme}//${location.host}/connection/websocket`, {
+  // WebSocket first; where it cannot open (a proxy that blocks it, no
+  // WebSocket in the browser) the client falls back to HTTP-streaming, then
+  // SSE, and sends its commands to the emulation endpoint.
+  const transports: TransportEndpoint[] = [
+    { transport: "websocket", endpoint: `${scheme}//${location.host}/connection/websocket` },
+    { transport: "http_stream", endpoint: `${location.origin}/connection/http_stream` },
+    { transport: "sse", endpoint: `${location.origin}/connection/sse` },
+  ];
+  const client = new Centrifuge(transports, {
     token: me.token,
     getToken: async () => {
       forgetSession();

@@ -1,11 +1,12 @@
 // The room channel: history on join, live messages, exact recovery after a
 // reconnect (with a count of what was missed), and the online count.
-import type { Centrifuge, PublicationContext, Subscription, SubscribedContext } from "centrifuge";
+import { SubscriptionState, type Centrifuge, type PublicationContext, type Subscription, type SubscribedContext } from "centrifuge";
 import type { ChatLog } from "./chat";
 import type { ConnectionBadge } from "./connection";
-import { byId, type Flash } from "./dom";
+import type { Flash } from "./dom";
 import { explain } from "./errors";
 import { decodeChat } from "./message";
+import { OnlineCount } from "./presence";
 
 /** Messages loaded on join and after a failed recovery. */
 const historyLimit = 50;
@@ -17,6 +18,7 @@ export class Room {
   private statsTimer: number | undefined;
   /** The channel's epoch when last subscribed: offsets compare only within one. */
   private epoch = "";
+  private readonly online = new OnlineCount();
 
   constructor(
     client: Centrifuge,
@@ -28,6 +30,10 @@ export class Room {
     this.sub = client.newSubscription(channel);
     this.sub.on("subscribed", (ctx) => this.onSubscribed(ctx));
     this.sub.on("publication", (ctx) => this.onPublication(ctx));
+    // Out of the room, the count is no longer known; 'subscribed' asks again.
+    this.sub.on("state", (ctx) => {
+      if (ctx.newState !== SubscriptionState.Subscribed) this.online.stale();
+    });
     this.sub.on("join", () => this.refreshStats(300));
     this.sub.on("leave", () => this.refreshStats(300));
     this.sub.on("error", (ctx) => this.feedback.show(`room: ${explain(ctx.error, "wait")}`, "error"));
@@ -45,6 +51,7 @@ export class Room {
   private badge: ConnectionBadge | null = null;
 
   private onSubscribed(ctx: SubscribedContext): void {
+    // At once on every (re)join: the count from before may be out of date.
     this.refreshStats(0);
     const epoch = ctx.streamPosition?.epoch ?? "";
     const sameEpoch = epoch === this.epoch;
@@ -61,12 +68,12 @@ export class Room {
     // same task: count them, then report once they are all in.
     const before = this.chat.lastOffset();
     this.recovering = 0;
+    // The note goes into the log, where the missed messages start: it moves
+    // nothing out of view, and the log (a polite live region) announces it.
     queueMicrotask(() => {
       const n = this.recovering ?? 0;
       this.recovering = null;
-      const text = `caught up: ${n === 0 ? "no" : n} missed message${n === 1 ? "" : "s"}`;
-      this.note.show(text, "info", 20000);
-      if (n > 0) this.chat.divider(text, before);
+      this.chat.divider(`caught up: ${n === 0 ? "no" : n} missed message${n === 1 ? "" : "s"}`, before, "info");
     });
   }
 
@@ -91,11 +98,7 @@ export class Room {
         const m = decodeChat(pub);
         if (m) this.chat.add(m, true);
       }
-      if (afterGap) {
-        const text = "you may have missed messages — history reloaded";
-        this.note.show(text, "warn", 20000);
-        this.chat.divider(text, before);
-      }
+      if (afterGap) this.chat.divider("you may have missed messages — history reloaded", before, "warn");
     } catch (e) {
       this.note.show(`could not load earlier messages: ${explain(e, "reload the page")}`, "error", 0);
     } finally {
@@ -110,13 +113,12 @@ export class Room {
   }
 
   private async fetchStats(): Promise<void> {
+    const n = this.online.ask();
     try {
       const s = await this.sub.presenceStats();
-      byId("online-count").textContent = String(s.numUsers);
-      byId("stage-online").textContent = String(s.numUsers);
-      byId("online").title = `${s.numUsers} people, ${s.numClients} connections`;
+      if (this.sub.state === SubscriptionState.Subscribed) this.online.set(n, s.numUsers, s.numClients);
     } catch {
-      /* the count stays as it was; the badge shows why */
+      /* the count stays as it was, marked as last known while out of the room; the badge shows why */
     }
     this.refreshStats(15000);
   }

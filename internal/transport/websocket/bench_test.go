@@ -8,10 +8,10 @@ import (
 
 type nopSink struct{ n int }
 
-func (s *nopSink) message(_ byte, p []byte) { s.n += len(p) }
-func (*nopSink) ping([]byte)                {}
-func (*nopSink) pong([]byte)                {}
-func (*nopSink) closeFrame(uint16, []byte)  {}
+func (s *nopSink) message(_ byte, p []byte, _ bool) { s.n += len(p) }
+func (*nopSink) ping([]byte)                        {}
+func (*nopSink) pong([]byte)                        {}
+func (*nopSink) closeFrame(uint16, []byte)          {}
 
 // BenchmarkDecode measures parsing masked client frames. "whole" feeds each
 // frame in one piece (the zero-copy path: no allocation); "split" feeds it
@@ -22,7 +22,7 @@ func BenchmarkDecode(b *testing.B) {
 		frame := clientFrame(bitFIN|opBinary, bytes.Repeat([]byte("a"), size))
 		buf := make([]byte, len(frame))
 		b.Run(fmt.Sprintf("whole/%d", size), func(b *testing.B) {
-			d := newDecoder(64<<10, opBinary)
+			d := newDecoder(64<<10, opBinary, false)
 			sink := &nopSink{}
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
@@ -34,7 +34,7 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		})
 		b.Run(fmt.Sprintf("split/%d", size), func(b *testing.B) {
-			d := newDecoder(64<<10, opBinary)
+			d := newDecoder(64<<10, opBinary, false)
 			sink := &nopSink{}
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
@@ -56,7 +56,7 @@ func BenchmarkDecode(b *testing.B) {
 func BenchmarkDecodeText(b *testing.B) {
 	frame := clientFrame(bitFIN|opText, []byte(`{"id":1,"publish":{"channel":"room:1","data":{"text":"hello"}}}`))
 	buf := make([]byte, len(frame))
-	d := newDecoder(64<<10, opText)
+	d := newDecoder(64<<10, opText, false)
 	sink := &nopSink{}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -13,6 +13,9 @@ const (
 	DefaultFrameTimeout   = 10 * time.Second // see Config.FrameTimeout
 	DefaultCloseTimeout   = 1 * time.Second  // see Config.CloseTimeout
 	DefaultWorkers        = 128              // see Config.Workers
+	// DefaultCompressMinBytes is the smallest message compressed when
+	// permessage-deflate is on (see Config.CompressMinBytes).
+	DefaultCompressMinBytes = 128
 )
 
 // Values for the http.Server that mounts the handler. net/http answers 431
@@ -49,6 +52,21 @@ type Config struct {
 	// Workers is the most goroutines that run Session callbacks at once
 	// (they start on demand and exit when idle). Default 128.
 	Workers int
+	// Compression accepts permessage-deflate (RFC 7692) when the client
+	// offers it, always without context takeover in either direction.
+	// Default false: nothing is negotiated.
+	Compression bool
+	// CompressMinBytes is the smallest message, in bytes, that is sent
+	// compressed on a connection that negotiated permessage-deflate;
+	// shorter ones go uncompressed (RSV1 clear), where DEFLATE's framing
+	// costs more than it saves. Default 128.
+	CompressMinBytes int
+	// MaxInflatedSize is the largest size, in bytes, that a compressed
+	// client message may inflate to; past it the connection is closed with
+	// 1009, after inflating at most this many bytes plus one (case C04).
+	// MaxMessageSize still limits the compressed bytes on the wire.
+	// Default MaxMessageSize.
+	MaxInflatedSize int
 	// CheckOrigin decides whether to accept an upgrade request (403 when it
 	// returns false). Default: accept every origin.
 	CheckOrigin func(*http.Request) bool
@@ -57,7 +75,8 @@ type Config struct {
 }
 
 func (c Config) withDefaults() (Config, error) {
-	if c.MaxMessageSize < 0 || c.FrameTimeout < 0 || c.CloseTimeout < 0 || c.Workers < 0 {
+	if c.MaxMessageSize < 0 || c.FrameTimeout < 0 || c.CloseTimeout < 0 || c.Workers < 0 ||
+		c.CompressMinBytes < 0 || c.MaxInflatedSize < 0 {
 		return c, errors.New("websocket: negative value in Config")
 	}
 	if c.MaxMessageSize == 0 {
@@ -68,6 +87,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.CloseTimeout == 0 {
 		c.CloseTimeout = DefaultCloseTimeout
+	}
+	if c.CompressMinBytes == 0 {
+		c.CompressMinBytes = DefaultCompressMinBytes
+	}
+	if c.MaxInflatedSize == 0 {
+		c.MaxInflatedSize = c.MaxMessageSize
 	}
 	if c.Workers == 0 {
 		c.Workers = DefaultWorkers
@@ -88,4 +113,4 @@ func (c Config) sweepInterval() time.Duration {
 
 // pendingLimit is how many bytes of received messages may wait for the
 // Session of one connection before it is closed with 3013.
-func (c Config) pendingLimit() int { return 8*c.MaxMessageSize + 64<<10 }
+func (c Config) pendingLimit() int { return 8*max(c.MaxMessageSize, c.MaxInflatedSize) + 64<<10 }

@@ -31,7 +31,10 @@ type conn struct {
 	nb     *nbio.Conn // set before the poller sees it; never changes
 	proto  protocol.Type
 	dataOp byte // opText for JSON, opBinary for Protobuf
-	remote netip.AddrPort
+	// deflate is set when permessage-deflate was negotiated (RFC 7692),
+	// without context takeover: no compression state is kept here.
+	deflate bool
+	remote  netip.AddrPort
 
 	// published is set once the fields above are final, before the poller
 	// sees the socket. nbio's code is built without race instrumentation,

@@ -9,7 +9,10 @@ import (
 // during the call (it may point into the caller's read buffer).
 type frameSink interface {
 	// message receives one complete data message: op is opText or opBinary.
-	message(op byte, payload []byte)
+	// compressed is set when its first frame had RSV1 (permessage-deflate,
+	// RFC 7692 §6): payload is then a DEFLATE body, not yet checked as
+	// UTF-8.
+	message(op byte, payload []byte, compressed bool)
 	// ping receives a ping's payload (at most 125 bytes).
 	ping(payload []byte)
 	// pong receives a pong's payload (at most 125 bytes).
@@ -35,6 +38,7 @@ func perr(code uint16, reason string) *protocolError {
 // Errors the decoder returns; each is final.
 var (
 	errRSV             = perr(closeProtocolError, "reserved bit set without a negotiated extension")
+	errRSV1            = perr(closeProtocolError, "RSV1 set on a control frame or a continuation frame")
 	errOpcode          = perr(closeProtocolError, "reserved opcode")
 	errControlFragment = perr(closeProtocolError, "fragmented control frame")
 	errControlTooLong  = perr(closeProtocolError, "control frame payload over 125 bytes")
@@ -62,6 +66,7 @@ var (
 type decoder struct {
 	maxSize int  // bytes; limit of one message (all fragments)
 	want    byte // opText or opBinary: the data opcode this connection accepts
+	deflate bool // permessage-deflate negotiated: RSV1 allowed on a message's first frame
 
 	hdr  [maxClientHeader]byte // header bytes held while a header is split
 	hdrN int                   // bytes of hdr in use
@@ -77,6 +82,7 @@ type decoder struct {
 	ctrlN int                     // bytes of ctrl in use
 
 	msgOp  byte    // opcode of the open message, 0 when none is open
+	msgZ   bool    // the open message is compressed (RSV1 on its first frame)
 	msgLen int     // payload bytes of the open message parsed so far
 	msg    []byte  // payload of the open message, when not zero-copy
 	msgBuf *[]byte // pooled buffer behind msg, nil when none
@@ -89,8 +95,8 @@ type decoder struct {
 	maxHeld   int    // largest cap(msg) ever held, in bytes
 }
 
-func newDecoder(maxSize int, want byte) decoder {
-	return decoder{maxSize: maxSize, want: want}
+func newDecoder(maxSize int, want byte, deflate bool) decoder {
+	return decoder{maxSize: maxSize, want: want, deflate: deflate}
 }
 
 // busy reports whether a frame or message is partly received.
@@ -171,9 +177,12 @@ func (d *decoder) parseHeader(b []byte) int {
 	op := b0 & maskOp
 	fin := b0&bitFIN != 0
 	len7 := int(b1 & maskLen7)
+	rsv1 := b0&bitRSV1 != 0
 	switch {
-	case b0&bitsRSV != 0:
+	case b0&(bitsRSV&^bitRSV1) != 0, rsv1 && !d.deflate:
 		d.err = errRSV
+	case rsv1 && (isControl(op) || op == opContinuation):
+		d.err = errRSV1
 	case !knownOpcode(op):
 		d.err = errOpcode
 	case isControl(op) && !fin:
@@ -241,6 +250,7 @@ func (d *decoder) parseHeader(b []byte) int {
 	d.frames++
 	if op == opText || op == opBinary {
 		d.msgOp = op
+		d.msgZ = rsv1
 	}
 	return need
 }
@@ -325,14 +335,14 @@ func (d *decoder) endFrame(payload []byte, sink frameSink) {
 		if payload == nil {
 			payload = d.msg
 		}
-		op := d.msgOp
-		if op == opText && !utf8.Valid(payload) {
+		op, z := d.msgOp, d.msgZ
+		if op == opText && !z && !utf8.Valid(payload) {
 			d.err = errTextUTF8
 			return
 		}
-		d.msgOp, d.msgLen = 0, 0
+		d.msgOp, d.msgLen, d.msgZ = 0, 0, false
 		d.completed++
-		sink.message(op, payload)
+		sink.message(op, payload, z)
 		d.releaseMsg()
 	}
 }

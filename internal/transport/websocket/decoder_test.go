@@ -15,6 +15,7 @@ type event struct {
 	op   byte
 	data string
 	code uint16
+	z    bool // compressed (RSV1)
 }
 
 func (e event) String() string {
@@ -23,8 +24,8 @@ func (e event) String() string {
 
 type recSink struct{ evs []event }
 
-func (s *recSink) message(op byte, p []byte) {
-	s.evs = append(s.evs, event{kind: "msg", op: op, data: string(p)})
+func (s *recSink) message(op byte, p []byte, z bool) {
+	s.evs = append(s.evs, event{kind: "msg", op: op, data: string(p), z: z})
 }
 func (s *recSink) ping(p []byte) { s.evs = append(s.evs, event{kind: "ping", data: string(p)}) }
 func (s *recSink) pong(p []byte) { s.evs = append(s.evs, event{kind: "pong", data: string(p)}) }
@@ -36,7 +37,7 @@ func (s *recSink) closeFrame(code uint16, r []byte) {
 // size repeats) and returns the events and the error code (0 for none).
 func decodeChunks(maxSize int, want byte, input []byte, sizes ...int) ([]event, uint16, *decoder) {
 	in := bytes.Clone(input)
-	d := newDecoder(maxSize, want)
+	d := newDecoder(maxSize, want, false)
 	var sink recSink
 	var code uint16
 	for i := 0; len(in) > 0; i++ {
@@ -139,7 +140,7 @@ func TestDecoderRules(t *testing.T) {
 // A declared length over the limit fails from the header alone: the payload
 // never has to arrive (C01 steps 3–4).
 func TestDecoderTooBigFromHeader(t *testing.T) {
-	d := newDecoder(64<<10, opText)
+	d := newDecoder(64<<10, opText, false)
 	hdr := lenHeader(bitFIN|opText, 127, []byte{0, 0, 0, 0, 0, 0x10, 0, 1})
 	err := d.feed(hdr[:10], &recSink{}) // no mask key yet
 	if err == nil || err.code != closeMessageTooBig {
@@ -152,7 +153,7 @@ func TestDecoderTooBigFromHeader(t *testing.T) {
 func TestDecoderFragmentFlood(t *testing.T) {
 	const L = 64 << 10
 	kib := bytes.Repeat([]byte("k"), 1024)
-	d := newDecoder(L, opText)
+	d := newDecoder(L, opText, false)
 	var sink recSink
 	frame := clientFrame(opText, kib)
 	err := d.feed(frame, &sink)
@@ -182,7 +183,7 @@ func TestDecoderFragmentFlood(t *testing.T) {
 // A message that sits whole in the fed buffer is handed over in place.
 func TestDecoderZeroCopy(t *testing.T) {
 	in := clientFrame(bitFIN|opText, []byte("in place"))
-	d := newDecoder(1024, opText)
+	d := newDecoder(1024, opText, false)
 	var got []byte
 	sink := funcSink{msg: func(_ byte, p []byte) { got = p }}
 	if err := d.feed(in, sink); err != nil {
@@ -198,10 +199,10 @@ func TestDecoderZeroCopy(t *testing.T) {
 
 type funcSink struct{ msg func(byte, []byte) }
 
-func (f funcSink) message(op byte, p []byte) { f.msg(op, p) }
-func (funcSink) ping([]byte)                 {}
-func (funcSink) pong([]byte)                 {}
-func (funcSink) closeFrame(uint16, []byte)   {}
+func (f funcSink) message(op byte, p []byte, _ bool) { f.msg(op, p) }
+func (funcSink) ping([]byte)                         {}
+func (funcSink) pong([]byte)                         {}
+func (funcSink) closeFrame(uint16, []byte)           {}
 
 func TestDecoderProtobufWantsBinary(t *testing.T) {
 	_, code, _ := decodeChunks(1024, opBinary, clientFrame(bitFIN|opText, []byte("x")))

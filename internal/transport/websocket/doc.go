@@ -15,6 +15,14 @@
 // connection with the close code RFC 6455 asks for (1002, 1003, 1007, 1009)
 // as soon as the offending bytes arrive.
 //
+// permessage-deflate (RFC 7692) is accepted when Config.Compression is on
+// and the client offers it, always without context takeover in either
+// direction, so a connection holds no compression state: compressed client
+// messages are inflated from pooled decompressors under a hard limit on the
+// inflated size (MaxInflatedSize, close 1009 past it), and the hub sends
+// messages it compressed once for all subscribers through WriteDeflated
+// (package deflate builds them).
+//
 // Complete messages are copied into a per-connection queue and delivered to
 // hub.Session.HandleMessage by a small pool of worker goroutines, in order,
 // one at a time per connection; Session.HandleClosed follows the last one,

@@ -19,6 +19,7 @@ const (
 const (
 	bitFIN    byte = 0x80
 	bitsRSV   byte = 0x70
+	bitRSV1   byte = 0x40 // "per-message compressed" under permessage-deflate (RFC 7692 §6)
 	maskOp    byte = 0x0F
 	bitMask   byte = 0x80
 	maskLen7  byte = 0x7F
@@ -88,7 +89,8 @@ func appendFrame(dst []byte, op byte, payload []byte) []byte {
 }
 
 // appendHeader appends the header of an unmasked FIN frame whose payload is
-// n bytes, with the minimal length encoding (RFC 6455 §5.2).
+// n bytes, with the minimal length encoding (RFC 6455 §5.2). op may carry
+// bitRSV1.
 func appendHeader(dst []byte, op byte, n int) []byte {
 	switch {
 	case n <= 125:

@@ -24,6 +24,7 @@ type upgrade struct {
 	key         string        // Sec-WebSocket-Key, 24 base64 characters
 	proto       protocol.Type // negotiated encoding
 	subprotocol string        // to echo, "" for none
+	deflate     bool          // permessage-deflate offered in an acceptable form
 }
 
 // handshakeError is a refused upgrade: an HTTP status and a short body.
@@ -38,8 +39,8 @@ func refuse(status int, msg string) *handshakeError {
 
 // parseUpgrade validates an opening handshake (RFC 6455 §4.2.1) in time
 // linear in the size of the headers, and without regular expressions. It
-// reads only what it needs; Sec-WebSocket-Extensions is ignored, so no
-// extension is ever negotiated (§9.1).
+// reads only what it needs; of the extensions (§9.1) only permessage-deflate
+// is looked at (RFC 7692), and the caller decides whether to accept it.
 func parseUpgrade(r *http.Request) (upgrade, *handshakeError) {
 	var u upgrade
 	if r.Method != http.MethodGet {
@@ -73,6 +74,7 @@ func parseUpgrade(r *http.Request) (upgrade, *handshakeError) {
 	if u.subprotocol == SubprotocolProtobuf {
 		u.proto = protocol.TypeProtobuf
 	}
+	u.deflate = acceptDeflate(r.Header["Sec-Websocket-Extensions"])
 	switch format := r.URL.Query().Get("format"); format {
 	case "":
 	case "json", "protobuf":
@@ -153,6 +155,10 @@ func appendSwitchingProtocols(dst []byte, u upgrade) []byte {
 	if u.subprotocol != "" {
 		dst = append(dst, "\r\nSec-WebSocket-Protocol: "...)
 		dst = append(dst, u.subprotocol...)
+	}
+	if u.deflate {
+		dst = append(dst, "\r\nSec-WebSocket-Extensions: "...)
+		dst = append(dst, deflateResponse...)
 	}
 	return append(dst, "\r\n\r\n"...)
 }

@@ -12,11 +12,21 @@ import (
 
 // BenchmarkIdleConnMemory reports the heap and goroutines one idle, upgraded
 // connection costs (server side, plus the client's socket in this same
-// process, so heap-B/conn is an upper bound). Run with -benchtime=1x.
+// process, so heap-B/conn is an upper bound), without and with
+// permessage-deflate negotiated. Run with -benchtime=1x.
 func BenchmarkIdleConnMemory(b *testing.B) {
+	b.Run("plain", func(b *testing.B) { idleConnMemory(b, false) })
+	b.Run("deflate", func(b *testing.B) { idleConnMemory(b, true) })
+}
+
+func idleConnMemory(b *testing.B, deflate bool) {
 	const n = 400
 	acc := &testAcceptor{}
-	ts := startServer(b, Config{}, acc)
+	ts := startServer(b, Config{Compression: true}, acc)
+	var extra []string
+	if deflate {
+		extra = append(extra, "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits")
+	}
 	var conns []net.Conn
 	var ms runtime.MemStats
 	for b.Loop() {
@@ -32,11 +42,14 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			_, _ = io.WriteString(nc, upgradeRequest(ts.addr))
+			_, _ = io.WriteString(nc, upgradeRequest(ts.addr, extra...))
 			_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 			resp, err := http.ReadResponse(bufio.NewReaderSize(nc, 256), nil)
 			if err != nil || resp.StatusCode != 101 {
 				b.Fatalf("upgrade: %v", err)
+			}
+			if got := resp.Header.Get("Sec-WebSocket-Extensions") != ""; got != deflate {
+				b.Fatalf("permessage-deflate negotiated: %v, want %v", got, deflate)
 			}
 			conns = append(conns, nc)
 		}

@@ -65,14 +65,27 @@ func (c *conn) feedLocked(p []byte) {
 	}
 }
 
-// message implements frameSink: it queues a copy for the Session.
-func (c *conn) message(_ byte, payload []byte) {
+// message implements frameSink: it queues a copy for the Session, or the
+// inflated message when it came compressed.
+func (c *conn) message(op byte, payload []byte, compressed bool) {
 	if c.sentClose.Load() {
 		return // closing: no new work
 	}
 	c.srv.stats.messagesIn.Add(1)
-	b := getBuf(len(payload))
-	copy(*b, payload)
+	var b *[]byte
+	if compressed {
+		var perr *protocolError
+		b, perr = inflateMessage(op, payload, c.srv.cfg.MaxInflatedSize)
+		if perr != nil {
+			c.closeWith(perr.code, perr.reason, closeDiscard, &ProtocolError{Code: perr.code, Reason: perr.reason})
+			return
+		}
+		c.srv.stats.inflatedIn.Add(1)
+		payload = *b
+	} else {
+		b = getBuf(len(payload))
+		copy(*b, payload)
+	}
 
 	c.qmu.Lock()
 	if c.queued+len(payload)+messageOverhead > c.srv.cfg.pendingLimit() {

@@ -14,6 +14,8 @@ type Stats struct {
 	FramesIn            uint64 // client frames parsed (data and control)
 	FramesOut           uint64 // frames written (data, pong, close)
 	MessagesIn          uint64 // complete client messages handed on
+	InflatedIn          uint64 // of MessagesIn, those that came compressed (RFC 7692)
+	DeflatedOut         uint64 // data frames written compressed (RFC 7692)
 	// ClosesSent counts close frames sent, by close code (echoes of the
 	// peer's close included; 1005 counts empty close frames).
 	ClosesSent map[uint16]uint64
@@ -23,13 +25,15 @@ type Stats struct {
 }
 
 type counters struct {
-	open       atomic.Int64
-	accepted   atomic.Uint64
-	rejected   atomic.Uint64
-	framesIn   atomic.Uint64
-	framesOut  atomic.Uint64
-	messagesIn atomic.Uint64
-	maxPartial atomic.Int64
+	open        atomic.Int64
+	accepted    atomic.Uint64
+	rejected    atomic.Uint64
+	framesIn    atomic.Uint64
+	framesOut   atomic.Uint64
+	messagesIn  atomic.Uint64
+	inflatedIn  atomic.Uint64
+	deflatedOut atomic.Uint64
+	maxPartial  atomic.Int64
 
 	mu     sync.Mutex
 	closes map[uint16]uint64 // mu
@@ -61,6 +65,8 @@ func (s *counters) snapshot() Stats {
 		FramesIn:            s.framesIn.Load(),
 		FramesOut:           s.framesOut.Load(),
 		MessagesIn:          s.messagesIn.Load(),
+		InflatedIn:          s.inflatedIn.Load(),
+		DeflatedOut:         s.deflatedOut.Load(),
 		MaxPartialBytes:     s.maxPartial.Load(),
 		ClosesSent:          make(map[uint16]uint64),
 	}

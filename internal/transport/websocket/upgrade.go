@@ -32,6 +32,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, herr := parseUpgrade(r)
+	u.deflate = u.deflate && s.cfg.Compression
 	if herr != nil {
 		switch herr.status {
 		case http.StatusUpgradeRequired:
@@ -70,7 +71,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeSwitching(nc net.Conn, u upgrade) error {
-	var buf [256]byte
+	var buf [512]byte
 	if err := nc.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout)); err != nil {
 		return fmt.Errorf("set deadline: %w", err)
 	}
@@ -84,11 +85,11 @@ func writeSwitching(nc net.Conn, u upgrade) error {
 // bytes to the decoder before anything the poller reads, then asks the hub
 // to accept the connection.
 func (s *Server) startConn(netConn net.Conn, u upgrade, early []byte, r *http.Request) {
-	c := &conn{srv: s, proto: u.proto, dataOp: opText}
+	c := &conn{srv: s, proto: u.proto, dataOp: opText, deflate: u.deflate}
 	if u.proto != protocol.TypeJSON {
 		c.dataOp = opBinary
 	}
-	c.dec = newDecoder(s.cfg.MaxMessageSize, c.dataOp)
+	c.dec = newDecoder(s.cfg.MaxMessageSize, c.dataOp, c.deflate)
 	if a, ok := netConn.RemoteAddr().(*net.TCPAddr); ok {
 		c.remote = a.AddrPort()
 	}
