@@ -13,9 +13,13 @@ import (
 var dist embed.FS
 
 // contentSecurityPolicy allows only the site's own files and its own
-// WebSocket: no inline scripts or styles, no other origins.
+// WebSocket: no inline scripts or styles, no other origins, no framing,
+// and (Trusted Types) no assignment of strings to HTML or script sinks
+// such as innerHTML, so DOM-based injection fails even where a bug
+// would allow it.
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; " +
-	"img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	"img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; " +
+	"require-trusted-types-for 'script'; trusted-types 'none'"
 
 // hashedName matches the build's content-hashed file names (app-HAH2IZID.js),
 // which never change content and so may be cached for good.

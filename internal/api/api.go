@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/liveroom-dev/liveroom/internal/auth"
+	"github.com/liveroom-dev/liveroom/internal/auth/account"
 	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/wire"
 )
@@ -37,6 +38,7 @@ type Handler struct {
 	apiKey  string
 	log     *slog.Logger
 	methods map[string]method
+	users   *account.Service // set by WithUsers
 }
 
 type method func(ctx context.Context, body []byte) (any, *wire.Error)
@@ -122,7 +124,7 @@ func statusOf(e *wire.Error) int {
 	switch e.Code {
 	case wire.CodeUnauthorized, wire.CodeTokenExpired:
 		return http.StatusUnauthorized
-	case wire.CodeUnknownChannel, wire.CodeMethodNotFound:
+	case wire.CodeUnknownChannel, wire.CodeMethodNotFound, wire.CodeNoSuchSession:
 		return http.StatusNotFound
 	case wire.CodePermissionDenied:
 		return http.StatusForbidden

@@ -156,6 +156,9 @@ type UserRequest struct {
 	// Code and Reason of a disconnect (default 3503, no reconnect).
 	Code   uint32 `json:"code,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Session limits a disconnect to the connections whose token carried
+	// this "sid" claim.
+	Session string `json:"session,omitempty"`
 }
 
 func (a *Handler) subscribe(_ context.Context, body []byte) (any, *wire.Error) {
@@ -194,7 +197,8 @@ func (a *Handler) disconnect(_ context.Context, body []byte) (any, *wire.Error) 
 	if req.User == "" {
 		return nil, wire.Errorf(wire.CodeBadRequest, false, "user is required")
 	}
-	if werr := a.hub.DisconnectUser(req.User, req.Client, wire.Disconnect{Code: req.Code, Reason: req.Reason}); werr != nil {
+	f := hub.ConnFilter{Client: req.Client, Session: req.Session}
+	if werr := a.hub.DisconnectWhere(req.User, f, wire.Disconnect{Code: req.Code, Reason: req.Reason}); werr != nil {
 		return nil, werr
 	}
 	return struct{}{}, nil

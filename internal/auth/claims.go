@@ -28,6 +28,10 @@ type Claims struct {
 	Issuer string
 	// ID is "jti".
 	ID string
+	// Session is "sid": the sign-in session that issued the token
+	// (liveroom accounts, or any backend that wants to end one session's
+	// connections); empty when absent.
+	Session string
 	// Info is the "info" claim exactly as it appeared in the token: any JSON
 	// value, shown to other clients in presence and join/leave. Nil when
 	// absent or null.
@@ -96,6 +100,7 @@ const (
 	seenInfo
 	seenChannels
 	seenChannel
+	seenSid
 )
 
 // maxNumericDate is 9999-12-31T23:59:59Z. Larger values are refused: they
@@ -126,6 +131,8 @@ func decodeClaims(data []byte) (*rawClaims, error) {
 			bit, err = seenIss, decodeString(raw, name, &c.Issuer)
 		case "jti":
 			bit, err = seenJti, decodeString(raw, name, &c.ID)
+		case "sid":
+			bit, err = seenSid, decodeString(raw, name, &c.Session)
 		case "channel":
 			bit, err = seenChannel, decodeString(raw, name, &c.channel)
 			c.hasChannel = true

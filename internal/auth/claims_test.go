@@ -123,12 +123,12 @@ func TestVerifyAudienceIssuer(t *testing.T) {
 func TestVerifyConnectClaims(t *testing.T) {
 	v := hsVerifier(t, VerifierConfig{})
 	exp := unix(90*time.Second + 500*time.Millisecond)
-	payload := fmt.Sprintf(`{"sub":"user-1","exp":%d.5,"iat":%d,"jti":"j1","info":{"name":"Ann","tags":[1,2]},"channels":["news","tenant-a:orders"],"x-custom":{"deep":[1]}}`, exp-1, unix(0))
+	payload := fmt.Sprintf(`{"sub":"user-1","exp":%d.5,"iat":%d,"jti":"j1","sid":"S1","info":{"name":"Ann","tags":[1,2]},"channels":["news","tenant-a:orders"],"x-custom":{"deep":[1]}}`, exp-1, unix(0))
 	c, err := v.VerifyConnect(hsToken(payload), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.User != "user-1" || c.ID != "j1" || string(c.Info) != `{"name":"Ann","tags":[1,2]}` ||
+	if c.User != "user-1" || c.ID != "j1" || c.Session != "S1" || string(c.Info) != `{"name":"Ann","tags":[1,2]}` ||
 		!slices.Equal(c.Channels, []string{"news", "tenant-a:orders"}) || !c.IssuedAt.Equal(testNow) {
 		t.Fatalf("claims: %+v", c)
 	}
@@ -166,6 +166,8 @@ func TestVerifyConnectClaims(t *testing.T) {
 	for _, bad := range []struct{ name, payload, want string }{
 		{"sub twice", fmt.Sprintf(`{"sub":"alice","sub":"admin","exp":%d}`, exp), `"sub" appears twice`},
 		{"exp twice", fmt.Sprintf(`{"exp":%d,"exp":%d}`, exp, exp), `"exp" appears twice`},
+		{"sid twice", fmt.Sprintf(`{"sid":"a","sid":"b","exp":%d}`, exp), `"sid" appears twice`},
+		{"sid number", fmt.Sprintf(`{"sid":7,"exp":%d}`, exp), `"sid" must be a string`},
 		{"sub number", fmt.Sprintf(`{"sub":5,"exp":%d}`, exp), `"sub" must be a string`},
 		{"channels not array", fmt.Sprintf(`{"exp":%d,"channels":"news"}`, exp), "array of strings"},
 		{"channels with number", fmt.Sprintf(`{"exp":%d,"channels":["a",1]}`, exp), "array of strings"},

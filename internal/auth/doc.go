@@ -23,7 +23,10 @@
 //     refused, unknown claims are ignored (RFC 7519 §4). "aud" and "iss" are
 //     checked when configured. A connection token must not have "channel"; a
 //     subscription token must have the subscribed channel and the
-//     connection's user.
+//     connection's user. "sid" names the sign-in session a token belongs
+//     to (Claims.Session); the hub can close one session's connections,
+//     and package account checks its own sessions (ids "lrs_…") on every
+//     connect and refresh.
 //  5. Times: iat and nbf may be at most ClockSkew (5 s) in the future; exp is
 //     required (unless AllowNoExpiry) and checked last with Leeway (0 by
 //     default), so ErrTokenExpired means "correct in every other way: fetch

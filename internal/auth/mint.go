@@ -29,6 +29,11 @@ type MintClaims struct {
 	// Audience and Issuer become "aud" and "iss" when set.
 	Audience string
 	Issuer   string
+	// Session becomes "sid" when set: the sign-in session the token
+	// belongs to.
+	Session string
+	// ExpiresAt, when set, caps exp (a token never outlives its session).
+	ExpiresAt time.Time
 }
 
 // mintPayload is the JSON payload of a minted token.
@@ -37,6 +42,7 @@ type mintPayload struct {
 	Info     json.RawMessage `json:"info,omitempty"`
 	Channels []string        `json:"channels,omitempty"`
 	Channel  string          `json:"channel,omitempty"`
+	Session  string          `json:"sid,omitempty"`
 }
 
 // Mint signs a token with key: HS256 with its secret, RS256 and EdDSA with
@@ -74,16 +80,24 @@ func Mint(key Key, claims MintClaims) (string, error) {
 		iat = time.Now()
 	}
 	iat = iat.Truncate(time.Second)
+	exp := iat.Add(claims.TTL)
+	if c := claims.ExpiresAt; !c.IsZero() && c.Before(exp) {
+		if !c.After(iat) {
+			return "", fmt.Errorf("mint: expires at %v, not after iat %v", c, iat)
+		}
+		exp = c
+	}
 	payload := mintPayload{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   claims.User,
 			Issuer:    claims.Issuer,
 			IssuedAt:  jwt.NewNumericDate(iat),
-			ExpiresAt: jwt.NewNumericDate(iat.Add(claims.TTL)),
+			ExpiresAt: jwt.NewNumericDate(exp),
 		},
 		Info:     info,
 		Channels: claims.Channels,
 		Channel:  claims.Channel,
+		Session:  claims.Session,
 	}
 	if claims.Audience != "" {
 		payload.Audience = jwt.ClaimStrings{claims.Audience}

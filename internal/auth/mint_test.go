@@ -45,6 +45,19 @@ func TestMintRoundTrip(t *testing.T) {
 				t.Fatalf("claims %+v", c)
 			}
 
+			capped, err := Mint(key, MintClaims{User: "user-1", Session: "sess-9", TTL: 10 * time.Minute, IssuedAt: testNow,
+				ExpiresAt: testNow.Add(90 * time.Second), Audience: "aud", Issuer: "iss"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cc, err := v.VerifyConnect(capped, testNow)
+			if err != nil || cc.Session != "sess-9" || !cc.ExpiresAt.Equal(testNow.Add(90*time.Second)) {
+				t.Fatalf("session token: %+v %v; want sid sess-9 and exp capped at 90 s", cc, err)
+			}
+			if _, err := Mint(key, MintClaims{User: "u", TTL: time.Minute, IssuedAt: testNow, ExpiresAt: testNow.Add(-time.Second)}); err == nil {
+				t.Fatal("minted a token whose session ended before its iat")
+			}
+
 			sub, err := Mint(key, MintClaims{User: "user-1", Channel: "dm#1", TTL: time.Minute, IssuedAt: testNow, Audience: "aud", Issuer: "iss", Info: json.RawMessage(`[1,"x"]`)})
 			if err != nil {
 				t.Fatal(err)

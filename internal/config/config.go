@@ -54,6 +54,10 @@ type Config struct {
 	Shutdown ShutdownConfig `toml:"shutdown"`
 	// Scale-out: a NATS cluster of liveroom nodes, and edge nodes.
 	Cluster ClusterConfig `toml:"cluster"`
+	// What browsers may do: allowed origins, security headers.
+	Web WebConfig `toml:"web"`
+	// liveroom's own accounts, sign-in sessions and devices.
+	Accounts AccountsConfig `toml:"accounts"`
 	// Channel namespaces. An entry whose name matches a built-in namespace
 	// replaces it entirely (keys it leaves out take the defaults of a new
 	// namespace, not the built-in's values); other entries are added.

@@ -53,6 +53,8 @@ func Default() *Config {
 			Timeout:     Duration(15 * time.Second),
 		},
 		Cluster:    ClusterConfig{Name: "liveroom"},
+		Web:        defaultWeb(),
+		Accounts:   defaultAccounts(),
 		Namespaces: builtinNamespaces(),
 	}
 }

@@ -35,6 +35,7 @@ func flagDefs() []flagDef {
 		{"leaf-listen", "cluster.leaf_listen", "host:port where this core node accepts edge nodes", func(c *Config) any { return &c.Cluster.LeafListen }},
 		{"edge", "cluster.edge", "nats-leaf://host:port of a core node: run this node as an edge", func(c *Config) any { return &c.Cluster.Edge }},
 		{"debug-addr", "debug_addr", "address of the pprof debug listener; empty turns it off", func(c *Config) any { return &c.DebugAddr }},
+		{"allowed-origins", "web.allowed_origins", "comma-separated browser origins allowed to connect (default: each request's own)", func(c *Config) any { return &c.Web.AllowedOrigins }},
 		{"demo", "demo", "serve the demo site and POST /demo/token (default: on for a loopback addr)", func(c *Config) any { return &c.Demo }},
 	}
 }

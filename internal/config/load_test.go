@@ -64,7 +64,9 @@ func precedenceCases() map[string]precedenceCase {
 		"leaf-listen": {`"127.0.0.1:7101"`, "127.0.0.1:7102", "127.0.0.1:7103", func(c *Config) string { return c.Cluster.LeafListen }, "", nil},
 		"edge":        {`"nats-leaf://127.0.0.1:7201"`, "nats-leaf://127.0.0.1:7202", "nats-leaf://127.0.0.1:7203", func(c *Config) string { return c.Cluster.Edge }, "", nil},
 		"debug-addr":  {`"127.0.0.1:6061"`, "127.0.0.1:6062", "127.0.0.1:6063", func(c *Config) string { return c.DebugAddr }, "", nil},
-		"config":      {}, // tested by TestLoadConfigPath
+		"allowed-origins": {`["https://file.example"]`, "https://env.example", "https://flag.example,https://two.example",
+			func(c *Config) string { return strings.Join(c.Web.AllowedOrigins, ",") }, "https://file.example", nil},
+		"config": {}, // tested by TestLoadConfigPath
 	}
 }
 

@@ -120,6 +120,8 @@ func (c *Config) Validate() error {
 	c.validateClient(&ck)
 	c.validateNamespaces(&ck)
 	c.validateCluster(&ck)
+	c.validateWeb(&ck)
+	c.validateAccounts(&ck)
 	return errors.Join(ck.errs...)
 }
 

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"time"
 )
@@ -8,9 +9,13 @@ import (
 // Authenticator checks connection and subscription tokens. The server
 // adapts the auth package to it.
 type Authenticator interface {
-	// Connect verifies a connection token. Errors wrap ErrTokenExpired or
-	// ErrTokenInvalid and say what is wrong.
-	Connect(token string, now time.Time) (Credentials, error)
+	// Connect verifies a connection token (at connect and at refresh). It
+	// may look up state (a session, whether the user is blocked), so it
+	// takes the command's context. Errors wrap ErrTokenExpired or
+	// ErrTokenInvalid and say what is wrong; or they are a
+	// *DisconnectError, which ends the connection with that code (a
+	// revoked session, a blocked user).
+	Connect(ctx context.Context, token string, now time.Time) (Credentials, error)
 	// Subscribe verifies a subscription token for channel and user.
 	Subscribe(token, channel, user string, now time.Time) (SubscriptionGrant, error)
 }
@@ -27,6 +32,13 @@ type Credentials struct {
 	Channels []string
 	// ExpiresAt is when the token expires (zero: never).
 	ExpiresAt time.Time
+	// IssuedAt is the token's iat (zero when absent). DisconnectWhere can
+	// close the connections whose token was issued before a moment.
+	IssuedAt time.Time
+	// Session is the sign-in session the token belongs to (its "sid"
+	// claim; "" for tokens without one). DisconnectWhere can close exactly
+	// one session's connections.
+	Session string
 }
 
 // SubscriptionGrant is what a valid subscription token grants.

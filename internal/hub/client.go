@@ -44,6 +44,10 @@ type Client struct {
 	zmin       int
 	acceptedAt time.Time
 	session    string // emulation session id; "" on bidirectional transports
+	// originless is set when the connection's HTTP request had no Origin
+	// header (native and server clients): such a connection must present
+	// a token, even where anonymous connections are allowed.
+	originless bool
 
 	out outbound
 
@@ -53,6 +57,8 @@ type Client struct {
 	info      []byte              // connection info JSON from the token
 	allowList map[string]struct{} // explicit channel list from the token; nil = none
 	expiresAt time.Time           // token expiry; zero = never
+	issuedAt  time.Time           // token iat; zero = absent
+	login     string              // sign-in session of the token ("sid"); "" = none
 	subs      map[string]*subscription
 	bound     bool // registered under its user in the registry
 	cleaned   bool // cleanup ran

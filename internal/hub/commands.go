@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -69,7 +70,7 @@ func (c *Client) dispatch(cmd *protocol.Command) {
 	case cmd.Rpc != nil:
 		werr = c.handleRPC(ctx, cmd.Id, cmd.Rpc)
 	case cmd.Refresh != nil:
-		werr = c.handleRefresh(cmd.Id, cmd.Refresh)
+		werr = c.handleRefresh(ctx, cmd.Id, cmd.Refresh)
 	case cmd.SubRefresh != nil:
 		werr = c.handleSubRefresh(cmd.Id, cmd.SubRefresh)
 	case cmd.Send != nil:
@@ -145,16 +146,27 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 	switch {
 	case req.Token != "":
 		var err error
-		creds, err = h.auth.Connect(req.Token, now)
+		creds, err = h.auth.Connect(ctx, req.Token, now)
 		if err != nil {
 			if isTokenExpired(err) {
 				return wire.Errorf(wire.CodeTokenExpired, false, "%s: get a new token and connect again", err.Error())
+			}
+			if d, ok := refusal(err); ok {
+				h.log.Debug("connection refused", "client", c.id, "remote", c.remote.Addr().String(), "code", d.Code, "reason", d.Reason)
+				c.Disconnect(d)
+				return nil
 			}
 			h.log.Debug("connection refused: invalid token", "client", c.id, "remote", c.remote.Addr().String(), "reason", tokenReason(err))
 			c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: truncateReason(tokenReason(err))})
 			return nil
 		}
+	case h.cfg.AllowAnonymous && !c.originless:
 	case h.cfg.AllowAnonymous:
+		// Native and server clients send no Origin; without a token such a
+		// request could only ride on ambient credentials, which liveroom
+		// never accepts.
+		c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: "connection token required: requests without an Origin header must connect with a token"})
+		return nil
 	default:
 		c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: "connection token required"})
 		return nil
@@ -182,6 +194,8 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 	c.user = creds.User
 	c.info = creds.Info
 	c.expiresAt = creds.ExpiresAt
+	c.issuedAt = creds.IssuedAt
+	c.login = creds.Session
 	if len(creds.Channels) > 0 {
 		c.allowList = make(map[string]struct{}, len(creds.Channels))
 		for _, name := range creds.Channels {
@@ -245,16 +259,20 @@ func ttlSeconds(exp, now time.Time) uint32 {
 	return uint32((d + time.Second - 1) / time.Second)
 }
 
-func (c *Client) handleRefresh(id uint32, req *protocol.RefreshRequest) *wire.Error {
+func (c *Client) handleRefresh(ctx context.Context, id uint32, req *protocol.RefreshRequest) *wire.Error {
 	h := c.hub
 	if req.Token == "" {
 		return wire.Errorf(wire.CodeBadRequest, false, "refresh needs a token")
 	}
 	now := h.now()
-	creds, err := h.auth.Connect(req.Token, now)
+	creds, err := h.auth.Connect(ctx, req.Token, now)
 	if err != nil {
 		if isTokenExpired(err) {
 			return wire.Errorf(wire.CodeTokenExpired, false, "%s: get a new token", err.Error())
+		}
+		if d, ok := refusal(err); ok {
+			c.Disconnect(d)
+			return nil
 		}
 		c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: truncateReason(tokenReason(err))})
 		return nil
@@ -266,6 +284,8 @@ func (c *Client) handleRefresh(id uint32, req *protocol.RefreshRequest) *wire.Er
 		return nil
 	}
 	c.expiresAt = creds.ExpiresAt
+	c.issuedAt = creds.IssuedAt
+	c.login = creds.Session
 	if creds.Info != nil {
 		c.info = creds.Info
 	}
@@ -292,6 +312,17 @@ func tokenReason(err error) string {
 }
 
 func isTokenExpired(err error) bool { return err != nil && errorIs(err, ErrTokenExpired) }
+
+// refusal is the disconnect an Authenticator asked for with a
+// *DisconnectError (a revoked session, a blocked user), its reason cut to
+// fit a close frame.
+func refusal(err error) (wire.Disconnect, bool) {
+	var de *DisconnectError
+	if !errors.As(err, &de) {
+		return wire.Disconnect{}, false
+	}
+	return wire.Disconnect{Code: de.Code, Reason: truncateReason(de.Reason)}, true
+}
 
 func (c *Client) handleRPC(ctx context.Context, id uint32, req *protocol.RPCRequest) *wire.Error {
 	h := c.hub

@@ -32,6 +32,27 @@ type controlCommand struct {
 	Channel string `json:"channel,omitempty"`
 	Code    uint32 `json:"code,omitempty"`
 	Reason  string `json:"reason,omitempty"`
+	// Session and IssuedBefore narrow a disconnect (see ConnFilter).
+	Session      string `json:"session,omitempty"`
+	IssuedBefore int64  `json:"issued_before,omitempty"` // unix ns; 0 = any
+}
+
+// matches reports whether c is one of the connections cmd is for.
+func (cmd *controlCommand) matches(c *Client) bool {
+	if cmd.Client != "" && c.id != cmd.Client {
+		return false
+	}
+	if cmd.Session == "" && cmd.IssuedBefore == 0 {
+		return true
+	}
+	c.mu.Lock()
+	login, iat := c.login, c.issuedAt
+	c.mu.Unlock()
+	if cmd.Session != "" && login != cmd.Session {
+		return false
+	}
+	// A token without iat counts as issued at the dawn of time.
+	return cmd.IssuedBefore == 0 || iat.UnixNano() < cmd.IssuedBefore || iat.IsZero()
 }
 
 // NodeInfo describes one node for the info API.
@@ -138,7 +159,7 @@ func (h *Hub) onControlCommand(data []byte, _ string) {
 		return
 	}
 	for _, c := range h.clients.userClients(cmd.User) {
-		if cmd.Client != "" && c.id != cmd.Client {
+		if !cmd.matches(c) {
 			continue
 		}
 		switch cmd.Op {

@@ -229,6 +229,7 @@ func (h *Hub) Accept(t Transport, info ConnInfo) (Session, error) {
 		shard:      h.nextShard.Add(1),
 		acceptedAt: time.Now(),
 		session:    emulationSession(info.Emulation),
+		originless: info.Header.Get("Origin") == "",
 		subs:       make(map[string]*subscription),
 	}
 	if zt, ok := t.(DeflateTransport); ok && zt.CompressMinBytes() > 0 {

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"time"
 
 	"github.com/centrifugal/protocol"
 
@@ -84,6 +85,39 @@ func (h *Hub) DisconnectUser(user, client string, d wire.Disconnect) *wire.Error
 		return wire.Errorf(wire.CodeBadRequest, false, "disconnect code %d is outside 3000–4999", d.Code)
 	}
 	return h.control(controlCommand{Op: "disconnect", User: user, Client: client, Code: d.Code, Reason: d.Reason})
+}
+
+// ConnFilter selects some of a user's connections. Zero fields match
+// every connection.
+type ConnFilter struct {
+	// Client is one connection id.
+	Client string
+	// Session is a sign-in session: the connections whose token carried
+	// this "sid" (at connect or at their latest refresh).
+	Session string
+	// IssuedBefore selects the connections whose token was issued (iat)
+	// before this moment; tokens without iat count as issued before any
+	// moment.
+	IssuedBefore time.Time
+}
+
+// DisconnectWhere closes the connections of user that match f on every
+// node, with d (default 3503). It returns once the command is on the
+// control bus; every node acts on it as it arrives (well under a second on
+// a healthy cluster). Connections that reconnect later are the
+// Authenticator's business: it must refuse their tokens.
+func (h *Hub) DisconnectWhere(user string, f ConnFilter, d wire.Disconnect) *wire.Error {
+	if d.Code == 0 {
+		d = wire.DisconnectForceNoReconnect
+	}
+	if d.Code < 3000 || d.Code > 4999 {
+		return wire.Errorf(wire.CodeBadRequest, false, "disconnect code %d is outside 3000–4999", d.Code)
+	}
+	cmd := controlCommand{Op: "disconnect", User: user, Client: f.Client, Session: f.Session, Code: d.Code, Reason: d.Reason}
+	if !f.IssuedBefore.IsZero() {
+		cmd.IssuedBefore = f.IssuedBefore.UnixNano()
+	}
+	return h.control(cmd)
 }
 
 func (h *Hub) control(cmd controlCommand) *wire.Error {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,12 +10,26 @@ import (
 	"github.com/liveroom-dev/liveroom/internal/auth"
 	"github.com/liveroom-dev/liveroom/internal/config"
 	"github.com/liveroom-dev/liveroom/internal/hub"
+	"github.com/liveroom-dev/liveroom/wire"
 )
 
-// authenticator adapts the auth package's Verifier to the hub.
-type authenticator struct{ v *auth.Verifier }
+// authenticator adapts the auth package's Verifier to the hub. With a
+// guard it also refuses tokens of ended sessions and of blocked or
+// revoked users (see tokenGuard).
+type authenticator struct {
+	v     *auth.Verifier
+	guard tokenGuard // nil: signatures and claims only
+}
 
-var _ hub.Authenticator = authenticator{}
+// tokenGuard checks, after the signature, whether a genuine token may
+// still be used: its session (sid) not ended, its user not blocked, not
+// issued before a revocation. It returns nil or the disconnect to close
+// the connection with.
+type tokenGuard interface {
+	Admit(ctx context.Context, user, session string, issuedAt time.Time) (*wire.Disconnect, error)
+}
+
+var _ hub.Authenticator = (*authenticator)(nil)
 
 func tokenErr(err error) error {
 	switch {
@@ -26,15 +41,28 @@ func tokenErr(err error) error {
 	return fmt.Errorf("%w: %w", hub.ErrTokenInvalid, err)
 }
 
-func (a authenticator) Connect(token string, now time.Time) (hub.Credentials, error) {
+func (a *authenticator) Connect(ctx context.Context, token string, now time.Time) (hub.Credentials, error) {
 	c, err := a.v.VerifyConnect(token, now)
 	if err != nil {
 		return hub.Credentials{}, tokenErr(err)
 	}
-	return hub.Credentials{User: c.User, Info: c.Info, Channels: c.Channels, ExpiresAt: c.ExpiresAt}, nil
+	if a.guard != nil {
+		d, err := a.guard.Admit(ctx, c.User, c.Session, c.IssuedAt)
+		if err != nil {
+			// Fail closed, but let the client retry: the store did not
+			// answer, nothing is known to be wrong with the token.
+			return hub.Credentials{}, &hub.DisconnectError{Disconnect: wire.Disconnect{
+				Code: wire.DisconnectServerError.Code, Reason: "could not check the session; reconnect"}}
+		}
+		if d != nil {
+			return hub.Credentials{}, &hub.DisconnectError{Disconnect: *d}
+		}
+	}
+	return hub.Credentials{User: c.User, Info: c.Info, Channels: c.Channels, ExpiresAt: c.ExpiresAt,
+		IssuedAt: c.IssuedAt, Session: c.Session}, nil
 }
 
-func (a authenticator) Subscribe(token, channel, user string, now time.Time) (hub.SubscriptionGrant, error) {
+func (a *authenticator) Subscribe(token, channel, user string, now time.Time) (hub.SubscriptionGrant, error) {
 	c, err := a.v.VerifySubscribe(token, channel, user, now)
 	if err != nil {
 		return hub.SubscriptionGrant{}, tokenErr(err)

@@ -25,9 +25,11 @@ import (
 // routes is every HTTP entry point of a node.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/connection/websocket", s.admission(s.ws))
+	// Every WebSocket and streaming endpoint goes through s.origins.Guard.
+	mux.Handle("/connection/websocket", s.origins.Guard(s.admission(s.ws)))
 	s.streamRoutes(mux)
-	mux.Handle("/api/", api.New(s.hub, s.creds.APIKey, s.log))
+	mux.Handle("/api/", api.New(s.hub, s.creds.APIKey, s.log).WithUsers(s.accounts))
+	s.accountRoutes(mux, s.verifier)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -46,7 +48,7 @@ func (s *Server) routes() http.Handler {
 			_, _ = w.Write([]byte("liveroom is running; the demo site is off on this node (--demo to turn it on).\n"))
 		})))
 	}
-	return mux
+	return s.webSurface(mux)
 }
 
 // streamRoutes mounts the fallback transports that are on (SSE,
@@ -60,17 +62,17 @@ func (s *Server) streamRoutes(mux *http.ServeMux) {
 	}
 	c := s.cfg.Client
 	if c.SSE {
-		mux.Handle("/connection/sse", s.admission(s.hs.SSE()))
+		mux.Handle("/connection/sse", s.origins.Guard(s.admission(s.hs.SSE())))
 	} else {
 		mux.Handle("/connection/sse", off("the SSE transport", "client.sse"))
 	}
 	if c.HTTPStream {
-		mux.Handle("/connection/http_stream", s.admission(s.hs.HTTPStream()))
+		mux.Handle("/connection/http_stream", s.origins.Guard(s.admission(s.hs.HTTPStream())))
 	} else {
 		mux.Handle("/connection/http_stream", off("the HTTP-streaming transport", "client.http_stream"))
 	}
 	if c.SSE || c.HTTPStream {
-		mux.Handle("/emulation", s.hs.Emulation())
+		mux.Handle("/emulation", s.origins.Guard(s.hs.Emulation()))
 	} else {
 		mux.Handle("/emulation", off("emulation (SSE and HTTP-streaming)", "client.sse and client.http_stream"))
 	}

@@ -17,9 +17,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/liveroom-dev/liveroom/internal/auth"
+	"github.com/liveroom-dev/liveroom/internal/auth/account"
 	"github.com/liveroom-dev/liveroom/internal/config"
 	"github.com/liveroom-dev/liveroom/internal/engine"
 	"github.com/liveroom-dev/liveroom/internal/hub"
+	"github.com/liveroom-dev/liveroom/internal/origin"
 	"github.com/liveroom-dev/liveroom/internal/transport/httpstream"
 	"github.com/liveroom-dev/liveroom/internal/transport/websocket"
 )
@@ -42,6 +45,14 @@ type Server struct {
 	prom  *metrics
 	debug *http.Server // pprof listener, nil when off
 	lock  *os.File     // the data directory's lock, held while running
+
+	// origins decides which browser origins may connect (WebSocket and
+	// streaming endpoints) and call the account endpoints.
+	origins *origin.Policy
+	// verifier checks connection tokens; accounts is the per-user guard
+	// every token passes and liveroom's own accounts.
+	verifier *auth.Verifier
+	accounts *account.Service
 }
 
 // NewLogger builds the process logger from the configuration.
@@ -69,6 +80,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			return nil, err
 		}
 	}
+	if s.origins, err = origin.NewPolicy(cfg.Web.AllowedOrigins); err != nil {
+		return nil, fmt.Errorf("web.allowed_origins: %w", err)
+	}
 	if s.creds, err = LoadCredentials(cfg); err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
@@ -77,8 +91,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			"tokens and API keys of other nodes will not work here; set auth.keys and api.key on every node, "+
 			"or give every node the same secrets.json", "data_dir", cfg.DataDir)
 	}
-	verifier, err := NewVerifier(cfg, s.creds)
-	if err != nil {
+	if s.verifier, err = NewVerifier(cfg, s.creds); err != nil {
 		return nil, fmt.Errorf("token verifier: %w", err)
 	}
 	s.eng, err = engine.Start(ctx, engine.Config{
@@ -117,8 +130,18 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if err := s.eng.EnsurePresence(ctx, cfg.Presence.TTL.Duration()); err != nil {
 		return nil, err
 	}
-	if s.hub, err = hub.New(hcfg, broker{s.eng}, authenticator{verifier}); err != nil {
+	authn := &authenticator{v: s.verifier}
+	if s.hub, err = hub.New(hcfg, broker{s.eng}, authn); err != nil {
 		return nil, err
+	}
+	if s.accounts, err = s.newAccounts(); err != nil {
+		return nil, err
+	}
+	authn.guard = s.accounts // before Start: no connection exists yet
+	if cfg.Cluster.Edge == "" {
+		if err := s.accounts.Prepare(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.hub.Start(ctx); err != nil {
 		return nil, err

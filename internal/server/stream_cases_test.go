@@ -191,14 +191,14 @@ func TestC07SlowlorisOnStreams(t *testing.T) {
 	}
 	is408 := func(status string, err error) bool { return strings.HasPrefix(status, "HTTP/1.1 408") }
 	headers := func(path, method string) []string {
-		l := []string{method + " " + path + " HTTP/1.1\r\n", "Host: x\r\n"}
+		l := []string{method + " " + path + " HTTP/1.1\r\n", "Host: 127.0.0.1\r\n"}
 		for i := 0; i < 20; i++ {
 			l = append(l, fmt.Sprintf("X-Slow-%d: y\r\n", i))
 		}
 		return l
 	}
 	body := func(path string) []string {
-		l := []string{"POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"}
+		l := []string{"POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"}
 		for i := 0; i < 20; i++ {
 			l = append(l, "          ")
 		}
