@@ -94,7 +94,7 @@ test("SSE fallback cut and restored: exactly the missed messages, once, in order
 
   proxy.restore();
   await badge(b, "connected", 30000);
-  await b.locator("#note", { hasText: "caught up: 3 missed messages" }).waitFor({ timeout: 10000 });
+  await b.locator("#log li.divider", { hasText: "caught up: 3 missed messages" }).waitFor({ timeout: 10000 });
   assert.equal(await transportOf(b), "sse");
   const want = ["before", ...missed];
   await until(async () => (await texts(b)).length >= want.length, { message: "B shows the missed messages" });
