@@ -119,6 +119,7 @@ func (c *Config) Validate() error {
 	c.validateAuth(&ck)
 	c.validateClient(&ck)
 	c.validateNamespaces(&ck)
+	c.validateChat(&ck)
 	c.validateCluster(&ck)
 	return errors.Join(ck.errs...)
 }
@@ -301,6 +302,9 @@ func (c *Config) validateNamespaces(ck *checker) {
 		ck.oneOf(where, "namespaces.publish", string(ns.Publish), pubs)
 		ck.atLeast(where, "namespaces.max_publication_bytes", int64(ns.MaxPublicationBytes), 1, ns.MaxPublicationBytes)
 		c.rate(ck, where, "namespaces.publish_rate", "namespaces.publish_burst", ns.PublishRate, ns.PublishBurst)
+		if ns.AppendOnly && ns.HistorySize == 0 {
+			ck.fail(where, "namespaces.append_only", true, "needs history: set history_size (an append-only log is kept history)")
+		}
 	}
 }
 

@@ -3,6 +3,8 @@ package hub
 import (
 	"errors"
 	"time"
+
+	"github.com/liveroom-dev/liveroom/wire"
 )
 
 // Authenticator checks connection and subscription tokens. The server
@@ -27,6 +29,8 @@ type Credentials struct {
 	Channels []string
 	// ExpiresAt is when the token expires (zero: never).
 	ExpiresAt time.Time
+	// Roles are the token's roles by scope (features read them).
+	Roles wire.Roles
 }
 
 // SubscriptionGrant is what a valid subscription token grants.

@@ -48,6 +48,7 @@ type Client struct {
 	user      string
 	info      []byte              // connection info JSON from the token
 	allowList map[string]struct{} // explicit channel list from the token; nil = none
+	roles     wire.Roles          // roles from the token, by scope
 	expiresAt time.Time           // token expiry; zero = never
 	subs      map[string]*subscription
 	bound     bool // registered under its user in the registry

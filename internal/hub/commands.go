@@ -181,6 +181,7 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 	c.bound = true
 	c.user = creds.User
 	c.info = creds.Info
+	c.roles = creds.Roles
 	c.expiresAt = creds.ExpiresAt
 	if len(creds.Channels) > 0 {
 		c.allowList = make(map[string]struct{}, len(creds.Channels))
@@ -269,6 +270,7 @@ func (c *Client) handleRefresh(id uint32, req *protocol.RefreshRequest) *wire.Er
 	if creds.Info != nil {
 		c.info = creds.Info
 	}
+	c.roles = creds.Roles
 	c.mu.Unlock()
 	res := &protocol.RefreshResult{}
 	if !creds.ExpiresAt.IsZero() {
@@ -299,7 +301,9 @@ func (c *Client) handleRPC(ctx context.Context, id uint32, req *protocol.RPCRequ
 	if handler == nil {
 		return wire.Errorf(wire.CodeMethodNotFound, false, "unknown RPC method %q", req.Method)
 	}
-	call := RPCCall{ClientID: c.id, User: c.User(), Method: req.Method, Data: req.Data}
+	c.mu.Lock()
+	call := RPCCall{ClientID: c.id, User: c.user, Roles: c.roles, Info: c.info, Method: req.Method, Data: req.Data}
+	c.mu.Unlock()
 	data, err := handler(ctx, call)
 	if err != nil {
 		if werr, ok := asWireError(err); ok {

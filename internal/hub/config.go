@@ -147,6 +147,9 @@ type Namespace struct {
 	// connection in this namespace (0 = unlimited).
 	PublishRate  float64
 	PublishBurst int
+	// AppendOnly: the engine refuses deleting or purging the namespace's
+	// history (audit logs).
+	AppendOnly bool
 }
 
 // HasHistory reports whether channels of the namespace are stored.

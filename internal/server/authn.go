@@ -31,7 +31,7 @@ func (a authenticator) Connect(token string, now time.Time) (hub.Credentials, er
 	if err != nil {
 		return hub.Credentials{}, tokenErr(err)
 	}
-	return hub.Credentials{User: c.User, Info: c.Info, Channels: c.Channels, ExpiresAt: c.ExpiresAt}, nil
+	return hub.Credentials{User: c.User, Info: c.Info, Channels: c.Channels, ExpiresAt: c.ExpiresAt, Roles: c.Roles}, nil
 }
 
 func (a authenticator) Subscribe(token, channel, user string, now time.Time) (hub.SubscriptionGrant, error) {

@@ -26,7 +26,9 @@ import (
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/connection/websocket", s.admission(s.ws))
-	mux.Handle("/api/", api.New(s.hub, s.creds.APIKey, s.log))
+	apiHandler := api.New(s.hub, s.creds.APIKey, s.log)
+	s.registerFeatureAPI(apiHandler)
+	mux.Handle("/api/", apiHandler)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	chatmodule "github.com/liveroom-dev/liveroom/internal/chat/module"
 	"github.com/liveroom-dev/liveroom/internal/config"
 	"github.com/liveroom-dev/liveroom/internal/engine"
 	"github.com/liveroom-dev/liveroom/internal/hub"
@@ -40,6 +41,7 @@ type Server struct {
 	prom  *metrics
 	debug *http.Server // pprof listener, nil when off
 	lock  *os.File     // the data directory's lock, held while running
+	chat  *chatmodule.Module
 }
 
 // NewLogger builds the process logger from the configuration.
@@ -107,6 +109,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		}
 		err := s.eng.EnsureNamespace(ctx, engine.NamespaceSpec{
 			Namespace: ns.Name, HistorySize: ns.HistorySize, HistoryTTL: ns.HistoryTTL, MaxPublicationBytes: ns.MaxPublicationBytes,
+			AppendOnly: ns.AppendOnly,
 		})
 		if err != nil {
 			return nil, err
@@ -121,6 +124,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if err := s.hub.Start(ctx); err != nil {
 		return nil, err
 	}
+	s.startFeatures()
 	s.ws, err = websocket.NewServer(websocket.Config{
 		MaxMessageSize: cfg.Client.MaxMessageBytes.Int(),
 		FrameTimeout:   cfg.Client.FrameTimeout.Duration(),
@@ -168,6 +172,9 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Hub gives tests and tools access to the hub's counters.
 func (s *Server) Hub() *hub.Hub { return s.hub }
+
+// Engine gives tests access to the engine.
+func (s *Server) Engine() *engine.Engine { return s.eng }
 
 func (s *Server) announce(stdout io.Writer) {
 	if s.creds.Generated && s.cfg.API.Key == "" {
@@ -222,6 +229,7 @@ func (s *Server) close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("http: %w", err))
 		}
 	}
+	s.stopFeatures()
 	if s.hub != nil {
 		if err := s.hub.Shutdown(ctx, s.cfg.Shutdown.DrainWindow.Duration()); err != nil {
 			errs = append(errs, err)
@@ -318,6 +326,7 @@ func hubConfig(cfg *config.Config, log *slog.Logger) hub.Config {
 			MaxPublicationBytes: n.MaxPublicationBytes.Int(),
 			PublishRate:         float64(n.PublishRate),
 			PublishBurst:        n.PublishBurst,
+			AppendOnly:          n.AppendOnly,
 		})
 	}
 	return h
