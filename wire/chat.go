@@ -181,3 +181,21 @@ type ChatTyping struct {
 	User  string `json:"user"`
 	Until int64  `json:"until"`
 }
+
+// ChatHTTPStatus is the HTTP status the server API answers a chat error
+// code with (0 for codes that are not the chat's).
+func ChatHTTPStatus(code uint32) int {
+	switch code {
+	case CodeChatRateLimited, CodeChatSlowMode, CodeChatDuplicate, CodeChatMentions:
+		return 429 // Too Many Requests
+	case CodeChatTimedOut, CodeChatBanned, CodeChatMembersOnly, CodeChatLink, CodeChatBlockedTerm:
+		return 403 // Forbidden
+	case CodeChatTooLate:
+		return 409 // Conflict
+	case CodeChatNoMessage:
+		return 404 // Not Found
+	case CodeChatBadText:
+		return 422 // Unprocessable Content
+	}
+	return 0
+}

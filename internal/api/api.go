@@ -148,6 +148,9 @@ func statusOf(e *wire.Error) int {
 		}
 		return http.StatusInternalServerError
 	}
+	if s := wire.ChatHTTPStatus(e.Code); s != 0 {
+		return s
+	}
 	if e.Code >= 400 {
 		return http.StatusBadRequest
 	}

@@ -145,3 +145,36 @@ func chatAPI(t *testing.T, node *testkit.Node, method string, body any, out any)
 	}
 	return status, nil
 }
+
+// consistently requires cond to hold every 20 ms for d: a negative
+// (something must not happen) checked for a while, not a sleep that a
+// positive waits on.
+func consistently(t *testing.T, d time.Duration, cond func() bool, format string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if !cond() {
+			t.Fatalf(format, args...)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// presentIn reports whether user has a connection in channel's presence.
+func presentIn(t *testing.T, node *testkit.Node, channel, user string) bool {
+	t.Helper()
+	var out struct {
+		Presence map[string]struct {
+			User string `json:"user"`
+		} `json:"presence"`
+	}
+	if status := node.API("presence", map[string]any{"channel": channel}, &out); status != http.StatusOK {
+		t.Fatalf("presence of %s: %d", channel, status)
+	}
+	for _, p := range out.Presence {
+		if p.User == user {
+			return true
+		}
+	}
+	return false
+}

@@ -18,7 +18,7 @@ import (
 // startFeatures builds and starts the features the configuration turns on.
 func (s *Server) startFeatures() {
 	if s.cfg.Chat.Enabled {
-		s.chat = chatmodule.New(chatmodule.Config{Chat: chatConfig(s.cfg.Chat), Logger: s.log}, s.hub)
+		s.chat = chatmodule.New(chatmodule.Config{Chat: chatConfig(s.cfg.Chat), SnapshotEvery: snapshotEvery(s.cfg), Logger: s.log}, s.hub)
 		s.chat.Register()
 		s.chat.Start()
 	}
@@ -51,6 +51,18 @@ func (s *Server) registerFeatureAPI(a *api.Handler) {
 	for name, m := range s.chat.APIMethods() {
 		a.Register(name, api.Method(m))
 	}
+}
+
+// snapshotEvery snapshots a chat stream at least four times per history
+// window, so a room's snapshot is always inside what history keeps.
+func snapshotEvery(cfg *config.Config) int {
+	n := 200
+	for _, name := range []string{"chat", "chatmod"} {
+		if ns, ok := cfg.Namespace(name); ok && ns.HistorySize/4 < n {
+			n = max(ns.HistorySize/4, 1)
+		}
+	}
+	return n
 }
 
 // chatConfig maps the [chat] table onto the state machine's limits.
