@@ -16,6 +16,9 @@ const src = join(here, "src");
 // Files copied as they are, with a content hash in their name.
 const assets = ["favicon.svg"];
 
+// Pages: their {{name}} placeholders become the built files' hashed names.
+const pages = ["index.html", "mod.html"];
+
 function hashed(name, bytes) {
   const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 10);
   const dot = name.lastIndexOf(".");
@@ -26,7 +29,12 @@ async function buildInto(out) {
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   const result = await build({
-    entryPoints: { app: join(src, "main.ts"), style: join(src, "style.css") },
+    entryPoints: {
+      app: join(src, "main.ts"),
+      style: join(src, "style.css"),
+      mod: join(src, "mod/main.ts"),
+      modstyle: join(src, "mod/mod.css"),
+    },
     bundle: true,
     minify: true,
     format: "esm",
@@ -50,12 +58,14 @@ async function buildInto(out) {
     names[asset] = hashed(asset, bytes);
     await writeFile(join(out, names[asset]), bytes);
   }
-  let html = await readFile(join(src, "index.html"), "utf8");
-  html = html.replace(/\{\{([a-z.]+)\}\}/g, (_, key) => {
-    if (!names[key]) throw new Error(`index.html names {{${key}}}, which the build does not make`);
-    return names[key];
-  });
-  await writeFile(join(out, "index.html"), html);
+  for (const page of pages) {
+    let html = await readFile(join(src, page), "utf8");
+    html = html.replace(/\{\{([a-z.]+)\}\}/g, (_, key) => {
+      if (!names[key]) throw new Error(`${page} names {{${key}}}, which the build does not make`);
+      return names[key];
+    });
+    await writeFile(join(out, page), html);
+  }
 }
 
 async function listFiles(dir) {

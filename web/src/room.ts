@@ -17,6 +17,8 @@ export class Room {
   private statsTimer: number | undefined;
   /** The channel's epoch when last subscribed: offsets compare only within one. */
   private epoch = "";
+  /** Gets the room's other events (edits, deletes, reactions, moderation). */
+  other: ((pub: { data: unknown; offset?: number }, fromHistory: boolean) => void) | null = null;
 
   constructor(
     client: Centrifuge,
@@ -72,7 +74,10 @@ export class Room {
 
   private onPublication(ctx: PublicationContext): void {
     const m = decodeChat(ctx);
-    if (!m) return;
+    if (!m) {
+      this.other?.(ctx, false);
+      return;
+    }
     if (this.chat.add(m) && this.recovering !== null) this.recovering++;
   }
 
@@ -90,6 +95,7 @@ export class Room {
       for (const pub of [...res.publications].reverse()) {
         const m = decodeChat(pub);
         if (m) this.chat.add(m, true);
+        else this.other?.(pub, true);
       }
       if (afterGap) {
         const text = "you may have missed messages — history reloaded";
