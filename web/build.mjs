@@ -15,8 +15,8 @@ const src = join(here, "src");
 
 // Files copied as they are, with a content hash in their name.
 const assets = ["favicon.svg"];
-// Pages, with {{name}} replaced by the hashed file names.
-const pages = ["index.html", "account.html"];
+// Pages: their {{name}} placeholders become the built files' hashed names.
+const pages = ["index.html", "mod.html", "account.html"];
 
 function hashed(name, bytes) {
   const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 10);
@@ -28,7 +28,13 @@ async function buildInto(out) {
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   const result = await build({
-    entryPoints: { app: join(src, "main.ts"), style: join(src, "style.css"), account: join(src, "account", "main.ts") },
+    entryPoints: {
+      app: join(src, "main.ts"),
+      style: join(src, "style.css"),
+      mod: join(src, "mod/main.ts"),
+      modstyle: join(src, "mod/mod.css"),
+      account: join(src, "account", "main.ts"),
+    },
     bundle: true,
     minify: true,
     format: "esm",

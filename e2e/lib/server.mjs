@@ -81,16 +81,16 @@ export async function startServer(config = "", { startTimeoutMs = 20000 } = {}) 
   return { url, port: Number(new URL(url).port), apiKey, output, stop };
 }
 
-/** Calls a server API method with a JSON body, as a backend would, and returns its JSON answer. */
-export async function apiCall(server, method, params) {
+/** Calls a server API method (POST /api/<method>) and returns its answer. */
+export async function apiCall(server, method, body) {
   const res = await fetch(`${server.url}/api/${method}`, {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-API-Key": server.apiKey },
-    body: JSON.stringify(params),
+    body: JSON.stringify(body),
   });
-  const body = await res.text();
-  if (!res.ok) throw new Error(`POST /api/${method}: ${res.status} ${body}`);
-  return JSON.parse(body);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`POST /api/${method}: ${res.status} ${text}`);
+  return JSON.parse(text);
 }
 
 /** Publishes data to a channel through the server API. */

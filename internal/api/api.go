@@ -61,6 +61,14 @@ func New(h *hub.Hub, apiKey string, log *slog.Logger) *Handler {
 	return a
 }
 
+// Method is a server API method of a feature: the request body in, a
+// value to encode as JSON out, or an error with its code.
+type Method func(ctx context.Context, body []byte) (any, *wire.Error)
+
+// Register adds a feature's method (POST /api/<name>). Call it before
+// serving; a name given twice replaces the method.
+func (a *Handler) Register(name string, m Method) { a.methods[name] = method(m) }
+
 // ServeHTTP checks the method, the key and the body, then runs the call.
 func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, "/api/")
@@ -141,6 +149,9 @@ func statusOf(e *wire.Error) int {
 			return http.StatusServiceUnavailable
 		}
 		return http.StatusInternalServerError
+	}
+	if s := wire.ChatHTTPStatus(e.Code); s != 0 {
+		return s
 	}
 	if e.Code >= 400 {
 		return http.StatusBadRequest

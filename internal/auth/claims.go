@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/liveroom-dev/liveroom/wire"
 )
 
 // Claims are what both kinds of token carry.
@@ -36,6 +38,10 @@ type Claims struct {
 	// value, shown to other clients in presence and join/leave. Nil when
 	// absent or null.
 	Info json.RawMessage
+	// Roles is the "roles" claim (connection tokens): scope → role names,
+	// e.g. {"chat:lobby": ["owner"], "chat:*": ["moderator"]}; see
+	// wire.Roles. Nil when absent.
+	Roles wire.Roles
 }
 
 // TTL gives the protocol's expires/ttl fields for this token at now; see
@@ -101,6 +107,7 @@ const (
 	seenChannels
 	seenChannel
 	seenSid
+	seenRoles
 )
 
 // maxNumericDate is 9999-12-31T23:59:59Z. Larger values are refused: they
@@ -152,6 +159,8 @@ func decodeClaims(data []byte) (*rawClaims, error) {
 			}
 		case "channels":
 			bit, err = seenChannels, decodeChannels(raw, &c.channels)
+		case "roles":
+			bit, err = seenRoles, decodeRoles(raw, &c.Roles)
 		}
 		if err != nil {
 			return err
@@ -235,6 +244,45 @@ func decodeChannels(raw []byte, dst *[]string) error {
 			return fmt.Errorf("claim \"channels\": entry %d is empty", i)
 		}
 		out[i] = *s
+	}
+	*dst = out
+	return nil
+}
+
+// decodeRoles reads the "roles" claim: an object whose keys are scopes
+// (a channel, "ns:*" or "*") and whose values are arrays of role names,
+// within the limits of wire.Roles. Empty names are refused.
+func decodeRoles(raw []byte, dst *wire.Roles) error {
+	if string(raw) == "null" {
+		return nil
+	}
+	const shape = "claim \"roles\" must be an object of scope → array of role names"
+	if raw[0] != '{' {
+		return errors.New(shape)
+	}
+	var m map[string][]*string
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return errors.New(shape)
+	}
+	if len(m) > wire.MaxRoleScopes {
+		return fmt.Errorf("claim \"roles\" has %d scopes; the limit is %d", len(m), wire.MaxRoleScopes)
+	}
+	out := make(wire.Roles, len(m))
+	for scope, list := range m {
+		if scope == "" || len(scope) > wire.MaxRoleBytes {
+			return fmt.Errorf("claim \"roles\": scope %q must be 1–%d bytes", scope, wire.MaxRoleBytes)
+		}
+		if len(list) > wire.MaxRolesPerScope {
+			return fmt.Errorf("claim \"roles\": scope %q has %d roles; the limit is %d", scope, len(list), wire.MaxRolesPerScope)
+		}
+		roles := make([]string, 0, len(list))
+		for _, r := range list {
+			if r == nil || *r == "" || len(*r) > wire.MaxRoleBytes {
+				return fmt.Errorf("claim \"roles\": scope %q has an empty or over-long role name", scope)
+			}
+			roles = append(roles, *r)
+		}
+		out[scope] = roles
 	}
 	*dst = out
 	return nil

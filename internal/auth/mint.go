@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/liveroom-dev/liveroom/wire"
 )
 
 // MintClaims describes a token to mint.
@@ -26,6 +28,8 @@ type MintClaims struct {
 	Channels []string
 	// Channel becomes "channel" and makes this a subscription token.
 	Channel string
+	// Roles becomes "roles" (connection tokens).
+	Roles wire.Roles
 	// Audience and Issuer become "aud" and "iss" when set.
 	Audience string
 	Issuer   string
@@ -43,6 +47,7 @@ type mintPayload struct {
 	Channels []string        `json:"channels,omitempty"`
 	Channel  string          `json:"channel,omitempty"`
 	Session  string          `json:"sid,omitempty"`
+	Roles    wire.Roles      `json:"roles,omitempty"`
 }
 
 // Mint signs a token with key: HS256 with its secret, RS256 and EdDSA with
@@ -98,6 +103,7 @@ func Mint(key Key, claims MintClaims) (string, error) {
 		Channels: claims.Channels,
 		Channel:  claims.Channel,
 		Session:  claims.Session,
+		Roles:    claims.Roles,
 	}
 	if claims.Audience != "" {
 		payload.Audience = jwt.ClaimStrings{claims.Audience}

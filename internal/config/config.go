@@ -50,6 +50,9 @@ type Config struct {
 	Client ClientConfig `toml:"client"`
 	// Who is in a channel.
 	Presence PresenceConfig `toml:"presence"`
+	// The chat of a room: limits and the global term filter (see
+	// docs/chat.md).
+	Chat ChatConfig `toml:"chat"`
 	// Graceful shutdown.
 	Shutdown ShutdownConfig `toml:"shutdown"`
 	// Scale-out: a NATS cluster of liveroom nodes, and edge nodes.

@@ -48,6 +48,7 @@ func Default() *Config {
 			TTL:     Duration(60 * time.Second),
 			MaxList: 1000,
 		},
+		Chat: defaultChat(),
 		Shutdown: ShutdownConfig{
 			DrainWindow: Duration(5 * time.Second),
 			Timeout:     Duration(15 * time.Second),

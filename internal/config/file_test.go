@@ -155,7 +155,7 @@ name = "room"
 history_size = 50
 
 [[namespaces]]
-name = "chat"
+name = "talk"
 presence = true
 publish = "subscriber"
 
@@ -179,11 +179,11 @@ subscribe = "anonymous"
 		t.Errorf("room = %+v, %v\nwant %+v", room, ok, want)
 	}
 
-	chat, ok := cfg.Namespace("chat")
-	want = NamespaceDefaults("chat")
+	talk, ok := cfg.Namespace("talk")
+	want = NamespaceDefaults("talk")
 	want.Presence, want.Publish = true, PublishSubscriber
-	if !ok || chat != want {
-		t.Errorf("chat = %+v, %v\nwant %+v", chat, ok, want)
+	if !ok || talk != want {
+		t.Errorf("talk = %+v, %v\nwant %+v", talk, ok, want)
 	}
 
 	def, ok := cfg.ChannelNamespace("lobby")
@@ -192,7 +192,7 @@ subscribe = "anonymous"
 	}
 
 	// Built-ins the file does not name are kept as they are.
-	for _, name := range []string{"reactions", "personal"} {
+	for _, name := range []string{"reactions", "personal", "chat", "chatmod", "typing", "audit"} {
 		got, ok := cfg.Namespace(name)
 		wantNS, _ := Default().Namespace(name)
 		if !ok || got != wantNS {
@@ -205,7 +205,7 @@ subscribe = "anonymous"
 	for _, ns := range cfg.Namespaces {
 		names = append(names, ns.Name)
 	}
-	if got := strings.Join(names, ","); got != ",room,reactions,personal,chat" {
+	if got := strings.Join(names, ","); got != ",room,reactions,personal,chat,chatmod,typing,audit,talk" {
 		t.Errorf("namespace order %q", got)
 	}
 }

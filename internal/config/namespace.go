@@ -90,6 +90,11 @@ type NamespaceConfig struct {
 	// full data, when shorter; "" (the default) never does. Needs
 	// history_size.
 	Delta string `toml:"delta"`
+	// Whether the engine refuses to delete or purge anything in the
+	// namespace's history, for audit logs: only history_size drops old
+	// entries, so give such a namespace a large one. Needs history_size.
+	// Changing it on an existing stream takes effect at the next start.
+	AppendOnly bool `toml:"append_only"`
 }
 
 // DeltaFossil is the value of NamespaceConfig.Delta that turns fossil
@@ -108,8 +113,8 @@ func NamespaceDefaults(name string) NamespaceConfig {
 }
 
 // builtinNamespaces returns the namespaces every node has unless the config
-// file replaces them: the closed default namespace, room, reactions and
-// personal.
+// file replaces them: the closed default namespace, room, reactions,
+// personal, and the chat's chat, chatmod, typing and audit.
 func builtinNamespaces() []NamespaceConfig {
 	def := NamespaceDefaults("")
 	def.Subscribe = SubscribeToken
@@ -133,7 +138,32 @@ func builtinNamespaces() []NamespaceConfig {
 	personal.HistoryTTL = Duration(24 * time.Hour)
 	personal.Recovery = true
 
-	return []NamespaceConfig{def, room, reactions, personal}
+	return append([]NamespaceConfig{def, room, reactions, personal}, chatNamespaces()...)
+}
+
+// chatNamespaces are the namespaces of the chat (see docs/chat.md): the
+// room channel, the moderators' channel, typing indicators and the audit
+// log. Clients never publish to them; the chat writes them.
+func chatNamespaces() []NamespaceConfig {
+	chat := NamespaceDefaults("chat")
+	chat.Subscribe = SubscribeAnonymous // the chat's guard refuses banned users
+	chat.HistorySize = 1000
+	chat.Recovery = true
+	chat.Presence = true
+	chat.JoinLeave = true
+
+	mod := NamespaceDefaults("chatmod")
+	mod.HistorySize = 1000
+	mod.Recovery = true
+
+	typing := NamespaceDefaults("typing")
+	typing.Subscribe = SubscribeAnonymous
+
+	audit := NamespaceDefaults("audit")
+	audit.HistorySize = 100000
+	audit.AppendOnly = true
+
+	return []NamespaceConfig{chat, mod, typing, audit}
 }
 
 // Namespace returns the namespace with the given name ("" is the default

@@ -42,8 +42,8 @@ key = "replace-with-a-long-random-key"
 [client]
 max_message_bytes = "128KiB" # or 131072
 
-[[namespaces]]               # a new namespace: channels "chat:<id>"
-name = "chat"
+[[namespaces]]               # a new namespace: channels "talk:<id>"
+name = "talk"
 history_size = 200
 history_ttl = "1h"
 recovery = true

@@ -119,6 +119,7 @@ func (c *Config) Validate() error {
 	c.validateAuth(&ck)
 	c.validateClient(&ck)
 	c.validateNamespaces(&ck)
+	c.validateChat(&ck)
 	c.validateCluster(&ck)
 	c.validateWeb(&ck)
 	c.validateAccounts(&ck)
@@ -309,6 +310,9 @@ func (c *Config) validateNamespaces(ck *checker) {
 			ck.fail(where, "namespaces.delta", ns.Delta, "needs history: set history_size (deltas chain publications by offset)")
 		}
 		c.rate(ck, where, "namespaces.publish_rate", "namespaces.publish_burst", ns.PublishRate, ns.PublishBurst)
+		if ns.AppendOnly && ns.HistorySize == 0 {
+			ck.fail(where, "namespaces.append_only", true, "needs history: set history_size (an append-only log is kept history)")
+		}
 	}
 }
 

@@ -153,4 +153,11 @@ func TestAppendOnlyNamespaceRefusesDeleteAndPurge(t *testing.T) {
 	if err != nil || len(w.Pubs) != 1 || string(w.Pubs[0].Body) != "ban alice" {
 		t.Fatalf("audit history after refused delete and purges = %+v, %v; want the one entry", w.Pubs, err)
 	}
+	if on, err := e.AppendOnly(ctx, "audit"); err != nil || !on {
+		t.Fatalf("AppendOnly(audit) = %v, %v; want true", on, err)
+	}
+	ensure(t, e, NamespaceSpec{Namespace: "room", HistorySize: 10})
+	if on, err := e.AppendOnly(ctx, "room"); err != nil || on {
+		t.Fatalf("AppendOnly(room) = %v, %v; want false", on, err)
+	}
 }

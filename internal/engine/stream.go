@@ -163,3 +163,18 @@ func retryableEnsure(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrStreamNotFound) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabled)
 }
+
+// AppendOnly reports whether the namespace's stream, as JetStream holds it
+// now, refuses both message deletes and purges.
+func (e *Engine) AppendOnly(ctx context.Context, namespace string) (bool, error) {
+	s, err := e.stream(namespace)
+	if err != nil {
+		return false, err
+	}
+	st, err := e.js.Stream(ctx, s.name)
+	if err != nil {
+		return false, fmt.Errorf("engine: stream of namespace %q: %w", namespace, err)
+	}
+	cfg := st.CachedInfo().Config
+	return cfg.DenyDelete && cfg.DenyPurge, nil
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/liveroom-dev/liveroom/wire"
 )
 
 // Authenticator checks connection and subscription tokens. The server
@@ -39,6 +41,8 @@ type Credentials struct {
 	// claim; "" for tokens without one). DisconnectWhere can close exactly
 	// one session's connections.
 	Session string
+	// Roles are the token's roles by scope (features read them).
+	Roles wire.Roles
 }
 
 // SubscriptionGrant is what a valid subscription token grants.

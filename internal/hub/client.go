@@ -56,6 +56,7 @@ type Client struct {
 	user      string
 	info      []byte              // connection info JSON from the token
 	allowList map[string]struct{} // explicit channel list from the token; nil = none
+	roles     wire.Roles          // roles from the token, by scope
 	expiresAt time.Time           // token expiry; zero = never
 	issuedAt  time.Time           // token iat; zero = absent
 	login     string              // sign-in session of the token ("sid"); "" = none

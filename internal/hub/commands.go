@@ -193,6 +193,7 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 	c.bound = true
 	c.user = creds.User
 	c.info = creds.Info
+	c.roles = creds.Roles
 	c.expiresAt = creds.ExpiresAt
 	c.issuedAt = creds.IssuedAt
 	c.login = creds.Session
@@ -289,6 +290,7 @@ func (c *Client) handleRefresh(ctx context.Context, id uint32, req *protocol.Ref
 	if creds.Info != nil {
 		c.info = creds.Info
 	}
+	c.roles = creds.Roles
 	c.mu.Unlock()
 	res := &protocol.RefreshResult{}
 	if !creds.ExpiresAt.IsZero() {
@@ -330,7 +332,9 @@ func (c *Client) handleRPC(ctx context.Context, id uint32, req *protocol.RPCRequ
 	if handler == nil {
 		return wire.Errorf(wire.CodeMethodNotFound, false, "unknown RPC method %q", req.Method)
 	}
-	call := RPCCall{ClientID: c.id, User: c.User(), Method: req.Method, Data: req.Data}
+	c.mu.Lock()
+	call := RPCCall{ClientID: c.id, User: c.user, Roles: c.roles, Info: c.info, Method: req.Method, Data: req.Data}
+	c.mu.Unlock()
 	data, err := handler(ctx, call)
 	if err != nil {
 		if werr, ok := asWireError(err); ok {

@@ -151,6 +151,9 @@ type Namespace struct {
 	// subscribers that ask for it (SubscribeRequest.delta "fossil"); only
 	// with history, whose offsets chain the deltas.
 	Delta bool
+	// AppendOnly: the engine refuses deleting or purging the namespace's
+	// history (audit logs).
+	AppendOnly bool
 }
 
 // HasHistory reports whether channels of the namespace are stored.

@@ -35,6 +35,7 @@ type Hub struct {
 	auth   Authenticator
 	ns     map[string]*Namespace
 	rpc    rpcRegistry
+	guards guardTable
 
 	metrics  metrics
 	writers  *writerPool

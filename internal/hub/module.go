@@ -29,7 +29,8 @@ type ModuleStore interface {
 	Append(ctx context.Context, channel string, data []byte, author *protocol.ClientInfo, expected uint64) (StreamPosition, error)
 	// Read returns up to limit (all if < 0) events after offset after,
 	// oldest first, with the channel's position. If events after it are
-	// no longer kept it fails with ErrUnrecoverable: load a snapshot.
+	// no longer kept it fails with ErrUnrecoverable (and the window's
+	// First, Top and Epoch): load a snapshot.
 	Read(ctx context.Context, channel string, after uint64, limit int) (EventWindow, error)
 	// Top returns the channel's newest offset and epoch.
 	Top(ctx context.Context, channel string) (StreamPosition, error)
@@ -104,7 +105,9 @@ func (m moduleStore) Read(ctx context.Context, channel string, after uint64, lim
 	}
 	w, err := m.h.broker.ReadAfter(ctx, id, after, limit, m.h.now())
 	if err != nil {
-		return EventWindow{}, fmt.Errorf("hub: read %s after %d: %w", channel, after, err)
+		// The bounds still say what is kept, so a module can load from
+		// First after losing its position.
+		return EventWindow{First: w.First, Top: w.Top, Epoch: w.Epoch}, fmt.Errorf("hub: read %s after %d: %w", channel, after, err)
 	}
 	out := EventWindow{First: w.First, Top: w.Top, Epoch: w.Epoch, Events: make([]Event, 0, len(w.Pubs))}
 	for _, p := range w.Pubs {

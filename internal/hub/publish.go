@@ -104,6 +104,9 @@ func (c *Client) handlePublish(ctx context.Context, id uint32, req *protocol.Pub
 	if werr := ValidateData(req.Data, ns.MaxPublicationBytes); werr != nil {
 		return werr
 	}
+	if werr := h.checkGuard(ctx, ns.Name, c.access(AccessPublish, req.Channel)); werr != nil {
+		return werr
+	}
 	if ns.PublishRate > 0 {
 		if ok, retry := c.publishLimiter(ns).take(h.now()); !ok {
 			return wire.Errorf(wire.CodeTooManyRequests, true, "publishing too fast to %q: the limit is %g per second; retry in %d ms",

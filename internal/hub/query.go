@@ -11,7 +11,10 @@ import (
 
 // canRead says whether c may read a channel's history and presence: it is
 // subscribed, or the namespace would let it subscribe without a token.
-func (c *Client) canRead(ns *Namespace, channel string) *wire.Error {
+func (c *Client) canRead(ctx context.Context, ns *Namespace, channel string) *wire.Error {
+	if werr := c.hub.checkGuard(ctx, ns.Name, c.access(AccessRead, channel)); werr != nil {
+		return werr
+	}
 	c.mu.Lock()
 	_, subscribed := c.subs[channel]
 	user, allow := c.user, c.allowList
@@ -35,7 +38,7 @@ func (c *Client) handleHistory(ctx context.Context, id uint32, req *protocol.His
 	if werr != nil {
 		return werr
 	}
-	if werr := c.canRead(ns, req.Channel); werr != nil {
+	if werr := c.canRead(ctx, ns, req.Channel); werr != nil {
 		return werr
 	}
 	var since *StreamPosition
@@ -125,7 +128,7 @@ func (c *Client) handlePresence(ctx context.Context, id uint32, req *protocol.Pr
 	if werr != nil {
 		return werr
 	}
-	if werr := c.canRead(ns, req.Channel); werr != nil {
+	if werr := c.canRead(ctx, ns, req.Channel); werr != nil {
 		return werr
 	}
 	list, _, werr := c.hub.presence(ctx, ChannelID{Name: req.Channel, Namespace: ns.Name}, ns)
@@ -162,7 +165,7 @@ func (c *Client) handlePresenceStats(ctx context.Context, id uint32, req *protoc
 	if werr != nil {
 		return werr
 	}
-	if werr := c.canRead(ns, req.Channel); werr != nil {
+	if werr := c.canRead(ctx, ns, req.Channel); werr != nil {
 		return werr
 	}
 	clients, users, werr := c.hub.presenceStats(ctx, ChannelID{Name: req.Channel, Namespace: ns.Name}, ns)

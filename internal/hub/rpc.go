@@ -12,7 +12,9 @@ import (
 // RPCCall is one rpc command as a handler sees it.
 type RPCCall struct {
 	ClientID string
-	User     string // "" for anonymous connections
+	User     string     // "" for anonymous connections
+	Roles    wire.Roles // the connection token's roles (nil: none); do not modify
+	Info     []byte     // the connection token's info claim (JSON; nil: none)
 	Method   string
 	Data     []byte // the request's JSON payload
 }

@@ -26,6 +26,9 @@ func (h *Hub) Publish(ctx context.Context, channel string, data []byte, idempote
 	if werr := validateIdempotencyKey(idempotencyKey); werr != nil {
 		return PublishOutcome{}, werr
 	}
+	if werr := h.checkGuard(ctx, ns.Name, Access{Op: AccessPublish, Channel: channel, Server: true}); werr != nil {
+		return PublishOutcome{}, werr
+	}
 	if idempotencyKey != "" && !ns.HasHistory() {
 		return PublishOutcome{}, wire.Errorf(wire.CodeBadRequest, false, "idempotency keys need a channel with history; namespace %q keeps none", ns.Name)
 	}
@@ -38,6 +41,9 @@ func (h *Hub) History(ctx context.Context, channel string, limit int, since *Str
 	if werr != nil {
 		return nil, werr
 	}
+	if werr := h.checkGuard(ctx, ns.Name, Access{Op: AccessRead, Channel: channel, Server: true}); werr != nil {
+		return nil, werr
+	}
 	return h.history(ctx, ChannelID{Name: channel, Namespace: ns.Name}, ns, limit, since, reverse)
 }
 
@@ -47,6 +53,9 @@ func (h *Hub) Presence(ctx context.Context, channel string) (map[string]*protoco
 	if werr != nil {
 		return nil, 0, werr
 	}
+	if werr := h.checkGuard(ctx, ns.Name, Access{Op: AccessRead, Channel: channel, Server: true}); werr != nil {
+		return nil, 0, werr
+	}
 	return h.presence(ctx, ChannelID{Name: channel, Namespace: ns.Name}, ns)
 }
 
@@ -54,6 +63,9 @@ func (h *Hub) Presence(ctx context.Context, channel string) (map[string]*protoco
 func (h *Hub) PresenceStats(ctx context.Context, channel string) (clients, users int, werr *wire.Error) {
 	ns, werr := h.resolveChannel(channel)
 	if werr != nil {
+		return 0, 0, werr
+	}
+	if werr := h.checkGuard(ctx, ns.Name, Access{Op: AccessRead, Channel: channel, Server: true}); werr != nil {
 		return 0, 0, werr
 	}
 	return h.presenceStats(ctx, ChannelID{Name: channel, Namespace: ns.Name}, ns)

@@ -92,6 +92,9 @@ func (c *Client) subscribe(ctx context.Context, name string, s *subscription, po
 	h := c.hub
 	ns := s.ns
 	id := ChannelID{Name: name, Namespace: ns.Name}
+	if werr := h.checkGuard(ctx, ns.Name, c.access(AccessSubscribe, name)); werr != nil {
+		return nil, werr
+	}
 	ch, err := h.channels.acquire(ctx, h, id, ns)
 	if err != nil {
 		h.log.Warn("channel unavailable", "channel", name, "err", err)
@@ -149,6 +152,12 @@ func (c *Client) subscribe(ctx context.Context, name string, s *subscription, po
 	if ns.JoinLeave {
 		h.publishPresenceEvent(id, true, info)
 	}
+	// Asked again now that the subscription exists: a refusal decided
+	// while it was being set up (a ban whose cluster-wide unsubscribe went
+	// out before this subscription was registered) still ends it.
+	if werr := h.checkGuard(ctx, ns.Name, c.access(AccessSubscribe, name)); werr != nil {
+		c.serverUnsubscribeReason(name, unsubscribeServer, werr.Message)
+	}
 	return result, nil
 }
 
@@ -200,6 +209,12 @@ func (c *Client) handleUnsubscribe(id uint32, req *protocol.UnsubscribeRequest) 
 // client with an unsubscribe push. Safe to call under the channel lock: the
 // rest of the work runs on its own goroutine.
 func (c *Client) serverUnsubscribe(channel string, code uint32) {
+	c.serverUnsubscribeReason(channel, code, "")
+}
+
+// serverUnsubscribeReason is serverUnsubscribe with a reason for the
+// client ("" for the code's usual one).
+func (c *Client) serverUnsubscribeReason(channel string, code uint32, reason string) {
 	c.mu.Lock()
 	s, ok := c.subs[channel]
 	if ok {
@@ -209,12 +224,14 @@ func (c *Client) serverUnsubscribe(channel string, code uint32) {
 	if !ok {
 		return
 	}
-	reason := "unsubscribed by the server"
-	switch code {
-	case unsubscribeInsufficientState:
+	switch {
+	case reason != "":
+	case code == unsubscribeInsufficientState:
 		reason = "missed publications could not be delivered; resubscribe to recover"
-	case unsubscribeExpired:
+	case code == unsubscribeExpired:
 		reason = "subscription token expired; resubscribe with a new one"
+	default:
+		reason = "unsubscribed by the server"
 	}
 	c.send(&protocol.Reply{Push: &protocol.Push{Channel: channel, Unsubscribe: &protocol.Unsubscribe{Code: code, Reason: reason}}})
 	go c.hub.leaveChannel(c, channel, s, true)

@@ -59,7 +59,7 @@ func (a *authenticator) Connect(ctx context.Context, token string, now time.Time
 		}
 	}
 	return hub.Credentials{User: c.User, Info: c.Info, Channels: c.Channels, ExpiresAt: c.ExpiresAt,
-		IssuedAt: c.IssuedAt, Session: c.Session}, nil
+		IssuedAt: c.IssuedAt, Session: c.Session, Roles: c.Roles}, nil
 }
 
 func (a *authenticator) Subscribe(token, channel, user string, now time.Time) (hub.SubscriptionGrant, error) {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/liveroom-dev/liveroom/internal/auth"
+	"github.com/liveroom-dev/liveroom/wire"
 )
 
 // demoTokenTTL is how long a demo connection token lives.
@@ -20,8 +21,8 @@ const demoTokenTTL = 12 * time.Hour
 // maxDemoName bounds a demo display name, in characters.
 const maxDemoName = 32
 
-// demoToken serves POST /demo/token: {"name": "Ada"} → {"token": …, "user":
-// …}. It mints a connection token for a new demo user. It exists only
+// demoToken serves POST /demo/token: {"name": "Ada"} (and optionally
+// "role": "moderator") → {"token": …, "user": …}. It mints a connection token for a new demo user. It exists only
 // while the demo is on, and is rate limited.
 func (s *Server) demoToken() http.Handler {
 	limiter := rate.NewLimiter(20, 40)
@@ -37,6 +38,11 @@ func (s *Server) demoToken() http.Handler {
 		}
 		var req struct {
 			Name string `json:"name"`
+			// Role "moderator" makes the token a moderator of every demo
+			// chat room, for the moderator console. The demo hands it to
+			// anyone who asks, which is one reason the demo is on only on
+			// loopback unless turned on explicitly.
+			Role string `json:"role"`
 		}
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
 		if err := dec.Decode(&req); err != nil {
@@ -48,9 +54,18 @@ func (s *Server) demoToken() http.Handler {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": problem})
 			return
 		}
+		var roles wire.Roles
+		switch req.Role {
+		case "":
+		case wire.RoleModerator:
+			roles = wire.Roles{"chat:*": {wire.RoleModerator}}
+		default:
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": `role may only be "moderator"`})
+			return
+		}
 		user := "demo-" + strings.ToLower(rand.Text()[:10])
 		token, err := auth.Mint(*s.creds.SigningKey, auth.MintClaims{
-			User: user, Name: name, TTL: demoTokenTTL, Audience: s.cfg.Auth.Audience, Issuer: s.cfg.Auth.Issuer,
+			User: user, Name: name, TTL: demoTokenTTL, Audience: s.cfg.Auth.Audience, Issuer: s.cfg.Auth.Issuer, Roles: roles,
 		})
 		if err != nil {
 			s.log.Error("demo token", "err", err)

@@ -28,7 +28,9 @@ func (s *Server) routes() http.Handler {
 	// Every WebSocket and streaming endpoint goes through s.origins.Guard.
 	mux.Handle("/connection/websocket", s.origins.Guard(s.admission(s.ws)))
 	s.streamRoutes(mux)
-	mux.Handle("/api/", api.New(s.hub, s.creds.APIKey, s.log).WithUsers(s.accounts))
+	apiHandler := api.New(s.hub, s.creds.APIKey, s.log).WithUsers(s.accounts)
+	s.registerFeatureAPI(apiHandler)
+	mux.Handle("/api/", apiHandler)
 	s.accountRoutes(mux, s.verifier)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -19,6 +19,7 @@ import (
 
 	"github.com/liveroom-dev/liveroom/internal/auth"
 	"github.com/liveroom-dev/liveroom/internal/auth/account"
+	chatmodule "github.com/liveroom-dev/liveroom/internal/chat/module"
 	"github.com/liveroom-dev/liveroom/internal/config"
 	"github.com/liveroom-dev/liveroom/internal/engine"
 	"github.com/liveroom-dev/liveroom/internal/hub"
@@ -53,6 +54,7 @@ type Server struct {
 	// every token passes and liveroom's own accounts.
 	verifier *auth.Verifier
 	accounts *account.Service
+	chat     *chatmodule.Module
 }
 
 // NewLogger builds the process logger from the configuration.
@@ -122,6 +124,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		}
 		err := s.eng.EnsureNamespace(ctx, engine.NamespaceSpec{
 			Namespace: ns.Name, HistorySize: ns.HistorySize, HistoryTTL: ns.HistoryTTL, MaxPublicationBytes: ns.MaxPublicationBytes,
+			AppendOnly: ns.AppendOnly,
 		})
 		if err != nil {
 			return nil, err
@@ -146,6 +149,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if err := s.hub.Start(ctx); err != nil {
 		return nil, err
 	}
+	s.startFeatures()
 	s.ws, err = websocket.NewServer(websocket.Config{
 		MaxMessageSize:   cfg.Client.MaxMessageBytes.Int(),
 		FrameTimeout:     cfg.Client.FrameTimeout.Duration(),
@@ -208,6 +212,9 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // Hub gives tests and tools access to the hub's counters.
 func (s *Server) Hub() *hub.Hub { return s.hub }
 
+// Engine gives tests access to the engine.
+func (s *Server) Engine() *engine.Engine { return s.eng }
+
 func (s *Server) announce(stdout io.Writer) {
 	if s.creds.Generated && s.cfg.API.Key == "" {
 		fmt.Fprintf(stdout, "server API key (generated, kept in %s): %s\n", s.cfg.DataDir, s.creds.APIKey)
@@ -264,6 +271,7 @@ func (s *Server) close(ctx context.Context) error {
 	} else {
 		httpDone <- nil
 	}
+	s.stopFeatures()
 	if s.hub != nil {
 		if err := s.hub.Shutdown(ctx, s.cfg.Shutdown.DrainWindow.Duration()); err != nil {
 			errs = append(errs, err)
@@ -375,6 +383,7 @@ func hubConfig(cfg *config.Config, log *slog.Logger) hub.Config {
 			PublishRate:         float64(n.PublishRate),
 			PublishBurst:        n.PublishBurst,
 			Delta:               n.Delta == config.DeltaFossil,
+			AppendOnly:          n.AppendOnly,
 		})
 	}
 	return h

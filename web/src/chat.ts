@@ -10,9 +10,15 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute:
 
 /** A pending message the page can confirm or mark as refused. */
 export interface Pending {
+  li: HTMLLIElement;
   sent(): void;
   fail(reason: string, retry: () => void): void;
+  /** Keeps it on the page with a state and a note ("pending review"). */
+  mark(state: string, note: string): void;
 }
+
+/** Adds controls and live parts to a rendered message (see chat/room.ts). */
+export type Decorate = (li: HTMLLIElement, m: ChatMessage, mine: boolean) => void;
 
 export class ChatLog {
   private readonly log = byId<HTMLOListElement>("log");
@@ -27,6 +33,8 @@ export class ChatLog {
 
   /** Whether the reader is at the newest message (kept there on resize). */
   private stuck = true;
+  /** Called for every rendered message. */
+  decorate: Decorate | null = null;
 
   constructor(private readonly myClient: () => string) {
     this.log.addEventListener("scroll", () => {
@@ -75,8 +83,13 @@ export class ChatLog {
     this.scrollToEnd();
     const state = li.querySelector(".state");
     return {
+      li,
       sent: () => {
         if (li.isConnected && state) state.textContent = "sent";
+      },
+      mark: (st, note) => {
+        li.dataset["state"] = st;
+        if (state) state.textContent = note;
       },
       fail: (reason, retry) => {
         // Kept in pending: a publish whose reply was lost may still arrive.
@@ -124,6 +137,29 @@ export class ChatLog {
     return li;
   }
 
+  /** Puts an element in the log after the message at afterOffset. */
+  place(li: HTMLLIElement, afterOffset: number): void {
+    li.dataset["after"] = String(afterOffset);
+    this.insert(li);
+    if (this.stuck) this.scrollToEnd();
+  }
+
+  /** The message with id on the page, if any. */
+  item(id: string): HTMLLIElement | null {
+    return this.log.querySelector<HTMLLIElement>(`li.msg[data-id="${CSS.escape(id)}"]`);
+  }
+
+  /** Removes confirmed messages older than offset (a moderator cleared the chat). */
+  clearBefore(offset: number): void {
+    for (const li of [...this.log.querySelectorAll<HTMLLIElement>("li[data-offset]")]) {
+      const o = Number(li.dataset["offset"]);
+      if (o < offset) {
+        this.offsets.delete(o);
+        li.remove();
+      }
+    }
+  }
+
   /** The newest offset on the page, or -1. */
   lastOffset(): number {
     let max = -1;
@@ -151,6 +187,7 @@ export class ChatLog {
   private render(m: ChatMessage, mine: boolean): HTMLLIElement {
     const li = el("li", "msg");
     if (m.offset >= 0) li.dataset["offset"] = String(m.offset);
+    if (m.id) li.dataset["id"] = m.id;
     li.dataset["state"] = "confirmed";
     if (mine) li.classList.add("mine");
     const meta = el("p", "meta");
@@ -162,6 +199,7 @@ export class ChatLog {
     }
     if (mine) meta.append(" ", el("span", "state", m.offset >= 0 ? "✓ delivered" : "sending…"));
     li.append(meta, el("p", "text", m.text));
+    this.decorate?.(li, m, mine);
     return li;
   }
 

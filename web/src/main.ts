@@ -4,8 +4,9 @@ import { Centrifuge, type TransportEndpoint } from "centrifuge";
 import { ChatLog } from "./chat";
 import { ConnectionBadge } from "./connection";
 import { byId, Flash } from "./dom";
-import { explain } from "./errors";
-import { newId, problemWith, sendChat, type ChatData } from "./message";
+import { problemWith } from "./message";
+import { Extras } from "./chat/extras";
+import { LiveChat } from "./chat/live";
 import { Reactions } from "./reactions";
 import { Room } from "./room";
 import { askName } from "./name";
@@ -87,23 +88,25 @@ async function main(): Promise<void> {
   });
 
   const chat = new ChatLog(() => clientId);
-  const roomSub = new Room(client, `room:${room}`, chat, note, feedback);
+  const roomSub = new Room(client, `chat:${room}`, chat, note, feedback);
   const badge = new ConnectionBadge(client, roomSub.sub);
   const reactions = new Reactions(client, `reactions:${room}`, feedback);
+  const live = new LiveChat(client, room, chat, feedback, () => ({ user: me.user, name: me.name }), () => badge.clockOffset());
+  const extras = new Extras(live, note, () => me.user);
+  roomSub.other = (pub, fromHistory) => live.onEvent(pub, fromHistory);
+  roomSub.sub.on("subscribed", () => {
+    void live.refresh();
+    void live.learnNames(roomSub.sub);
+  });
+  roomSub.sub.on("join", (ctx) => live.names.learn(ctx.info.user, ctx.info.connInfo));
+  byId<HTMLAnchorElement>("mod-link").href = `/mod.html?room=${encodeURIComponent(room)}`;
   roomSub.start(badge);
   reactions.start();
+  extras.start();
   client.connect();
 
   const form = byId<HTMLFormElement>("composer");
   const input = byId<HTMLInputElement>("composer-input");
-  const send = (data: ChatData): void => {
-    const p = chat.addPending(data.text, data.cid, me.name, data.at);
-    sendChat(roomSub.sub, data).then(
-      () => p.sent(),
-      (e: unknown) =>
-        p.fail(explain(e, "send", client.state === Centrifuge.State.Connected), () => send({ ...data, at: Date.now() + badge.clockOffset() })),
-    );
-  };
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const text = input.value.trim();
@@ -116,10 +119,12 @@ async function main(): Promise<void> {
     }
     input.removeAttribute("aria-invalid");
     feedback.clear();
-    input.value = "";
-    send({ text, cid: newId(), at: Date.now() + badge.clockOffset() });
+    if (live.submit(text)) input.value = "";
   });
-  input.addEventListener("input", () => input.removeAttribute("aria-invalid"));
+  input.addEventListener("input", () => {
+    input.removeAttribute("aria-invalid");
+    if (input.value.trim()) extras.typed();
+  });
 
   byId("change-name").addEventListener("click", () => {
     void (async () => {
@@ -133,6 +138,7 @@ async function main(): Promise<void> {
         return;
       }
       showMe();
+      extras.follow();
       client.setToken(me.token);
       client.disconnect();
       client.connect();

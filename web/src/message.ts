@@ -1,7 +1,7 @@
-// The chat message: its shape on the wire and how it is sent. This is the
-// one place that knows it, so moving chat from client publish to the
-// "chat.send" RPC later changes this file only.
-import type { PublicationContext, Subscription } from "centrifuge";
+// The chat message: its shape on the wire (a "message" event of the room
+// channel chat:<room>, sent with the "chat.send" RPC) and as the page shows
+// it.
+import type { PublicationContext } from "centrifuge";
 
 /** Longest chat text, in characters. Well under the 64 KiB publication limit. */
 export const maxTextLength = 500;
@@ -22,6 +22,10 @@ export interface ChatMessage extends ChatData {
   user: string;
   name: string;
   client: string;
+  /** The message id (chat events); "" for pending copies. */
+  id?: string;
+  /** The id of the message it answers. */
+  replyTo?: string;
 }
 
 /** Returns why text cannot be sent, or "" when it can. */
@@ -32,17 +36,12 @@ export function problemWith(text: string): string {
   return "";
 }
 
-/** Sends one chat message; resolves once the server has stored it. */
-export async function sendChat(sub: Subscription, data: ChatData): Promise<void> {
-  await sub.publish(data);
-}
-
 /** Reads a publication as a chat message, or null for anything else. */
-export function decodeChat(pub: PublicationContext): ChatMessage | null {
+export function decodeChat(pub: Pick<PublicationContext, "data" | "offset" | "info">): ChatMessage | null {
   const d: unknown = pub.data;
   if (typeof d !== "object" || d === null) return null;
   const r = d as Record<string, unknown>;
-  if (typeof r["text"] !== "string" || typeof pub.offset !== "number") return null;
+  if (r["type"] !== "message" || typeof r["text"] !== "string" || typeof pub.offset !== "number") return null;
   const info = pub.info;
   const conn = info?.connInfo as Record<string, unknown> | undefined;
   const name = typeof conn?.["name"] === "string" ? conn["name"] : info?.user ? info.user : "server";
@@ -51,9 +50,11 @@ export function decodeChat(pub: PublicationContext): ChatMessage | null {
     cid: typeof r["cid"] === "string" ? r["cid"] : "",
     at: typeof r["at"] === "number" ? r["at"] : 0,
     offset: pub.offset,
-    user: info?.user ?? "",
+    user: typeof r["user"] === "string" ? r["user"] : (info?.user ?? ""),
     name,
     client: info?.client ?? "",
+    id: typeof r["id"] === "string" ? r["id"] : "",
+    ...(typeof r["reply_to"] === "string" ? { replyTo: r["reply_to"] } : {}),
   };
 }
 

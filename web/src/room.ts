@@ -19,6 +19,8 @@ export class Room {
   /** The channel's epoch when last subscribed: offsets compare only within one. */
   private epoch = "";
   private readonly online = new OnlineCount();
+  /** Gets the room's other events (edits, deletes, reactions, moderation). */
+  other: ((pub: { data: unknown; offset?: number }, fromHistory: boolean) => void) | null = null;
 
   constructor(
     client: Centrifuge,
@@ -79,7 +81,10 @@ export class Room {
 
   private onPublication(ctx: PublicationContext): void {
     const m = decodeChat(ctx);
-    if (!m) return;
+    if (!m) {
+      this.other?.(ctx, false);
+      return;
+    }
     if (this.chat.add(m) && this.recovering !== null) this.recovering++;
   }
 
@@ -97,6 +102,7 @@ export class Room {
       for (const pub of [...res.publications].reverse()) {
         const m = decodeChat(pub);
         if (m) this.chat.add(m, true);
+        else this.other?.(pub, true);
       }
       if (afterGap) this.chat.divider("you may have missed messages — history reloaded", before, "warn");
     } catch (e) {

@@ -1,0 +1,130 @@
+package chat
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/liveroom-dev/liveroom/wire"
+)
+
+// report files a report about a message or a user. Reports are grouped by
+// target for moderators; one reporter counts once per target.
+func (r *Room) report(c Report, now int64) (Decision, error) {
+	if c.Guest || c.User == "" {
+		return Decision{}, wire.Errorf(wire.CodePermissionDenied, false, "sign in to report")
+	}
+	if werr := r.CanRead(c.Actor); werr != nil {
+		return Decision{}, werr
+	}
+	reason, werr := r.cleanReason(c.Reason, true)
+	if werr != nil {
+		return Decision{}, werr
+	}
+	rep := wire.ChatReport{ID: c.NewID, Reporter: c.User, Reason: reason}
+	switch {
+	case c.ID != "" && c.Reported != "":
+		return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "report a message (id) or a user, not both")
+	case c.ID != "":
+		m := r.Pub.msg(c.ID)
+		if m == nil || m.Deleted {
+			return Decision{}, wire.Errorf(wire.CodeChatNoMessage, false, "no message %q to report: it is deleted or too old", c.ID)
+		}
+		if m.User == c.User {
+			return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "you cannot report your own message")
+		}
+		rep.Target, rep.User, rep.Message, rep.Text = "message:"+m.ID, m.User, m.ID, m.Text
+	case c.Reported != "":
+		if c.Reported == c.User {
+			return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "you cannot report yourself")
+		}
+		rep.Target, rep.User = "user:"+c.Reported, c.Reported
+	default:
+		return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "say what you report: a message id or a user")
+	}
+	if g := r.Priv.Reports[rep.Target]; g != nil {
+		for _, have := range g.Reports {
+			if have.Reporter == c.User {
+				return Decision{Reply: wire.ChatReportResult{Target: rep.Target, Already: true}}, nil
+			}
+		}
+	}
+	n := notice(r.id, wire.NoticeReported, now)
+	n.Target, n.ID = rep.Target, rep.ID
+	return Decision{
+		Stream:  Private,
+		Events:  []wire.ChatEvent{{Type: wire.EventReport, At: now, Report: &rep}},
+		Reply:   wire.ChatReportResult{Target: rep.Target},
+		Effects: []Effect{{To: c.User, Notice: n}},
+	}, nil
+}
+
+// setSettings changes the room's public settings (moderators).
+func (r *Room) setSettings(c SetSettings, now int64) (Decision, error) {
+	if !r.IsModerator(c.Actor) {
+		return Decision{}, wire.Errorf(wire.CodePermissionDenied, false, "only moderators of room %q can change its settings", r.id)
+	}
+	s := c.Settings
+	if s.Links == "" {
+		s.Links = wire.LinksAllow
+	}
+	switch {
+	case s.SlowMode < 0 || s.SlowMode > MaxSlowMode:
+		return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "slow mode is 0 (off) to %d seconds, not %d", MaxSlowMode, s.SlowMode)
+	case s.AutoSlowSeconds < 0 || s.AutoSlowSeconds > MaxAutoSlowMode || s.AutoSlow && s.AutoSlowSeconds == 0:
+		return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "automatic slow mode is 1 to %d seconds, not %d", MaxAutoSlowMode, s.AutoSlowSeconds)
+	case s.Links != wire.LinksAllow && s.Links != wire.LinksMembers && s.Links != wire.LinksMods:
+		return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "links is %q; use allow, members or mods", s.Links)
+	}
+	if s == r.Pub.Settings {
+		return Decision{Reply: okReply}, nil
+	}
+	d := r.public(wire.ChatEvent{Type: wire.EventSettings, At: now, Settings: &s, Mod: true})
+	return r.audited(d, c.Actor, "settings", "", "", "", describeSettings(s), now), nil
+}
+
+// setFilter replaces the room's term filter (moderators).
+func (r *Room) setFilter(c SetFilter, now int64) (Decision, error) {
+	if !r.IsModerator(c.Actor) {
+		return Decision{}, wire.Errorf(wire.CodePermissionDenied, false, "only moderators of room %q can change its term filter", r.id)
+	}
+	terms, err := CleanTerms(c.Terms)
+	if err != nil {
+		return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "term filter: %s", err.Error())
+	}
+	if sameTerms(terms, r.Priv.Terms) {
+		return Decision{Reply: okReply}, nil
+	}
+	d := r.private(wire.ChatEvent{Type: wire.EventFilter, At: now, Terms: terms, By: c.Actor.User})
+	return r.audited(d, c.Actor, "filter", "", "", "", fmt.Sprintf("%d terms", len(terms)), now), nil
+}
+
+func sameTerms(a, b []wire.ChatTerm) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func describeSettings(s wire.ChatSettings) string {
+	var parts []string
+	if s.SlowMode > 0 {
+		parts = append(parts, fmt.Sprintf("slow mode %d s", s.SlowMode))
+	} else {
+		parts = append(parts, "slow mode off")
+	}
+	if s.AutoSlow {
+		parts = append(parts, fmt.Sprintf("automatic slow mode %d s", s.AutoSlowSeconds))
+	} else {
+		parts = append(parts, "automatic slow mode off")
+	}
+	if s.MembersOnly {
+		parts = append(parts, "members only")
+	}
+	parts = append(parts, "links: "+s.Links)
+	return strings.Join(parts, ", ")
+}

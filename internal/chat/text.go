@@ -1,0 +1,147 @@
+package chat
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// CleanText normalises a message the way it is stored: Unicode NFC (UAX
+// #15), line breaks and tabs become spaces, control characters and
+// invisible format characters (zero-width spaces, bidirectional
+// overrides) are removed — except the zero-width joiner, which emoji
+// sequences need — runs of spaces collapse to one, and the ends are
+// trimmed. It returns the text and its length in characters.
+func CleanText(s string) (string, int) {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	s = norm.NFC.String(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	n := 0
+	space := false
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t' || unicode.IsSpace(r):
+			space = n > 0
+			continue
+		case unicode.IsControl(r):
+			continue
+		case unicode.Is(unicode.Cf, r) && r != '\u200D':
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			n++
+			space = false
+		}
+		b.WriteRune(r)
+		n++
+	}
+	out := b.String()
+	if !norm.NFC.IsNormalString(out) {
+		// Removing a character can bring a base and a combining mark
+		// together ("e", U+200B, U+0301): compose again.
+		out = norm.NFC.String(out)
+		n = utf8.RuneCountInString(out)
+	}
+	return out, n
+}
+
+// repeatKey is what two messages share when they count as the same text:
+// case-folded, without spaces and punctuation.
+func repeatKey(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.So, r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Mentions returns the distinct @names in text, lower-cased, in order. A
+// name is 1–32 of letters, digits, '_', '-' and '.' after an '@' that
+// starts a word.
+func Mentions(text string) []string {
+	var out []string
+	rs := []rune(text)
+	for i := 0; i < len(rs); i++ {
+		if rs[i] != '@' || i > 0 && isWordRune(rs[i-1]) {
+			continue
+		}
+		j := i + 1
+		for j < len(rs) && j-i <= 32 && (isWordRune(rs[j]) || rs[j] == '-' || rs[j] == '.') {
+			j++
+		}
+		name := strings.TrimRight(string(rs[i+1:j]), ".-")
+		if name == "" {
+			continue
+		}
+		name = strings.ToLower(name)
+		dup := false
+		for _, have := range out {
+			if have == name {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, name)
+		}
+		i = j - 1
+	}
+	return out
+}
+
+func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// linkTLDs are the top-level domains that make a bare "name.tld" a link.
+var linkTLDs = map[string]bool{
+	"com": true, "net": true, "org": true, "io": true, "co": true, "me": true, "tv": true, "gg": true,
+	"ly": true, "app": true, "dev": true, "xyz": true, "info": true, "biz": true, "ru": true, "de": true,
+	"uk": true, "cn": true, "link": true, "site": true, "online": true, "live": true, "top": true,
+	"shop": true, "click": true, "fr": true, "es": true, "it": true, "nl": true, "be": true, "us": true,
+}
+
+// HasLink reports whether text holds something a browser would open: a
+// URL with a scheme, "www.", or a bare domain with a common top-level
+// domain ("spam.example.com", "bit.ly/x").
+func HasLink(text string) bool {
+	low := strings.ToLower(text)
+	if strings.Contains(low, "://") || strings.Contains(low, "www.") {
+		return true
+	}
+	for _, word := range strings.FieldsFunc(low, func(r rune) bool {
+		return !(r == '.' || r == '-' || r == '/' || r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9'))
+	}) {
+		host, _, _ := strings.Cut(word, "/")
+		host = strings.Trim(host, ".-")
+		dot := strings.LastIndexByte(host, '.')
+		if dot <= 0 {
+			continue
+		}
+		if linkTLDs[host[dot+1:]] {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidEmoji accepts a reaction: 1–32 bytes with no letters, digits,
+// spaces, controls or punctuation from ASCII (so it is an emoji or a
+// symbol, not text).
+func ValidEmoji(s string) bool {
+	if s == "" || len(s) > 32 || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x80 || unicode.IsControl(r) || unicode.IsSpace(r) || unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,106 @@
+// The composer's chat rules: replying and editing, the slow-mode countdown,
+// and the writer's standing (timed out or banned: why and until when).
+import { byId } from "../dom";
+import { clockTime } from "./wire";
+
+export type Mode = { kind: "new" } | { kind: "reply"; id: string; who: string } | { kind: "edit"; id: string };
+
+export class Composer {
+  mode: Mode = { kind: "new" };
+  private readonly modeBox = byId("compose-mode");
+  private readonly modeText = byId("compose-mode-text");
+  private readonly standingBox = byId("standing");
+  private readonly input = byId<HTMLInputElement>("composer-input");
+  private readonly sendButton = byId<HTMLButtonElement>("send");
+  private nextAt = 0;
+  private timeoutUntil = 0;
+  private timeoutReason = "";
+  private banned = false;
+  private slowMode = 0;
+  private ticker: number | undefined;
+
+  constructor() {
+    byId("compose-cancel").addEventListener("click", () => this.setMode({ kind: "new" }));
+  }
+
+  setMode(m: Mode, text = ""): void {
+    this.mode = m;
+    this.modeBox.hidden = m.kind === "new";
+    this.modeText.textContent = m.kind === "reply" ? `Replying to ${m.who}` : m.kind === "edit" ? "Editing your message" : "";
+    if (m.kind === "edit") this.input.value = text;
+    if (m.kind !== "new") this.input.focus();
+    if (m.kind === "new" && text === "" && this.modeBox.dataset["was"] === "edit") this.input.value = "";
+    this.modeBox.dataset["was"] = m.kind;
+  }
+
+  /** The room's slow mode in force (seconds; 0 off), shown as a hint. */
+  setSlowMode(seconds: number): void {
+    this.slowMode = seconds;
+    this.render();
+  }
+
+  /** Starts the countdown until the next send is allowed (Unix ms, server clock as local). */
+  waitUntil(at: number): void {
+    this.nextAt = at;
+    this.render();
+  }
+
+  timedOut(until: number, reason: string): void {
+    this.timeoutUntil = until;
+    this.timeoutReason = reason;
+    this.render();
+  }
+
+  setBanned(on: boolean): void {
+    this.banned = on;
+    this.render();
+  }
+
+  /** Why sending is refused right now, or "" (checked before a send). */
+  blocked(): string {
+    if (this.banned) return "you are banned from this room";
+    if (this.timeoutUntil > Date.now()) return this.timeoutText();
+    return "";
+  }
+
+  /** Whole seconds left before slow mode allows the next send (0: now). */
+  waitLeft(): number {
+    return Math.max(0, Math.ceil((this.nextAt - Date.now()) / 1000));
+  }
+
+  private timeoutText(): string {
+    const why = this.timeoutReason ? ` — reason: ${this.timeoutReason}` : "";
+    return `You are timed out until ${clockTime(this.timeoutUntil)}${why}`;
+  }
+
+  private render(): void {
+    window.clearTimeout(this.ticker);
+    const now = Date.now();
+    let text = "";
+    let kind = "info";
+    if (this.banned) {
+      text = "You are banned from this room: you can no longer write here.";
+      kind = "error";
+    } else if (this.timeoutUntil > now) {
+      text = `${this.timeoutText()}. You can read meanwhile.`;
+      kind = "error";
+    } else if (this.nextAt > now) {
+      text = `Slow mode: you can send again in ${Math.ceil((this.nextAt - now) / 1000)} s`;
+      kind = "warn";
+    } else if (this.slowMode > 0) {
+      text = `Slow mode is on: one message every ${this.slowMode} s`;
+    }
+    // Not disabled for real: Enter and a tap still reach the form, which
+    // then says why nothing is sent (a disabled button fails silently).
+    const blocked = this.banned || this.timeoutUntil > now || this.nextAt > now;
+    this.sendButton.setAttribute("aria-disabled", String(blocked));
+    this.standingBox.textContent = text;
+    this.standingBox.dataset["kind"] = kind;
+    // The machine-readable end of a timeout, for tools and tests.
+    if (this.timeoutUntil > now) this.standingBox.dataset["until"] = String(this.timeoutUntil);
+    else delete this.standingBox.dataset["until"];
+    this.standingBox.hidden = text === "";
+    const later = [this.timeoutUntil, this.nextAt].filter((t) => t > now);
+    if (later.length) this.ticker = window.setTimeout(() => this.render(), Math.min(1000, Math.min(...later) - now + 20));
+  }
+}

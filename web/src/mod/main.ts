@@ -1,0 +1,124 @@
+// The moderator console: a room's held messages and reports, its live
+// chat with actions on messages and users, the sanctions in force, its
+// settings and its audit log — all live.
+import { Centrifuge } from "centrifuge";
+import { byId, Flash } from "../dom";
+import { Console } from "./panels";
+import { AuditPanel, SettingsPanel } from "./settings";
+
+const roomPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+const sessionKey = "liveroom.mod.session";
+
+interface ModSession {
+  token: string;
+  user: string;
+  name: string;
+}
+
+function saved(): ModSession | null {
+  try {
+    const s = JSON.parse(localStorage.getItem(sessionKey) ?? "null") as ModSession | null;
+    return s && typeof s.token === "string" ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Signs in through the demo as a moderator (the name form). */
+function signIn(): Promise<ModSession> {
+  const form = byId<HTMLFormElement>("signin");
+  const input = byId<HTMLInputElement>("signin-name");
+  const problem = byId("signin-problem");
+  form.hidden = false;
+  input.focus();
+  return new Promise((resolve) => {
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      void (async () => {
+        problem.hidden = true;
+        try {
+          const res = await fetch("/demo/token", {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ name: input.value.trim(), role: "moderator" }),
+          });
+          const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+          if (!res.ok || typeof body["token"] !== "string") throw new Error(typeof body["error"] === "string" ? body["error"] : `the server answered ${res.status}`);
+          const s: ModSession = { token: body["token"], user: String(body["user"]), name: String(body["name"]) };
+          try {
+            localStorage.setItem(sessionKey, JSON.stringify(s));
+          } catch {
+            /* not remembered */
+          }
+          form.hidden = true;
+          resolve(s);
+        } catch (e) {
+          problem.textContent = `not signed in: ${e instanceof Error ? e.message : String(e)}`;
+          problem.hidden = false;
+        }
+      })();
+    });
+  });
+}
+
+function tabs(): void {
+  const buttons = [...byId("tabs").querySelectorAll<HTMLButtonElement>("button[data-panel]")];
+  for (const b of buttons) {
+    b.addEventListener("click", () => {
+      for (const o of buttons) {
+        const on = o === b;
+        o.setAttribute("aria-current", String(on));
+        byId(o.dataset["panel"] ?? "").hidden = !on;
+      }
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const q = new URLSearchParams(location.search).get("room") ?? "";
+  const room = roomPattern.test(q) ? q : "lobby";
+  document.title = `${room} · moderator console · liveroom`;
+  byId("room-name").textContent = room;
+  byId<HTMLAnchorElement>("room-link").href = `/?room=${encodeURIComponent(room)}`;
+  const note = new Flash(byId("note"));
+  let session = saved() ?? (await signIn());
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const client = new Centrifuge(`${scheme}//${location.host}/connection/websocket`, {
+    token: session.token,
+    getToken: async () => {
+      localStorage.removeItem(sessionKey);
+      session = await signIn();
+      return session.token;
+    },
+    name: "liveroom-console",
+    maxServerPingDelay: 4000,
+    maxReconnectDelay: 8000,
+  });
+  const conn = byId("conn");
+  client.on("state", (ctx) => {
+    conn.dataset["state"] = ctx.newState;
+    conn.textContent = ctx.newState === "connected" ? `connected as ${session.name}` : `${ctx.newState}…`;
+  });
+  byId("tabs").hidden = false;
+  byId("panels").hidden = false;
+  tabs();
+  const panel = new Console(client, room, note);
+  const settings = new SettingsPanel(client, room, note);
+  const audit = new AuditPanel(client, room, note);
+  client.on("connected", () => {
+    void panel.refresh();
+    void settings.load();
+    void audit.load();
+  });
+  panel.start();
+  audit.start();
+  client.connect();
+}
+
+main().catch((e: unknown) => {
+  const n = document.getElementById("note");
+  if (n) {
+    n.hidden = false;
+    n.textContent = `the console failed to start: ${e instanceof Error ? e.message : String(e)} — reload to try again`;
+  }
+});

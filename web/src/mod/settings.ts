@@ -1,0 +1,135 @@
+// The console's room settings form and its audit log (live, filterable).
+import type { Centrifuge, Subscription } from "centrifuge";
+import { byId, el, type Flash } from "../dom";
+import { explain } from "../errors";
+import { Names } from "../chat/names";
+import { call, clockTime, type AuditEntry, type ChatSettings, type ChatTerm } from "../chat/wire";
+
+interface SettingsResult {
+  settings: ChatSettings;
+  terms: ChatTerm[];
+}
+
+export class SettingsPanel {
+  private readonly form = byId<HTMLFormElement>("settings-form");
+
+  constructor(
+    private readonly client: Centrifuge,
+    private readonly room: string,
+    private readonly note: Flash,
+  ) {
+    this.form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      void this.save();
+    });
+  }
+
+  async load(): Promise<void> {
+    try {
+      this.show(await call<SettingsResult>(this.client, "chat.settings", { room: this.room }));
+    } catch (e) {
+      this.note.show(`could not read the settings: ${explain(e, "reload")}`, "error");
+    }
+  }
+
+  private show(r: SettingsResult): void {
+    byId<HTMLInputElement>("s-slow").value = String(r.settings.slow_mode);
+    byId<HTMLInputElement>("s-auto").checked = r.settings.auto_slow;
+    byId<HTMLInputElement>("s-autosec").value = String(r.settings.auto_slow_seconds || 5);
+    byId<HTMLInputElement>("s-members").checked = r.settings.members_only;
+    byId<HTMLSelectElement>("s-links").value = r.settings.links;
+    byId<HTMLTextAreaElement>("s-terms").value = r.terms.map((t) => `${t.action}: ${t.term}`).join("\n");
+  }
+
+  private async save(): Promise<void> {
+    const set: ChatSettings = {
+      slow_mode: Number(byId<HTMLInputElement>("s-slow").value || 0),
+      auto_slow: byId<HTMLInputElement>("s-auto").checked,
+      auto_slow_seconds: Number(byId<HTMLInputElement>("s-autosec").value || 5),
+      members_only: byId<HTMLInputElement>("s-members").checked,
+      links: byId<HTMLSelectElement>("s-links").value,
+    };
+    const terms: ChatTerm[] = [];
+    for (const line of byId<HTMLTextAreaElement>("s-terms").value.split("\n")) {
+      const m = /^\s*(block|hold|mask)\s*:\s*(.+?)\s*$/i.exec(line);
+      if (m) terms.push({ action: (m[1] ?? "").toLowerCase(), term: m[2] ?? "" });
+      else if (line.trim()) {
+        this.note.show(`term line "${line.trim()}" is not "block: …", "hold: …" or "mask: …"`, "error");
+        return;
+      }
+    }
+    try {
+      this.show(await call<SettingsResult>(this.client, "chat.settings", { room: this.room, set, terms }));
+      this.note.show("settings saved: the room sees them now", "info", 4000);
+    } catch (e) {
+      this.note.show(`settings not saved: ${explain(e, "save")}`, "error");
+    }
+  }
+}
+
+export class AuditPanel {
+  private readonly sub: Subscription;
+  private readonly list = byId<HTMLOListElement>("audit");
+  private readonly names: Names;
+
+  constructor(
+    private readonly client: Centrifuge,
+    private readonly room: string,
+    private readonly note: Flash,
+  ) {
+    this.names = new Names(client, room);
+    this.sub = client.newSubscription(`audit:chat.${room}`);
+    this.sub.on("publication", (ctx) => {
+      const e = ctx.data as AuditEntry;
+      if (this.matches(e)) this.list.prepend(this.entry({ ...e, offset: ctx.offset ?? 0 }));
+      byId("audit-empty").hidden = this.list.childElementCount > 0;
+    });
+    byId<HTMLFormElement>("audit-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      void this.load();
+    });
+  }
+
+  start(): void {
+    this.sub.subscribe();
+  }
+
+  private filter(): { moderator: string; target: string } {
+    return { moderator: byId<HTMLInputElement>("a-mod").value.trim(), target: byId<HTMLInputElement>("a-target").value.trim() };
+  }
+
+  private matches(e: AuditEntry): boolean {
+    const f = this.filter();
+    return (!f.moderator || e.actor === f.moderator) && (!f.target || e.user === f.target);
+  }
+
+  async load(): Promise<void> {
+    try {
+      const res = await call<{ entries: AuditEntry[] }>(this.client, "chat.audit", { room: this.room, limit: 200, ...this.filter() });
+      this.list.textContent = "";
+      for (const e of res.entries) this.list.append(this.entry(e));
+      byId("audit-empty").hidden = res.entries.length > 0;
+    } catch (e) {
+      this.note.show(`could not read the audit log: ${explain(e, "reload")}`, "error");
+    }
+  }
+
+  private entry(e: AuditEntry): HTMLLIElement {
+    const li = el("li", "card audit");
+    li.dataset["action"] = e.action;
+    const meta = el("p", "meta", `${clockTime(e.at)} · `);
+    const actor = el("span", "author", e.actor ? this.names.label(e.actor) : "server API");
+    if (e.actor) actor.dataset["user"] = e.actor;
+    meta.append(actor);
+    const text = el("p", "text", `${e.action} `);
+    if (e.user) {
+      const target = el("span", "target", this.names.label(e.user));
+      target.dataset["user"] = e.user;
+      text.append("→ ", target, " ");
+    }
+    if (e.detail) text.append(`(${e.detail})`);
+    li.append(meta, text);
+    if (e.reason) li.append(el("p", "reason", `reason: ${e.reason}`));
+    return li;
+  }
+}
