@@ -27,7 +27,7 @@ func TestIndexNamesEmbeddedFiles(t *testing.T) {
 		t.Errorf("GET / Cache-Control = %q, want no-cache", got)
 	}
 	body, _ := io.ReadAll(res.Body)
-	refs := regexp.MustCompile(`(?:src|href)="(/[^"]+)"`).FindAllStringSubmatch(string(body), -1)
+	refs := regexp.MustCompile(`(?:src|href)="(/[^"]+\.(?:js|css|svg))"`).FindAllStringSubmatch(string(body), -1)
 	if len(refs) < 3 {
 		t.Fatalf("index.html names %d files, want the script, the style and the icon", len(refs))
 	}
