@@ -81,8 +81,13 @@ type SupportConversation struct {
 	// of two summaries of one conversation, the higher offset is newer.
 	Offset uint64 `json:"offset"`
 	// Online says whether the user is subscribed to the conversation now
-	// (support.queue and support_list read presence; omitted elsewhere).
+	// (support.queue reads presence; omitted elsewhere).
 	Online *bool `json:"online,omitempty"`
+	// UserName and AgentName are the display names the user and the agent
+	// last used with support, filled in on reads: events carry only user
+	// ids, so renaming or erasing a user never rewrites a transcript.
+	UserName  string `json:"user_name,omitempty"`
+	AgentName string `json:"agent_name,omitempty"`
 }
 
 // SupportQueue answers support.queue: open conversations, those waiting
@@ -113,4 +118,6 @@ type SupportTyping struct {
 type SupportTranscript struct {
 	Conversation SupportConversation `json:"conversation"`
 	Events       []SupportEvent      `json:"events"`
+	// Names maps the user ids in Events to display names, where known.
+	Names map[string]string `json:"names,omitempty"`
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/liveroom-dev/liveroom/internal/config"
 	"github.com/liveroom-dev/liveroom/internal/engine"
 	"github.com/liveroom-dev/liveroom/internal/hub"
+	supportmodule "github.com/liveroom-dev/liveroom/internal/support/module"
 	"github.com/liveroom-dev/liveroom/internal/transport/websocket"
 )
 
@@ -42,6 +43,8 @@ type Server struct {
 	debug *http.Server // pprof listener, nil when off
 	lock  *os.File     // the data directory's lock, held while running
 	chat  *chatmodule.Module
+	// support is support chat; nil when off.
+	support *supportmodule.Module
 }
 
 // NewLogger builds the process logger from the configuration.
