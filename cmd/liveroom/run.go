@@ -13,6 +13,7 @@ import (
 	"github.com/liveroom-dev/liveroom/internal/config"
 	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/internal/server"
+	"github.com/liveroom-dev/liveroom/wire"
 )
 
 // run is the whole program: it returns the exit code.
@@ -30,7 +31,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			_ = config.WriteUsage(stdout)
-			fmt.Fprintln(stdout, "\nOther commands:\n  liveroom token --user ID [--name N] [--ttl 1h] [--channels a,b] [--channel CH]   mint a token\n  liveroom version")
+			fmt.Fprintln(stdout, "\nOther commands:\n  liveroom token --user ID [--name N] [--ttl 1h] [--channels a,b] [--channel CH] [--roles chat:*=moderator]   mint a token\n  liveroom version")
 			fmt.Fprintln(stdout, "\nEvery setting, with its flag, environment variable and config-file key: docs/configuration.md")
 			return 0
 		}
@@ -56,6 +57,7 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	ttl := fs.Duration("ttl", time.Hour, "token lifetime")
 	channels := fs.String("channels", "", "comma-separated channels: server-side subscriptions and the connection's only allowed channels")
 	channel := fs.String("channel", "", "make a subscription token for this channel instead")
+	roles := fs.String("roles", "", "comma-separated scope=role pairs for the roles claim, e.g. chat:*=moderator,chat:lobby=owner")
 	var serverArgs []string
 	for _, f := range []string{"config", "data-dir"} {
 		fs.Func(f, "as for the server", func(v string) error {
@@ -91,6 +93,17 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 		Audience: cfg.Auth.Audience, Issuer: cfg.Auth.Issuer}
 	if *channels != "" {
 		claims.Channels = strings.Split(*channels, ",")
+	}
+	if *roles != "" {
+		claims.Roles = wire.Roles{}
+		for _, pair := range strings.Split(*roles, ",") {
+			scope, role, ok := strings.Cut(strings.TrimSpace(pair), "=")
+			if !ok || scope == "" || role == "" {
+				fmt.Fprintf(stderr, "liveroom token: --roles entry %q is not scope=role (e.g. chat:*=moderator)\n", pair)
+				return 2
+			}
+			claims.Roles[scope] = append(claims.Roles[scope], role)
+		}
 	}
 	for _, ch := range append(append([]string(nil), claims.Channels...), *channel) {
 		if ch == "" {

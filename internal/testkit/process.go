@@ -181,3 +181,6 @@ func (p *Process) Kill() {
 		p.Kill9()
 	}
 }
+
+// PID is the process id of the running binary.
+func (p *Process) PID() int { return p.cmd.Process.Pid }

@@ -32,6 +32,7 @@ type Host interface {
 
 // Config configures the module.
 type Config struct {
+	// Chat holds the limits (zero: chat.DefaultConfig()).
 	Chat chat.Config
 	// SnapshotEvery is how many events of a stream a node applies between
 	// snapshots. It must stay well under the namespaces' history_size, or
@@ -64,6 +65,9 @@ type Module struct {
 
 // New builds the module; Register it with the hub, then Start it.
 func New(cfg Config, host Host) *Module {
+	if cfg.Chat.MaxChars == 0 {
+		cfg.Chat = chat.DefaultConfig()
+	}
 	if cfg.SnapshotEvery <= 0 {
 		cfg.SnapshotEvery = 200
 	}

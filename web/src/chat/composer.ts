@@ -63,6 +63,11 @@ export class Composer {
     return "";
   }
 
+  /** Whole seconds left before slow mode allows the next send (0: now). */
+  waitLeft(): number {
+    return Math.max(0, Math.ceil((this.nextAt - Date.now()) / 1000));
+  }
+
   private timeoutText(): string {
     const why = this.timeoutReason ? ` — reason: ${this.timeoutReason}` : "";
     return `You are timed out until ${clockTime(this.timeoutUntil)}${why}`;
@@ -85,11 +90,15 @@ export class Composer {
     } else if (this.slowMode > 0) {
       text = `Slow mode is on: one message every ${this.slowMode} s`;
     }
+    // Not disabled for real: Enter and a tap still reach the form, which
+    // then says why nothing is sent (a disabled button fails silently).
     const blocked = this.banned || this.timeoutUntil > now || this.nextAt > now;
-    this.sendButton.disabled = blocked;
     this.sendButton.setAttribute("aria-disabled", String(blocked));
     this.standingBox.textContent = text;
     this.standingBox.dataset["kind"] = kind;
+    // The machine-readable end of a timeout, for tools and tests.
+    if (this.timeoutUntil > now) this.standingBox.dataset["until"] = String(this.timeoutUntil);
+    else delete this.standingBox.dataset["until"];
     this.standingBox.hidden = text === "";
     const later = [this.timeoutUntil, this.nextAt].filter((t) => t > now);
     if (later.length) this.ticker = window.setTimeout(() => this.render(), Math.min(1000, Math.min(...later) - now + 20));

@@ -22,6 +22,9 @@ export class Extras {
     private readonly note: Flash,
     private readonly me: () => string,
   ) {
+    chat.onMessage = (user) => {
+      if (this.typers.delete(user)) this.renderTyping();
+    };
     this.typing = chat.client.newSubscription(`typing:${chat.room}`);
     this.typing.on("publication", (ctx) => {
       const d = ctx.data as { user?: unknown; until?: unknown } | null;

@@ -29,6 +29,8 @@ export class LiveChat {
   private readonly reacted = new Set<string>();
   private editWindowMs = 600_000;
   private readonly pinned = byId("pinned");
+  /** Called with the author of every message shown (typing ends). */
+  onMessage: ((user: string) => void) | null = null;
 
   constructor(
     readonly client: Centrifuge,
@@ -83,6 +85,7 @@ export class LiveChat {
 
   private decorate(li: HTMLLIElement, m: ChatMessage, mine: boolean): void {
     if (!m.id) return; // a pending copy: no actions until it is stored
+    this.onMessage?.(m.user);
     const me = this.me();
     const own = m.user === me.user;
     if (own) li.classList.add("mine");
@@ -222,6 +225,11 @@ export class LiveChat {
     const blocked = this.composer.blocked();
     if (blocked) {
       this.feedback.show(blocked, "error");
+      return false;
+    }
+    const wait = this.composer.waitLeft();
+    if (wait > 0) {
+      this.feedback.show(`slow mode: wait ${wait} s`, "warn", 3000);
       return false;
     }
     const mode = this.composer.mode;

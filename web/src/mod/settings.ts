@@ -2,6 +2,7 @@
 import type { Centrifuge, Subscription } from "centrifuge";
 import { byId, el, type Flash } from "../dom";
 import { explain } from "../errors";
+import { Names } from "../chat/names";
 import { call, clockTime, type AuditEntry, type ChatSettings, type ChatTerm } from "../chat/wire";
 
 interface SettingsResult {
@@ -69,12 +70,14 @@ export class SettingsPanel {
 export class AuditPanel {
   private readonly sub: Subscription;
   private readonly list = byId<HTMLOListElement>("audit");
+  private readonly names: Names;
 
   constructor(
     private readonly client: Centrifuge,
     private readonly room: string,
     private readonly note: Flash,
   ) {
+    this.names = new Names(client, room);
     this.sub = client.newSubscription(`audit:chat.${room}`);
     this.sub.on("publication", (ctx) => {
       const e = ctx.data as AuditEntry;
@@ -114,9 +117,18 @@ export class AuditPanel {
   private entry(e: AuditEntry): HTMLLIElement {
     const li = el("li", "card audit");
     li.dataset["action"] = e.action;
-    const who = e.actor || "server API";
-    const what = [e.action, e.user ? `→ ${e.user}` : "", e.detail ? `(${e.detail})` : ""].filter(Boolean).join(" ");
-    li.append(el("p", "meta", `${clockTime(e.at)} · ${who}`), el("p", "text", what));
+    const meta = el("p", "meta", `${clockTime(e.at)} · `);
+    const actor = el("span", "author", e.actor ? this.names.label(e.actor) : "server API");
+    if (e.actor) actor.dataset["user"] = e.actor;
+    meta.append(actor);
+    const text = el("p", "text", `${e.action} `);
+    if (e.user) {
+      const target = el("span", "target", this.names.label(e.user));
+      target.dataset["user"] = e.user;
+      text.append("→ ", target, " ");
+    }
+    if (e.detail) text.append(`(${e.detail})`);
+    li.append(meta, text);
     if (e.reason) li.append(el("p", "reason", `reason: ${e.reason}`));
     return li;
   }

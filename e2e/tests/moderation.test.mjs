@@ -1,0 +1,174 @@
+// Moderation people can see: a deleted message turns into a tombstone on
+// every page within a second; a timed-out user is told why and until
+// when; a report goes from a viewer's two taps to the moderator's queue
+// and back to the reporter as an outcome; a held message waits as
+// "pending review" until a moderator approves it; slow mode counts down.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer } from "../lib/server.mjs";
+import { launch, join, say, snap, until, phone, desktop } from "../lib/browser.mjs";
+import { openConsole, snapConsole } from "../lib/console.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer(`
+[chat]
+held_terms = ["promo"]
+`);
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+function closeAll(t, ...pages) {
+  t.after(async () => {
+    for (const p of pages) await p.context().close();
+  });
+}
+
+test("a moderator deletes a message: the tombstone shows on a viewer's page within 1 s", async (t) => {
+  const room = "mod-delete";
+  const viewer = await join(browser, server.url, room, "Vic", phone);
+  const author = await join(browser, server.url, room, "Ann", desktop);
+  const mod = await openConsole(browser, server.url, room, "Mia", desktop);
+  closeAll(t, viewer, author, mod);
+
+  await say(author, "this will be removed");
+  await viewer.locator("#log li.msg", { hasText: "this will be removed" }).waitFor();
+  const card = mod.locator("#mod-log li.card", { hasText: "this will be removed" });
+  await card.waitFor();
+  await snapConsole(mod, "6-console-live-chat");
+
+  const tombstone = viewer.locator("#log li.msg.deleted[data-deleted=moderator]", { hasText: "Message removed by a moderator" });
+  const clicked = Date.now();
+  await card.getByRole("button", { name: "Delete", exact: true }).click();
+  await until(async () => (await tombstone.count()) === 1, { timeout: 1000, interval: 10, message: "the tombstone on the viewer's page within 1 s" });
+  const elapsed = Date.now() - clicked;
+  assert.ok(elapsed <= 1000, `tombstone after ${elapsed} ms`);
+  t.diagnostic(`tombstone on the viewer's page ${elapsed} ms after the click`);
+  // The author's page shows it too, and the message is gone, not hidden.
+  await author.locator("#log li.msg.deleted", { hasText: "Message removed by a moderator" }).waitFor({ timeout: 5000 });
+  assert.equal(await viewer.locator("#log li.msg", { hasText: "this will be removed" }).count(), 0);
+  await mod.locator("#audit li.card[data-action=delete]", { hasText: "Mia" }).waitFor({ timeout: 5000 });
+  await snap(viewer, "6-tombstone-viewer");
+  assert.deepEqual([...viewer.errors, ...mod.errors], []);
+});
+
+test("a timed-out user sees why and until when, and keeps reading", async (t) => {
+  const room = "mod-timeout";
+  const tim = await join(browser, server.url, room, "Tim", phone);
+  const other = await join(browser, server.url, room, "Oda", desktop);
+  const mod = await openConsole(browser, server.url, room, "Mia", desktop);
+  closeAll(t, tim, other, mod);
+
+  await say(tim, "I will be loud");
+  const card = mod.locator("#mod-log li.card", { hasText: "I will be loud" });
+  await card.waitFor();
+  const user = await card.locator(".author").getAttribute("data-user");
+  await mod.locator("#user-id").fill(user);
+  await mod.locator("#user-action").selectOption("timeout:600");
+  await mod.locator("#user-reason").fill("too many caps");
+  const start = Date.now();
+  await mod.locator("#user-form button[type=submit]").click();
+
+  const standing = tim.locator("#standing", { hasText: "You are timed out until" });
+  await standing.waitFor({ timeout: 5000 });
+  const text = await standing.textContent();
+  assert.match(text, /reason: too many caps/);
+  assert.match(text, /You can read meanwhile/);
+  const until = Number(await standing.getAttribute("data-until"));
+  assert.ok(Math.abs(until - (start + 600_000)) < 5_000, `the timeout ends ${until - start} ms after it started; want 10 min`);
+  const clock = new Intl.DateTimeFormat("en-US", { hour: "2-digit", minute: "2-digit", second: "2-digit" }).format(until);
+  assert.ok(text.includes(clock), `"${text}" says until ${clock}`);
+  await tim.locator("#note", { hasText: "A moderator timed you out until" }).waitFor();
+  assert.equal(await tim.locator("#send").getAttribute("aria-disabled"), "true", "the send button is off while timed out");
+
+  // Trying anyway says why, and nothing is sent.
+  await tim.locator("#composer-input").fill("let me speak");
+  await tim.locator("#composer-input").press("Enter");
+  await tim.locator("#feedback", { hasText: "You are timed out until" }).waitFor();
+  assert.equal(await tim.locator("#log li.msg", { hasText: "let me speak" }).count(), 0);
+  // The room sees that moderation happened.
+  await other.locator("#log li.system", { hasText: "was timed out by a moderator for 10 min" }).waitFor();
+  // Reading goes on.
+  await say(other, "you can still read this");
+  await tim.locator("#log li.msg", { hasText: "you can still read this" }).waitFor();
+  await snap(tim, "7-timed-out");
+});
+
+test("report flow: two taps, grouped in the queue, acted on, outcome to the reporters", async (t) => {
+  const room = "mod-report";
+  const troll = await join(browser, server.url, room, "Troll", desktop);
+  const rita = await join(browser, server.url, room, "Rita", phone);
+  const rex = await join(browser, server.url, room, "Rex", desktop);
+  const mod = await openConsole(browser, server.url, room, "Mia", desktop);
+  closeAll(t, troll, rita, rex, mod);
+
+  await say(troll, "buy cheap followers at my site");
+  for (const [page, reason] of [[rita, "Spam or scam"], [rex, "Harassment or bullying"]]) {
+    const msg = page.locator("#log li.msg", { hasText: "buy cheap followers" });
+    await msg.waitFor();
+    await msg.getByRole("button", { name: /Actions for the message/ }).click();
+    await page.locator("#msg-sheet").getByRole("button", { name: "Report…" }).click(); // tap 1
+    if (page === rita) await snap(page, "8-report-sheet");
+    await page.locator("#report-sheet").getByRole("button", { name: reason }).click(); // tap 2
+    await page.locator("#feedback", { hasText: "Report sent" }).waitFor();
+  }
+
+  const group = mod.locator("#reports li.card.report", { hasText: "buy cheap followers" });
+  await group.locator(".meta", { hasText: "2 reports: spam, harassment" }).waitFor({ timeout: 5000 });
+  assert.equal(await mod.locator("#reports li.card").count(), 1, "both reports in one group");
+  await snapConsole(mod, "8-console-reports");
+
+  await group.getByRole("button", { name: "Delete message" }).click();
+  for (const page of [rita, rex]) {
+    await page.locator("#note", { hasText: "Your report was handled: a moderator took action" }).waitFor({ timeout: 5000 });
+    await page.locator("#log li.msg.deleted", { hasText: "Message removed by a moderator" }).waitFor();
+  }
+  await mod.locator("#reports-empty").waitFor({ state: "visible" });
+  await mod.locator("#audit li.card[data-action=resolve]").waitFor();
+  await snap(rita, "8-report-outcome");
+  await snapConsole(mod, "8-console-after");
+});
+
+test("a held message waits as pending review until approved; slow mode counts down", async (t) => {
+  const room = "mod-held";
+  const ada = await join(browser, server.url, room, "Ada", phone);
+  const bob = await join(browser, server.url, room, "Bob", desktop);
+  const mod = await openConsole(browser, server.url, room, "Mia", desktop);
+  closeAll(t, ada, bob, mod);
+
+  await ada.locator("#composer-input").fill("use my promo code");
+  await ada.keyboard.press("Enter");
+  const mine = ada.locator("#log li.msg.mine[data-state=held]", { hasText: "use my promo code" });
+  await mine.locator(".state", { hasText: "pending review" }).waitFor({ timeout: 5000 });
+  await snap(ada, "9-pending-review");
+  const held = mod.locator("#held li.card", { hasText: "use my promo code" });
+  await held.waitFor({ timeout: 5000 });
+  assert.equal(await bob.locator("#log li.msg", { hasText: "use my promo code" }).count(), 0, "others do not see it yet");
+  await held.getByRole("button", { name: "Approve" }).click();
+  await bob.locator("#log li.msg", { hasText: "use my promo code" }).waitFor({ timeout: 5000 });
+  await ada.locator("#log li.msg.mine[data-state=confirmed][data-offset]", { hasText: "use my promo code" }).waitFor();
+  assert.equal(await ada.locator("#log li.msg", { hasText: "use my promo code" }).count(), 1, "the approved message replaces the pending one");
+
+  // Slow mode: a countdown after each message.
+  await mod.locator("#s-slow").fill("5");
+  await mod.locator("#settings-form button[type=submit]").click();
+  await ada.locator("#standing", { hasText: "Slow mode is on: one message every 5 s" }).waitFor({ timeout: 5000 });
+  await say(ada, "first under slow mode");
+  await ada.locator("#standing", { hasText: /Slow mode: you can send again in [1-5] s/ }).waitFor();
+  assert.equal(await ada.locator("#send").getAttribute("aria-disabled"), "true");
+  // Sending during the countdown says how long to wait; nothing is sent.
+  await ada.locator("#composer-input").fill("too soon");
+  await ada.keyboard.press("Enter");
+  await ada.locator("#feedback", { hasText: /slow mode: wait [1-5] s/ }).waitFor();
+  assert.equal(await ada.locator("#log li.msg", { hasText: "too soon" }).count(), 0);
+  await snap(ada, "9-slow-mode-countdown");
+  await ada.locator("#standing", { hasText: "Slow mode is on" }).waitFor({ timeout: 8000 });
+  await say(ada, "second after the wait");
+});
