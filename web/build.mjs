@@ -17,7 +17,7 @@ const src = join(here, "src");
 const assets = ["favicon.svg"];
 
 // Pages: their {{name}} placeholders become the built files' hashed names.
-const pages = ["index.html", "mod.html"];
+const pages = ["index.html", "mod.html", "agent.html"];
 
 function hashed(name, bytes) {
   const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 10);
@@ -34,6 +34,8 @@ async function buildInto(out) {
       style: join(src, "style.css"),
       mod: join(src, "mod/main.ts"),
       modstyle: join(src, "mod/mod.css"),
+      agent: join(src, "support/agent.ts"),
+      agentstyle: join(src, "support/agent.css"),
     },
     bundle: true,
     minify: true,

@@ -16,6 +16,7 @@ const (
 	MethodSupportResolve    = "support.resolve"    // SupportResolveRequest → SupportConversation
 	MethodSupportQueue      = "support.queue"      // {} → SupportQueue (agents)
 	MethodSupportTranscript = "support.transcript" // SupportIDRequest → SupportTranscript (the user or the claiming agent)
+	MethodSupportNames      = "support.names"      // SupportNamesRequest → SupportNamesResult (signed-in users)
 )
 
 // Support error codes (the protocol leaves 400–1999 to applications; the
@@ -163,6 +164,20 @@ type SupportResolveRequest struct {
 	ID      string `json:"id"`
 	Outcome string `json:"outcome"`        // see the Outcome… constants; a user may omit it
 	Note    string `json:"note,omitempty"` // at most 500 characters, kept with the transcript
+}
+
+// SupportNamesRequest asks for the display names users last used with
+// support (at most MaxSupportNames users).
+type SupportNamesRequest struct {
+	Users []string `json:"users"`
+}
+
+// MaxSupportNames bounds one support.names request.
+const MaxSupportNames = 100
+
+// SupportNamesResult maps user ids to names (unknown users are absent).
+type SupportNamesResult struct {
+	Names map[string]string `json:"names"`
 }
 
 // SupportListRequest lists conversations (server API support_list),

@@ -108,6 +108,11 @@ func TestSupportConversationEndToEnd(t *testing.T) {
 			t.Fatalf("%s's transcript %+v", who, tr)
 		}
 	}
+	var names wire.SupportNamesResult
+	mustRPC(t, ada, wire.MethodSupportNames, wire.SupportNamesRequest{Users: []string{"sam", "nobody"}}, &names)
+	if len(names.Names) != 1 || names.Names["sam"] != "sam" {
+		t.Fatalf("support.names = %+v; want the agent's name only", names)
+	}
 	var apiTr wire.SupportTranscript
 	if status, werr := chatAPI(t, node, "support_transcript", map[string]any{"id": conv.ID}, &apiTr); werr != nil || len(apiTr.Events) != 5 {
 		t.Fatalf("support_transcript: %d %+v %+v", status, werr, apiTr)

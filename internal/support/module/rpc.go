@@ -41,6 +41,7 @@ func (m *Module) handlers() map[string]handler {
 		wire.MethodSupportResolve:    m.resolve,
 		wire.MethodSupportQueue:      m.queueCmd,
 		wire.MethodSupportTranscript: m.transcriptCmd,
+		wire.MethodSupportNames:      m.namesCmd,
 	}
 }
 
@@ -168,4 +169,26 @@ func (m *Module) queueCmd(ctx context.Context, c caller, data []byte) (any, erro
 		return nil, notAgent()
 	}
 	return m.queue(ctx)
+}
+
+// namesCmd serves support.names: display names are shown to everyone in
+// a room already, so any signed-in user may ask.
+func (m *Module) namesCmd(ctx context.Context, c caller, data []byte) (any, error) {
+	var req wire.SupportNamesRequest
+	if werr := decode(wire.MethodSupportNames, data, &req); werr != nil {
+		return nil, werr
+	}
+	if c.user == "" && !c.server {
+		return nil, wire.Errorf(wire.CodePermissionDenied, false, "sign in to look up names")
+	}
+	if len(req.Users) > wire.MaxSupportNames {
+		return nil, wire.Errorf(wire.CodeBadRequest, false, "support.names: %d users; ask for at most %d at once", len(req.Users), wire.MaxSupportNames)
+	}
+	out := wire.SupportNamesResult{Names: map[string]string{}}
+	for _, u := range req.Users {
+		if name := m.nameOf(ctx, u); name != "" {
+			out.Names[u] = name
+		}
+	}
+	return out, nil
 }
