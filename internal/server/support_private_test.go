@@ -10,6 +10,7 @@ import (
 	"github.com/centrifugal/centrifuge-go"
 
 	"github.com/liveroom-dev/liveroom/internal/auth"
+	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/internal/testkit"
 	"github.com/liveroom-dev/liveroom/wire"
 )
@@ -129,5 +130,27 @@ func TestSupportConversationIsPrivate(t *testing.T) {
 	testkit.Eventually(t, 5*time.Second, func() bool { e, ok := w.last(); return ok && e.Code == wire.CodePermissionDenied }, "sam cannot resubscribe")
 	if adaSub.State() != centrifuge.SubStateSubscribed {
 		t.Fatalf("the user's subscription is %v; want it kept", adaSub.State())
+	}
+}
+
+// The queue is a projection of the conversations: if a crash lost its
+// entry after the conversation's event was stored, the user's next visit
+// (support.current) writes it again and the agents see it.
+func TestSupportQueueIndexIsRepaired(t *testing.T) {
+	node := testkit.Start(t, nil)
+	ada := chatUser(t, node, "ada", nil)
+	conv := openSupport(t, ada, "repair", "help")
+	store := node.Server.Hub().Modules()
+	for _, key := range []string{hub.KVKey("conv", conv.ID), hub.KVKey("q", conv.ID)} {
+		if err := store.KVDelete(context.Background(), "support", key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q := queued(t, node); len(q) != 0 {
+		t.Fatalf("queue %+v; want it empty after losing the entry", q)
+	}
+	mustRPC(t, ada, wire.MethodSupportCurrent, struct{}{}, nil)
+	if q := queued(t, node); len(q) != 1 || q[0].ID != conv.ID {
+		t.Fatalf("queue %+v; want the conversation back", q)
 	}
 }

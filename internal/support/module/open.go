@@ -140,6 +140,9 @@ func (m *Module) existing(ctx context.Context, c caller, text string) (sum wire.
 	if err != nil {
 		return sum, false, err
 	}
+	if sum.Status != "" {
+		m.indexed(ctx, sum) // repairs an index that missed a change (a crash after the append)
+	}
 	switch sum.Status {
 	case wire.StatusQueued, wire.StatusClaimed:
 		if text != "" {
@@ -152,8 +155,6 @@ func (m *Module) existing(ctx context.Context, c caller, text string) (sum wire.
 		if young() {
 			return sum, false, wire.Errorf(wire.CodeInternal, true, "your support conversation is still opening; retry in a moment")
 		}
-	case wire.StatusResolved:
-		m.indexed(ctx, sum) // repairs an index that missed the resolution
 	}
 	return sum, false, m.dropOpen(ctx, c.user, mk.ID)
 }
