@@ -125,7 +125,7 @@ export class SupportPanel {
     this.panel.hidden = false;
     this.button.setAttribute("aria-expanded", "true");
     this.unread.textContent = "";
-    if (!this.thread.conv || this.thread.conv.status === "resolved") await this.openNew();
+    if (!this.thread.conv) await this.openNew(); // a resolved one stays in view, with "Start a new conversation"
     this.showStatus();
     this.input.focus();
   }

@@ -99,7 +99,7 @@ export class Thread {
 
   private take(ev: SupportEvent, live: boolean): void {
     this.log.add(ev);
-    if (ev.type === "message") this.typing.messageFrom(ev.user);
+    if (ev.type === "message") this.typing.messageFrom(ev.user, ev.at);
     this.hooks.event(ev, live);
   }
 

@@ -6,7 +6,8 @@ import type { SupportNames } from "./names";
 import { call, typingChannel, type Typing } from "./wire";
 
 const sendEveryMs = 2000;
-const showMaxMs = 6000;
+/** How long an indicator lasts: the server sends until = sent + 6 s. */
+const ttlMs = 6000;
 
 export class TypingLine {
   private sub: Subscription | null = null;
@@ -14,6 +15,7 @@ export class TypingLine {
   private hideTimer: number | undefined;
   private lastSent = 0;
   private who = "";
+  private readonly lastMessage = new Map<string, number>(); // user → server time of their last message
 
   constructor(
     private readonly client: Centrifuge,
@@ -37,14 +39,20 @@ export class TypingLine {
     this.sub = existing ?? this.client.newSubscription(typingChannel(id));
     this.sub.on("publication", (ctx) => {
       const t = ctx.data as Typing;
-      if (t?.type === "typing" && t.user !== this.me()) this.show(t.user);
+      if (t?.type !== "typing" || t.user === this.me()) return;
+      // Typing and messages travel on different channels: an indicator
+      // sent before the author's last message may arrive after it.
+      if (t.until - ttlMs <= (this.lastMessage.get(t.user) ?? 0)) return;
+      this.show(t.user);
     });
     this.sub.subscribe();
   }
 
-  /** The other side's message arrived: their typing is over. */
-  messageFrom(user: string | undefined): void {
-    if (user && user === this.who) this.hide();
+  /** The other side's message (sent at, server clock) arrived: their typing is over. */
+  messageFrom(user: string | undefined, at: number): void {
+    if (!user) return;
+    this.lastMessage.set(user, Math.max(at, this.lastMessage.get(user) ?? 0));
+    if (user === this.who) this.hide();
   }
 
   /** One's own keystroke: tell the other side, now and then. */
@@ -62,7 +70,7 @@ export class TypingLine {
     this.line.textContent = "";
     this.line.append(this.names.span(user), " is typing…");
     window.clearTimeout(this.hideTimer);
-    this.hideTimer = window.setTimeout(() => this.hide(), showMaxMs);
+    this.hideTimer = window.setTimeout(() => this.hide(), ttlMs);
   }
 
   private hide(): void {
