@@ -99,6 +99,14 @@ test("a timed-out user sees why and until when, and keeps reading", async (t) =>
   await say(other, "you can still read this");
   await tim.locator("#log li.msg", { hasText: "you can still read this" }).waitFor();
   await snap(tim, "7-timed-out");
+
+  // After a reload the page still says why and until when.
+  await tim.reload();
+  await tim.locator('#badge[data-state="connected"]').waitFor();
+  const again = tim.locator("#standing", { hasText: "reason: too many caps" });
+  await again.waitFor({ timeout: 5000 });
+  // The same end, give or take the page's new estimate of the server clock.
+  assert.ok(Math.abs(Number(await again.getAttribute("data-until")) - until) < 1000);
 });
 
 test("report flow: two taps, grouped in the queue, acted on, outcome to the reporters", async (t) => {

@@ -26,7 +26,7 @@ import (
 // (default 400) sending chat.send at RATE messages/s in total (default
 // 200, each sender every SENDERS/RATE s, under the per-user limit), for
 // DURATION after WARMUP, while a moderator deletes a recent message or
-// times a sender out every 2 s. The server is the real binary in its own
+// times a sender out (for a minute) every 2 s. The server is the real binary in its own
 // process; this process holds every client. It reports message delivery
 // latency (receive time − the send's due time, so a server that falls
 // behind shows as latency), how long a moderation action takes to reach
@@ -195,7 +195,8 @@ func (l *load) send(ctx context.Context, senders []*loadConn, rate int, begin ti
 }
 
 // moderate acts every 2 s: deletes a recent message, or times out a
-// sender for 3 s and then has that sender try to send.
+// sender for a minute (long enough that a probe slowed down by a busy
+// machine still falls inside it) and then has that sender try to send.
 func (l *load) moderate(ctx context.Context, mod *loadConn, senders int, from time.Time) {
 	for i := 0; ; i++ {
 		at := from.Add(time.Duration(i) * 2 * time.Second)
@@ -227,7 +228,7 @@ func (l *load) moderate(ctx context.Context, mod *loadConn, senders int, from ti
 			l.mu.Unlock()
 			l.timedOut.Store(user)
 			mod.modSent.Store(now)
-			_ = mod.write([]byte(fmt.Sprintf(`{"id":%d,"rpc":{"method":"chat.moderate","data":{"room":"load","action":"timeout","user":%q,"seconds":3}}}`, 900000+i, user)))
+			_ = mod.write([]byte(fmt.Sprintf(`{"id":%d,"rpc":{"method":"chat.moderate","data":{"room":"load","action":"timeout","user":%q,"seconds":60}}}`, 900000+i, user)))
 		}
 	}
 }

@@ -126,18 +126,29 @@ func (m *Module) tickLoop() {
 		}
 		now := m.now()
 		m.mu.Lock()
-		var due []string
+		rooms := make([]*room, 0, len(m.rooms))
+		var idle []string
 		for id, r := range m.rooms {
+			if now.Sub(r.used) > m.cfg.IdleAfter {
+				idle = append(idle, id)
+			} else {
+				rooms = append(rooms, r)
+			}
+		}
+		for _, id := range idle {
+			delete(m.rooms, id) // its state stays in the streams and snapshots
+		}
+		m.mu.Unlock()
+		// Each room is checked under its own lock only, so a command in
+		// one room never holds up the others.
+		var due []string
+		for _, r := range rooms {
 			r.mu.Lock()
-			switch {
-			case !r.next.IsZero() && !r.next.After(now):
-				due = append(due, id)
-			case now.Sub(r.used) > m.cfg.IdleAfter:
-				delete(m.rooms, id)
+			if !r.next.IsZero() && !r.next.After(now) {
+				due = append(due, r.id)
 			}
 			r.mu.Unlock()
 		}
-		m.mu.Unlock()
 		for _, id := range due {
 			ctx, cancel := context.WithTimeout(m.ctx, 10*time.Second)
 			if _, err := m.exec(ctx, id, chat.Tick{}); err != nil && !errors.Is(err, context.Canceled) {

@@ -17,7 +17,8 @@ import (
 
 // room is one room's state on this node.
 type room struct {
-	id string
+	id   string
+	used time.Time // last use (Module.mu)
 
 	mu        sync.Mutex // serialises this room's commands on this node; guards the fields below
 	loaded    bool
@@ -26,7 +27,6 @@ type room struct {
 	epochs    [2]string
 	sinceSnap [2]int // events applied since the last snapshot
 	next      time.Time
-	used      time.Time
 	typing    map[string]time.Time // user → last typing indicator sent from this node
 	auditTop  uint64               // last known offset of the audit channel (0: unknown)
 }
@@ -165,6 +165,7 @@ func (m *Module) catchUp(ctx context.Context, r *room) error {
 			return err
 		}
 	}
+	r.next = r.state.NextTick(m.now()) // another node may have switched slow mode on
 	return nil
 }
 

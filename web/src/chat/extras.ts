@@ -49,7 +49,30 @@ export class Extras {
       const n = ctx.data as ChatNotice | null;
       if (n?.type === "chat.notice" && n.room === this.chat.room) this.onNotice(n);
     });
+    this.personal.on("subscribed", () => void this.standingFromHistory());
     this.personal.subscribe();
+  }
+
+  /**
+   * After a reload the room's state gives when a timeout ends; the reason
+   * is in the notice that announced it, still in the personal channel.
+   */
+  private async standingFromHistory(): Promise<void> {
+    try {
+      const res = await this.personal?.history({ limit: 50, reverse: true });
+      for (const p of res?.publications ?? []) {
+        const n = p.data as ChatNotice | null;
+        if (n?.type !== "chat.notice" || n.room !== this.chat.room) continue;
+        if (n.kind === "untimeout" || n.kind === "unban") return;
+        if (n.kind === "timeout" && n.until && this.chat.local(n.until) > Date.now()) {
+          this.chat.composer.timedOut(this.chat.local(n.until), n.reason ?? "");
+          return;
+        }
+        if (n.kind === "ban") return; // the room's state says so; a ban has no end to show
+      }
+    } catch {
+      /* the room's state still says whether and until when */
+    }
   }
 
   /** Tells the room this user is typing (at most every few seconds). */
