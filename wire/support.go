@@ -22,13 +22,13 @@ const (
 // Support error codes (the protocol leaves 400–1999 to applications; the
 // chat uses 1000–1099). Every refusal says why in its message.
 const (
-	CodeSupportNoConversation uint32 = 1100 // no such conversation
-	CodeSupportClaimed        uint32 = 1101 // another agent claimed the conversation first
-	CodeSupportResolved       uint32 = 1102 // the conversation is resolved: open a new one
-	CodeSupportNotClaimed     uint32 = 1103 // the action needs the conversation claimed by the caller
-	CodeSupportRateLimited    uint32 = 1104 // too many messages in the window; temporary
-	CodeSupportBadText        uint32 = 1105 // empty or too long after normalisation
-	CodeSupportFull           uint32 = 1106 // the conversation reached its event limit: resolve it and open a new one
+	CodeSupportNoConversation uint32 = 1200 // no such conversation
+	CodeSupportClaimed        uint32 = 1201 // another agent claimed the conversation first
+	CodeSupportResolved       uint32 = 1202 // the conversation is resolved: open a new one
+	CodeSupportNotClaimed     uint32 = 1203 // the action needs the conversation claimed by the caller
+	CodeSupportRateLimited    uint32 = 1204 // too many messages in the window; temporary
+	CodeSupportBadText        uint32 = 1205 // empty or too long after normalisation
+	CodeSupportFull           uint32 = 1206 // the conversation reached its event limit: resolve it and open a new one
 )
 
 // SupportHTTPStatus is the HTTP status the server API answers a support

@@ -84,13 +84,13 @@ export const outcomes: Record<string, string> = {
 
 /** Support error codes (wire/support.go). */
 export const codes = {
-  noConversation: 1100,
-  claimed: 1101,
-  resolved: 1102,
-  notClaimed: 1103,
-  rateLimited: 1104,
-  badText: 1105,
-  full: 1106,
+  noConversation: 1200,
+  claimed: 1201,
+  resolved: 1202,
+  notClaimed: 1203,
+  rateLimited: 1204,
+  badText: 1205,
+  full: 1206,
 } as const;
 
 export const queueChannel = "supportq:main";
