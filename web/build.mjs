@@ -16,7 +16,7 @@ const src = join(here, "src");
 // Files copied as they are, with a content hash in their name.
 const assets = ["favicon.svg"];
 // Pages: their {{name}} placeholders become the built files' hashed names.
-const pages = ["index.html", "mod.html", "account.html"];
+const pages = ["index.html", "mod.html", "agent.html", "account.html"];
 
 function hashed(name, bytes) {
   const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 10);
@@ -33,6 +33,8 @@ async function buildInto(out) {
       style: join(src, "style.css"),
       mod: join(src, "mod/main.ts"),
       modstyle: join(src, "mod/mod.css"),
+      agent: join(src, "support/agent.ts"),
+      agentstyle: join(src, "support/agent.css"),
       account: join(src, "account", "main.ts"),
     },
     bundle: true,

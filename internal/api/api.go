@@ -153,6 +153,9 @@ func statusOf(e *wire.Error) int {
 	if s := wire.ChatHTTPStatus(e.Code); s != 0 {
 		return s
 	}
+	if s := wire.SupportHTTPStatus(e.Code); s != 0 {
+		return s
+	}
 	if e.Code >= 400 {
 		return http.StatusBadRequest
 	}

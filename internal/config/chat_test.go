@@ -45,6 +45,7 @@ func TestChatNeedsItsNamespaces(t *testing.T) {
 	}
 	c := Default()
 	c.Chat.Enabled = false
+	c.Support.Enabled = false
 	c.Namespaces = c.Namespaces[:4]
 	if err := c.Validate(); err != nil {
 		t.Fatalf("chat off without its namespaces: %v", err)

@@ -53,6 +53,9 @@ type Config struct {
 	// The chat of a room: limits and the global term filter (see
 	// docs/chat.md).
 	Chat ChatConfig `toml:"chat"`
+	// Support chat inside a session: a user's private conversation with
+	// an agent (see docs/support.md).
+	Support SupportConfig `toml:"support"`
 	// Graceful shutdown.
 	Shutdown ShutdownConfig `toml:"shutdown"`
 	// Scale-out: a NATS cluster of liveroom nodes, and edge nodes.

@@ -48,7 +48,8 @@ func Default() *Config {
 			TTL:     Duration(60 * time.Second),
 			MaxList: 1000,
 		},
-		Chat: defaultChat(),
+		Chat:    defaultChat(),
+		Support: defaultSupport(),
 		Shutdown: ShutdownConfig{
 			DrainWindow: Duration(5 * time.Second),
 			Timeout:     Duration(15 * time.Second),

@@ -192,7 +192,7 @@ subscribe = "anonymous"
 	}
 
 	// Built-ins the file does not name are kept as they are.
-	for _, name := range []string{"reactions", "personal", "chat", "chatmod", "typing", "audit"} {
+	for _, name := range []string{"reactions", "personal", "chat", "chatmod", "typing", "audit", "support", "supporttyping", "supportq"} {
 		got, ok := cfg.Namespace(name)
 		wantNS, _ := Default().Namespace(name)
 		if !ok || got != wantNS {
@@ -205,7 +205,7 @@ subscribe = "anonymous"
 	for _, ns := range cfg.Namespaces {
 		names = append(names, ns.Name)
 	}
-	if got := strings.Join(names, ","); got != ",room,reactions,personal,chat,chatmod,typing,audit,talk" {
+	if got := strings.Join(names, ","); got != ",room,reactions,personal,chat,chatmod,typing,audit,support,supporttyping,supportq,talk" {
 		t.Errorf("namespace order %q", got)
 	}
 }

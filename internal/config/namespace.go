@@ -114,7 +114,8 @@ func NamespaceDefaults(name string) NamespaceConfig {
 
 // builtinNamespaces returns the namespaces every node has unless the config
 // file replaces them: the closed default namespace, room, reactions,
-// personal, and the chat's chat, chatmod, typing and audit.
+// personal, the chat's chat, chatmod, typing and audit, and support's
+// support, supporttyping and supportq.
 func builtinNamespaces() []NamespaceConfig {
 	def := NamespaceDefaults("")
 	def.Subscribe = SubscribeToken
@@ -138,7 +139,8 @@ func builtinNamespaces() []NamespaceConfig {
 	personal.HistoryTTL = Duration(24 * time.Hour)
 	personal.Recovery = true
 
-	return append([]NamespaceConfig{def, room, reactions, personal}, chatNamespaces()...)
+	out := append([]NamespaceConfig{def, room, reactions, personal}, chatNamespaces()...)
+	return append(out, supportNamespaces()...)
 }
 
 // chatNamespaces are the namespaces of the chat (see docs/chat.md): the

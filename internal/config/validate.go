@@ -120,6 +120,7 @@ func (c *Config) Validate() error {
 	c.validateClient(&ck)
 	c.validateNamespaces(&ck)
 	c.validateChat(&ck)
+	c.validateSupport(&ck)
 	c.validateCluster(&ck)
 	c.validateWeb(&ck)
 	c.validateAccounts(&ck)

@@ -22,7 +22,7 @@ const demoTokenTTL = 12 * time.Hour
 const maxDemoName = 32
 
 // demoToken serves POST /demo/token: {"name": "Ada"} (and optionally
-// "role": "moderator") → {"token": …, "user": …}. It mints a connection token for a new demo user. It exists only
+// "role": "moderator" or "agent") → {"token": …, "user": …}. It mints a connection token for a new demo user. It exists only
 // while the demo is on, and is rate limited.
 func (s *Server) demoToken() http.Handler {
 	limiter := rate.NewLimiter(20, 40)
@@ -39,7 +39,8 @@ func (s *Server) demoToken() http.Handler {
 		var req struct {
 			Name string `json:"name"`
 			// Role "moderator" makes the token a moderator of every demo
-			// chat room, for the moderator console. The demo hands it to
+			// chat room, for the moderator console; "agent" a support
+			// agent, for the agent console. The demo hands them to
 			// anyone who asks, which is one reason the demo is on only on
 			// loopback unless turned on explicitly.
 			Role string `json:"role"`
@@ -59,8 +60,10 @@ func (s *Server) demoToken() http.Handler {
 		case "":
 		case wire.RoleModerator:
 			roles = wire.Roles{"chat:*": {wire.RoleModerator}}
+		case wire.RoleAgent:
+			roles = wire.Roles{wire.SupportScope: {wire.RoleAgent}}
 		default:
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": `role may only be "moderator"`})
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": `role may only be "moderator" or "agent"`})
 			return
 		}
 		user := "demo-" + strings.ToLower(rand.Text()[:10])

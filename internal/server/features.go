@@ -22,6 +22,7 @@ func (s *Server) startFeatures() {
 		s.chat.Register()
 		s.chat.Start()
 	}
+	s.startSupport()
 	// The audit namespace holds the logs of every feature; its guard sends
 	// each channel to the feature it belongs to and refuses the rest to
 	// clients.
@@ -29,6 +30,9 @@ func (s *Server) startFeatures() {
 		_, rest, _ := strings.Cut(a.Channel, ":")
 		if s.chat != nil && strings.HasPrefix(rest, "chat.") {
 			return s.chat.GuardAudit(ctx, a)
+		}
+		if s.support != nil && strings.HasPrefix(rest, "support.") {
+			return s.support.GuardAudit(ctx, a)
 		}
 		if a.Server && a.Op != hub.AccessPublish {
 			return nil
@@ -45,6 +49,11 @@ func (s *Server) stopFeatures() {
 }
 
 func (s *Server) registerFeatureAPI(a *api.Handler) {
+	if s.support != nil {
+		for name, m := range s.support.APIMethods() {
+			a.Register(name, api.Method(m))
+		}
+	}
 	if s.chat == nil {
 		return
 	}

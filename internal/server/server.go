@@ -24,6 +24,7 @@ import (
 	"github.com/liveroom-dev/liveroom/internal/engine"
 	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/internal/origin"
+	supportmodule "github.com/liveroom-dev/liveroom/internal/support/module"
 	"github.com/liveroom-dev/liveroom/internal/transport/httpstream"
 	"github.com/liveroom-dev/liveroom/internal/transport/websocket"
 )
@@ -55,6 +56,8 @@ type Server struct {
 	verifier *auth.Verifier
 	accounts *account.Service
 	chat     *chatmodule.Module
+	// support is support chat; nil when off.
+	support *supportmodule.Module
 }
 
 // NewLogger builds the process logger from the configuration.

@@ -11,6 +11,7 @@ import { Reactions } from "./reactions";
 import { Room } from "./room";
 import { askName } from "./name";
 import { forgetSession, savedName, savedSession, signIn, type Session } from "./session";
+import { SupportPanel } from "./support/panel";
 
 /** Room ids this page accepts from ?room=. */
 const roomPattern = /^[A-Za-z0-9_-]{1,64}$/;
@@ -100,6 +101,13 @@ async function main(): Promise<void> {
   });
   roomSub.sub.on("join", (ctx) => live.names.learn(ctx.info.user, ctx.info.connInfo));
   byId<HTMLAnchorElement>("mod-link").href = `/mod.html?room=${encodeURIComponent(room)}`;
+  const support = new SupportPanel(client, room, () => me.user, () => ({
+    page: location.pathname + location.search,
+    user_agent: navigator.userAgent,
+    connection: document.body.dataset["conn"] ?? "",
+    rtt_ms: Number.parseInt(byId("rtt").textContent ?? "", 10) || 0,
+  }));
+  support.start(byId("app-top"), byId("change-name"));
   roomSub.start(badge);
   reactions.start();
   extras.start();

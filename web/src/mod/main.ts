@@ -5,6 +5,7 @@ import { Centrifuge } from "centrifuge";
 import { byId, Flash } from "../dom";
 import { Console } from "./panels";
 import { AuditPanel, SettingsPanel } from "./settings";
+import { SupportAudit } from "../support/modpanel";
 
 const roomPattern = /^[A-Za-z0-9_.-]{1,64}$/;
 const sessionKey = "liveroom.mod.session";
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
   });
   panel.start();
   audit.start();
+  new SupportAudit(client, room, note).start();
   client.connect();
 }
 

@@ -1,0 +1,117 @@
+// Support chat end to end across three pages: a viewer asks for help from
+// the room in one tap, an agent sees the live queue, claims the
+// conversation, sees the user's connection state and the room's context,
+// and answers with typing and messages both ways; the user sees "agent
+// joined" and the typing; the conversation ends with a resolution. The
+// room's moderator watches the room's support log (who asked, who took
+// it, how it ended) and never what was said. Screenshots at a phone size
+// and a desktop size.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer } from "../lib/server.mjs";
+import { launch, join, badge, say, snap, until, phone, desktop } from "../lib/browser.mjs";
+import { openConsole } from "../lib/console.mjs";
+import { openAgent, snapSection } from "../lib/agent.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test("a support conversation from the room to a resolution, watched by a moderator", async (t) => {
+  const room = "help-desk";
+  let user = await join(browser, server.url, room, "Ada", phone);
+  const agent = await openAgent(browser, server.url, "Sam", desktop);
+  const mod = await openConsole(browser, server.url, room, "Mia", desktop);
+  t.after(async () => {
+    for (const p of [user, agent, mod]) await p.context().close();
+  });
+  await say(user, "is the stream frozen for anyone else?");
+  await agent.locator("#queue-empty").waitFor();
+
+  // One tap opens support: a conversation is queued at once.
+  const help = user.locator("#help");
+  const box = await help.boundingBox();
+  assert.ok(box.width >= 44 && box.height >= 44 && box.x + box.width <= phone.width, `Help is ${box.width}×${box.height} at x ${box.x}`);
+  await help.click();
+  const panel = user.locator("#support");
+  await panel.locator(".sstatus", { hasText: "waiting for an agent" }).waitFor({ timeout: 5000 });
+  await panel.locator(".sys", { hasText: "You asked for help in help-desk" }).waitFor();
+  const input = user.locator("#support-input");
+  await input.fill("my stream froze at 12:03");
+  await input.press("Enter");
+  await panel.locator('.bubble.mine[data-state="confirmed"]', { hasText: "my stream froze at 12:03" }).waitFor({ timeout: 5000 });
+  const composer = await user.locator("#support .scomposer").boundingBox();
+  assert.ok(composer.y + composer.height <= phone.height && composer.y > phone.height * 0.7, "the support composer sits at the bottom, within thumb reach");
+  await snap(user, "7-support-waiting");
+
+  // The agent's queue shows it live, with the user connected.
+  const card = agent.locator("#queue li.card.conv", { hasText: "Ada" });
+  await card.locator(".text", { hasText: "my stream froze at 12:03" }).waitFor({ timeout: 5000 });
+  await card.locator('.dot[data-on="true"]').waitFor({ timeout: 5000 });
+  await mod.locator("#support-audit li[data-action='support.open']", { hasText: "Ada asked for help" }).waitFor({ timeout: 5000 });
+  await snapSection(agent, "7-agent-queue", "p-queue");
+
+  // Claimed: the user sees the agent join, the agent sees the context.
+  await card.getByRole("button", { name: "Claim" }).click();
+  await agent.locator("#desk-state[data-on=true]", { hasText: "online" }).waitFor({ timeout: 5000 });
+  await agent.locator("#desk-recent", { hasText: "is the stream frozen for anyone else?" }).waitFor({ timeout: 5000 });
+  await user.locator("#support .sys.joined", { hasText: "Sam joined" }).waitFor({ timeout: 5000 });
+  await user.locator("#support .sstatus", { hasText: "Sam · agent, here" }).waitFor({ timeout: 5000 });
+
+  // Typing, then messages both ways.
+  await agent.locator("#desk-input").pressSequentially("Hi Ada");
+  await user.locator("#support .styping", { hasText: "Sam is typing…" }).waitFor({ timeout: 5000 });
+  await agent.locator("#desk-input").fill("Hi Ada, which browser are you using?");
+  await agent.locator("#desk-input").press("Enter");
+  await user.locator("#support .bubble.theirs", { hasText: "which browser are you using?" }).waitFor({ timeout: 5000 });
+  assert.equal(await user.locator("#support .styping").textContent(), "", "typing ends when the message arrives");
+  await input.fill("Firefox, on my phone");
+  await input.press("Enter");
+  await agent.locator("#desk-log .bubble.theirs", { hasText: "Firefox, on my phone" }).waitFor({ timeout: 5000 });
+  await snap(user, "7-support-talking");
+  await snapSection(agent, "7-agent-conversation", "p-desk");
+
+  // The user's connection state: gone when the page closes, back when it
+  // opens again — with the conversation restored.
+  const context = user.context();
+  await user.close();
+  await agent.locator("#desk-state[data-on=false]", { hasText: "offline since" }).waitFor({ timeout: 5000 });
+  user = await context.newPage();
+  user.errors = [];
+  user.on("pageerror", (e) => user.errors.push(String(e)));
+  await user.goto(`${server.url}/?room=${room}`);
+  await badge(user, "connected");
+  await agent.locator("#desk-state[data-on=true]", { hasText: "online" }).waitFor({ timeout: 10000 });
+  await user.locator("#help").click();
+  await user.locator("#support .bubble.theirs", { hasText: "which browser are you using?" }).waitFor({ timeout: 5000 });
+  await user.locator("#support .bubble.mine", { hasText: "Firefox, on my phone" }).waitFor();
+
+  // Resolved with a resolution: both sides see it; the queue empties.
+  await agent.locator("#resolve-outcome").selectOption("solved");
+  await agent.locator("#resolve-note").fill("cleared the player cache");
+  await agent.locator("#resolve-form button[type=submit]").click();
+  await user.locator("#support .sys.resolved", { hasText: "Resolved: solved — cleared the player cache" }).waitFor({ timeout: 5000 });
+  await user.locator("#support button", { hasText: "Start a new conversation" }).waitFor();
+  assert.equal(await user.locator("#support-input").isVisible(), false, "no composer after the resolution");
+  await agent.locator("#desk-resolution", { hasText: "Resolved: solved — cleared the player cache" }).waitFor();
+  await agent.locator("#queue-empty").waitFor({ timeout: 5000 });
+  await snap(user, "7-support-resolved");
+
+  // The moderator saw who did what, and nothing of what was said.
+  const log = mod.locator("#support-audit");
+  await log.locator("li[data-action='support.claim']", { hasText: "Sam (agent) took Ada's conversation" }).waitFor({ timeout: 5000 });
+  await log.locator("li[data-action='support.resolve']", { hasText: "Sam resolved Ada's conversation: solved — cleared the player cache" }).waitFor({ timeout: 5000 });
+  const seen = await mod.locator("body").textContent();
+  for (const said of ["my stream froze", "which browser", "Firefox"]) assert.ok(!seen.includes(said), `the moderator's page shows "${said}"`);
+  await snapSection(mod, "7-moderator-support-log", "p-support");
+  assert.deepEqual([...user.errors, ...agent.errors, ...mod.errors], []);
+});

@@ -1,0 +1,239 @@
+// Support inside the room: one tap on "Help" opens a conversation with
+// the room and what the page knows attached, in a panel over the room
+// (full screen on a phone, a corner window on a desktop). The user sees
+// where they are (waiting, an agent joined and whether they are here,
+// resolved), the agent typing, and messages both ways.
+import type { Centrifuge } from "centrifuge";
+import { el } from "../dom";
+import { explain } from "../errors";
+import { SupportNames } from "./names";
+import { Thread } from "./thread";
+import { call, outcomes, type ClientContext, type Conversation, type SupportEvent } from "./wire";
+
+export class SupportPanel {
+  private readonly names: SupportNames;
+  private readonly thread: Thread;
+  private readonly button = el("button", "help");
+  private readonly unread = el("span", "unread");
+  private readonly panel = el("section", "support");
+  private readonly status = el("p", "sstatus");
+  private readonly problem = el("p", "sproblem");
+  private readonly form = el("form", "scomposer");
+  private readonly input = el("textarea");
+  private readonly end = el("button", "secondary", "End conversation");
+  private readonly again = el("button", "primary", "Start a new conversation");
+  private agentHere = false;
+  private opening = false;
+
+  constructor(
+    private readonly client: Centrifuge,
+    private readonly room: string,
+    private readonly me: () => string,
+    private readonly context: () => ClientContext,
+  ) {
+    this.names = new SupportNames(client);
+    const list = el("ol", "slog");
+    list.setAttribute("role", "log");
+    list.setAttribute("aria-live", "polite");
+    list.setAttribute("aria-label", "Support conversation");
+    list.tabIndex = 0;
+    const typing = el("p", "styping");
+    typing.setAttribute("aria-live", "polite");
+    this.thread = new Thread(client, "user", me, this.names, list, typing, {
+      event: (ev, live) => this.onEvent(ev, live),
+      presence: (online) => {
+        this.agentHere = !!this.thread.conv?.agent && online.has(this.thread.conv.agent);
+        this.showStatus();
+      },
+      problem: (text) => this.say(text),
+    });
+    this.build(list, typing);
+  }
+
+  /** Puts the Help button in the header; finds an open conversation. */
+  start(header: HTMLElement, before: Element | null): void {
+    header.insertBefore(this.button, before);
+    document.body.append(this.panel);
+    this.client.on("connected", () => void this.resume());
+  }
+
+  private build(list: HTMLOListElement, typing: HTMLElement): void {
+    this.button.type = "button";
+    this.button.id = "help";
+    this.button.setAttribute("aria-controls", "support");
+    this.button.setAttribute("aria-expanded", "false");
+    this.button.append(el("span", "qmark", "?"), el("span", "word", "Help"), this.unread);
+    this.button.setAttribute("aria-label", "Get help from support");
+    this.button.addEventListener("click", () => void this.toggle());
+
+    this.panel.id = "support";
+    this.panel.hidden = true;
+    this.panel.setAttribute("role", "dialog");
+    this.panel.setAttribute("aria-labelledby", "support-title");
+    const head = el("header", "shead");
+    const title = el("h2", "", "Support");
+    title.id = "support-title";
+    const close = el("button", "sclose", "✕");
+    close.type = "button";
+    close.setAttribute("aria-label", "Close support (the conversation stays open)");
+    close.addEventListener("click", () => this.hide());
+    head.append(title, this.status, close);
+    this.status.setAttribute("role", "status");
+    this.problem.hidden = true;
+    this.problem.setAttribute("role", "alert");
+
+    const label = el("label", "sr-only", "Message to support");
+    label.htmlFor = "support-input";
+    this.input.id = "support-input";
+    this.input.rows = 1;
+    this.input.placeholder = "Message support…";
+    this.input.maxLength = 2000;
+    const send = el("button", "send", "Send");
+    send.type = "submit";
+    this.form.append(label, this.input, send);
+    this.form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      this.submit();
+    });
+    this.input.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.shiftKey) {
+        ev.preventDefault();
+        this.submit();
+      }
+    });
+    this.input.addEventListener("input", () => {
+      if (this.input.value.trim()) this.thread.typing.typed();
+    });
+    this.end.type = "button";
+    this.end.addEventListener("click", () => void this.withdraw());
+    this.again.type = "button";
+    this.again.hidden = true;
+    this.again.addEventListener("click", () => void this.openNew());
+    const foot = el("div", "sfoot");
+    foot.append(this.form, this.end, this.again);
+    this.panel.append(head, this.problem, list, typing, foot);
+    this.panel.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape") this.hide();
+    });
+  }
+
+  private async toggle(): Promise<void> {
+    if (!this.panel.hidden) {
+      this.hide();
+      return;
+    }
+    this.panel.hidden = false;
+    this.button.setAttribute("aria-expanded", "true");
+    this.unread.textContent = "";
+    if (!this.thread.conv) await this.openNew(); // a resolved one stays in view, with "Start a new conversation"
+    this.showStatus();
+    this.input.focus();
+  }
+
+  private hide(): void {
+    this.panel.hidden = true;
+    this.button.setAttribute("aria-expanded", "false");
+    this.button.focus();
+  }
+
+  /** After (re)connecting: follow the user's open conversation, if any. */
+  private async resume(): Promise<void> {
+    try {
+      const res = await call<{ conversation?: Conversation }>(this.client, "support.current", {});
+      if (res.conversation) this.follow(res.conversation);
+      else if (this.thread.conv && this.thread.conv.status !== "resolved") {
+        // Signed in as someone else (a new name): that conversation is not theirs.
+        this.thread.close();
+        this.showStatus();
+      }
+    } catch {
+      /* the Help button opens or finds it on tap */
+    }
+  }
+
+  private async openNew(): Promise<void> {
+    if (this.opening) return;
+    this.opening = true;
+    this.say("");
+    this.status.textContent = "opening a conversation…";
+    try {
+      const res = await call<{ conversation: Conversation }>(this.client, "support.open", { room: this.room, context: this.context() });
+      this.follow(res.conversation);
+    } catch (e) {
+      this.say(`could not reach support: ${explain(e, "tap Help")}`);
+    } finally {
+      this.opening = false;
+    }
+  }
+
+  private follow(conv: Conversation): void {
+    this.thread.open(conv);
+    this.showStatus();
+  }
+
+  private submit(): void {
+    const text = this.input.value.trim();
+    if (!text) {
+      this.say("write a message first");
+      return;
+    }
+    this.say("");
+    this.thread.send(text);
+    this.input.value = "";
+  }
+
+  private async withdraw(): Promise<void> {
+    const id = this.thread.conv?.id;
+    if (!id) return;
+    try {
+      const conv = await call<Conversation>(this.client, "support.resolve", { id });
+      this.thread.conv = conv;
+      this.showStatus();
+    } catch (e) {
+      this.say(`not ended: ${explain(e, "end it")}`);
+    }
+  }
+
+  private onEvent(ev: SupportEvent, live: boolean): void {
+    const conv = this.thread.conv;
+    if (!conv) return;
+    switch (ev.type) {
+      case "claimed":
+        this.thread.conv = { ...conv, status: "claimed", agent: ev.agent ?? "" };
+        break;
+      case "released":
+        this.thread.conv = { ...conv, status: "queued", agent: "" };
+        this.agentHere = false;
+        break;
+      case "resolved":
+        this.thread.conv = { ...conv, status: "resolved", outcome: ev.outcome ?? "" };
+        break;
+      case "message":
+        if (live && ev.user !== this.me() && this.panel.hidden) {
+          this.unread.textContent = String(Number(this.unread.textContent || "0") + 1);
+        }
+        break;
+    }
+    this.showStatus();
+  }
+
+  private showStatus(): void {
+    const conv = this.thread.conv;
+    const resolved = conv?.status === "resolved";
+    this.form.hidden = !conv || resolved;
+    this.end.hidden = !conv || resolved;
+    this.again.hidden = !resolved;
+    this.panel.dataset["status"] = conv?.status ?? "none";
+    this.status.textContent = "";
+    if (!conv) return;
+    if (conv.status === "queued") this.status.textContent = "waiting for an agent — you are in the queue";
+    else if (conv.status === "claimed") {
+      this.status.append(this.names.span(conv.agent ?? ""), this.agentHere ? " · agent, here" : " · agent, away");
+    } else this.status.textContent = `resolved: ${outcomes[conv.outcome ?? ""] ?? conv.outcome ?? ""}`;
+  }
+
+  private say(text: string): void {
+    this.problem.textContent = text;
+    this.problem.hidden = !text;
+  }
+}
