@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -41,8 +42,26 @@ func channelOf(id string, s chat.Stream) string {
 }
 
 // maxAttempts bounds how often a command is decided again after losing
-// an append race.
-const maxAttempts = 8
+// an append race; after each loss the module waits a random moment of up
+// to conflictBackoff × attempts, so two nodes writing one busy room stop
+// alternating in lockstep (each losing to the other's append).
+const (
+	maxAttempts     = 24
+	conflictBackoff = 2 * time.Millisecond
+)
+
+// backoff waits after the attempt-th lost race (0-based), or until ctx ends.
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(rand.Int64N(int64(conflictBackoff) * int64(min(attempt+1, 10))))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // exec decides cmd in room id and stores its events. On success the
 // decision's events are applied and its effects carried out.
@@ -69,7 +88,11 @@ func (m *Module) execLocked(ctx context.Context, r *room, cmd chat.Command) (cha
 		}
 		err = m.store1(ctx, r, &d)
 		if errors.Is(err, hub.ErrOffsetMoved) {
-			continue // another node wrote first: catch up, decide again
+			// Another node wrote first: catch up, decide again.
+			if err := backoff(ctx, attempt); err != nil {
+				return chat.Decision{}, err
+			}
+			continue
 		}
 		if err != nil {
 			return chat.Decision{}, err
