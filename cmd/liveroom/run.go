@@ -102,6 +102,11 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 				fmt.Fprintf(stderr, "liveroom token: --roles entry %q is not scope=role (e.g. chat:*=moderator)\n", pair)
 				return 2
 			}
+			if !wire.KnownRole(role) {
+				fmt.Fprintf(stderr, "liveroom token: --roles entry %q: unknown role %q; the roles are %s, %s and %s\n",
+					pair, role, wire.RoleOwner, wire.RoleModerator, wire.RoleAgent)
+				return 2
+			}
 			claims.Roles[scope] = append(claims.Roles[scope], role)
 		}
 	}
