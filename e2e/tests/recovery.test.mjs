@@ -260,7 +260,7 @@ async function countAgrees(server, channel, page, who, timeout) {
 
 test("online counts: one value in header and stage, marked as last known while cut off, fresh at once after the reconnect", async (t) => {
   const { server, proxy, viaProxy } = await setUp(fastPings, t);
-  const channel = "room:counts";
+  const channel = "chat:counts";
   const a = await join(browser, server.url, "counts", "Ada", desktop);
   t.after(() => a.context().close());
   const b = await join(browser, viaProxy, "counts", "Bob", phone);
