@@ -38,6 +38,18 @@ test("a moderator deletes a message: the tombstone shows on a viewer's page with
   const mod = await openConsole(browser, server.url, room, "Mia", desktop);
   closeAll(t, viewer, author, mod);
 
+  // The console says which room it moderates, at both sizes.
+  for (const size of [desktop, phone]) {
+    await mod.setViewportSize(size);
+    // The <h1> clips what overflows it, so its own box is what is seen.
+    const heading = mod.locator(".ctop h1");
+    const box = await heading.boundingBox();
+    assert.ok(box && box.width > 0 && box.x >= 0 && box.x + box.width <= size.width, `the room name's box is in view at ${size.width} px: ${JSON.stringify(box)}`);
+    const fits = await heading.evaluate((h) => ({ scroll: h.scrollWidth, client: h.clientWidth }));
+    assert.ok(fits.client > 0 && fits.scroll <= fits.client, `the whole room name "${room}" shows at ${size.width} px: ${JSON.stringify(fits)}`);
+  }
+  await mod.setViewportSize(desktop);
+
   await say(author, "this will be removed");
   await viewer.locator("#log li.msg", { hasText: "this will be removed" }).waitFor();
   const card = mod.locator("#mod-log li.card", { hasText: "this will be removed" });
