@@ -106,7 +106,8 @@ test("a timed-out user sees why and until when, and keeps reading", async (t) =>
   await tim.locator("#feedback", { hasText: "You are timed out until" }).waitFor();
   assert.equal(await tim.locator("#log li.msg", { hasText: "let me speak" }).count(), 0);
   // The room sees that moderation happened.
-  await other.locator("#log li.system", { hasText: "was timed out by a moderator for 10 min" }).waitFor();
+  // …by the name people know, not the user id.
+  await other.locator("#log li.system", { hasText: "Tim was timed out by a moderator for 10 min" }).waitFor();
   // Reading goes on.
   await say(other, "you can still read this");
   await tim.locator("#log li.msg", { hasText: "you can still read this" }).waitFor();
