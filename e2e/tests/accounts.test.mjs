@@ -163,3 +163,54 @@ test("a guest account, its notices and signing out everywhere else", async () =>
     await a.context().close();
   }
 });
+
+test("the live room joins as the signed-in account and says when it is signed out", async () => {
+  const a = await device(desktop, linuxUA);
+  const b = await device(phone, androidUA);
+  try {
+    // A creates an account, then follows "← Live room".
+    await a.locator("#tab-signup").click();
+    await a.locator("#signup-name").fill("Grace");
+    await a.locator("#signup-email").fill("grace@example.com");
+    await a.locator("#signup-password").fill("correct horse battery");
+    const signedUp = a.waitForResponse((r) => r.url().endsWith("/account/signup"));
+    await a.locator("#form-signup button[type=submit]").click();
+    const grace = (await (await signedUp).json()).user;
+    await a.locator("#account:not([hidden])").waitFor();
+    await a.locator(".acct-back").click();
+    await a.locator("#badge[data-state=connected]").waitFor({ timeout: 10000 });
+    assert.equal(await a.locator("#name-dialog").evaluate((d) => d.open), false, "no name prompt for an account");
+    assert.equal(await a.locator("#me").textContent(), "Grace");
+    assert.equal(await a.evaluate(() => document.body.dataset.account), "signed-in");
+    assert.equal(await a.locator("#d-user").textContent(), `${grace.id} (account)`);
+    // The server sees the account too: A's message in the log carries its id.
+    await a.locator("#composer-input").fill("hello as an account");
+    await a.locator("#composer-input").press("Enter");
+    const line = a.locator("#log li", { hasText: "hello as an account" });
+    await line.waitFor({ timeout: 5000 });
+    assert.equal(await line.locator(`[data-user="${grace.id}"]`).count() > 0, true, "the message's author is the account");
+
+    // B signs in on the phone and opens the room; A signs B out.
+    await b.locator("#signin-email").fill("grace@example.com");
+    await b.locator("#signin-password").fill("correct horse battery");
+    await b.locator("#form-signin button[type=submit]").click();
+    await b.locator("#account:not([hidden])").waitFor();
+    await b.goto(`${server.url}/`);
+    await b.locator("#badge[data-state=connected]").waitFor({ timeout: 10000 });
+    assert.equal(await b.locator("#me").textContent(), "Grace");
+    await a.goto(`${server.url}/account.html`);
+    const revoke = a.locator("#devices li:not([data-current]) .acct-revoke");
+    await revoke.waitFor();
+    await revoke.click();
+    const note = b.locator("#note:not([hidden])", { hasText: "Signed out of your account: Session revoked from another device" });
+    await note.waitFor({ timeout: 2000 });
+    assert.equal(await b.evaluate(() => document.body.dataset.account), "signed-out");
+    assert.equal(await b.locator("#note a").getAttribute("href"), "/account.html");
+    await snap(b, "acct-6-room-signed-out-B");
+
+    assert.deepEqual([...a.errors, ...b.errors], []);
+  } finally {
+    await a.context().close();
+    await b.context().close();
+  }
+});

@@ -38,6 +38,18 @@ test("a moderator deletes a message: the tombstone shows on a viewer's page with
   const mod = await openConsole(browser, server.url, room, "Mia", desktop);
   closeAll(t, viewer, author, mod);
 
+  // The console says which room it moderates, at both sizes.
+  for (const size of [desktop, phone]) {
+    await mod.setViewportSize(size);
+    // The <h1> clips what overflows it, so its own box is what is seen.
+    const heading = mod.locator(".ctop h1");
+    const box = await heading.boundingBox();
+    assert.ok(box && box.width > 0 && box.x >= 0 && box.x + box.width <= size.width, `the room name's box is in view at ${size.width} px: ${JSON.stringify(box)}`);
+    const fits = await heading.evaluate((h) => ({ scroll: h.scrollWidth, client: h.clientWidth }));
+    assert.ok(fits.client > 0 && fits.scroll <= fits.client, `the whole room name "${room}" shows at ${size.width} px: ${JSON.stringify(fits)}`);
+  }
+  await mod.setViewportSize(desktop);
+
   await say(author, "this will be removed");
   await viewer.locator("#log li.msg", { hasText: "this will be removed" }).waitFor();
   const card = mod.locator("#mod-log li.card", { hasText: "this will be removed" });
@@ -94,7 +106,8 @@ test("a timed-out user sees why and until when, and keeps reading", async (t) =>
   await tim.locator("#feedback", { hasText: "You are timed out until" }).waitFor();
   assert.equal(await tim.locator("#log li.msg", { hasText: "let me speak" }).count(), 0);
   // The room sees that moderation happened.
-  await other.locator("#log li.system", { hasText: "was timed out by a moderator for 10 min" }).waitFor();
+  // …by the name people know, not the user id.
+  await other.locator("#log li.system", { hasText: "Tim was timed out by a moderator for 10 min" }).waitFor();
   // Reading goes on.
   await say(other, "you can still read this");
   await tim.locator("#log li.msg", { hasText: "you can still read this" }).waitFor();

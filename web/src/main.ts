@@ -1,5 +1,6 @@
-// The live room page: sign in with a display name, connect, and wire the
-// chat, the reactions and the connection badge together.
+// The live room page: join as the account this browser is signed in to
+// (or, if none, with a demo display name), connect, and wire the chat, the
+// reactions and the connection badge together.
 import { Centrifuge, type TransportEndpoint } from "centrifuge";
 import { ChatLog } from "./chat";
 import { ConnectionBadge } from "./connection";
@@ -10,6 +11,7 @@ import { LiveChat } from "./chat/live";
 import { Reactions } from "./reactions";
 import { Room } from "./room";
 import { askName } from "./name";
+import { accountMe, renameAccount, sessionOver, signedOut, type AccountMe } from "./account/room";
 import { forgetSession, savedName, savedSession, signIn, type Session } from "./session";
 import { SupportPanel } from "./support/panel";
 
@@ -51,7 +53,11 @@ async function main(): Promise<void> {
   byId("stage-room").textContent = room;
   const note = new Flash(byId("note"));
   const feedback = new Flash(byId("feedback"));
-  let me = await session();
+  const account: AccountMe | null = await accountMe(note);
+  let me: Session = account ? { token: account.token, user: account.user, name: account.name, exp: 0 } : await session();
+  if (account) document.body.dataset["account"] = "signed-in";
+  else if (!document.body.dataset["account"]) document.body.dataset["account"] = "demo";
+  byId("d-user").textContent = account ? `${me.user} (account)` : `${me.user} (demo visitor)`;
   const showMe = (): void => {
     byId("me").textContent = me.name;
     byId("me-avatar").textContent = initial(me.name);
@@ -73,6 +79,7 @@ async function main(): Promise<void> {
   const client = new Centrifuge(transports, {
     token: me.token,
     getToken: async () => {
+      if (account) return account.session.token(); // throws UnauthorizedError once signed out
       forgetSession();
       me = await signIn(me.name);
       return me.token;
@@ -85,6 +92,7 @@ async function main(): Promise<void> {
   let clientId = "";
   client.on("connected", (ctx) => (clientId = ctx.client));
   client.on("disconnected", (ctx) => {
+    if (account && sessionOver(ctx.code)) return signedOut(note, account.session.endedReason || ctx.reason, false);
     if (ctx.code !== 0) note.show(`disconnected: ${ctx.reason} — reload the page to connect again`, "error", 0);
   });
 
@@ -139,8 +147,13 @@ async function main(): Promise<void> {
       const name = await askName(me.name, "", true);
       if (!name || name === me.name) return;
       try {
-        forgetSession();
-        me = await signIn(name);
+        if (account) {
+          const renamed = await renameAccount(account, name);
+          me = { ...me, name: renamed.name, token: renamed.token };
+        } else {
+          forgetSession();
+          me = await signIn(name);
+        }
       } catch (e) {
         feedback.show(`name not changed: ${e instanceof Error ? e.message : String(e)}`, "error");
         return;

@@ -4,6 +4,33 @@
 import { UnauthorizedError } from "centrifuge";
 import { AccountError, call, codes, type Grant } from "./api";
 
+/**
+ * A hint in localStorage that this browser holds an account session. The
+ * refresh cookie is HttpOnly, so pages other than the account page use
+ * the hint to decide whether asking /account/refresh is worth it (a
+ * browser that never signed in gets no 401 in its console). It is a hint
+ * only: the cookie decides.
+ */
+const hintKey = "liveroom.account";
+
+function setHint(on: boolean): void {
+  try {
+    if (on) localStorage.setItem(hintKey, "1");
+    else localStorage.removeItem(hintKey);
+  } catch {
+    /* storage off: pages other than the account page stay anonymous */
+  }
+}
+
+/** Whether this browser signed in to an account and has not signed out since. */
+export function accountHint(): boolean {
+  try {
+    return localStorage.getItem(hintKey) === "1";
+  } catch {
+    return false;
+  }
+}
+
 export class AccountSession {
   private grant: Grant | null = null;
   /** Why the session ended, once it has (shown on the signed-out screen). */
@@ -26,10 +53,17 @@ export class AccountSession {
   async resume(): Promise<Grant | null> {
     try {
       this.grant = await call<Grant>("refresh", {});
+      setHint(true);
       return this.grant;
     } catch (e) {
-      if (e instanceof AccountError && (e.code === codes.notSignedIn || e.status === 403)) return null;
-      if (e instanceof AccountError && e.sessionEnded) this.endedReason = e.message;
+      if (e instanceof AccountError && (e.code === codes.notSignedIn || e.status === 403)) {
+        setHint(false);
+        return null;
+      }
+      if (e instanceof AccountError && e.sessionEnded) {
+        this.endedReason = e.message;
+        setHint(false);
+      }
       throw e;
     }
   }
@@ -49,6 +83,7 @@ export class AccountSession {
   private set(g: Grant): Grant {
     this.grant = g;
     this.endedReason = "";
+    setHint(true);
     return g;
   }
 
@@ -65,6 +100,7 @@ export class AccountSession {
       if (e instanceof AccountError && (e.sessionEnded || e.code === codes.notSignedIn)) {
         this.endedReason = e.message;
         this.grant = null;
+        setHint(false);
         throw new UnauthorizedError(e.message);
       }
       throw e;
@@ -77,12 +113,14 @@ export class AccountSession {
       await call("signout", {});
     } finally {
       this.grant = null;
+      setHint(false);
     }
   }
 
   /** Forgets the session after the server ended it. */
   end(reason: string): void {
     this.grant = null;
+    setHint(false);
     this.endedReason = reason;
   }
 }

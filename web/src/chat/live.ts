@@ -181,12 +181,14 @@ export class LiveChat {
   }
 
   private standing(ev: ChatEvent, me: string, fromHistory: boolean): void {
-    const who = ev.user === me ? "You" : this.names.label(ev.user ?? "");
+    const mine = ev.user === me;
+    const who = mine ? undefined : { user: ev.user ?? "", name: this.names.label(ev.user ?? "") };
+    const line = (text: string): void => this.log.place(systemLine(text, who), this.log.lastOffset());
     if (ev.type === "timeout") {
-      this.system(`${who} ${ev.user === me ? "were" : "was"} timed out by a moderator for ${duration((ev.until ?? ev.at) - ev.at)}`, -1);
-      if (ev.user === me && !fromHistory) this.composer.timedOut(this.local(ev.until ?? 0), "");
+      line(`${mine ? "You were" : "was"} timed out by a moderator for ${duration((ev.until ?? ev.at) - ev.at)}`);
+      if (mine && !fromHistory) this.composer.timedOut(this.local(ev.until ?? 0), "");
     } else {
-      this.system(`${who} ${ev.user === me ? "were" : "was"} banned by a moderator`, -1);
+      line(`${mine ? "You were" : "was"} banned by a moderator`);
       if (ev.user === me) this.composer.setBanned(true);
     }
   }

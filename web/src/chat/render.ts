@@ -43,9 +43,19 @@ export function setReaction(li: HTMLLIElement, emoji: string, count: number, min
   chip.setAttribute("aria-label", `${emoji} ${count}${chip.getAttribute("aria-pressed") === "true" ? ", including yours" : ""}: tap to ${chip.getAttribute("aria-pressed") === "true" ? "take yours back" : "add yours"}`);
 }
 
-/** A line about what happened in the room ("ada was timed out for 10 min"). */
-export function systemLine(text: string): HTMLLIElement {
-  const li = el("li", "system", text);
+/**
+ * A line about what happened in the room ("ada was timed out for 10 min").
+ * With who, the line starts with their name in an element marked with
+ * their id, so it turns from the id into the name when the profile arrives.
+ */
+export function systemLine(text: string, who?: { user: string; name: string }): HTMLLIElement {
+  const li = el("li", "system");
+  if (who) {
+    const name = el("span", "", who.name);
+    name.dataset["user"] = who.user;
+    li.append(name, " ");
+  }
+  li.append(text);
   li.setAttribute("role", "note");
   return li;
 }
