@@ -3,64 +3,13 @@
 // settings and its audit log — all live.
 import { Centrifuge } from "centrifuge";
 import { byId, Flash } from "../dom";
+import { ConsoleSignIn } from "../console-signin";
 import { Console } from "./panels";
 import { AuditPanel, SettingsPanel } from "./settings";
 import { SupportAudit } from "../support/modpanel";
 
 const roomPattern = /^[A-Za-z0-9_.-]{1,64}$/;
-const sessionKey = "liveroom.mod.session";
-
-interface ModSession {
-  token: string;
-  user: string;
-  name: string;
-}
-
-function saved(): ModSession | null {
-  try {
-    const s = JSON.parse(localStorage.getItem(sessionKey) ?? "null") as ModSession | null;
-    return s && typeof s.token === "string" ? s : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Signs in through the demo as a moderator (the name form). */
-function signIn(): Promise<ModSession> {
-  const form = byId<HTMLFormElement>("signin");
-  const input = byId<HTMLInputElement>("signin-name");
-  const problem = byId("signin-problem");
-  form.hidden = false;
-  input.focus();
-  return new Promise((resolve) => {
-    form.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      void (async () => {
-        problem.hidden = true;
-        try {
-          const res = await fetch("/demo/token", {
-            method: "POST",
-            headers: { "Content-Type": "application/json" },
-            body: JSON.stringify({ name: input.value.trim(), role: "moderator" }),
-          });
-          const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-          if (!res.ok || typeof body["token"] !== "string") throw new Error(typeof body["error"] === "string" ? body["error"] : `the server answered ${res.status}`);
-          const s: ModSession = { token: body["token"], user: String(body["user"]), name: String(body["name"]) };
-          try {
-            localStorage.setItem(sessionKey, JSON.stringify(s));
-          } catch {
-            /* not remembered */
-          }
-          form.hidden = true;
-          resolve(s);
-        } catch (e) {
-          problem.textContent = `not signed in: ${e instanceof Error ? e.message : String(e)}`;
-          problem.hidden = false;
-        }
-      })();
-    });
-  });
-}
+const signin = new ConsoleSignIn("liveroom.mod.session", "moderator");
 
 function tabs(): void {
   const buttons = [...byId("tabs").querySelectorAll<HTMLButtonElement>("button[data-panel]")];
@@ -82,13 +31,13 @@ async function main(): Promise<void> {
   byId("room-name").textContent = room;
   byId<HTMLAnchorElement>("room-link").href = `/?room=${encodeURIComponent(room)}`;
   const note = new Flash(byId("note"));
-  let session = saved() ?? (await signIn());
+  let session = signin.saved() ?? (await signin.ask());
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const client = new Centrifuge(`${scheme}//${location.host}/connection/websocket`, {
     token: session.token,
     getToken: async () => {
-      localStorage.removeItem(sessionKey);
-      session = await signIn();
+      signin.forget();
+      session = await signin.ask();
       return session.token;
     },
     name: "liveroom-console",

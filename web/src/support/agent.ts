@@ -2,64 +2,13 @@
 // claim a conversation and answer it.
 import { Centrifuge } from "centrifuge";
 import { byId, Flash } from "../dom";
+import { ConsoleSignIn } from "../console-signin";
 import { Desk } from "./desk";
 import { SupportNames } from "./names";
 import { Queue } from "./queue";
 import type { Conversation } from "./wire";
 
-const sessionKey = "liveroom.agent.session";
-
-interface AgentSession {
-  token: string;
-  user: string;
-  name: string;
-}
-
-function saved(): AgentSession | null {
-  try {
-    const s = JSON.parse(localStorage.getItem(sessionKey) ?? "null") as AgentSession | null;
-    return s && typeof s.token === "string" ? s : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Signs in through the demo as an agent (the name form). */
-function signIn(): Promise<AgentSession> {
-  const form = byId<HTMLFormElement>("signin");
-  const input = byId<HTMLInputElement>("signin-name");
-  const problem = byId("signin-problem");
-  form.hidden = false;
-  input.focus();
-  return new Promise((resolve) => {
-    form.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      void (async () => {
-        problem.hidden = true;
-        try {
-          const res = await fetch("/demo/token", {
-            method: "POST",
-            headers: { "Content-Type": "application/json" },
-            body: JSON.stringify({ name: input.value.trim(), role: "agent" }),
-          });
-          const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-          if (!res.ok || typeof body["token"] !== "string") throw new Error(typeof body["error"] === "string" ? body["error"] : `the server answered ${res.status}`);
-          const s: AgentSession = { token: body["token"], user: String(body["user"]), name: String(body["name"]) };
-          try {
-            localStorage.setItem(sessionKey, JSON.stringify(s));
-          } catch {
-            /* not remembered */
-          }
-          form.hidden = true;
-          resolve(s);
-        } catch (e) {
-          problem.textContent = `not signed in: ${e instanceof Error ? e.message : String(e)}`;
-          problem.hidden = false;
-        }
-      })();
-    });
-  });
-}
+const signin = new ConsoleSignIn("liveroom.agent.session", "agent");
 
 /** Phone tabs: one section at a time. */
 function showPanel(id: string): void {
@@ -72,13 +21,13 @@ function showPanel(id: string): void {
 
 async function main(): Promise<void> {
   const note = new Flash(byId("note"));
-  let session = saved() ?? (await signIn());
+  let session = signin.saved() ?? (await signin.ask());
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const client = new Centrifuge(`${scheme}//${location.host}/connection/websocket`, {
     token: session.token,
     getToken: async () => {
-      localStorage.removeItem(sessionKey);
-      session = await signIn();
+      signin.forget();
+      session = await signin.ask();
       return session.token;
     },
     name: "liveroom-agent",
