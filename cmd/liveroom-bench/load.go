@@ -36,7 +36,7 @@ type load struct {
 func (l *load) register(fs *flag.FlagSet) {
 	fs.Float64Var(&l.rateStart, "rate-start", 10, "first rate of the saturation search")
 	fs.DurationVar(&l.step, "step", 10*time.Second, "measurement window of each search step (after a 2 s warm-up)")
-	fs.DurationVar(&l.p99Bound, "p99-bound", 250*time.Millisecond, "a search step keeps up only with p99 below this")
+	fs.DurationVar(&l.p99Bound, "p99-bound", time.Second, "a search step keeps up only with p99 below this (the search measures capacity; latency is measured at a fixed rate)")
 	fs.Float64Var(&l.minDelivered, "min-delivered", 0.99, "a search step keeps up only when this share of offered deliveries arrives")
 	fs.IntVar(&l.retries, "retries", 1, "a failed search step is measured again this many times before it counts (a busy machine causes one-off spikes)")
 	fs.Float64Var(&l.maxOthers, "max-others", 0.25, "a window in which the rest of the machine used more CPU than this (cores) is disturbed: a failed search step or the final measurement is taken again")
@@ -226,18 +226,19 @@ type saturation struct {
 	DeliveriesPerCPU float64      `json:"deliveries_per_server_cpu_second,omitempty"`
 	ServerCPUUtil    float64      `json:"server_cpu_util,omitempty"`
 	ToolCPUUtil      float64      `json:"tool_cpu_util"`
+	OtherCPUUtil     float64      `json:"other_cpu_util"` // the rest of the machine in that step, cores
 	FirstFailedRate  float64      `json:"first_failed_rate,omitempty"`
 	Steps            []stepResult `json:"steps"`
 }
 
-// findSaturation doubles the rate until a step fails to keep up, then
-// narrows the bracket to within 10 %.
+// findSaturation searches the highest rate that keeps up (see rateSearch)
+// and returns it with the measurement taken there.
 func (l *load) findSaturation(ctx context.Context) (*saturation, error) {
 	sat := &saturation{}
-	var lo, hi float64
+	srch := rateSearch{rate: l.rateStart}
 	var best stepResult
-	rate := l.rateStart
-	for range 16 {
+	for range 20 {
+		rate := srch.rate
 		var st stepResult
 		for try := 0; try <= l.retries && !st.Pass; try++ {
 			if err := waitReady(ctx, l.log, l.pool, l.want, 2*time.Minute); err != nil {
@@ -253,32 +254,71 @@ func (l *load) findSaturation(ctx context.Context) (*saturation, error) {
 				"server_cpu", st.CPU.ServerUtil, "tool_cpu", st.CPU.ToolUtil, "others_cpu", st.CPU.OtherUtil)
 		}
 		if st.Pass {
-			lo, best = rate, st
-		} else {
-			hi = rate
+			best = st
 		}
-		switch {
-		case hi == 0:
-			rate *= 2
-		case lo == 0:
-			rate /= 2
-			if rate < 0.5 {
-				return nil, fmt.Errorf("no rate down to %v/s keeps up: %s", rate*2, st.Why)
-			}
-		case hi/lo <= 1.1:
-			sat.Rate, sat.FirstFailedRate = lo, hi
+		done, err := srch.next(st.Pass)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s", err, st.Why)
+		}
+		if done {
+			sat.Rate, sat.FirstFailedRate = srch.lo, srch.hi
 			sat.DeliveriesPerS = best.DeliveredPerSec
 			sat.CPUMsPer1000 = best.CPUMsPer1000
 			sat.DeliveriesPerCPU = best.DeliveriesPerCPU
 			sat.ServerCPUUtil = best.CPU.ServerUtil
 			sat.ToolCPUUtil = best.CPU.ToolUtil
+			sat.OtherCPUUtil = best.CPU.OtherUtil
 			return sat, nil
-		default:
-			rate = math.Round(math.Sqrt(lo*hi)*10) / 10
 		}
 		if err := sleepCtx(ctx, time.Second); err != nil {
 			return nil, err
 		}
 	}
-	return nil, fmt.Errorf("saturation search did not converge: kept up at %v/s, not at %v/s", lo, hi)
+	return nil, fmt.Errorf("saturation search did not converge: kept up at %v/s, not at %v/s", srch.lo, srch.hi)
+}
+
+// rateSearch doubles the rate until a step fails to keep up, then narrows
+// the bracket [lo, hi] to within 10 %. Latency is not monotonic in the rate
+// for a server that batches (its writes carry more publications as the
+// rate grows, so a higher rate can cost less per delivery), so the first
+// failure is followed by one look ahead at twice that rate: if it keeps
+// up, the doubling goes on from there.
+type rateSearch struct {
+	rate        float64 // the rate to measure next
+	lo, hi      float64 // highest rate that kept up, lowest that did not (0: none yet)
+	firstFail   float64 // the failure the look ahead is testing, 0 when none
+	lookedAhead bool
+}
+
+// next takes the outcome at rate and picks the next rate; done is true
+// when the bracket is narrow enough.
+func (r *rateSearch) next(pass bool) (done bool, err error) {
+	switch {
+	case pass && r.firstFail > 0: // the look ahead kept up
+		r.lo, r.firstFail = r.rate, 0
+	case pass:
+		r.lo = r.rate
+	case r.hi == 0 && r.lo > 0 && !r.lookedAhead:
+		r.firstFail, r.lookedAhead = r.rate, true
+	case r.firstFail > 0: // the look ahead failed too
+		r.hi, r.firstFail = r.firstFail, 0
+	default:
+		r.hi = r.rate
+	}
+	switch {
+	case r.firstFail > 0:
+		r.rate = r.firstFail * 2
+	case r.hi == 0:
+		r.rate = r.lo * 2
+	case r.lo == 0:
+		r.rate /= 2
+		if r.rate < 0.5 {
+			return false, fmt.Errorf("no rate down to %v/s keeps up", r.rate*2)
+		}
+	case r.hi/r.lo <= 1.1:
+		return true, nil
+	default:
+		r.rate = math.Round(math.Sqrt(r.lo*r.hi)*10) / 10
+	}
+	return false, nil
 }

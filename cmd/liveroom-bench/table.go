@@ -31,6 +31,7 @@ var tableRows = map[string][]rowSpec{
 		{"saturation: deliveries per server CPU-second", "sat:saturation.deliveries_per_server_cpu_second", 0, true},
 		{"saturation: server cores", "sat:saturation.server_cpu_util", 2, false},
 		{"saturation: tool cores", "sat:saturation.tool_cpu_util", 2, false},
+		{"saturation: rest of the machine, cores", "sat:saturation.other_cpu_util", 2, false},
 		{"fixed rate: publications/s offered", "fix:rate", 1, false},
 		{"fixed rate: delivered / offered", "fix:delivered_ratio", 3, false},
 		{"fixed rate: p50 ms", "fix:latency.p50_ms", 1, true},
@@ -41,6 +42,7 @@ var tableRows = map[string][]rowSpec{
 		{"fixed rate: server cores", "fix:cpu.server_cpu_util", 2, false},
 		{"fixed rate: server RSS MiB", "fix:cpu.server_rss_mib", 0, true},
 		{"fixed rate: tool cores", "fix:cpu.tool_cpu_util", 2, false},
+		{"fixed rate: rest of the machine, cores", "fix:cpu.other_cpu_util", 2, false},
 		{"fixed rate: gaps + repeats + undelivered", "fix:errors", 0, false},
 	},
 	"idle": {
@@ -50,6 +52,7 @@ var tableRows = map[string][]rowSpec{
 		{"idle server CPU, ms/s per 1,000 connections", "server_cpu_ms_per_sec_per_1000_conns", 3, true},
 		{"pings answered in the window", "pings_answered", 0, false},
 		{"connect + subscribe all, s", "connect_seconds", 1, false},
+		{"rest of the machine in the idle window, cores", "idle.other_cpu_util", 2, false},
 	},
 	"rooms": {
 		{"publications/s (all rooms)", "rate", 1, false},
@@ -61,6 +64,7 @@ var tableRows = map[string][]rowSpec{
 		{"deliveries per server CPU-second", "deliveries_per_server_cpu_second", 0, true},
 		{"server cores", "cpu.server_cpu_util", 2, true},
 		{"tool cores", "cpu.tool_cpu_util", 2, false},
+		{"rest of the machine, cores", "cpu.other_cpu_util", 2, false},
 		{"publish failed", "publish_failed", 0, false},
 		{"gaps + repeats + undelivered", "errors", 0, false},
 	},
@@ -74,6 +78,7 @@ var tableRows = map[string][]rowSpec{
 		{"+ subscribe p99 ms", "setup.p99_ms", 1, true},
 		{"server CPU ms per connection", "server_cpu_ms_per_conn", 3, true},
 		{"connections per server CPU-second", "conns_per_server_cpu_second", 0, true},
+		{"rest of the machine, cores", "cpu.other_cpu_util", 2, false},
 	},
 	"reconnect-storm": {
 		{"all resubscribed after, s", "all_resubscribed_seconds", 2, true},
@@ -87,6 +92,7 @@ var tableRows = map[string][]rowSpec{
 		{"delivery p99 from the drop on, ms", "latency.p99_ms", 0, true},
 		{"server CPU-s, drop → all back", "cpu.server_cpu_seconds", 2, true},
 		{"failures while reconnecting", "failures_total", 0, false},
+		{"rest of the machine, cores", "cpu.other_cpu_util", 2, false},
 	},
 }
 
@@ -197,7 +203,7 @@ func orderColumns(cols []string) []string {
 }
 
 func writeTable(out io.Writer, scenario string, cols []string, data map[string]map[string][]float64) {
-	fmt.Fprintf(out, "\n#### %s\n\n| |", scenario)
+	fmt.Fprintf(out, "\n#### %s\n\nCells: the median over the runs (lowest–highest); **×r** is that median ÷ liveroom's.\n\n| |", scenario)
 	for _, c := range cols {
 		fmt.Fprintf(out, " %s |", c)
 	}
