@@ -43,10 +43,15 @@ type cpuUse struct {
 	ServerCPU     float64 `json:"server_cpu_seconds,omitempty"`
 	ServerUtil    float64 `json:"server_cpu_util,omitempty"`      // cores busy on average
 	ServerSysPart float64 `json:"server_cpu_sys_share,omitempty"` // share of server CPU spent in the kernel
-	ServerRSSMiB  float64 `json:"server_rss_mib,omitempty"`
-	ServerPeakMiB float64 `json:"server_peak_rss_mib,omitempty"`
-	ToolUtil      float64 `json:"tool_cpu_util"` // all tool processes
-	ToolProcs     int     `json:"tool_procs"`
+	// ServerWaited is how long the server's threads were runnable but
+	// waiting for a CPU, in seconds, and ServerWaitShare that over the
+	// window: above a few percent, other work held the server back.
+	ServerWaited    float64 `json:"server_cpu_wait_seconds,omitempty"`
+	ServerWaitShare float64 `json:"server_cpu_wait_share,omitempty"`
+	ServerRSSMiB    float64 `json:"server_rss_mib,omitempty"`
+	ServerPeakMiB   float64 `json:"server_peak_rss_mib,omitempty"`
+	ToolUtil        float64 `json:"tool_cpu_util"` // all tool processes
+	ToolProcs       int     `json:"tool_procs"`
 	// OtherUtil is the CPU the rest of the machine used meanwhile, in
 	// cores: the noise a shared machine adds.
 	OtherUtil float64 `json:"other_cpu_util"`
@@ -83,6 +88,8 @@ func (w cpuWindow) end() (cpuUse, error) {
 		if u.ServerCPU > 0 {
 			u.ServerSysPart = round3((s.Sys - w.server.Sys).Seconds() / u.ServerCPU)
 		}
+		u.ServerWaited = round3((s.Waited - w.server.Waited).Seconds())
+		u.ServerWaitShare = round3(u.ServerWaited / elapsed)
 		u.ServerRSSMiB = mib(s.RSS)
 		u.ServerPeakMiB = mib(s.Peak)
 		other -= (s.CPU - w.server.CPU).Seconds()

@@ -226,7 +226,8 @@ type saturation struct {
 	DeliveriesPerCPU float64      `json:"deliveries_per_server_cpu_second,omitempty"`
 	ServerCPUUtil    float64      `json:"server_cpu_util,omitempty"`
 	ToolCPUUtil      float64      `json:"tool_cpu_util"`
-	OtherCPUUtil     float64      `json:"other_cpu_util"` // the rest of the machine in that step, cores
+	OtherCPUUtil     float64      `json:"other_cpu_util"`        // the rest of the machine in that step, cores
+	ServerWaitShare  float64      `json:"server_cpu_wait_share"` // share of that step the server waited for a CPU
 	FirstFailedRate  float64      `json:"first_failed_rate,omitempty"`
 	Steps            []stepResult `json:"steps"`
 }
@@ -268,6 +269,7 @@ func (l *load) findSaturation(ctx context.Context) (*saturation, error) {
 			sat.ServerCPUUtil = best.CPU.ServerUtil
 			sat.ToolCPUUtil = best.CPU.ToolUtil
 			sat.OtherCPUUtil = best.CPU.OtherUtil
+			sat.ServerWaitShare = best.CPU.ServerWaitShare
 			return sat, nil
 		}
 		if err := sleepCtx(ctx, time.Second); err != nil {

@@ -37,8 +37,8 @@ func idleSummary(r idleResult) []string {
 	if r.SettledMiB > 0 {
 		out = append(out, fmt.Sprintf("server RSS %.1f MiB before, %.1f MiB settled, %.1f MiB at the end: %.2f KiB per connection",
 			r.BaselineMiB, r.SettledMiB, r.EndMiB, r.KiBPerConn))
-		out = append(out, fmt.Sprintf("server CPU while idle: %.3f s over %.0f s (%.2f %% of a core; %.3f ms/s per 1,000 connections); rest of the machine %.2f cores",
-			r.Idle.ServerCPU, r.Idle.Seconds, r.Idle.ServerUtil*100, r.CPUMsPerSec1K, r.Idle.OtherUtil))
+		out = append(out, fmt.Sprintf("server CPU while idle: %.3f s over %.0f s (%.2f %% of a core; %.3f ms/s per 1,000 connections); rest of the machine %.2f cores; %s",
+			r.Idle.ServerCPU, r.Idle.Seconds, r.Idle.ServerUtil*100, r.CPUMsPerSec1K, r.Idle.OtherUtil, waitLine(r.Idle)))
 	}
 	if r.Heap != nil {
 		when := "after all connected"
@@ -87,8 +87,8 @@ func roomsSummary(r roomsResult) []string {
 func stepLines(steps []stepResult) []string {
 	var out []string
 	for _, st := range steps {
-		out = append(out, fmt.Sprintf("  step %7.1f/s: delivered %5.3f of offered, p50 %7.2f ms, p99 %8.2f ms, server %.2f, tool %.2f, others %.2f cores, pass %v %s%s",
-			st.Rate, st.DeliveredRatio, st.Latency.P50MS, st.Latency.P99MS, st.CPU.ServerUtil, st.CPU.ToolUtil, st.CPU.OtherUtil, st.Pass, st.Why, disturbed(st.Disturbed)))
+		out = append(out, fmt.Sprintf("  step %7.1f/s: delivered %5.3f of offered, p50 %7.2f ms, p99 %8.2f ms, server %.2f (waited %.2f), tool %.2f, others %.2f cores, pass %v %s%s",
+			st.Rate, st.DeliveredRatio, st.Latency.P50MS, st.Latency.P99MS, st.CPU.ServerUtil, st.CPU.ServerWaitShare, st.CPU.ToolUtil, st.CPU.OtherUtil, st.Pass, st.Why, disturbed(st.Disturbed)))
 	}
 	return out
 }
@@ -99,11 +99,16 @@ func stepSummary(r stepResult) []string {
 			r.DeliveredPerSec, r.OfferedPerSec, r.DeliveredRatio, r.Latency.P50MS, r.Latency.P90MS, r.Latency.P99MS, r.Latency.P999MS, r.Latency.MaxMS),
 		fmt.Sprintf("published %d, failed %d (%s); %s; backlog at most %d",
 			r.Published, r.PublishFailed, counts(r.PublishErrors), ackLine(r.PublishAck), r.PublishBacklog),
-		fmt.Sprintf("server %.3f CPU-s in %.1f s = %.2f cores (%.0f %% in the kernel), %.3f ms CPU per 1,000 deliveries (%.0f deliveries per server CPU-second), RSS %.1f MiB; tool %.2f cores in %d processes; rest of the machine %.2f cores",
-			r.CPU.ServerCPU, r.CPU.Seconds, r.CPU.ServerUtil, r.CPU.ServerSysPart*100, r.CPUMsPer1000, r.DeliveriesPerCPU, r.CPU.ServerRSSMiB, r.CPU.ToolUtil, r.CPU.ToolProcs, r.CPU.OtherUtil),
+		fmt.Sprintf("server %.3f CPU-s in %.1f s = %.2f cores (%.0f %% in the kernel), %.3f ms CPU per 1,000 deliveries (%.0f deliveries per server CPU-second), RSS %.1f MiB; tool %.2f cores in %d processes; rest of the machine %.2f cores; %s",
+			r.CPU.ServerCPU, r.CPU.Seconds, r.CPU.ServerUtil, r.CPU.ServerSysPart*100, r.CPUMsPer1000, r.DeliveriesPerCPU, r.CPU.ServerRSSMiB, r.CPU.ToolUtil, r.CPU.ToolProcs, r.CPU.OtherUtil, waitLine(r.CPU)),
 		fmt.Sprintf("gaps %d, repeats %d, undelivered %d, drain %.0f ms, sessions ended: %s%s",
 			r.Gaps, r.Repeats, r.Undelivered, r.DrainMS, counts(r.Ended), disturbed(r.Disturbed)),
 	}
+}
+
+// waitLine says how long the server waited for a CPU in the window.
+func waitLine(u cpuUse) string {
+	return fmt.Sprintf("server waited for a CPU %.2f s (%.0f %% of the window)", u.ServerWaited, u.ServerWaitShare*100)
 }
 
 // ackLine describes the publish acknowledgement latency, when it was
@@ -121,8 +126,8 @@ func stormSummary(r stormResult) []string {
 			r.Target, r.Conns, r.Channel, r.Dialing, r.Connected, r.Failed, counts(r.Failures)),
 		fmt.Sprintf("%.0f connections/s (first dial to last subscribed: %.2f s); handshake+connect p50 %.1f ms, p99 %.1f ms; +subscribe p50 %.1f ms, p99 %.1f ms, max %.1f ms",
 			r.PerSec, r.Seconds, r.Connect.P50MS, r.Connect.P99MS, r.Setup.P50MS, r.Setup.P99MS, r.Setup.MaxMS),
-		fmt.Sprintf("server %.3f CPU-s (%.0f %% in the kernel): %.3f ms per connection, %.0f connections per server CPU-second; RSS %.1f MiB; tool %.2f cores; rest of the machine %.2f cores; server counts %d clients",
-			r.CPU.ServerCPU, r.CPU.ServerSysPart*100, r.CPUMsPerConn, r.ConnsPerCPU, r.CPU.ServerRSSMiB, r.CPU.ToolUtil, r.CPU.OtherUtil, r.ServerClients),
+		fmt.Sprintf("server %.3f CPU-s (%.0f %% in the kernel): %.3f ms per connection, %.0f connections per server CPU-second; RSS %.1f MiB; tool %.2f cores; rest of the machine %.2f cores; %s; server counts %d clients",
+			r.CPU.ServerCPU, r.CPU.ServerSysPart*100, r.CPUMsPerConn, r.ConnsPerCPU, r.CPU.ServerRSSMiB, r.CPU.ToolUtil, r.CPU.OtherUtil, waitLine(r.CPU), r.ServerClients),
 	}
 	if r.StartedLateMS > 0 || r.TimedOut {
 		out = append(out, fmt.Sprintf("WARNING: started %.0f ms before the CPU sample; timed out: %v", r.StartedLateMS, r.TimedOut))
@@ -144,8 +149,8 @@ func reconnectSummary(r reconnectResult) []string {
 			r.Loss.Lost, r.Loss.WithLoss, r.Loss.MaxLost, r.Loss.Dup, r.Loss.WithDup, r.Loss.MaxDup, r.Loss.BehindFinal, r.FinalOffset, r.Undelivered, r.Published),
 		fmt.Sprintf("deliveries from the drop on: p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms",
 			r.Latency.P50MS, r.Latency.P99MS, r.Latency.P999MS, r.Latency.MaxMS),
-		fmt.Sprintf("server %.3f CPU-s from the drop to all back (%.2f cores, %.0f %% kernel), RSS %.1f MiB; tool %.2f cores; rest %.2f cores; failures while reconnecting: %s; sessions ended: %s; publish failed %d",
-			r.CPU.ServerCPU, r.CPU.ServerUtil, r.CPU.ServerSysPart*100, r.CPU.ServerRSSMiB, r.CPU.ToolUtil, r.CPU.OtherUtil, counts(r.Failures), counts(r.Ended), r.PubFailed),
+		fmt.Sprintf("server %.3f CPU-s from the drop to all back (%.2f cores, %.0f %% kernel), RSS %.1f MiB; tool %.2f cores; rest %.2f cores; %s; failures while reconnecting: %s; sessions ended: %s; publish failed %d",
+			r.CPU.ServerCPU, r.CPU.ServerUtil, r.CPU.ServerSysPart*100, r.CPU.ServerRSSMiB, r.CPU.ToolUtil, r.CPU.OtherUtil, waitLine(r.CPU), counts(r.Failures), counts(r.Ended), r.PubFailed),
 	}
 }
 

@@ -32,6 +32,7 @@ var tableRows = map[string][]rowSpec{
 		{"saturation: server cores", "sat:saturation.server_cpu_util", 2, false},
 		{"saturation: tool cores", "sat:saturation.tool_cpu_util", 2, false},
 		{"saturation: rest of the machine, cores", "sat:saturation.other_cpu_util", 2, false},
+		{"saturation: server waited for a CPU, share", "sat:saturation.server_cpu_wait_share", 2, false},
 		{"fixed rate: publications/s offered", "fix:rate", 1, false},
 		{"fixed rate: delivered / offered", "fix:delivered_ratio", 3, false},
 		{"fixed rate: p50 ms", "fix:latency.p50_ms", 1, true},
@@ -43,6 +44,7 @@ var tableRows = map[string][]rowSpec{
 		{"fixed rate: server RSS MiB", "fix:cpu.server_rss_mib", 0, true},
 		{"fixed rate: tool cores", "fix:cpu.tool_cpu_util", 2, false},
 		{"fixed rate: rest of the machine, cores", "fix:cpu.other_cpu_util", 2, false},
+		{"fixed rate: server waited for a CPU, share", "fix:cpu.server_cpu_wait_share", 2, false},
 		{"fixed rate: gaps + repeats + undelivered", "fix:errors", 0, false},
 	},
 	"idle": {
@@ -53,6 +55,7 @@ var tableRows = map[string][]rowSpec{
 		{"pings answered in the window", "pings_answered", 0, false},
 		{"connect + subscribe all, s", "connect_seconds", 1, false},
 		{"rest of the machine in the idle window, cores", "idle.other_cpu_util", 2, false},
+		{"server waited for a CPU in the idle window, share", "idle.server_cpu_wait_share", 3, false},
 	},
 	"rooms": {
 		{"publications/s (all rooms)", "rate", 1, false},
@@ -65,6 +68,7 @@ var tableRows = map[string][]rowSpec{
 		{"server cores", "cpu.server_cpu_util", 2, true},
 		{"tool cores", "cpu.tool_cpu_util", 2, false},
 		{"rest of the machine, cores", "cpu.other_cpu_util", 2, false},
+		{"server waited for a CPU, share", "cpu.server_cpu_wait_share", 2, false},
 		{"publish failed", "publish_failed", 0, false},
 		{"gaps + repeats + undelivered", "errors", 0, false},
 	},
@@ -79,6 +83,7 @@ var tableRows = map[string][]rowSpec{
 		{"server CPU ms per connection", "server_cpu_ms_per_conn", 3, true},
 		{"connections per server CPU-second", "conns_per_server_cpu_second", 0, true},
 		{"rest of the machine, cores", "cpu.other_cpu_util", 2, false},
+		{"server waited for a CPU, share", "cpu.server_cpu_wait_share", 2, false},
 	},
 	"reconnect-storm": {
 		{"all resubscribed after, s", "all_resubscribed_seconds", 2, true},
@@ -93,6 +98,7 @@ var tableRows = map[string][]rowSpec{
 		{"server CPU-s, drop → all back", "cpu.server_cpu_seconds", 2, true},
 		{"failures while reconnecting", "failures_total", 0, false},
 		{"rest of the machine, cores", "cpu.other_cpu_util", 2, false},
+		{"server waited for a CPU, share", "cpu.server_cpu_wait_share", 2, false},
 	},
 }
 

@@ -2,6 +2,8 @@ package procstat
 
 import (
 	"os"
+	"os/exec"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -86,5 +88,55 @@ func TestParseMachineBusy(t *testing.T) {
 	}
 	if _, err := ReadMachine(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestParseSchedstat(t *testing.T) {
+	if d, ok := parseSchedstat([]byte("7735201 1250000 12\n")); !ok || d != 1250*time.Microsecond {
+		t.Fatalf("got %v %v", d, ok)
+	}
+	for _, bad := range []string{"", "1 2", "1 x 3", "1 -5 3"} {
+		if _, ok := parseSchedstat([]byte(bad)); ok {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+// More busy processes than CPUs: some of them wait in the run queue, and
+// the readings show it.
+func TestRunDelayGrowsWhenProcessesCompete(t *testing.T) {
+	var pids []int
+	for range runtime.NumCPU() + 1 {
+		cmd := exec.Command("sh", "-c", "while :; do :; done")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		pids = append(pids, cmd.Process.Pid)
+	}
+	total := func() time.Duration {
+		var d time.Duration
+		for _, pid := range pids {
+			d += runDelay(pid)
+		}
+		return d
+	}
+	deadline := time.Now().Add(time.Minute)
+	for total() < 50*time.Millisecond {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d spinning processes on %d CPUs: run-queue delay %v after a minute", len(pids), runtime.NumCPU(), total())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var waited time.Duration
+	for _, pid := range pids {
+		s, err := Read(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waited += s.Waited
+	}
+	if waited < 50*time.Millisecond {
+		t.Fatalf("Read: waited %v in all, want at least 50ms", waited)
 	}
 }
