@@ -9,7 +9,7 @@
 #   cmd/liveroom-bench/compare.sh idle        # 15,000 idle connections
 #   cmd/liveroom-bench/compare.sh rooms       # 1,000 rooms × 20 members chatting
 #   cmd/liveroom-bench/compare.sh connect     # connect storm
-#   cmd/liveroom-bench/compare.sh reconnect   # reconnect storm with recovery
+#   cmd/liveroom-bench/compare.sh reconnect   # reconnect storm with recovery (channel feed:storm)
 #   cmd/liveroom-bench/compare.sh nohist      # liveroom broadcast, history on and off
 #   cmd/liveroom-bench/compare.sh cluster3    # 3 × 15,000 idle connections on a 3-node liveroom cluster
 #
@@ -232,7 +232,7 @@ connect)
 reconnect)
 	read -r -a targets <<<"${TARGETS:-liveroom centrifuge}"
 	each_run "${targets[@]}" -- one rstorm "$work/liveroom.toml" reconnect-storm --subs "${STORM_SUBS:-15000}" \
-		--rate "${STORM_RATE:-10}" --procs "$procs" --timeout 10m
+		--channel feed:storm --rate "${STORM_RATE:-10}" --procs "$procs" --timeout 5m
 	;;
 cluster3)
 	for run in $(seq "$runs"); do

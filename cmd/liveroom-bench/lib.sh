@@ -27,7 +27,10 @@ build_all() {
 
 # liveroom_config FILE [EXTRA] writes a liveroom config that raises only
 # admission limits (and accept_rate: a storm is then limited by the server's
-# work, not its limiter), with EXTRA appended.
+# work, not its limiter) and adds the namespace feed (history and recovery,
+# no presence, no join/leave: the reconnect storm's, configured alike in the
+# centrifuge peer), with EXTRA appended. The built-in namespaces stay as
+# shipped.
 liveroom_config() {
 	cat >"$1" <<'TOML'
 [client]
@@ -36,6 +39,14 @@ max_connections_per_user = 0
 accept_rate = 0
 queue_max_bytes = "16MiB"
 commands_per_second = 0
+
+[[namespaces]]
+name = "feed"
+history_size = 1000
+history_ttl = "24h"
+recovery = true
+subscribe = "authenticated"
+publish = "authenticated"
 TOML
 	if [[ -n ${2:-} ]]; then
 		printf '%s\n' "$2" >>"$1"
