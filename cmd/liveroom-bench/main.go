@@ -1,22 +1,3 @@
-// Command liveroom-bench is liveroom's load generator. It opens many
-// WebSocket connections that speak the client protocol (JSON or Protobuf) —
-// or Socket.IO's — publishes on a fixed schedule, measures
-// publish-to-deliver latency, and reads the server's CPU time and memory
-// from /proc. It drives liveroom and the peers in bench/peers alike.
-//
-//	liveroom-bench idle            --url http://127.0.0.1:8080 --data-dir DIR --server-pid PID --conns 5000
-//	liveroom-bench broadcast       … --subs 5000 --rate 50 (or --find-saturation)
-//	liveroom-bench rooms           … --rooms 1000 --members 20 --rate 1 --procs 2
-//	liveroom-bench connect-storm   … --conns 15000 --procs 2
-//	liveroom-bench reconnect-storm … --subs 15000 --rate 10 --procs 2
-//	liveroom-bench summarize < results.jsonl
-//	liveroom-bench table < results.jsonl
-//
-// Each scenario prints one JSON result line on stdout, followed by a human
-// summary whose lines start with "# ". Progress is logged on stderr. With
-// --procs K the connections live in K child processes of this program
-// ("liveroom-bench agent", driven over their stdin and stdout), whose
-// counters and histograms are merged into the one result.
 package main
 
 import (
