@@ -27,10 +27,14 @@ step "Go modules"
 go version
 go mod download
 go mod verify
+# The load tool's tests build the centrifuge benchmark peer (its own module).
+(cd bench/peers/centrifuge && go mod download)
 
 step "npm packages"
 (cd web && npm ci --no-audit --no-fund)
 (cd e2e && npm ci --no-audit --no-fund)
+# The load tool's tests drive the Socket.IO benchmark peer.
+(cd bench/peers/socketio && npm ci --no-audit --no-fund)
 
 step "format, vet, web bundle"
 unformatted=$(gofmt -l $(git ls-files '*.go'))

@@ -13,6 +13,8 @@ import (
 type idleResult struct {
 	Scenario       string       `json:"scenario"`
 	Key            string       `json:"key"`
+	Target         string       `json:"target"`
+	Label          string       `json:"label,omitempty"`
 	Conns          int          `json:"conns"`
 	ConnectSeconds float64      `json:"connect_seconds"`
 	BaselineMiB    float64      `json:"server_rss_baseline_mib,omitempty"`
@@ -31,10 +33,11 @@ type idleResult struct {
 	ServerClients         int64            `json:"server_clients"`
 	ServerSubs            int64            `json:"server_subscriptions"`
 	Ended                 map[string]int64 `json:"sessions_ended,omitempty"`
+	Failed                map[string]int64 `json:"sessions_failed,omitempty"`
 }
 
 func runIdle(ctx context.Context, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	t := &target{}
+	t := &target{stderr: stderr}
 	var n, dialing int
 	var connectRate float64
 	var settle, window, heapWait time.Duration
@@ -50,6 +53,10 @@ func runIdle(ctx context.Context, log *slog.Logger, args []string, stdout, stder
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
+	if n < 1 {
+		fmt.Fprintln(stderr, "liveroom-bench idle: --conns must be positive")
+		return errUsage
+	}
 	if err := t.resolve(); err != nil {
 		return err
 	}
@@ -58,11 +65,7 @@ func runIdle(ctx context.Context, log *slog.Logger, args []string, stdout, stder
 		return err
 	}
 	defer stopProfile()
-	if n < 1 {
-		fmt.Fprintln(stderr, "liveroom-bench idle: --conns must be positive")
-		return errUsage
-	}
-	res := idleResult{Scenario: "idle", Key: fmt.Sprintf("idle/%d", n), Conns: n}
+	res := idleResult{Scenario: "idle", Key: fmt.Sprintf("idle/%s/%d", t.name(), n), Target: t.name(), Label: t.label, Conns: n}
 	base, hasServer, err := t.sample()
 	if err != nil {
 		return err
@@ -71,15 +74,15 @@ func runIdle(ctx context.Context, log *slog.Logger, args []string, stdout, stder
 	startMark := logSize(t.serverLog)
 
 	start := time.Now()
-	f := startFleet(ctx, log, t, fleetConfig{
-		N:           n,
-		User:        func(i int) string { return fmt.Sprintf("bench-%d", i) },
-		Channel:     func(i int) string { return fmt.Sprintf("personal:bench-%d", i) },
-		ConnectRate: connectRate, Dialing: dialing, Reconnect: true, ReadBuffer: 512,
-	})
-	defer f.stop()
-	log.Info("connecting", "n", n)
-	if err := f.waitReady(ctx, n, 10*time.Minute); err != nil {
+	p, err := openPool(ctx, log, t, fleetConfig{
+		Layout: layoutPersonal, ConnectRate: connectRate, Dialing: dialing, Reconnect: true, ReadBuffer: 512,
+	}, n)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	log.Info("connecting", "n", n, "target", t.name())
+	if err := waitReady(ctx, log, p, n, 10*time.Minute); err != nil {
 		return err
 	}
 	res.ConnectSeconds = round3(time.Since(start).Seconds())
@@ -98,8 +101,11 @@ func runIdle(ctx context.Context, log *slog.Logger, args []string, stdout, stder
 	}
 
 	log.Info("measuring idle CPU", "window", window)
-	pings0 := f.pings.Load()
-	cpu, err := startCPU(t)
+	st0, err := p.stats(ctx)
+	if err != nil {
+		return err
+	}
+	cpu, err := startCPU(t, p.pids())
 	if err != nil {
 		return err
 	}
@@ -110,7 +116,11 @@ func runIdle(ctx context.Context, log *slog.Logger, args []string, stdout, stder
 		return err
 	}
 	res.EndMiB = res.Idle.ServerRSSMiB
-	res.Pings = f.pings.Load() - pings0
+	st1, err := p.stats(ctx)
+	if err != nil {
+		return err
+	}
+	res.Pings = st1.Pings - st0.Pings
 	if res.Idle.ServerCPU > 0 {
 		res.CPUMsPerSec1K = round3(res.Idle.ServerCPU * 1e3 / res.Idle.Seconds / (float64(n) / 1000))
 	}
@@ -128,6 +138,6 @@ func runIdle(ctx context.Context, log *slog.Logger, args []string, stdout, stder
 		return err
 	}
 	res.ServerClients, res.ServerSubs = info.Clients, info.Subscriptions
-	res.Ended = f.endCounts()
+	res.Ended, res.Failed = st1.Ends, st1.Fails
 	return writeResult(stdout, res, idleSummary(res))
 }

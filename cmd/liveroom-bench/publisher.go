@@ -15,17 +15,44 @@ import (
 	"github.com/liveroom-dev/liveroom/cmd/liveroom-bench/internal/latency"
 )
 
+// driver publishes on a fixed schedule and counts what was acknowledged:
+// the server API or a client connection from this process (publisher), or
+// the subscribers' own connections (memberDriver).
+type driver interface {
+	// run publishes rate per second for dur, or until stop closes (when not
+	// nil), and returns when every publication was sent and answered.
+	run(ctx context.Context, stop <-chan struct{}, rate float64, dur time.Duration) error
+	counters(ctx context.Context) (pubCounters, error)
+	// setAck records intended send → acknowledged into h (nil: stop).
+	setAck(h *latency.Histogram)
+	close()
+}
+
+// pubCounters are a driver's totals since it started.
+type pubCounters struct {
+	Sent, Acked, Failed int64
+	Backlog             int64  // most publications waiting for a worker at once in the last run
+	MaxOffset           uint64 // highest offset the server answered (API)
+	Errs                map[string]int64
+}
+
 // pubConfig describes how publications are sent.
 type pubConfig struct {
-	Via     string // "api" (POST /api/publish from a pool) or "ws" (one client connection)
-	Channel string
-	Size    int // bytes of publication data
-	Workers int // API calls in flight at most
+	Via       string                 // "api" (POST /api/publish from a pool) or "ws" (one client connection)
+	ChannelOf func(seq int64) string // the channel of the seq-th publication
+	Size      int                    // bytes of publication data
+	Workers   int                    // API calls in flight at most
 }
 
 // dataOverhead is the length of the data without padding, with a 19-digit
 // timestamp: {"ts":1234567890123456789,"pad":""}.
 const dataOverhead = 35
+
+// pubData returns publication data of size bytes for a send scheduled at
+// intended (Unix ns): the timestamp first, so deliveries are scanned fast.
+func pubData(intended int64, pad string) []byte {
+	return fmt.Appendf(nil, `{"ts":%d,"pad":"%s"}`, intended, pad)
+}
 
 // job is one scheduled publication.
 type job struct {
@@ -33,7 +60,7 @@ type job struct {
 	intended int64 // Unix ns: the scheduled send time, the latency reference
 }
 
-// publisher sends publications on a fixed schedule.
+// publisher sends publications from this process on a fixed schedule.
 type publisher struct {
 	log  *slog.Logger
 	t    *target
@@ -42,11 +69,12 @@ type publisher struct {
 	http *http.Client
 	ws   *wsPublisher // when cfg.Via == "ws"
 
-	ack     atomic.Pointer[latency.Histogram] // intended send → acknowledged, in a window
-	sent    atomic.Int64
-	acked   atomic.Int64
-	failed  atomic.Int64
-	backlog atomic.Int64 // most publications waiting for a worker at once
+	ack       atomic.Pointer[latency.Histogram] // intended send → acknowledged, in a window
+	sent      atomic.Int64
+	acked     atomic.Int64
+	failed    atomic.Int64
+	backlog   atomic.Int64 // most publications waiting for a worker at once
+	maxOffset atomic.Uint64
 
 	mu   sync.Mutex       // guards errs
 	errs map[string]int64 // failures by kind
@@ -68,6 +96,9 @@ func newPublisher(ctx context.Context, log *slog.Logger, t *target, cfg pubConfi
 	switch cfg.Via {
 	case "api":
 	case "ws":
+		if t.spec.Kind == targetSocketIO {
+			return nil, errors.New("--publish-via ws: not for socketio here (a chat must come from a member of the room: use the rooms scenario)")
+		}
 		ws, err := dialWSPublisher(ctx, p)
 		if err != nil {
 			return nil, err
@@ -87,9 +118,14 @@ func (p *publisher) close() {
 	p.http.CloseIdleConnections()
 }
 
-// data returns the publication data for a send scheduled at intended.
-func (p *publisher) data(intended int64) string {
-	return fmt.Sprintf(`{"ts":%d,"pad":"%s"}`, intended, p.pad)
+func (p *publisher) setAck(h *latency.Histogram) { p.ack.Store(h) }
+
+func (p *publisher) counters(context.Context) (pubCounters, error) {
+	p.mu.Lock()
+	errs := maps.Clone(p.errs)
+	p.mu.Unlock()
+	return pubCounters{Sent: p.sent.Load(), Acked: p.acked.Load(), Failed: p.failed.Load(),
+		Backlog: p.backlog.Load(), MaxOffset: p.maxOffset.Load(), Errs: errs}, nil
 }
 
 func (p *publisher) fail(err error) {
@@ -112,12 +148,6 @@ func (p *publisher) fail(err error) {
 	}
 }
 
-func (p *publisher) errCounts() map[string]int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return maps.Clone(p.errs)
-}
-
 func (p *publisher) acked1(intended int64) {
 	p.acked.Add(1)
 	if h := p.ack.Load(); h != nil {
@@ -125,12 +155,12 @@ func (p *publisher) acked1(intended int64) {
 	}
 }
 
-// run publishes rate publications per second for dur. The i-th is
-// scheduled at start + i/rate and carries that time, whenever it actually
-// leaves: a server (or publisher) that falls behind shows as latency, not as
-// a lower rate (no coordinated omission). run returns when every scheduled
-// publication has been sent and answered, or ctx ends.
-func (p *publisher) run(ctx context.Context, rate float64, dur time.Duration) {
+// run publishes rate publications per second for dur or until stop. The
+// i-th is scheduled at start + i/rate and carries that time, whenever it
+// actually leaves: a server (or publisher) that falls behind shows as
+// latency, not as a lower rate (no coordinated omission).
+func (p *publisher) run(ctx context.Context, stop <-chan struct{}, rate float64, dur time.Duration) error {
+	p.backlog.Store(0)
 	jobs := make(chan job, 1<<16)
 	var wg sync.WaitGroup
 	if p.ws == nil {
@@ -140,7 +170,7 @@ func (p *publisher) run(ctx context.Context, rate float64, dur time.Duration) {
 	} else {
 		wg.Go(func() { p.ws.writer(ctx, jobs) })
 	}
-	schedule(ctx, rate, dur, func(j job) {
+	schedule(ctx, stop, time.Now().UnixNano(), rate, dur, func(j job) {
 		if n := int64(len(jobs)); n > p.backlog.Load() {
 			p.backlog.Store(n)
 		}
@@ -154,30 +184,40 @@ func (p *publisher) run(ctx context.Context, rate float64, dur time.Duration) {
 	if p.ws != nil {
 		p.ws.waitAcks(ctx, p.sent.Load(), 30*time.Second)
 	}
+	return ctx.Err()
 }
 
-// schedule calls send for each publication due at start + i/rate until dur
-// has passed, catching up at once when it wakes late.
-func schedule(ctx context.Context, rate float64, dur time.Duration, send func(job)) {
+// schedule calls send for each publication due at start + i/rate (start in
+// Unix ns) until dur has passed or stop closes, catching up at once when it
+// wakes late.
+func schedule(ctx context.Context, stop <-chan struct{}, startNS int64, rate float64, dur time.Duration, send func(job)) {
 	period := float64(time.Second) / rate
-	start := time.Now()
-	startNS := start.UnixNano()
+	start := time.Unix(0, startNS)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	<-timer.C
 	for i := int64(0); ; i++ {
 		offset := time.Duration(float64(i) * period)
 		if offset >= dur {
 			return
 		}
-		if wait := offset - time.Since(start); wait > 0 {
+		if wait := time.Until(start.Add(offset)); wait > 0 {
 			timer.Reset(wait)
 			select {
 			case <-ctx.Done():
 				return
+			case <-stop:
+				return
 			case <-timer.C:
 			}
-		} else if ctx.Err() != nil {
-			return
+		} else {
+			select {
+			case <-ctx.Done():
+				return
+			case <-stop:
+				return
+			default:
+			}
 		}
 		send(job{seq: i, intended: startNS + int64(offset)})
 	}
@@ -185,17 +225,22 @@ func schedule(ctx context.Context, rate float64, dur time.Duration, send func(jo
 
 func (p *publisher) apiWorker(ctx context.Context, jobs <-chan job) {
 	var body []byte
-	prefix := fmt.Sprintf(`{"channel":%q,"data":`, p.cfg.Channel)
 	for j := range jobs {
-		body = append(append(body[:0], prefix...), p.data(j.intended)...)
-		body = append(body, '}')
+		body = fmt.Appendf(body[:0], `{"channel":%q,"data":%s}`, p.cfg.ChannelOf(j.seq), pubData(j.intended, p.pad))
 		p.sent.Add(1)
-		if err := p.t.api(ctx, p.http, "publish", body, nil); err != nil {
+		var ans publishAnswer
+		if err := p.t.api(ctx, p.http, "publish", body, &ans); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			p.fail(err)
 			continue
+		}
+		for {
+			m := p.maxOffset.Load()
+			if ans.Offset <= m || p.maxOffset.CompareAndSwap(m, ans.Offset) {
+				break
+			}
 		}
 		p.acked1(j.intended)
 	}

@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/liveroom-dev/liveroom/cmd/liveroom-bench/internal/latency"
 )
 
 // writeResult prints the JSON line and then the human summary, each line
@@ -30,13 +32,13 @@ func writeResult(w io.Writer, res any, summary []string) error {
 
 func idleSummary(r idleResult) []string {
 	out := []string{
-		fmt.Sprintf("idle: %d connections, each subscribed to its own personal channel, connected in %.1f s", r.Conns, r.ConnectSeconds),
+		fmt.Sprintf("%s idle: %d connections, each subscribed to its own personal channel, connected in %.1f s", r.Target, r.Conns, r.ConnectSeconds),
 	}
 	if r.SettledMiB > 0 {
 		out = append(out, fmt.Sprintf("server RSS %.1f MiB before, %.1f MiB settled, %.1f MiB at the end: %.2f KiB per connection",
 			r.BaselineMiB, r.SettledMiB, r.EndMiB, r.KiBPerConn))
-		out = append(out, fmt.Sprintf("server CPU while idle: %.3f s over %.0f s (%.2f %% of a core; %.3f ms/s per 1,000 connections); rest of the machine %.2f cores",
-			r.Idle.ServerCPU, r.Idle.Seconds, r.Idle.ServerUtil*100, r.CPUMsPerSec1K, r.Idle.OtherUtil))
+		out = append(out, fmt.Sprintf("server CPU while idle: %.3f s over %.0f s (%.2f %% of a core; %.3f ms/s per 1,000 connections); rest of the machine %.2f cores; %s",
+			r.Idle.ServerCPU, r.Idle.Seconds, r.Idle.ServerUtil*100, r.CPUMsPerSec1K, r.Idle.OtherUtil, waitLine(r.Idle)))
 	}
 	if r.Heap != nil {
 		when := "after all connected"
@@ -50,34 +52,106 @@ func idleSummary(r idleResult) []string {
 		}
 		out = append(out, line)
 	}
-	out = append(out, fmt.Sprintf("pings answered in the window: %d; server counts %d clients, %d subscriptions; sessions ended: %s",
-		r.Pings, r.ServerClients, r.ServerSubs, counts(r.Ended)))
+	out = append(out, fmt.Sprintf("pings answered in the window: %d; server counts %d clients, %d subscriptions; sessions ended: %s; failed: %s",
+		r.Pings, r.ServerClients, r.ServerSubs, counts(r.Ended), counts(r.Failed)))
 	return out
 }
 
 func broadcastSummary(r broadcastResult) []string {
 	var out []string
 	if s := r.Saturation; s != nil {
-		out = append(out, fmt.Sprintf("saturation: %.1f publications/s × %d subscribers kept up: %.0f deliveries/s (failed at %.1f/s); server %.2f cores, %.3f ms CPU per 1,000 deliveries; tool %.2f cores",
-			s.Rate, r.Subscribers, s.DeliveriesPerS, s.FirstFailedRate, s.ServerCPUUtil, s.CPUMsPer1000, s.ToolCPUUtil))
-		for _, st := range s.Steps {
-			out = append(out, fmt.Sprintf("  step %7.1f/s: delivered %5.3f of offered, p50 %7.2f ms, p99 %8.2f ms, server %.2f, tool %.2f, others %.2f cores, pass %v %s%s",
-				st.Rate, st.DeliveredRatio, st.Latency.P50MS, st.Latency.P99MS, st.CPU.ServerUtil, st.CPU.ToolUtil, st.CPU.OtherUtil, st.Pass, st.Why, disturbed(st.Disturbed)))
-		}
+		out = append(out, fmt.Sprintf("%s saturation: %.1f publications/s × %d subscribers kept up: %.0f deliveries/s (failed at %.1f/s); server %.2f cores, %.3f ms CPU per 1,000 deliveries (%.0f per server CPU-second); tool %.2f cores",
+			r.Target, s.Rate, r.Subscribers, s.DeliveriesPerS, s.FirstFailedRate, s.ServerCPUUtil, s.CPUMsPer1000, s.DeliveriesPerCPU, s.ToolCPUUtil))
+		out = append(out, stepLines(s.Steps)...)
 	}
-	out = append(out,
-		fmt.Sprintf("broadcast (%s): %s, %d subscribers, %.1f publications/s of %d bytes via %s",
-			r.Mode, r.Channel, r.Subscribers, r.Rate, r.Size, r.Via),
+	if r.Mode == "saturation" {
+		return out
+	}
+	out = append(out, fmt.Sprintf("%s broadcast (%s): %s, %d subscribers, %.1f publications/s of %d bytes via %s",
+		r.Target, r.Mode, r.Channel, r.Subscribers, r.Rate, r.Size, r.Via))
+	return append(out, stepSummary(r.stepResult)...)
+}
+
+func roomsSummary(r roomsResult) []string {
+	var out []string
+	if s := r.Saturation; s != nil {
+		out = append(out, fmt.Sprintf("%s saturation: %.1f publications/s over %d rooms kept up: %.0f deliveries/s (failed at %.1f/s); server %.2f cores, %.0f deliveries per server CPU-second; tool %.2f cores",
+			r.Target, s.Rate, r.Rooms, s.DeliveriesPerS, s.FirstFailedRate, s.ServerCPUUtil, s.DeliveriesPerCPU, s.ToolCPUUtil))
+		out = append(out, stepLines(s.Steps)...)
+	}
+	out = append(out, fmt.Sprintf("%s rooms (%s): %d rooms × %d members (%s…), %.3f publications/s per room = %.1f/s of %d bytes via %s",
+		r.Target, r.Mode, r.Rooms, r.Members, r.Prefix, r.RoomRate, r.Rate, r.Size, r.Via))
+	return append(out, stepSummary(r.stepResult)...)
+}
+
+func stepLines(steps []stepResult) []string {
+	var out []string
+	for _, st := range steps {
+		out = append(out, fmt.Sprintf("  step %7.1f/s: delivered %5.3f of offered, p50 %7.2f ms, p99 %8.2f ms, server %.2f (waited %.2f), tool %.2f, others %.2f cores, pass %v %s%s",
+			st.Rate, st.DeliveredRatio, st.Latency.P50MS, st.Latency.P99MS, st.CPU.ServerUtil, st.CPU.ServerWaitShare, st.CPU.ToolUtil, st.CPU.OtherUtil, st.Pass, st.Why, disturbed(st.Disturbed)))
+	}
+	return out
+}
+
+func stepSummary(r stepResult) []string {
+	return []string{
 		fmt.Sprintf("delivered %.0f/s of %.0f/s offered (%.3f); publish-to-deliver p50 %.2f ms, p90 %.2f, p99 %.2f, p99.9 %.2f, max %.2f ms",
 			r.DeliveredPerSec, r.OfferedPerSec, r.DeliveredRatio, r.Latency.P50MS, r.Latency.P90MS, r.Latency.P99MS, r.Latency.P999MS, r.Latency.MaxMS),
-		fmt.Sprintf("publish acknowledged: p50 %.2f ms, p99 %.2f ms; failed %d; backlog at most %d",
-			r.PublishAck.P50MS, r.PublishAck.P99MS, r.PublishFailed, r.PublishBacklog),
-		fmt.Sprintf("server %.2f cores (%.0f %% in the kernel), %.3f ms CPU per 1,000 deliveries (%.0f deliveries per CPU-second), RSS %.1f MiB; tool %.2f cores; rest of the machine %.2f cores",
-			r.CPU.ServerUtil, r.CPU.ServerSysPart*100, r.CPUMsPer1000, r.DeliveriesPerCPU, r.CPU.ServerRSSMiB, r.CPU.ToolUtil, r.CPU.OtherUtil),
+		fmt.Sprintf("published %d, failed %d (%s); %s; backlog at most %d",
+			r.Published, r.PublishFailed, counts(r.PublishErrors), ackLine(r.PublishAck), r.PublishBacklog),
+		fmt.Sprintf("server %.3f CPU-s in %.1f s = %.2f cores (%.0f %% in the kernel), %.3f ms CPU per 1,000 deliveries (%.0f deliveries per server CPU-second), RSS %.1f MiB; tool %.2f cores in %d processes; rest of the machine %.2f cores; %s",
+			r.CPU.ServerCPU, r.CPU.Seconds, r.CPU.ServerUtil, r.CPU.ServerSysPart*100, r.CPUMsPer1000, r.DeliveriesPerCPU, r.CPU.ServerRSSMiB, r.CPU.ToolUtil, r.CPU.ToolProcs, r.CPU.OtherUtil, waitLine(r.CPU)),
 		fmt.Sprintf("gaps %d, repeats %d, undelivered %d, drain %.0f ms, sessions ended: %s%s",
 			r.Gaps, r.Repeats, r.Undelivered, r.DrainMS, counts(r.Ended), disturbed(r.Disturbed)),
-	)
+	}
+}
+
+// waitLine says how long the server waited for a CPU in the window.
+func waitLine(u cpuUse) string {
+	return fmt.Sprintf("server waited for a CPU %.2f s (%.0f %% of the window)", u.ServerWaited, u.ServerWaitShare*100)
+}
+
+// ackLine describes the publish acknowledgement latency, when it was
+// measured (not for members publishing over their own connections).
+func ackLine(s latency.Summary) string {
+	if s.Count == 0 {
+		return "acknowledgement latency not measured"
+	}
+	return fmt.Sprintf("acknowledged p50 %.2f ms, p99 %.2f ms", s.P50MS, s.P99MS)
+}
+
+func stormSummary(r stormResult) []string {
+	out := []string{
+		fmt.Sprintf("%s connect storm: %d connections (%s), %d handshakes in flight at most: %d connected, %d failed (%s)",
+			r.Target, r.Conns, r.Channel, r.Dialing, r.Connected, r.Failed, counts(r.Failures)),
+		fmt.Sprintf("%.0f connections/s (first dial to last subscribed: %.2f s); handshake+connect p50 %.1f ms, p99 %.1f ms; +subscribe p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+			r.PerSec, r.Seconds, r.Connect.P50MS, r.Connect.P99MS, r.Setup.P50MS, r.Setup.P99MS, r.Setup.MaxMS),
+		fmt.Sprintf("server %.3f CPU-s (%.0f %% in the kernel): %.3f ms per connection, %.0f connections per server CPU-second; RSS %.1f MiB; tool %.2f cores; rest of the machine %.2f cores; %s; server counts %d clients",
+			r.CPU.ServerCPU, r.CPU.ServerSysPart*100, r.CPUMsPerConn, r.ConnsPerCPU, r.CPU.ServerRSSMiB, r.CPU.ToolUtil, r.CPU.OtherUtil, waitLine(r.CPU), r.ServerClients),
+	}
+	if r.StartedLateMS > 0 || r.TimedOut {
+		out = append(out, fmt.Sprintf("WARNING: started %.0f ms before the CPU sample; timed out: %v", r.StartedLateMS, r.TimedOut))
+	}
 	return out
+}
+
+func reconnectSummary(r reconnectResult) []string {
+	back := fmt.Sprintf("all %d back after %.2f s", r.Subs, r.AllBackSeconds)
+	if r.TimedOut {
+		back = fmt.Sprintf("NOT all back: %d of %d resubscribed", r.Resubscribed, r.Subs)
+	}
+	return []string{
+		fmt.Sprintf("%s reconnect storm: %d subscribers of %s dropped at once (reset), %.0f publications/s all along; %s",
+			r.Target, r.Subs, r.Channel, r.Rate, back),
+		fmt.Sprintf("drop → resubscribed per client: p50 %.0f ms, p99 %.0f ms, max %.0f ms; recovered: true %d, false %d; epoch changed %d; publications before the subscribe reply %d",
+			r.Resub.P50MS, r.Resub.P99MS, r.Resub.MaxMS, r.Recovered, r.NotRecovered, r.EpochChanged, r.Early),
+		fmt.Sprintf("lost %d publications (%d clients, at most %d each), duplicated %d (%d clients, at most %d each), %d clients behind the last offset %d; undelivered %d of %d published",
+			r.Loss.Lost, r.Loss.WithLoss, r.Loss.MaxLost, r.Loss.Dup, r.Loss.WithDup, r.Loss.MaxDup, r.Loss.BehindFinal, r.FinalOffset, r.Undelivered, r.Published),
+		fmt.Sprintf("deliveries from the drop on: p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms",
+			r.Latency.P50MS, r.Latency.P99MS, r.Latency.P999MS, r.Latency.MaxMS),
+		fmt.Sprintf("server %.3f CPU-s from the drop to all back (%.2f cores, %.0f %% kernel), RSS %.1f MiB; tool %.2f cores; rest %.2f cores; %s; failures while reconnecting: %s; sessions ended: %s; publish failed %d",
+			r.CPU.ServerCPU, r.CPU.ServerUtil, r.CPU.ServerSysPart*100, r.CPU.ServerRSSMiB, r.CPU.ToolUtil, r.CPU.OtherUtil, waitLine(r.CPU), counts(r.Failures), counts(r.Ended), r.PubFailed),
+	}
 }
 
 // counts formats a count map for people: "none" or "close 3008: 12, io: 1".

@@ -1,11 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"os"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/liveroom-dev/liveroom/cmd/liveroom-bench/internal/pushscan"
@@ -15,19 +19,7 @@ import (
 // setupTimeout bounds the handshake, connect and subscribe of one session.
 const setupTimeout = 20 * time.Second
 
-var pong = []byte("{}")
-
-// subscriber is one connection's identity and position; its fields are
-// owned by the connection's goroutine.
-type subscriber struct {
-	i       int
-	user    string
-	channel string
-	token   string
-	last    uint64 // offset of the last publication seen; 0 = unknown
-}
-
-// replyError is an error reply to connect or subscribe.
+// replyError is an error reply (or a refused connect) from the server.
 type replyError struct {
 	Code    int    `json:"code"`
 	Message string `json:"message"`
@@ -35,130 +27,253 @@ type replyError struct {
 
 func (e *replyError) Error() string { return fmt.Sprintf("error reply %d: %s", e.Code, e.Message) }
 
-// setupReply is the part of a connect or subscribe reply the tool reads.
-type setupReply struct {
-	ID        uint32      `json:"id"`
-	Error     *replyError `json:"error"`
-	Subscribe *struct {
-		Offset uint64 `json:"offset"`
-	} `json:"subscribe"`
+// disconnectError is a disconnect push, or the server ending a session in
+// its own protocol.
+type disconnectError struct {
+	Code   int
+	Reason string
+}
+
+func (e *disconnectError) Error() string {
+	return fmt.Sprintf("disconnected %d: %s", e.Code, e.Reason)
 }
 
 // session dials, connects, subscribes and then reads until the connection
-// ends. subscribed reports whether it got as far as a subscription.
-func (f *fleet) session(ctx context.Context, s *subscriber) (subscribed bool, err error) {
+// ends.
+func (f *fleet) session(ctx context.Context, cs *connSession) (err error) {
 	if err := f.limiter.Wait(ctx); err != nil {
-		return false, err
+		return err
 	}
 	select {
 	case f.dialSem <- struct{}{}:
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return ctx.Err()
 	}
-	release := sync.OnceFunc(func() { <-f.dialSem })
-	defer release()
+	cs.release = sync.OnceFunc(func() { <-f.dialSem })
+	defer cs.release()
 	f.sessions.Add(1)
-
+	s := cs.s
 	if s.token == "" {
 		if s.token, err = f.t.token(s.user); err != nil {
-			return false, err
+			return err
 		}
 	}
+	cs.dialAt = time.Now().UnixNano()
+	setMin(&f.firstDial, cs.dialAt)
 	dctx, cancel := context.WithTimeout(ctx, setupTimeout)
-	c, err := wsconn.Dial(dctx, f.t.addr, wsPath, wsconn.Options{
-		Dialer: f.t.dialer(s.i), Subprotocol: "centrifuge-json", ReadBuffer: f.cfg.ReadBuffer,
+	codec := f.t.codec
+	cs.c, err = wsconn.Dial(dctx, f.t.spec.Addr, codec.path(), wsconn.Options{
+		Dialer: f.t.dialer(s.i), Subprotocol: codec.subprotocol(), ReadBuffer: f.cfg.ReadBuffer,
 	})
 	cancel()
 	if err != nil {
-		return false, err
+		return err
 	}
-	defer c.Close()
-	if !f.track(c) {
-		return false, ctx.Err()
+	defer cs.c.Close()
+	if !f.track(cs) {
+		return ctx.Err()
 	}
-	defer f.untrack(c)
-
-	setup := fmt.Appendf(nil, `{"id":1,"connect":{"token":%q}}`+"\n"+`{"id":2,"subscribe":{"channel":%q}}`, s.token, s.channel)
-	if err := c.WriteText(setup); err != nil {
-		return false, err
-	}
-	_ = c.NetConn().SetReadDeadline(time.Now().Add(setupTimeout))
+	defer f.untrack(cs)
 	defer func() {
-		if subscribed {
+		f.conns[s.i-f.cfg.From].CompareAndSwap(cs, nil)
+		if cs.subscribed {
 			f.ready.Add(-1)
 		}
 	}()
-	err = c.Serve(func(msg []byte) error {
-		now := time.Now().UnixNano()
-		for len(msg) > 0 {
-			var line []byte
-			if i := bytes.IndexByte(msg, '\n'); i >= 0 {
-				line, msg = msg[:i], msg[i+1:]
-			} else {
-				line, msg = msg, nil
-			}
-			switch {
-			case pushscan.IsPing(line):
-				if err := c.WriteText(pong); err != nil {
-					return err
-				}
-				f.pings.Add(1)
-			case pushscan.IsPush(line):
-				if p, ok := pushscan.Scan(line); ok {
-					f.deliver(s, p, now)
-				} else {
-					f.pushes.Add(1)
-				}
-			case !subscribed:
-				done, err := s.setupReply(line)
-				if err != nil {
-					return err
-				}
-				if done {
-					subscribed = true
-					f.ready.Add(1)
-					release()
-					_ = c.NetConn().SetReadDeadline(time.Time{})
-				}
-			}
-		}
-		return nil
+	_ = cs.c.NetConn().SetReadDeadline(time.Now().Add(setupTimeout))
+	if err := codec.start(cs); err != nil {
+		return err
+	}
+	return cs.c.Serve(func(msg []byte) error {
+		return codec.handle(cs, msg, time.Now().UnixNano())
 	})
-	return subscribed, err
 }
 
-// setupReply handles a reply during setup; done is true once the
-// subscription is confirmed.
-func (s *subscriber) setupReply(line []byte) (done bool, err error) {
-	var r setupReply
-	if err := json.Unmarshal(line, &r); err != nil {
-		return false, fmt.Errorf("setup reply %q: %w", line, err)
-	}
-	if r.Error != nil {
-		return false, r.Error
-	}
-	if r.ID == 2 && r.Subscribe != nil {
-		s.last = r.Subscribe.Offset
-		return true, nil
-	}
-	return false, nil
+// connSession is one connection of a subscriber, from dial to end. Its
+// plain fields are owned by the connection's goroutine.
+type connSession struct {
+	f       *fleet
+	s       *subscriber
+	c       *wsconn.Conn
+	release func() // frees the dialling slot (once)
+	dialAt  int64  // Unix ns
+
+	connected      bool
+	subscribed     bool
+	everSubscribed bool
+	subID          uint32        // id of the subscribe command awaiting its reply
+	nextID         atomic.Uint32 // last command id used
+	dropped        atomic.Bool   // the tool reset the connection
 }
 
-// deliver accounts one publication received at now (Unix ns).
+// phase names how far a session that failed got.
+func (cs *connSession) phase() string {
+	switch {
+	case cs.c == nil:
+		return " (dial)"
+	case !cs.connected:
+		return " (before connect reply)"
+	}
+	return " (before subscribe reply)"
+}
+
+// id returns a new command id.
+func (cs *connSession) id() uint32 { return cs.nextID.Add(1) }
+
+// pinged counts a server ping the codec answered.
+func (cs *connSession) pinged() { cs.f.pings.Add(1) }
+
+// push counts a push that is not a publication the tool reads.
+func (cs *connSession) push() { cs.f.pushes.Add(1) }
+
+// connectDone is called on the connect reply.
+func (cs *connSession) connectDone(now int64) {
+	cs.connected = true
+	cs.f.connectHist.Record(time.Duration(now - cs.dialAt))
+}
+
+// subReply is what a subscribe (or join) reply says.
+type subReply struct {
+	Positioned    bool // the channel has offsets and an epoch (centrifuge protocol)
+	Offset        uint64
+	Epoch         string
+	WasRecovering bool
+	Recovered     bool
+	Pubs          []pushscan.Pub // recovered publications, oldest first
+}
+
+// subscribeDone is called on a successful subscribe reply.
+func (cs *connSession) subscribeDone(r subReply, now int64) {
+	f, s := cs.f, cs.s
+	f.position(s, r, now)
+	if !cs.everSubscribed {
+		f.setupHist.Record(time.Duration(now - cs.dialAt))
+	}
+	cs.subscribed, cs.everSubscribed = true, true
+	f.ready.Add(1)
+	setMax(&f.lastReady, now)
+	cs.release()
+	_ = cs.c.NetConn().SetReadDeadline(time.Time{})
+	f.conns[s.i-f.cfg.From].Store(cs)
+}
+
+// position accounts what a subscribe reply says about s's place in the
+// channel: recovery outcome, recovered publications, and a position that
+// moved on without them (lost). Called on s's connection goroutine.
+func (f *fleet) position(s *subscriber, r subReply, now int64) {
+	if r.WasRecovering {
+		if r.Recovered {
+			f.recovered.Add(1)
+		} else {
+			f.unrecovered.Add(1)
+		}
+	}
+	if r.Positioned {
+		if s.epoch != "" && r.Epoch != s.epoch {
+			f.epochChanged.Add(1)
+			s.last.Store(0)
+		}
+		s.epoch = r.Epoch
+		for _, p := range r.Pubs {
+			f.deliver(s, p, now)
+		}
+		switch last := s.last.Load(); {
+		case last == 0:
+			s.last.Store(r.Offset)
+		case r.Offset > last: // not recovered (or not all of it): skipped
+			f.gaps.Add(int64(r.Offset - last))
+			s.lost.Add(int64(r.Offset - last))
+			s.last.Store(r.Offset)
+		}
+	}
+	if d := f.dropAt.Load(); d != 0 && s.seenTo != d {
+		s.seenTo = d
+		f.resubHist.Record(time.Duration(now - d))
+		f.resubscribed.Add(1)
+	}
+}
+
+// unsubscribed is called when the server ends the subscription but not the
+// connection; it returns whether to subscribe again (code 2500 and up).
+func (cs *connSession) unsubscribed(code int) bool {
+	if cs.subscribed {
+		cs.subscribed = false
+		cs.f.ready.Add(-1)
+		cs.f.conns[cs.s.i-cs.f.cfg.From].CompareAndSwap(cs, nil)
+	}
+	cs.f.count(cs.f.ends, "unsubscribed", fmt.Sprintf("unsubscribe %d", code), nil)
+	return code >= 2500
+}
+
+// publishReply accounts the answer to a member's publish command.
+func (cs *connSession) publishReply(e *replyError) {
+	if e == nil {
+		cs.f.pubAcked.Add(1)
+		return
+	}
+	cs.f.pubFailed.Add(1)
+	cs.f.count(cs.f.pubErrs, "publish failed", fmt.Sprintf("error %d", e.Code), e)
+}
+
+// pub accounts a publication received at now.
+func (cs *connSession) pub(p pushscan.Pub, now int64) {
+	if !cs.subscribed {
+		cs.f.early.Add(1)
+	}
+	cs.f.deliver(cs.s, p, now)
+}
+
+// deliver accounts one publication received at now (Unix ns): the count,
+// the offset check, and the latency in a measurement window.
 func (f *fleet) deliver(s *subscriber, p pushscan.Pub, now int64) {
 	shard := s.i % numShards
 	f.delivered[shard].Add(1)
 	if p.Offset != 0 {
-		switch {
-		case s.last == 0 || p.Offset == s.last+1:
-		case p.Offset > s.last:
-			f.gaps.Add(int64(p.Offset - s.last - 1))
+		switch last := s.last.Load(); {
+		case last == 0 || p.Offset == last+1:
+		case p.Offset > last:
+			f.gaps.Add(int64(p.Offset - last - 1))
+			s.lost.Add(int64(p.Offset - last - 1))
 		default:
 			f.repeats.Add(1)
+			s.dup.Add(1)
 		}
-		s.last = p.Offset
+		s.last.Store(max(p.Offset, s.last.Load()))
 	}
 	if rec := f.rec.Load(); rec != nil {
 		rec.hists[shard].Record(time.Duration(now - p.TS))
 	}
+}
+
+// endReason names why a session ended, for the failure counts.
+func endReason(err error) string {
+	var ce *wsconn.CloseError
+	var he *wsconn.HandshakeError
+	var re *replyError
+	var de *disconnectError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce):
+		return fmt.Sprintf("close %d", ce.Code)
+	case errors.As(err, &he):
+		return fmt.Sprintf("http %d", he.Status)
+	case errors.As(err, &re):
+		return fmt.Sprintf("error %d", re.Code)
+	case errors.As(err, &de):
+		return fmt.Sprintf("disconnect %d", de.Code)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "reset"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "no local port"
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		return "out of descriptors"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
+		errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "closed by server"
+	}
+	return "io"
 }

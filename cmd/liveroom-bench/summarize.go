@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -12,8 +13,16 @@ import (
 
 // runSummarize reads result lines (other lines are skipped) and prints, per
 // result key, one JSON line with the median of every numeric field over the
-// runs, then a "# " line per key with the headline numbers.
-func runSummarize(in io.Reader, out io.Writer) error {
+// runs, then a "# " line per key with the headline numbers. With --key and
+// --field it prints only that median, bare (for scripts).
+func runSummarize(args []string, in io.Reader, out, stderr io.Writer) error {
+	fs := flag.NewFlagSet("liveroom-bench summarize", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	onlyKey := fs.String("key", "", "print only the median of --field for this result key")
+	onlyField := fs.String("field", "", "the flattened field (for example saturation.rate)")
+	if err := fs.Parse(args); err != nil || (*onlyKey == "") != (*onlyField == "") {
+		return errUsage
+	}
 	groups := map[string][]map[string]float64{}
 	var order []string
 	sc := bufio.NewScanner(in)
@@ -40,6 +49,18 @@ func runSummarize(in io.Reader, out io.Writer) error {
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("summarize: %w", err)
+	}
+	if *onlyKey != "" {
+		runs := groups[*onlyKey]
+		if len(runs) == 0 {
+			return fmt.Errorf("summarize: no results of %q", *onlyKey)
+		}
+		v, ok := medians(runs)[*onlyField]
+		if !ok {
+			return fmt.Errorf("summarize: no %s in results of %q", *onlyField, *onlyKey)
+		}
+		_, err := fmt.Fprintf(out, "%g\n", v)
+		return err
 	}
 	for _, key := range order {
 		runs := groups[key]
@@ -103,6 +124,8 @@ func headline(m map[string]float64) string {
 	fields := []string{
 		"server_rss_kib_per_conn", "go_heap_kib_per_conn", "idle.server_cpu_util",
 		"saturation.rate", "saturation.deliveries_per_sec", "saturation.server_cpu_ms_per_1000_deliveries",
+		"connections_per_sec", "setup.p99_ms", "failed", "all_resubscribed_seconds", "recovered_true", "recovered_false",
+		"loss.lost", "loss.duplicated",
 		"rate", "delivered_per_sec", "latency.p50_ms", "latency.p99_ms", "latency.p999_ms",
 		"server_cpu_ms_per_1000_deliveries", "deliveries_per_server_cpu_second", "cpu.tool_cpu_util",
 	}

@@ -16,7 +16,7 @@ func TestSummarizeTakesMedians(t *testing.T) {
 		`{"key":"idle/5","server_rss_kib_per_conn":2,"idle":{"server_cpu_util":0.9}}`,
 	}, "\n")
 	var out bytes.Buffer
-	if err := runSummarize(strings.NewReader(in), &out); err != nil {
+	if err := runSummarize(nil, strings.NewReader(in), &out, &out); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -36,5 +36,12 @@ func TestSummarizeTakesMedians(t *testing.T) {
 	}
 	if median([]float64{4, 1, 3, 2}) != 2.5 {
 		t.Fatal("even median")
+	}
+	out.Reset()
+	if err := runSummarize([]string{"--key", "idle/5", "--field", "idle.server_cpu_util"}, strings.NewReader(in), &out, &out); err != nil || out.String() != "0.5\n" {
+		t.Fatalf("bare median: %q, %v", out.String(), err)
+	}
+	if err := runSummarize([]string{"--key", "idle/6", "--field", "x"}, strings.NewReader(in), &out, &out); err == nil {
+		t.Fatal("no such key: no error")
 	}
 }

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,36 +19,61 @@ import (
 // errUsage reports bad flags; the flag package has printed why.
 var errUsage = errors.New("usage")
 
-// wsPath is the server's WebSocket endpoint.
-const wsPath = "/connection/websocket"
+// Targets the tool can drive.
+const (
+	targetLiveroom   = "liveroom"
+	targetCentrifuge = "centrifuge"
+	targetSocketIO   = "socketio"
+)
 
-// target is the server under test and how to reach it.
+// targetSpec is what a process needs to reach the server: it crosses to
+// child processes as JSON.
+type targetSpec struct {
+	Kind        string `json:"kind"`  // liveroom, centrifuge or socketio
+	Proto       string `json:"proto"` // json or protobuf (centrifuge protocol only)
+	Addr        string `json:"addr"`  // host:port
+	APIKey      string `json:"api_key"`
+	TokenSecret string `json:"token_secret"`
+	// SrcFirst … SrcFirst+SrcCount-1 are the last bytes of the loopback
+	// source addresses this process dials from; SrcCount 0: the kernel picks.
+	SrcFirst int `json:"src_first"`
+	SrcCount int `json:"src_count"`
+}
+
+// target is the server under test, how to reach it, and the flags every
+// scenario shares.
 type target struct {
 	rawURL      string
 	dataDir     string
-	apiKey      string
-	tokenSecret string
 	serverPID   int
 	sourceAddrs int
 	serverLog   string
 	cpuProfile  string
+	procs       int
+	label       string
+	spec        targetSpec
+	stderr      io.Writer // where child processes log
 
-	// Set by resolve.
-	addr    string // host:port
+	// Set by resolve or fromSpec.
 	base    string // http://host:port
 	key     auth.Key
 	dialers []*net.Dialer // one per source address
+	codec   codec
 }
 
 func (t *target) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.rawURL, "url", "http://127.0.0.1:8080", "server base URL (as in its \"listening on\" line)")
+	fs.StringVar(&t.spec.Kind, "target", targetLiveroom, "server kind: liveroom, centrifuge (same protocol) or socketio (Engine.IO v4 / Socket.IO v5)")
+	fs.StringVar(&t.spec.Proto, "proto", "json", "client protocol encoding for liveroom and centrifuge: json or protobuf")
 	fs.StringVar(&t.dataDir, "data-dir", "", "the server's data directory: its generated token secret and API key are read from there")
-	fs.StringVar(&t.apiKey, "api-key", "", "server API key (instead of the one generated into --data-dir)")
-	fs.StringVar(&t.tokenSecret, "token-secret", "", "HS256 token secret (instead of the one generated into --data-dir)")
+	fs.StringVar(&t.spec.APIKey, "api-key", "", "server API key (instead of the one generated into --data-dir)")
+	fs.StringVar(&t.spec.TokenSecret, "token-secret", "", "HS256 token secret (instead of the one generated into --data-dir)")
 	fs.IntVar(&t.serverPID, "server-pid", 0, "server process id: its CPU time and memory are read from /proc")
-	fs.IntVar(&t.sourceAddrs, "source-addrs", 8, "spread connections over source addresses 127.0.0.1 … 127.0.0.N (loopback targets only)")
+	fs.IntVar(&t.sourceAddrs, "source-addrs", 8, "each tool process dials from this many loopback source addresses of its own (127.0.0.1 … for the first)")
+	fs.IntVar(&t.procs, "procs", 1, "tool processes holding the connections (each under the open file limit, each with its own source addresses); results are merged")
 	fs.StringVar(&t.cpuProfile, "cpuprofile", "", "write this tool's CPU profile to the file")
 	fs.StringVar(&t.serverLog, "server-log", "", "server's stderr file, when it runs with GODEBUG=gctrace=1: the Go heap is read from it")
+	fs.StringVar(&t.label, "label", "", "free text copied into the result line (for example the server config that differs)")
 }
 
 func (t *target) resolve() error {
@@ -60,8 +81,8 @@ func (t *target) resolve() error {
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "ws") {
 		return fmt.Errorf("--url %q: want http://host:port", t.rawURL)
 	}
-	t.addr, t.base = u.Host, "http://"+u.Host
-	if t.dataDir != "" && (t.apiKey == "" || t.tokenSecret == "") {
+	t.spec.Addr = u.Host
+	if t.dataDir != "" && (t.spec.APIKey == "" || t.spec.TokenSecret == "") {
 		if _, err := os.Stat(filepath.Join(t.dataDir, auth.SecretsFile)); err != nil {
 			return fmt.Errorf("--data-dir: no generated secrets there: %w", err)
 		}
@@ -69,23 +90,52 @@ func (t *target) resolve() error {
 		if err != nil {
 			return fmt.Errorf("--data-dir: %w", err)
 		}
-		t.apiKey = firstSet(t.apiKey, s.APIKey)
-		t.tokenSecret = firstSet(t.tokenSecret, s.TokenSecret)
+		t.spec.APIKey = firstSet(t.spec.APIKey, s.APIKey)
+		t.spec.TokenSecret = firstSet(t.spec.TokenSecret, s.TokenSecret)
 	}
-	if t.apiKey == "" || t.tokenSecret == "" {
+	if t.spec.APIKey == "" || t.spec.TokenSecret == "" {
 		return errors.New("give --data-dir, or --api-key and --token-secret")
 	}
-	if t.key, err = auth.NewHMACKey("", t.tokenSecret); err != nil {
+	if t.procs < 1 || t.procs > 16 {
+		return errors.New("--procs: 1 to 16")
+	}
+	host, _, _ := net.SplitHostPort(t.spec.Addr)
+	if ip := net.ParseIP(host).To4(); ip != nil && ip.IsLoopback() && t.sourceAddrs > 1 {
+		if t.procs*t.sourceAddrs > 250 {
+			return errors.New("--procs × --source-addrs: at most 250 loopback addresses")
+		}
+		t.spec.SrcFirst, t.spec.SrcCount = 1, t.sourceAddrs
+	}
+	return t.prepare()
+}
+
+// fromSpec makes a target for a child process.
+func fromSpec(spec targetSpec) (*target, error) {
+	t := &target{spec: spec}
+	return t, t.prepare()
+}
+
+// prepare derives the key, dialers and codec from the spec.
+func (t *target) prepare() error {
+	var err error
+	t.base = "http://" + t.spec.Addr
+	if t.key, err = auth.NewHMACKey("", t.spec.TokenSecret); err != nil {
 		return fmt.Errorf("token secret: %w", err)
 	}
-	host, _, _ := net.SplitHostPort(t.addr)
-	ip := net.ParseIP(host).To4()
-	if ip == nil || !ip.IsLoopback() || t.sourceAddrs <= 1 {
+	if t.codec, err = newCodec(t.spec.Kind, t.spec.Proto); err != nil {
+		return err
+	}
+	t.dialers = nil
+	if t.spec.SrcCount == 0 {
 		t.dialers = []*net.Dialer{{Timeout: 10 * time.Second}}
 		return nil
 	}
-	for i := range min(t.sourceAddrs, 254) {
-		src := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+i))}
+	for i := range t.spec.SrcCount {
+		last := t.spec.SrcFirst + i
+		if last < 1 || last > 254 {
+			return fmt.Errorf("source address 127.0.0.%d out of range", last)
+		}
+		src := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(last))}
 		t.dialers = append(t.dialers, &net.Dialer{Timeout: 10 * time.Second, LocalAddr: src})
 	}
 	return nil
@@ -136,65 +186,11 @@ func (t *target) sample() (s procstat.Sample, ok bool, err error) {
 	return s, err == nil, err
 }
 
-// api calls POST /api/<method> with body and decodes the answer into out
-// (when not nil). A status other than 200 is an error with the body.
-func (t *target) api(ctx context.Context, c *http.Client, method string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.base+"/api/"+method, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("api %s: %w", method, err)
+// name is the target as result keys show it: the kind, with the encoding
+// when it is not JSON.
+func (t *target) name() string {
+	if t.spec.Proto != "" && t.spec.Proto != "json" {
+		return t.spec.Kind + "-" + t.spec.Proto
 	}
-	req.Header.Set("X-API-Key", t.apiKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		return fmt.Errorf("api %s: %w", method, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("api %s: read answer: %w", method, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return &apiError{Method: method, Status: resp.StatusCode, Body: string(bytes.TrimSpace(data))}
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("api %s: answer: %w", method, err)
-		}
-	}
-	return nil
-}
-
-// apiError is an API answer other than 200.
-type apiError struct {
-	Method string
-	Status int
-	Body   string
-}
-
-func (e *apiError) Error() string {
-	return fmt.Sprintf("api %s: status %d: %s", e.Method, e.Status, e.Body)
-}
-
-// nodeInfo is one node of the info method's answer.
-type nodeInfo struct {
-	Clients       int64 `json:"clients"`
-	Subscriptions int64 `json:"subscriptions"`
-	Channels      int64 `json:"channels"`
-}
-
-// info returns the first node's counts from POST /api/info.
-func (t *target) info(ctx context.Context) (nodeInfo, error) {
-	var out struct {
-		Nodes []nodeInfo `json:"nodes"`
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := t.api(ctx, http.DefaultClient, "info", []byte("{}"), &out); err != nil {
-		return nodeInfo{}, err
-	}
-	if len(out.Nodes) == 0 {
-		return nodeInfo{}, errors.New("api info: no nodes")
-	}
-	return out.Nodes[0], nil
+	return t.spec.Kind
 }

@@ -3,11 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/centrifugal/protocol"
 
 	"github.com/liveroom-dev/liveroom/cmd/liveroom-bench/internal/pushscan"
 	"github.com/liveroom-dev/liveroom/cmd/liveroom-bench/internal/wsconn"
@@ -17,14 +18,16 @@ import (
 // for their reply.
 const ringSize = 1 << 16
 
-// wsPublisher publishes over one client connection, commands pipelined
-// without waiting for replies; its reader goroutine matches replies by id.
+// wsPublisher publishes over one client connection (JSON, centrifuge
+// protocol), commands pipelined without waiting for replies; its reader
+// goroutine matches replies by id.
 type wsPublisher struct {
 	p        *publisher
 	c        *wsconn.Conn
 	intended [ringSize]atomic.Int64 // by command id % ringSize
 	answered atomic.Int64
-	wg       sync.WaitGroup // the reader
+	done     chan struct{} // closed when the reader ends
+	wg       sync.WaitGroup
 }
 
 func dialWSPublisher(ctx context.Context, p *publisher) (*wsPublisher, error) {
@@ -34,7 +37,7 @@ func dialWSPublisher(ctx context.Context, p *publisher) (*wsPublisher, error) {
 	}
 	dctx, cancel := context.WithTimeout(ctx, setupTimeout)
 	defer cancel()
-	c, err := wsconn.Dial(dctx, p.t.addr, wsPath, wsconn.Options{Dialer: p.t.dialer(0), Subprotocol: "centrifuge-json"})
+	c, err := wsconn.Dial(dctx, p.t.spec.Addr, "/connection/websocket", wsconn.Options{Dialer: p.t.dialer(0), Subprotocol: "centrifuge-json"})
 	if err != nil {
 		return nil, fmt.Errorf("publisher connection: %w", err)
 	}
@@ -48,13 +51,17 @@ func dialWSPublisher(ctx context.Context, p *publisher) (*wsPublisher, error) {
 		_ = c.Close()
 		return nil, fmt.Errorf("publisher connect: %w", err)
 	}
-	var r setupReply
-	if err := json.Unmarshal(bytes.SplitN(msg, []byte("\n"), 2)[0], &r); err != nil || r.Error != nil {
+	line, _, _ := bytes.Cut(msg, []byte("\n"))
+	r, err := protocol.NewJSONReplyDecoder(line).Decode()
+	if err == nil && r.Error != nil {
+		err = &replyError{Code: int(r.Error.Code), Message: r.Error.Message}
+	}
+	if err != nil {
 		_ = c.Close()
 		return nil, fmt.Errorf("publisher connect reply %q: %w", msg, err)
 	}
 	_ = c.NetConn().SetReadDeadline(time.Time{})
-	w := &wsPublisher{p: p, c: c}
+	w := &wsPublisher{p: p, c: c, done: make(chan struct{})}
 	w.wg.Go(w.reader)
 	return w, nil
 }
@@ -65,7 +72,7 @@ func (w *wsPublisher) writer(ctx context.Context, jobs <-chan job) {
 	for j := range jobs {
 		id := uint32(w.p.sent.Add(1) + 1)
 		w.intended[id%ringSize].Store(j.intended)
-		cmd = fmt.Appendf(cmd[:0], `{"id":%d,"publish":{"channel":%q,"data":%s}}`, id, w.p.cfg.Channel, w.p.data(j.intended))
+		cmd = fmt.Appendf(cmd[:0], `{"id":%d,"publish":{"channel":%q,"data":%s}}`, id, w.p.cfg.ChannelOf(j.seq), pubData(j.intended, w.p.pad))
 		if err := w.c.WriteText(cmd); err != nil {
 			if ctx.Err() == nil {
 				w.p.fail(err)
@@ -77,6 +84,7 @@ func (w *wsPublisher) writer(ctx context.Context, jobs <-chan job) {
 
 // reader answers pings and accounts replies until the connection closes.
 func (w *wsPublisher) reader() {
+	defer close(w.done)
 	for {
 		msg, err := w.c.ReadMessage()
 		if err != nil {
@@ -85,29 +93,41 @@ func (w *wsPublisher) reader() {
 		for line := range bytes.SplitSeq(msg, []byte("\n")) {
 			switch {
 			case pushscan.IsPing(line):
-				_ = w.c.WriteText(pong)
+				_ = w.c.WriteText(jsonPong)
 			case pushscan.IsPush(line):
 			default:
-				var r setupReply
-				if err := json.Unmarshal(line, &r); err != nil || r.ID < 2 {
+				r, err := protocol.NewJSONReplyDecoder(line).Decode()
+				if err != nil || r.Id < 2 {
 					continue
 				}
 				w.answered.Add(1)
 				if r.Error != nil {
-					w.p.fail(r.Error)
+					w.p.fail(&replyError{Code: int(r.Error.Code), Message: r.Error.Message})
 					continue
 				}
-				w.p.acked1(w.intended[r.ID%ringSize].Load())
+				w.p.acked1(w.intended[r.Id%ringSize].Load())
 			}
 		}
 	}
 }
 
-// waitAcks waits until n publishes are answered or timeout passes.
+// waitAcks waits until n publishes are answered, timeout passes, or the
+// connection ends.
 func (w *wsPublisher) waitAcks(ctx context.Context, n int64, timeout time.Duration) {
-	deadline := time.Now().Add(timeout)
-	for w.answered.Load() < n && time.Now().Before(deadline) && ctx.Err() == nil {
-		time.Sleep(10 * time.Millisecond)
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for w.answered.Load() < n {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			return
+		case <-w.done:
+			return
+		case <-tick.C:
+		}
 	}
 }
 

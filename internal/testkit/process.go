@@ -154,6 +154,9 @@ func (p *Process) Token(user string) string {
 	return tok
 }
 
+// Pid is the process id (for reading its CPU time and memory in /proc).
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // Kill9 kills the process with SIGKILL and waits for it to exit.
 func (p *Process) Kill9() {
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)

@@ -37,6 +37,11 @@ var namespaces = map[string]namespace{
 	"personal": {historySize: 100, historyTTL: 24 * time.Hour, recovery: true, personal: true},
 	// liveroom limits reactions to 10/s per connection; the peer does not.
 	"reactions": {clientPublish: true},
+	// feed is not built into liveroom: the load tool's comparison script
+	// configures it there the same way (history and recovery, no presence,
+	// no join/leave) for the reconnect storm, where join and leave pushes
+	// to every subscriber would grow with the square of the subscribers.
+	"feed": {historySize: 1000, historyTTL: 24 * time.Hour, recovery: true, clientPublish: true},
 }
 
 // lookup returns the namespace of channel and the part after ':'.

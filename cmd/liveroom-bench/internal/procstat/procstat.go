@@ -19,6 +19,11 @@ type Sample struct {
 	Sys  time.Duration // the system (kernel) part of CPU
 	RSS  int64         // resident set size in bytes (VmRSS)
 	Peak int64         // highest resident set size in bytes (VmHWM)
+	// Waited is the time the process's threads spent runnable but waiting
+	// for a CPU (the run-queue delay of /proc/PID/task/*/schedstat), summed
+	// over the threads alive now: on a shared machine, how much other work
+	// held the process back. 0 when the kernel does not report it.
+	Waited time.Duration
 }
 
 // Read samples process pid ("self" is not accepted: use os.Getpid()).
@@ -41,7 +46,43 @@ func Read(pid int) (Sample, error) {
 	if s.Peak, err = statusKB(status, "VmHWM:"); err != nil {
 		return Sample{}, fmt.Errorf("procstat: pid %d: %w", pid, err)
 	}
+	s.Waited = runDelay(pid)
 	return s, nil
+}
+
+// runDelay sums the run-queue delay of every thread of pid. Threads that
+// exited took theirs with them, so compare readings of long-lived
+// processes only (a Go runtime keeps its threads).
+func runDelay(pid int) time.Duration {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		if d, ok := parseSchedstat(data); ok {
+			total += d
+		}
+	}
+	return total
+}
+
+// parseSchedstat reads the second field of a schedstat line: "on-CPU ns,
+// run-queue wait ns, time slices".
+func parseSchedstat(data []byte) (time.Duration, bool) {
+	f := bytes.Fields(data)
+	if len(f) < 3 {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(string(f[1]), 10, 64)
+	if err != nil || v < 0 {
+		return 0, false
+	}
+	return time.Duration(v), true
 }
 
 // parseCPU returns utime + stime and stime alone (fields 14 and 15 of

@@ -2,6 +2,9 @@ package procstat
 
 import (
 	"os"
+	"os/exec"
+	"runtime"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -27,7 +30,10 @@ func TestStatusKB(t *testing.T) {
 	}
 }
 
-func TestReadSelfGrowsWithWork(t *testing.T) {
+// The CPU time read from /proc agrees with what the kernel reports to the
+// process itself (getrusage), whatever share of a core the test gets on a
+// busy machine: it spins until getrusage has counted 300 ms.
+func TestReadSelfMatchesRusage(t *testing.T) {
 	a, err := Read(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
@@ -35,17 +41,40 @@ func TestReadSelfGrowsWithWork(t *testing.T) {
 	if a.RSS <= 0 || a.Peak < a.RSS {
 		t.Fatalf("rss %d peak %d", a.RSS, a.Peak)
 	}
-	deadline := time.Now().Add(300 * time.Millisecond)
-	for x := 0; time.Now().Before(deadline); x++ {
+	r0 := rusageCPU(t)
+	deadline := time.Now().Add(time.Minute)
+	var spun time.Duration
+	for x := 0; ; x++ {
 		_ = x * x
+		if x%1_000_000 != 0 {
+			continue
+		}
+		if spun = rusageCPU(t) - r0; spun >= 300*time.Millisecond {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a minute of spinning got only %v of CPU", spun)
+		}
 	}
 	b, err := Read(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.CPU-a.CPU < 100*time.Millisecond {
-		t.Fatalf("300 ms of spinning counted as %v", b.CPU-a.CPU)
+	// /proc counts in clock ticks (10 ms): allow two of them, and the
+	// runtime's own threads a little on top.
+	if got := b.CPU - a.CPU; got < spun-20*time.Millisecond || got > spun+200*time.Millisecond {
+		t.Fatalf("/proc counted %v while getrusage counted %v", got, spun)
 	}
+}
+
+// rusageCPU is this process's user + system time as getrusage reports it.
+func rusageCPU(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func TestParseMachineBusy(t *testing.T) {
@@ -59,5 +88,55 @@ func TestParseMachineBusy(t *testing.T) {
 	}
 	if _, err := ReadMachine(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestParseSchedstat(t *testing.T) {
+	if d, ok := parseSchedstat([]byte("7735201 1250000 12\n")); !ok || d != 1250*time.Microsecond {
+		t.Fatalf("got %v %v", d, ok)
+	}
+	for _, bad := range []string{"", "1 2", "1 x 3", "1 -5 3"} {
+		if _, ok := parseSchedstat([]byte(bad)); ok {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+// More busy processes than CPUs: some of them wait in the run queue, and
+// the readings show it.
+func TestRunDelayGrowsWhenProcessesCompete(t *testing.T) {
+	var pids []int
+	for range runtime.NumCPU() + 1 {
+		cmd := exec.Command("sh", "-c", "while :; do :; done")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		pids = append(pids, cmd.Process.Pid)
+	}
+	total := func() time.Duration {
+		var d time.Duration
+		for _, pid := range pids {
+			d += runDelay(pid)
+		}
+		return d
+	}
+	deadline := time.Now().Add(time.Minute)
+	for total() < 50*time.Millisecond {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d spinning processes on %d CPUs: run-queue delay %v after a minute", len(pids), runtime.NumCPU(), total())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var waited time.Duration
+	for _, pid := range pids {
+		s, err := Read(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waited += s.Waited
+	}
+	if waited < 50*time.Millisecond {
+		t.Fatalf("Read: waited %v in all, want at least 50ms", waited)
 	}
 }

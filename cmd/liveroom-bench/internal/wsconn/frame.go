@@ -153,6 +153,9 @@ func (c *Conn) fill(n int) error {
 // WriteText sends p as one masked text frame.
 func (c *Conn) WriteText(p []byte) error { return c.writeFrame(opText, p) }
 
+// WriteBinary sends p as one masked binary frame.
+func (c *Conn) WriteBinary(p []byte) error { return c.writeFrame(opBinary, p) }
+
 func (c *Conn) writeFrame(op byte, p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()

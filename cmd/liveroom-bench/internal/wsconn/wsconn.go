@@ -157,3 +157,13 @@ func (c *Conn) NetConn() net.Conn { return c.nc }
 
 // Close closes the TCP connection without a close handshake.
 func (c *Conn) Close() error { return c.nc.Close() }
+
+// Abort closes the TCP connection with a reset (SO_LINGER 0): the server
+// sees the connection vanish at once, as when a network drops it, and no
+// TIME_WAIT holds the local port.
+func (c *Conn) Abort() error {
+	if tc, ok := c.nc.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	return c.nc.Close()
+}

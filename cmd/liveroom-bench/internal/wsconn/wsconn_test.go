@@ -86,24 +86,49 @@ func TestMessagesOfEverySizeAndFragments(t *testing.T) {
 }
 
 func TestWritesAreMaskedAndRead(t *testing.T) {
-	got := make(chan string, 3)
+	type msg struct {
+		typ  int
+		data string
+	}
+	got := make(chan msg, 3)
 	addr := serve(t, func(ws *websocket.Conn) {
 		for {
-			_, m, err := ws.ReadMessage()
+			typ, m, err := ws.ReadMessage()
 			if err != nil {
 				return
 			}
-			got <- string(m)
+			got <- msg{typ, string(m)}
 		}
 	})
 	c := dial(t, addr)
-	for _, s := range []string{"{}", strings.Repeat("x", 300), strings.Repeat("y", 70000)} {
-		if err := c.WriteText([]byte(s)); err != nil {
+	for i, s := range []string{"{}", strings.Repeat("x", 300), strings.Repeat("y", 70000), "\x00", strings.Repeat("\x01", 200)} {
+		write, want := c.WriteText, websocket.TextMessage
+		if i >= 3 {
+			write, want = c.WriteBinary, websocket.BinaryMessage
+		}
+		if err := write([]byte(s)); err != nil {
 			t.Fatal(err)
 		}
-		if r := <-got; r != s {
-			t.Fatalf("server read %d bytes, sent %d", len(r), len(s))
+		if r := <-got; r.data != s || r.typ != want {
+			t.Fatalf("server read %d bytes of type %d, sent %d of type %d", len(r.data), r.typ, len(s), want)
 		}
+	}
+}
+
+// Abort resets the connection: the server's next read fails at once with
+// a reset, not a clean end of stream.
+func TestAbortResets(t *testing.T) {
+	ended := make(chan error, 1)
+	addr := serve(t, func(ws *websocket.Conn) {
+		_, _, err := ws.ReadMessage()
+		ended <- err
+	})
+	c := dial(t, addr)
+	if err := c.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-ended; err == nil || !strings.Contains(err.Error(), "reset") {
+		t.Fatalf("server read ended with %v, want a reset", err)
 	}
 }
 
