@@ -221,6 +221,23 @@ type ClusterConfig struct {
 	// is an edge: its NATS server is a leaf node of the core, keeps no
 	// streams of its own and reads history from the core.
 	Edge string `toml:"edge"`
+	// Do not tell other nodes and edges this node's route and leaf
+	// addresses. Use it when nodes reach each other through addresses they
+	// cannot see themselves (NAT, proxies): routes must then list every
+	// node, as the usual static cluster does, and edges keep the address
+	// they were given.
+	NoAdvertise bool `toml:"no_advertise"`
+	// How often the embedded NATS server pings the other nodes over routes
+	// and over the edge-core leaf link. Three pings without an answer close
+	// the link, so a link that goes silent without a close (a network
+	// partition) is noticed within about three intervals. At most 30s.
+	PingInterval Duration `toml:"ping_interval"`
+	// A node not heard from for this long counts as gone: its connections
+	// leave presence (subscribers get one leave each) and stop counting
+	// toward per-user limits. Nodes announce themselves every
+	// node_timeout/4. A node restarted under the same name replaces its
+	// previous run at once. At least 1s.
+	NodeTimeout Duration `toml:"node_timeout"`
 }
 
 // ShutdownConfig is the [shutdown] table.

@@ -53,6 +53,13 @@ type Broker interface {
 	ConnectionDelete(ctx context.Context, user, client string) error
 	ConnectionCount(ctx context.Context, user string) (int, error)
 
+	// ReapInstance removes the presence entries and connection records
+	// written by a node run (Config.Instance) that is gone, calling fn for
+	// each presence entry this node removed. When several nodes reap the
+	// same run at once, each entry is removed, and reported, by exactly one
+	// of them.
+	ReapInstance(ctx context.Context, instance string, fn func(GoneEntry)) (int, error)
+
 	// Control bus between nodes.
 	Broadcast(topic string, data []byte) error
 	Listen(ctx context.Context, topic string, fn func(data []byte, reply string)) (Stopper, error)
@@ -106,6 +113,14 @@ type PresenceEntry struct {
 	Client string
 	User   string
 	Info   []byte // ClientInfo encoded by the hub
+}
+
+// GoneEntry is a presence entry of a gone node run, removed by ReapInstance.
+type GoneEntry struct {
+	Channel ChannelID
+	Client  string
+	User    string
+	Info    []byte // as given to PresencePut
 }
 
 // Stopper ends a subscription.

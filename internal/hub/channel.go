@@ -141,38 +141,79 @@ func (ch *channel) onDelivery(p StoredPublication) {
 // stream. The caller holds deliverMu (not mu).
 func (ch *channel) deliverLocked(p StoredPublication) {
 	ch.mu.Lock()
+	defer ch.mu.Unlock()
 	if ch.stopped || p.Offset <= ch.top {
-		ch.mu.Unlock()
 		return // already delivered (seen at start, or filled)
 	}
-	if p.Offset > ch.top+1 {
-		from := ch.top
-		ch.mu.Unlock()
-		missing, err := ch.fill(from, p.Offset-1)
-		ch.mu.Lock()
-		if ch.stopped {
-			ch.mu.Unlock()
-			return
-		}
-		if err != nil {
-			ch.hub.metrics.gapsUnrecoverable.Add(1)
-			ch.hub.log.Warn("gap in channel stream cannot be filled; subscribers must resubscribe",
-				"channel", ch.id.Name, "from", from+1, "to", p.Offset-1, "err", err)
-			ch.insufficientStateLocked()
-			ch.top = p.Offset - 1
-		} else {
-			ch.hub.metrics.gapsFilled.Add(1)
-			for _, m := range missing {
-				if m.Offset == ch.top+1 {
-					ch.fanoutLocked(m)
-				}
-			}
-		}
+	if p.Offset > ch.top+1 && !ch.readUpToLocked(p.Offset-1) {
+		return
 	}
 	if p.Offset == ch.top+1 {
 		ch.fanoutLocked(p)
 	}
+}
+
+// readUpToLocked reads the publications after ch.top up to offset to from
+// the stream and fans them out. The caller holds deliverMu and mu; mu is
+// released during the read. It reports false when the channel stopped
+// meanwhile. A gap that cannot be filled ends every local subscription
+// with 2500 (the clients resubscribe and recover).
+func (ch *channel) readUpToLocked(to uint64) bool {
+	if to <= ch.top {
+		return true
+	}
+	from := ch.top
 	ch.mu.Unlock()
+	missing, err := ch.fill(from, to)
+	ch.mu.Lock()
+	if ch.stopped {
+		return false
+	}
+	if err != nil {
+		ch.hub.metrics.gapsUnrecoverable.Add(1)
+		ch.hub.log.Warn("gap in channel stream cannot be filled; subscribers must resubscribe",
+			"channel", ch.id.Name, "from", from+1, "to", to, "err", err)
+		ch.insufficientStateLocked()
+		ch.top = to
+		return true
+	}
+	ch.hub.metrics.gapsFilled.Add(1)
+	for _, m := range missing {
+		if m.Offset == ch.top+1 {
+			ch.fanoutLocked(m)
+		}
+	}
+	return true
+}
+
+// catchUp delivers what this node missed of the channel (its deliveries
+// are at most once): it reads the channel's top and fills up to it. Used
+// when the node's link comes back. An epoch that changed (history lost)
+// ends the local subscriptions with 2500.
+func (ch *channel) catchUp(ctx context.Context) error {
+	if !ch.ns.HasHistory() {
+		return nil
+	}
+	top, err := ch.hub.broker.Top(ctx, ch.id)
+	if err != nil {
+		return err
+	}
+	ch.deliverMu.Lock()
+	defer ch.deliverMu.Unlock()
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if ch.stopped || !ch.synced {
+		return nil
+	}
+	if top.Epoch != ch.epoch {
+		ch.hub.log.Warn("channel history was lost while the link was down; subscribers must resubscribe",
+			"channel", ch.id.Name, "old_epoch", ch.epoch, "epoch", top.Epoch)
+		ch.insufficientStateLocked()
+		ch.epoch, ch.top = top.Epoch, top.Offset
+		return nil
+	}
+	ch.readUpToLocked(top.Offset)
+	return nil
 }
 
 // fill reads offsets (from, to] from the stream.

@@ -126,6 +126,12 @@ func (b broker) ConnectionCount(ctx context.Context, user string) (int, error) {
 	return b.e.ConnectionCount(ctx, user)
 }
 
+func (b broker) ReapInstance(ctx context.Context, instance string, fn func(hub.GoneEntry)) (int, error) {
+	return b.e.ReapInstance(ctx, instance, func(r engine.ReapedEntry) {
+		fn(hub.GoneEntry{Channel: hub.ChannelID{Name: r.Channel, Namespace: r.Namespace}, Client: r.Client, User: r.User, Info: r.Info})
+	})
+}
+
 func (b broker) Broadcast(topic string, data []byte) error { return b.e.Broadcast(topic, data) }
 
 func (b broker) Listen(ctx context.Context, topic string, fn func([]byte, string)) (hub.Stopper, error) {

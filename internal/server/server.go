@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -79,6 +80,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if err != nil {
 		return nil, fmt.Errorf("token verifier: %w", err)
 	}
+	instance := cfg.NodeName + "-" + rand.Text()
 	s.eng, err = engine.Start(ctx, engine.Config{
 		DataDir:         cfg.DataDir,
 		NATSURL:         cfg.NATSURL,
@@ -93,6 +95,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		Routes:          cfg.Cluster.Routes,
 		LeafListen:      cfg.Cluster.LeafListen,
 		Edge:            cfg.Cluster.Edge,
+		PingInterval:    cfg.Cluster.PingInterval.Duration(),
+		NoAdvertise:     cfg.Cluster.NoAdvertise,
+		Instance:        instance,
 		Logger:          log,
 	})
 	if err != nil {
@@ -101,6 +106,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	s.prom = newMetrics()
 	hcfg := hubConfig(cfg, log)
 	hcfg.Observer = s.prom
+	hcfg.Instance = instance
 	for _, ns := range hcfg.Namespaces {
 		if !ns.HasHistory() {
 			continue
@@ -115,12 +121,22 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if err := s.eng.EnsurePresence(ctx, cfg.Presence.TTL.Duration()); err != nil {
 		return nil, err
 	}
+	if err := s.eng.EnsureProbe(ctx); err != nil {
+		return nil, err
+	}
 	if s.hub, err = hub.New(hcfg, broker{s.eng}, authenticator{verifier}); err != nil {
 		return nil, err
 	}
 	if err := s.hub.Start(ctx); err != nil {
 		return nil, err
 	}
+	s.eng.WatchLink(func(l engine.LinkState) {
+		if l.Rejoined {
+			s.hub.Resync()
+			return
+		}
+		s.hub.LinkChanged(l.Up, l.Detail, l.Since)
+	})
 	s.ws, err = websocket.NewServer(websocket.Config{
 		MaxMessageSize: cfg.Client.MaxMessageBytes.Int(),
 		FrameTimeout:   cfg.Client.FrameTimeout.Duration(),
@@ -133,6 +149,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		return nil, err
 	}
 	s.prom.watch(s.hub, s.ws)
+	s.prom.reg.MustRegister(engineCollector{s.eng})
 	if cfg.DebugAddr != "" {
 		if s.debug, err = startDebug(cfg.DebugAddr, log); err != nil {
 			return nil, err
@@ -288,6 +305,7 @@ func hubConfig(cfg *config.Config, log *slog.Logger) hub.Config {
 	c := cfg.Client
 	h := hub.Config{
 		NodeID:                cfg.NodeName,
+		NodeTimeout:           cfg.Cluster.NodeTimeout.Duration(),
 		Version:               Version,
 		PingInterval:          c.PingInterval.Duration(),
 		PongTimeout:           c.PongTimeout.Duration(),
