@@ -221,11 +221,15 @@ type ClusterConfig struct {
 	// is an edge: its NATS server is a leaf node of the core, keeps no
 	// streams of its own and reads history from the core.
 	Edge string `toml:"edge"`
-	// Do not tell other nodes and edges this node's route and leaf
-	// addresses. Use it when nodes reach each other through addresses they
-	// cannot see themselves (NAT, proxies): routes must then list every
-	// node, as the usual static cluster does, and edges keep the address
-	// they were given.
+	// Address (host:port) that other nodes should use to reach this node's
+	// route listener, when it differs from listen (NAT, a proxy, a
+	// container's published port). Nodes tell each other these addresses
+	// and connect to the ones they were not given in routes. Empty: the
+	// listen address.
+	Advertise string `toml:"advertise"`
+	// Do not tell edges this core node's leaf address (nor NATS clients
+	// its client address): edges keep the leaf URL they were given, for
+	// when they reach the core through an address it cannot see itself.
 	NoAdvertise bool `toml:"no_advertise"`
 	// How often the embedded NATS server pings the other nodes over routes
 	// and over the edge-core leaf link. Three pings without an answer close

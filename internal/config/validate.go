@@ -306,7 +306,7 @@ func (c *Config) validateNamespaces(ck *checker) {
 
 func (c *Config) validateCluster(ck *checker) {
 	cl := c.Cluster
-	for _, kv := range []struct{ key, v string }{{"cluster.listen", cl.Listen}, {"cluster.leaf_listen", cl.LeafListen}} {
+	for _, kv := range []struct{ key, v string }{{"cluster.listen", cl.Listen}, {"cluster.leaf_listen", cl.LeafListen}, {"cluster.advertise", cl.Advertise}} {
 		if kv.v == "" {
 			continue
 		}

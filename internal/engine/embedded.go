@@ -50,7 +50,7 @@ func (e *Engine) serverOptions() (*server.Options, error) {
 		if name == "" {
 			name = "liveroom"
 		}
-		opts.Cluster = server.ClusterOpts{Name: name, Host: host, Port: port, NoAdvertise: c.NoAdvertise}
+		opts.Cluster = server.ClusterOpts{Name: name, Host: host, Port: port, Advertise: c.Advertise, NoAdvertise: c.NoAdvertise}
 		for _, r := range c.Routes {
 			u, err := url.Parse(r)
 			if err != nil || u.Host == "" {

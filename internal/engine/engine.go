@@ -54,8 +54,11 @@ type Config struct {
 	ClusterName   string
 	ClusterListen string
 	Routes        []string
-	// NoAdvertise keeps the embedded server from telling peers and edges
-	// its route and leaf addresses (for NAT and proxies).
+	// Advertise (host:port) is the route address other nodes are told to
+	// use for this one (empty: ClusterListen).
+	Advertise string
+	// NoAdvertise keeps the embedded server from telling edges its leaf
+	// address and clients its client address (for NAT and proxies).
 	NoAdvertise bool
 	// LeafListen (host:port) accepts edge nodes as NATS leaf nodes.
 	LeafListen string

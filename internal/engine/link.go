@@ -50,8 +50,10 @@ func (e *Engine) WatchLink(fn func(LinkState)) {
 	e.link.mu.Unlock()
 }
 
-// peers counts the other cluster nodes with a route to this one (0 when
+// Peers counts the other cluster nodes this node has a route to (0 when
 // not clustered).
+func (e *Engine) Peers() int { return e.peers() }
+
 func (e *Engine) peers() int {
 	if e.srv == nil || e.cfg.ClusterListen == "" {
 		return 0

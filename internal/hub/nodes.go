@@ -45,8 +45,7 @@ func (h *Hub) heartbeatInterval() time.Duration { return h.cfg.NodeTimeout / 4 }
 
 func (h *Hub) heartbeatLoop() {
 	defer h.wg.Done()
-	data, _ := json.Marshal(heartbeat{Node: h.cfg.NodeID, Instance: h.cfg.Instance})
-	beat := func() { _ = h.broker.Broadcast(topicHeartbeat, data) }
+	beat := h.beat
 	beat()
 	t := time.NewTicker(h.heartbeatInterval())
 	defer t.Stop()
@@ -61,6 +60,12 @@ func (h *Hub) heartbeatLoop() {
 	}
 }
 
+// beat announces this node run on the control bus.
+func (h *Hub) beat() {
+	data, _ := json.Marshal(heartbeat{Node: h.cfg.NodeID, Instance: h.cfg.Instance})
+	_ = h.broker.Broadcast(topicHeartbeat, data)
+}
+
 func (h *Hub) onHeartbeat(data []byte, _ string) {
 	var hb heartbeat
 	if json.Unmarshal(data, &hb) != nil || hb.Instance == "" {
@@ -71,7 +76,8 @@ func (h *Hub) onHeartbeat(data []byte, _ string) {
 	}
 	var gone []string
 	h.nodes.mu.Lock()
-	if _, known := h.nodes.seen[hb.Instance]; !known {
+	_, known := h.nodes.seen[hb.Instance]
+	if !known {
 		for inst, s := range h.nodes.seen {
 			if s.node == hb.Node {
 				gone = append(gone, inst) // an earlier run of a restarted node
@@ -81,6 +87,12 @@ func (h *Hub) onHeartbeat(data []byte, _ string) {
 	}
 	h.nodes.seen[hb.Instance] = nodeSeen{node: hb.Node, at: time.Now()}
 	h.nodes.mu.Unlock()
+	if !known {
+		// Answer a newcomer at once, so it knows every node before its
+		// next heartbeat (its first one may have gone out before this
+		// node listened).
+		h.beat()
+	}
 	for _, inst := range gone {
 		h.log.Info("node restarted: removing its previous run's presence", "node", hb.Node, "instance", inst)
 		h.queueReap(inst)

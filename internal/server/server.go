@@ -96,6 +96,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		LeafListen:      cfg.Cluster.LeafListen,
 		Edge:            cfg.Cluster.Edge,
 		PingInterval:    cfg.Cluster.PingInterval.Duration(),
+		Advertise:       cfg.Cluster.Advertise,
 		NoAdvertise:     cfg.Cluster.NoAdvertise,
 		Instance:        instance,
 		Logger:          log,
