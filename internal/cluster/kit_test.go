@@ -36,8 +36,6 @@ func clusterTOML(client, cluster, tables string) string {
 [client]
 max_connections_per_ip = 0
 accept_rate = 0
-ping_interval = "5s"
-pong_timeout = "3s"
 ` + client + `
 
 [presence]

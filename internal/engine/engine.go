@@ -85,6 +85,7 @@ type Engine struct {
 	nc  *nats.Conn
 	js  jetstream.JetStream
 
+	apiPrefix string // JetStream API subject prefix: $JS[.<domain>].API.
 	directGet string // subject prefix of direct gets: $JS[.<domain>].API.DIRECT.GET.
 	instToken string // subject token of cfg.Instance
 	writers   *writerTable
@@ -135,14 +136,15 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if cfg.Domain != "" {
 		e.js, err = jetstream.NewWithDomain(e.nc, cfg.Domain)
-		e.directGet = "$JS." + cfg.Domain + ".API.DIRECT.GET."
+		e.apiPrefix = "$JS." + cfg.Domain + ".API."
 	} else {
 		e.js, err = jetstream.New(e.nc)
-		e.directGet = "$JS.API.DIRECT.GET."
+		e.apiPrefix = "$JS.API."
 	}
 	if err != nil {
 		return nil, e.abort(fmt.Errorf("engine: JetStream context: %w", err))
 	}
+	e.directGet = e.apiPrefix + "DIRECT.GET."
 	if err := e.waitJetStream(ctx); err != nil {
 		return nil, e.abort(err)
 	}

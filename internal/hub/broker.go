@@ -26,6 +26,10 @@ type Broker interface {
 	// Top returns the channel's newest offset (0 if never published) and
 	// epoch without writing anything.
 	Top(ctx context.Context, ch ChannelID) (StreamPosition, error)
+	// LeaderTop is Top as the stream's leader has it. Top and the reads
+	// may be answered by a replica that is behind (one cut off from the
+	// others until just now); LeaderTop is for catching up after that.
+	LeaderTop(ctx context.Context, ch ChannelID) (StreamPosition, error)
 	// ReadAfter returns up to limit (all if < 0) publications with offsets
 	// greater than after, oldest first.
 	ReadAfter(ctx context.Context, ch ChannelID, after uint64, limit int, now time.Time) (HistoryWindow, error)

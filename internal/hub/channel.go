@@ -2,7 +2,9 @@ package hub
 
 import (
 	"context"
+	"fmt"
 	"sync"
+	"time"
 
 	"github.com/centrifugal/protocol"
 )
@@ -194,7 +196,7 @@ func (ch *channel) catchUp(ctx context.Context) error {
 	if !ch.ns.HasHistory() {
 		return nil
 	}
-	top, err := ch.hub.broker.Top(ctx, ch.id)
+	top, err := ch.hub.broker.LeaderTop(ctx, ch.id)
 	if err != nil {
 		return err
 	}
@@ -216,19 +218,40 @@ func (ch *channel) catchUp(ctx context.Context) error {
 	return nil
 }
 
-// fill reads offsets (from, to] from the stream.
+// fill reads offsets (from, to] from the stream. A read that ends before
+// to came from a replica that is behind (reads may be answered by any
+// replica, and the leader delivers before every replica has applied): it
+// is tried again for a short while before the gap counts as lost.
 func (ch *channel) fill(from, to uint64) ([]StoredPublication, error) {
 	ctx, cancel := context.WithTimeout(ch.hub.ctx, commandTimeout)
 	defer cancel()
-	w, err := ch.hub.broker.ReadAfter(ctx, ch.id, from, int(to-from), ch.hub.now())
-	if err != nil {
-		return nil, err
+	wait := 25 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		w, err := ch.hub.broker.ReadAfter(ctx, ch.id, from, int(to-from), ch.hub.now())
+		if err != nil {
+			return nil, err
+		}
+		if len(w.Pubs) > 0 && w.Pubs[0].Offset != from+1 {
+			return nil, ErrUnrecoverable
+		}
+		if len(w.Pubs) > 0 && w.Pubs[len(w.Pubs)-1].Offset >= to {
+			return w.Pubs, nil
+		}
+		if attempt == fillAttempts-1 {
+			return nil, fmt.Errorf("%w: the stream read ends at offset %d, before %d", ErrUnrecoverable, w.Top, to)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 400*time.Millisecond)
 	}
-	if len(w.Pubs) == 0 || w.Pubs[0].Offset != from+1 || w.Pubs[len(w.Pubs)-1].Offset < to {
-		return nil, ErrUnrecoverable
-	}
-	return w.Pubs, nil
 }
+
+// fillAttempts bounds the reads of one gap (about 2 s of waiting for a
+// replica that is behind).
+const fillAttempts = 8
 
 // fanoutLocked encodes p once per protocol in use and queues it for every
 // subscriber. The caller holds mu.

@@ -41,10 +41,12 @@ type linkTable struct {
 // LinkChanged tells the hub that this node's link to the rest of the
 // system (the core, the other nodes, or the NATS servers) went down or
 // came back. Down: every client gets a status push with state "down" (so
-// does every client that connects meanwhile), and Ready fails. Up: every
-// channel with history first reads what it missed from the stream and
-// delivers it in order, presence entries are re-put, and then every client
-// gets state "up". Calls must come from one goroutine, in order.
+// does every client that connects meanwhile), and Ready fails. Up: once
+// the engine passes its probe again (the stream leaders are reachable),
+// every channel with history reads what it missed from the stream's
+// leader and delivers it in order, then every client gets state "up", and
+// presence entries are re-put. Calls must come from one goroutine, in
+// order.
 func (h *Hub) LinkChanged(up bool, reason string, since time.Time) {
 	h.link.mu.Lock()
 	h.link.gen++
@@ -68,10 +70,15 @@ func (h *Hub) LinkChanged(up bool, reason string, since time.Time) {
 	h.link.catchingUp = true
 	downSince := h.link.status.Since
 	h.link.mu.Unlock()
+	current := func() bool {
+		h.link.mu.Lock()
+		defer h.link.mu.Unlock()
+		return h.link.gen == gen && h.ctx.Err() == nil
+	}
 	h.goBackground(func() {
 		start := time.Now()
+		h.waitEngine(current)
 		h.catchUpChannels()
-		h.refreshPresence()
 		h.link.mu.Lock()
 		if h.link.gen != gen || h.ctx.Err() != nil {
 			h.link.mu.Unlock()
@@ -84,6 +91,8 @@ func (h *Hub) LinkChanged(up bool, reason string, since time.Time) {
 		h.link.mu.Unlock()
 		h.log.Info("link up: channels caught up, telling clients", "catch_up", time.Since(start).Round(time.Millisecond))
 		h.pushStatus(st)
+		h.refreshPresence()
+		h.catchUpLater(current)
 	})
 }
 
@@ -92,10 +101,55 @@ func (h *Hub) LinkChanged(up bool, reason string, since time.Time) {
 // when another node came back after its route to this one was cut, and
 // deliveries that crossed that route may be lost. No status is pushed.
 func (h *Hub) Resync() {
+	always := func() bool { return h.ctx.Err() == nil }
 	h.goBackground(func() {
+		h.waitEngine(always)
 		h.catchUpChannels()
 		h.refreshPresence()
+		h.catchUpLater(always)
 	})
+}
+
+// engineWaitMax bounds how long a catch-up waits for the engine to pass
+// its probe after the link came back.
+const engineWaitMax = 15 * time.Second
+
+// waitEngine waits until the engine passes its probe (a publication
+// stored and delivered back), so the reads that follow reach a stream
+// leader that has everything, not a replica that was cut off with this
+// node and still believes it leads.
+func (h *Hub) waitEngine(current func() bool) {
+	deadline := time.Now().Add(engineWaitMax)
+	for current() && time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(h.ctx, time.Second)
+		err := h.broker.Healthy(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// catchUpLater repeats the catch-up twice more, a few seconds apart: a
+// read made just after a partition healed may still have been answered by
+// a replica that had not caught up. Each pass costs one read per channel.
+func (h *Hub) catchUpLater(current func() bool) {
+	for _, d := range []time.Duration{2 * time.Second, 5 * time.Second} {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-time.After(d):
+		}
+		if !current() {
+			return
+		}
+		h.catchUpChannels()
+	}
 }
 
 // linkNotReady says why the link keeps this node from being ready, or "".
@@ -166,7 +220,7 @@ func (h *Hub) catchUpChannels() {
 			if h.ctx.Err() != nil {
 				return
 			}
-			ctx, cancel := context.WithTimeout(h.ctx, commandTimeout)
+			ctx, cancel := context.WithTimeout(h.ctx, catchUpReadTimeout)
 			err := ch.catchUp(ctx)
 			cancel()
 			if err != nil {
@@ -179,6 +233,7 @@ func (h *Hub) catchUpChannels() {
 }
 
 const (
-	catchUpRounds    = 4
-	catchUpRetryWait = 500 * time.Millisecond
+	catchUpRounds      = 4
+	catchUpRetryWait   = 500 * time.Millisecond
+	catchUpReadTimeout = 3 * time.Second // a leader being elected does not answer
 )

@@ -52,6 +52,14 @@ func (b broker) Top(ctx context.Context, ch hub.ChannelID) (hub.StreamPosition, 
 	return hub.StreamPosition{Offset: t.Offset, Epoch: t.Epoch}, nil
 }
 
+func (b broker) LeaderTop(ctx context.Context, ch hub.ChannelID) (hub.StreamPosition, error) {
+	t, err := b.e.LeaderTop(ctx, ref(ch))
+	if err != nil {
+		return hub.StreamPosition{}, mapErr(err)
+	}
+	return hub.StreamPosition{Offset: t.Offset, Epoch: t.Epoch}, nil
+}
+
 func window(w engine.Window) hub.HistoryWindow {
 	out := hub.HistoryWindow{First: w.First, Top: w.Top, Epoch: w.Epoch}
 	if len(w.Pubs) > 0 {
