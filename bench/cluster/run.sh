@@ -15,7 +15,8 @@
 #   TOPOLOGIES=3 RATES=50 bench/cluster/run.sh
 #   BENCH_FLAGS="--disturbed-retries 0" bench/cluster/run.sh   # on a busy machine
 #
-# Environment: TOPOLOGIES ("1 3"), RATES ("10 50"), SUBS (2000), DURATION
+# Runs alternate topologies (1, 3, 1, 3, …) so that a busy neighbour
+# disturbs both alike. Environment: RUNS (1), TOPOLOGIES ("1 3"), RATES ("10 50"), SUBS (2000), DURATION
 # (20s), BENCH_FLAGS (extra flags for the tool), CLUSTER_PORT_BASE (16220:
 # route ports 16221-16223), KEEP=1 keeps the work directory.
 set -euo pipefail
@@ -26,6 +27,7 @@ subs=${SUBS:-2000}
 rates=${RATES:-10 50}
 duration=${DURATION:-20s}
 topologies=${TOPOLOGIES:-1 3}
+runs=${RUNS:-1}
 
 work=$(mktemp -d -t liveroom-cluster-bench.XXXXXX)
 pids=()
@@ -91,12 +93,14 @@ stop_nodes() {
 	pids=()
 }
 
-for topo in $topologies; do
-	for rate in $rates; do
+for run in $(seq "$runs"); do
+for rate in $rates; do
+	for topo in $topologies; do
 		start_nodes "$topo"
 		echo "== $(date -u +%H:%M:%S) load: $(cut -d' ' -f1-3 /proc/loadavg) — $topo node(s), $subs subscribers, $rate publications/s" >&2
 		"$work/liveroom-bench" broadcast --subs "$subs" --size 100 --rate "$rate" --duration "$duration" \
 			--url "$url" --api-key "$apikey" --token-secret "$secret" --server-pid "$node1_pid" ${BENCH_FLAGS:-}
 		stop_nodes
 	done
+done
 done

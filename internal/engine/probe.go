@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -71,16 +72,25 @@ func (e *Engine) EnsureProbe(ctx context.Context) error {
 	return nil
 }
 
-// Healthy returns nil when this node's link is up and a probe publication
-// is stored and delivered back within ctx; otherwise the reason, in words
-// for an operator. Without EnsureProbe it checks a core round trip and
-// that JetStream answers.
+// Healthy returns nil when this node's link is up, its replicas are
+// current (a clustered embedded server: NATS's own health check, which
+// fails while a stream catches up), and a probe publication is stored and
+// delivered back within ctx; otherwise the reason, in words for an
+// operator. Without EnsureProbe it checks a core round trip and that
+// JetStream answers.
 func (e *Engine) Healthy(ctx context.Context) error {
 	if l := e.Link(); !l.Up {
 		return fmt.Errorf("%s (for %s)", l.Detail, time.Since(l.Since).Round(100*time.Millisecond))
 	}
 	if !e.nc.IsConnected() {
 		return fmt.Errorf("NATS connection is %s", e.nc.Status())
+	}
+	if e.srv != nil && e.cfg.ClusterListen != "" {
+		// A clustered node whose replicas are behind (just restarted, or
+		// back from a partition) would answer reads with old data.
+		if hs := e.srv.Healthz(&server.HealthzOptions{}); hs.Status != "ok" {
+			return fmt.Errorf("this node's JetStream is not current yet: %s", hs.Error)
+		}
 	}
 	e.probe.mu.Lock()
 	ready := e.probe.sub != nil

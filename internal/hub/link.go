@@ -49,9 +49,13 @@ type linkTable struct {
 // order.
 func (h *Hub) LinkChanged(up bool, reason string, since time.Time) {
 	h.link.mu.Lock()
+	wasDown := h.link.down
+	if up && !wasDown {
+		h.link.mu.Unlock()
+		return
+	}
 	h.link.gen++
 	gen := h.link.gen
-	wasDown := h.link.down
 	if !up {
 		h.link.down = true
 		h.link.catchingUp = false
@@ -60,10 +64,6 @@ func (h *Hub) LinkChanged(up bool, reason string, since time.Time) {
 		h.link.mu.Unlock()
 		h.log.Warn("link down: telling clients", "reason", reason)
 		h.pushStatus(st)
-		return
-	}
-	if !wasDown {
-		h.link.mu.Unlock()
 		return
 	}
 	h.link.down = false
