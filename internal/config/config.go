@@ -254,6 +254,27 @@ type ClusterConfig struct {
 	// is an edge: its NATS server is a leaf node of the core, keeps no
 	// streams of its own and reads history from the core.
 	Edge string `toml:"edge"`
+	// Address (host:port) that other nodes should use to reach this node's
+	// route listener, when it differs from listen (NAT, a proxy, a
+	// container's published port). Nodes tell each other these addresses
+	// and connect to the ones they were not given in routes. Empty: the
+	// listen address.
+	Advertise string `toml:"advertise"`
+	// Do not tell edges this core node's leaf address (nor NATS clients
+	// its client address): edges keep the leaf URL they were given, for
+	// when they reach the core through an address it cannot see itself.
+	NoAdvertise bool `toml:"no_advertise"`
+	// How often the embedded NATS server pings the other nodes over routes
+	// and over the edge-core leaf link. Three pings without an answer close
+	// the link, so a link that goes silent without a close (a network
+	// partition) is noticed within about three intervals. At most 30s.
+	PingInterval Duration `toml:"ping_interval"`
+	// A node not heard from for this long counts as gone: its connections
+	// leave presence (subscribers get one leave each) and stop counting
+	// toward per-user limits. Nodes announce themselves every
+	// node_timeout/4. A node restarted under the same name replaces its
+	// previous run at once. At least 1s.
+	NodeTimeout Duration `toml:"node_timeout"`
 }
 
 // ShutdownConfig is the [shutdown] table.

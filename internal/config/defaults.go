@@ -54,7 +54,7 @@ func Default() *Config {
 			DrainWindow: Duration(5 * time.Second),
 			Timeout:     Duration(15 * time.Second),
 		},
-		Cluster:    ClusterConfig{Name: "liveroom"},
+		Cluster:    ClusterConfig{Name: "liveroom", PingInterval: Duration(5 * time.Second), NodeTimeout: Duration(10 * time.Second)},
 		Web:        defaultWeb(),
 		Accounts:   defaultAccounts(),
 		Namespaces: builtinNamespaces(),

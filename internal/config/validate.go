@@ -319,7 +319,7 @@ func (c *Config) validateNamespaces(ck *checker) {
 
 func (c *Config) validateCluster(ck *checker) {
 	cl := c.Cluster
-	for _, kv := range []struct{ key, v string }{{"cluster.listen", cl.Listen}, {"cluster.leaf_listen", cl.LeafListen}} {
+	for _, kv := range []struct{ key, v string }{{"cluster.listen", cl.Listen}, {"cluster.leaf_listen", cl.LeafListen}, {"cluster.advertise", cl.Advertise}} {
 		if kv.v == "" {
 			continue
 		}
@@ -336,6 +336,12 @@ func (c *Config) validateCluster(ck *checker) {
 	}
 	if len(cl.Routes) > 0 && cl.Listen == "" {
 		ck.fail("", "cluster.routes", cl.Routes, "routes need cluster.listen (this node's own route address)")
+	}
+	if cl.PingInterval < Duration(100*time.Millisecond) || cl.PingInterval > Duration(30*time.Second) {
+		ck.fail("", "cluster.ping_interval", cl.PingInterval, "must be from 100ms to 30s")
+	}
+	if cl.NodeTimeout < Duration(time.Second) {
+		ck.fail("", "cluster.node_timeout", cl.NodeTimeout, "must be at least 1s")
 	}
 	if cl.Replicas < 0 || cl.Replicas > 5 {
 		ck.fail("", "cluster.replicas", cl.Replicas, "must be 0 (automatic) to 5")

@@ -50,7 +50,7 @@ func (e *Engine) serverOptions() (*server.Options, error) {
 		if name == "" {
 			name = "liveroom"
 		}
-		opts.Cluster = server.ClusterOpts{Name: name, Host: host, Port: port}
+		opts.Cluster = server.ClusterOpts{Name: name, Host: host, Port: port, Advertise: c.Advertise, NoAdvertise: c.NoAdvertise}
 		for _, r := range c.Routes {
 			u, err := url.Parse(r)
 			if err != nil || u.Host == "" {
@@ -65,6 +65,19 @@ func (e *Engine) serverOptions() (*server.Options, error) {
 		opts.Host = "127.0.0.1"
 		opts.Port = server.RANDOM_PORT
 	}
+	if c.ClusterListen != "" || c.LeafListen != "" || c.Edge != "" {
+		// Routes and leaf links that go silent without a close (a
+		// partition) must be noticed in seconds, not the minutes of NATS's
+		// defaults: they are closed after MaxPingsOut unanswered pings.
+		ping := c.PingInterval
+		if ping <= 0 {
+			ping = DefaultPingInterval
+		}
+		opts.PingInterval = ping
+		opts.MaxPingsOut = maxPingsOut
+		opts.Cluster.PingInterval = ping
+		opts.Cluster.MaxPingsOut = maxPingsOut
+	}
 	if c.LeafListen != "" {
 		host, port, err := splitHostPort(c.LeafListen)
 		if err != nil {
@@ -72,9 +85,17 @@ func (e *Engine) serverOptions() (*server.Options, error) {
 		}
 		opts.LeafNode.Host = host
 		opts.LeafNode.Port = port
+		opts.LeafNode.NoAdvertise = c.NoAdvertise
 	}
 	return opts, nil
 }
+
+// DefaultPingInterval is how often routes and leaf links are pinged when
+// Config.PingInterval is zero; maxPingsOut unanswered pings close a link.
+const (
+	DefaultPingInterval = 5 * time.Second
+	maxPingsOut         = 3
+)
 
 func splitHostPort(hp string) (string, int, error) {
 	host, p, err := net.SplitHostPort(hp)
@@ -93,8 +114,8 @@ func splitHostPort(hp string) (string, int, error) {
 // waits for enough nodes); on an edge once the leaf link is up.
 func (e *Engine) waitJetStream(ctx context.Context) error {
 	var last error
-	for {
-		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout(attempt))
 		_, err := e.js.AccountInfo(actx)
 		cancel()
 		if err == nil {
@@ -107,4 +128,12 @@ func (e *Engine) waitJetStream(ctx context.Context) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// attemptTimeout bounds one attempt of a start-up request: short at first,
+// because a request sent while a cluster elects its meta leader, or a
+// create that races the same create from another node, may get no answer
+// at all; longer later, for slow machines.
+func attemptTimeout(attempt int) time.Duration {
+	return min(500*time.Millisecond<<min(attempt, 4), 5*time.Second)
 }

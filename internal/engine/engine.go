@@ -54,12 +54,25 @@ type Config struct {
 	ClusterName   string
 	ClusterListen string
 	Routes        []string
+	// Advertise (host:port) is the route address other nodes are told to
+	// use for this one (empty: ClusterListen).
+	Advertise string
+	// NoAdvertise keeps the embedded server from telling edges its leaf
+	// address and clients its client address (for NAT and proxies).
+	NoAdvertise bool
 	// LeafListen (host:port) accepts edge nodes as NATS leaf nodes.
 	LeafListen string
 	// Edge, when set, runs the embedded server as a leaf node of the core
 	// at this URL (nats-leaf://host:port), without JetStream of its own:
 	// streams and history live in the core.
 	Edge string
+	// PingInterval is how often the embedded server pings routes and leaf
+	// links (0: DefaultPingInterval); three unanswered pings close one.
+	PingInterval time.Duration
+	// Instance identifies this run of this node (random per start). It
+	// tags the presence and connection records this node writes, so other
+	// nodes can remove them when this run is gone (see ReapInstance).
+	Instance string
 	// Logger receives the engine's and the embedded server's logs.
 	Logger *slog.Logger
 }
@@ -72,17 +85,21 @@ type Engine struct {
 	nc  *nats.Conn
 	js  jetstream.JetStream
 
+	apiPrefix string // JetStream API subject prefix: $JS[.<domain>].API.
 	directGet string // subject prefix of direct gets: $JS[.<domain>].API.DIRECT.GET.
+	instToken string // subject token of cfg.Instance
 	writers   *writerTable
 	dispatch  *dispatcher // runs subscription callbacks; closed after the connection
 
-	kv kvBuckets // opened key-value buckets
+	kv    kvBuckets // opened key-value buckets
+	link  linkWatch
+	probe prober
 
 	mu      sync.Mutex           // guards streams
 	streams map[string]*nsStream // namespace → its stream, once ensured
 
 	stop chan struct{}
-	wg   sync.WaitGroup // background goroutines (writer sweep)
+	wg   sync.WaitGroup // background goroutines (writer sweep, link watcher)
 }
 
 // Start starts the embedded server (unless cfg.NATSURL is set), connects to
@@ -94,13 +111,17 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Replicas <= 0 {
 		cfg.Replicas = 1
 	}
+	if cfg.Instance == "" {
+		cfg.Instance = nats.NewInbox()[len(nats.InboxPrefix):]
+	}
 	e := &Engine{
-		cfg:      cfg,
-		log:      cfg.Logger.With("component", "engine"),
-		streams:  make(map[string]*nsStream),
-		writers:  newWriterTable(),
-		dispatch: newDispatcher(max(2, runtime.GOMAXPROCS(0))),
-		stop:     make(chan struct{}),
+		cfg:       cfg,
+		log:       cfg.Logger.With("component", "engine"),
+		streams:   make(map[string]*nsStream),
+		writers:   newWriterTable(),
+		dispatch:  newDispatcher(max(2, runtime.GOMAXPROCS(0))),
+		stop:      make(chan struct{}),
+		instToken: EncodeToken(cfg.Instance),
 	}
 	var err error
 	if cfg.NATSURL == "" {
@@ -116,19 +137,23 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if cfg.Domain != "" {
 		e.js, err = jetstream.NewWithDomain(e.nc, cfg.Domain)
-		e.directGet = "$JS." + cfg.Domain + ".API.DIRECT.GET."
+		e.apiPrefix = "$JS." + cfg.Domain + ".API."
 	} else {
 		e.js, err = jetstream.New(e.nc)
-		e.directGet = "$JS.API.DIRECT.GET."
+		e.apiPrefix = "$JS.API."
 	}
 	if err != nil {
 		return nil, e.abort(fmt.Errorf("engine: JetStream context: %w", err))
 	}
+	e.directGet = e.apiPrefix + "DIRECT.GET."
 	if err := e.waitJetStream(ctx); err != nil {
 		return nil, e.abort(err)
 	}
-	e.wg.Add(1)
+	up, detail := e.probeLink()
+	e.link.state = LinkState{Up: up, Detail: detail, Since: time.Now()}
+	e.wg.Add(2)
 	go e.sweepWriters()
+	go e.watchLink()
 	return e, nil
 }
 
@@ -219,30 +244,6 @@ func (e *Engine) Close(ctx context.Context) error {
 	e.dispatch.close()
 	e.shutdownServer()
 	return err
-}
-
-// Healthy checks that the connection is up and that a message makes a round
-// trip through the server within ctx. It returns the reason when not.
-func (e *Engine) Healthy(ctx context.Context) error {
-	if !e.nc.IsConnected() {
-		return fmt.Errorf("NATS connection is %s", e.nc.Status())
-	}
-	inbox := nats.NewInbox()
-	sub, err := e.nc.SubscribeSync(inbox)
-	if err != nil {
-		return fmt.Errorf("probe subscribe: %w", err)
-	}
-	defer func() { _ = sub.Unsubscribe() }()
-	if err := e.nc.Publish(inbox, []byte("probe")); err != nil {
-		return fmt.Errorf("probe publish: %w", err)
-	}
-	if _, err := sub.NextMsgWithContext(ctx); err != nil {
-		return fmt.Errorf("probe publication did not come back: %w", err)
-	}
-	if _, err := e.js.AccountInfo(ctx); err != nil {
-		return fmt.Errorf("JetStream not answering: %w", err)
-	}
-	return nil
 }
 
 // natsLogger forwards the embedded server's logs to slog.

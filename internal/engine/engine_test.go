@@ -199,6 +199,7 @@ func secondEngineOnSameServer(t *testing.T, e *Engine) *Engine {
 	o.nc = nc
 	o.js = e.js
 	o.directGet = e.directGet
+	o.apiPrefix = e.apiPrefix
 	e.mu.Lock()
 	for k, v := range e.streams {
 		o.streams[k] = v

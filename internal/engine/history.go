@@ -22,6 +22,7 @@ const (
 	hdrSequence  = "Nats-Sequence"
 	hdrTimeStamp = "Nats-Time-Stamp"
 	hdrLastSeq   = "Nats-Last-Sequence"
+	hdrSubject   = "Nats-Subject"
 )
 
 // StoredPub is one stored publication of a channel.

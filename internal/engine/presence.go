@@ -14,8 +14,13 @@ import (
 // Presence entries live in one memory stream, one subject per connection in
 // a channel, keeping only the newest message per subject. A leave writes a
 // tombstone over the entry; the stream's MaxAge removes entries (and
-// tombstones) that nobody refreshed, which is how the connections of a node
-// that vanished leave presence.
+// tombstones) that nobody refreshed. Each subject ends with the token of
+// the node run (Config.Instance) that wrote it, so the other nodes can find
+// and remove the entries of a run that is gone (ReapInstance) long before
+// MaxAge does.
+//
+//	lr.presence.<ns>.<channel>.<user>.<client>.<instance>
+//	lr.conns.<user>.<client>.<instance>
 const (
 	presenceStream  = "lr_presence"
 	subjectPresence = "lr.presence."
@@ -50,6 +55,14 @@ func (e *Engine) EnsurePresence(ctx context.Context, ttl time.Duration) error {
 
 func presencePrefix(ch ChannelRef) string { return subjectPresence + ch.token + "." }
 
+func (e *Engine) presenceSubject(ch ChannelRef, user, client string) string {
+	return presencePrefix(ch) + userToken(user) + "." + EncodeToken(client) + "." + e.instToken
+}
+
+func (e *Engine) connSubject(user, client string) string {
+	return subjectConns + userToken(user) + "." + EncodeToken(client) + "." + e.instToken
+}
+
 func userToken(user string) string {
 	if user == "" {
 		return anonymousToken
@@ -59,7 +72,7 @@ func userToken(user string) string {
 
 // PresencePut records (or refreshes) a connection in a channel.
 func (e *Engine) PresencePut(ctx context.Context, ch ChannelRef, client, user string, info []byte) error {
-	msg := &nats.Msg{Subject: presencePrefix(ch) + userToken(user) + "." + EncodeToken(client), Data: info}
+	msg := &nats.Msg{Subject: e.presenceSubject(ch, user, client), Data: info}
 	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
 		return fmt.Errorf("engine: presence put in %s: %w", ch.Name, err)
 	}
@@ -68,7 +81,7 @@ func (e *Engine) PresencePut(ctx context.Context, ch ChannelRef, client, user st
 
 // PresenceDelete removes a connection from a channel's presence.
 func (e *Engine) PresenceDelete(ctx context.Context, ch ChannelRef, client, user string) error {
-	msg := &nats.Msg{Subject: presencePrefix(ch) + userToken(user) + "." + EncodeToken(client), Header: nats.Header{}}
+	msg := &nats.Msg{Subject: e.presenceSubject(ch, user, client), Header: nats.Header{}}
 	msg.Header.Set(hdrGone, "1")
 	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
 		return fmt.Errorf("engine: presence delete in %s: %w", ch.Name, err)
@@ -82,8 +95,8 @@ func (e *Engine) PresenceList(ctx context.Context, ch ChannelRef, max int) ([]Pr
 	prefix := presencePrefix(ch)
 	var out []PresenceEntry
 	total := 0
-	err := e.scanLatest(ctx, prefix, func(m *nats.Msg) {
-		user, client, ok := splitPresenceSubject(strings.TrimPrefix(m.Header.Get("Nats-Subject"), prefix))
+	err := e.scanLatest(ctx, prefix+">", func(m *nats.Msg) {
+		user, client, ok := splitPresenceSubject(strings.TrimPrefix(m.Header.Get(hdrSubject), prefix))
 		if !ok {
 			return
 		}
@@ -98,9 +111,10 @@ func (e *Engine) PresenceList(ctx context.Context, ch ChannelRef, max int) ([]Pr
 	return out, total, nil
 }
 
-// scanLatest calls fn for every live entry (not a tombstone) under prefix in
-// the presence stream, which keeps one message per subject.
-func (e *Engine) scanLatest(ctx context.Context, prefix string, fn func(*nats.Msg)) error {
+// scanLatest calls fn for every live entry (not a tombstone) matching
+// filter (a subject with wildcards) in the presence stream, which keeps one
+// message per subject.
+func (e *Engine) scanLatest(ctx context.Context, filter string, fn func(*nats.Msg)) error {
 	inbox := nats.NewInbox()
 	sub, err := e.nc.SubscribeSync(inbox)
 	if err != nil {
@@ -109,7 +123,7 @@ func (e *Engine) scanLatest(ctx context.Context, prefix string, fn func(*nats.Ms
 	defer func() { _ = sub.Unsubscribe() }()
 	seq := uint64(1)
 	for {
-		req, _ := json.Marshal(directGetRequest{Seq: seq, NextFor: prefix + ">", Batch: scanBatch, MaxBytes: scanMaxBytes})
+		req, _ := json.Marshal(directGetRequest{Seq: seq, NextFor: filter, Batch: scanBatch, MaxBytes: scanMaxBytes})
 		if err := e.nc.PublishRequest(e.directGet+presenceStream, inbox, req); err != nil {
 			return err
 		}
@@ -150,18 +164,19 @@ func parseSeq(m *nats.Msg) (uint64, error) {
 	return s, err
 }
 
+// splitPresenceSubject parses "<user>.<client>.<instance>".
 func splitPresenceSubject(rest string) (user, client string, ok bool) {
-	ut, ct, found := strings.Cut(rest, ".")
-	if !found {
+	parts := strings.Split(rest, ".")
+	if len(parts) != 3 {
 		return "", "", false
 	}
-	if ut != anonymousToken {
+	if parts[0] != anonymousToken {
 		var err error
-		if user, err = DecodeToken(ut); err != nil {
+		if user, err = DecodeToken(parts[0]); err != nil {
 			return "", "", false
 		}
 	}
-	client, err := DecodeToken(ct)
+	client, err := DecodeToken(parts[1])
 	if err != nil {
 		return "", "", false
 	}
@@ -172,7 +187,7 @@ func splitPresenceSubject(rest string) (user, client string, ok bool) {
 // cluster-wide per-user limits. It lives, like presence, until the TTL
 // unless re-put.
 func (e *Engine) ConnectionPut(ctx context.Context, user, client string) error {
-	msg := &nats.Msg{Subject: subjectConns + userToken(user) + "." + EncodeToken(client)}
+	msg := &nats.Msg{Subject: e.connSubject(user, client)}
 	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
 		return fmt.Errorf("engine: connection put for %q: %w", user, err)
 	}
@@ -181,7 +196,7 @@ func (e *Engine) ConnectionPut(ctx context.Context, user, client string) error {
 
 // ConnectionDelete forgets one connection of a user.
 func (e *Engine) ConnectionDelete(ctx context.Context, user, client string) error {
-	msg := &nats.Msg{Subject: subjectConns + userToken(user) + "." + EncodeToken(client), Header: nats.Header{}}
+	msg := &nats.Msg{Subject: e.connSubject(user, client), Header: nats.Header{}}
 	msg.Header.Set(hdrGone, "1")
 	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
 		return fmt.Errorf("engine: connection delete for %q: %w", user, err)
@@ -192,6 +207,6 @@ func (e *Engine) ConnectionDelete(ctx context.Context, user, client string) erro
 // ConnectionCount counts a user's live connections on every node.
 func (e *Engine) ConnectionCount(ctx context.Context, user string) (int, error) {
 	n := 0
-	err := e.scanLatest(ctx, subjectConns+userToken(user)+".", func(*nats.Msg) { n++ })
+	err := e.scanLatest(ctx, subjectConns+userToken(user)+".>", func(*nats.Msg) { n++ })
 	return n, err
 }

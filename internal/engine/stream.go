@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
 	"time"
 
@@ -114,28 +116,20 @@ func (e *Engine) Epoch(namespace string) (string, error) {
 
 // ensureStream creates or updates a stream and returns its info. In a
 // cluster that is still forming, creation fails until enough nodes are up;
-// it is retried until ctx ends. An edge node creates nothing: it waits for
-// the core's stream to exist.
+// it is retried until ctx ends. Nodes of a new cluster create the same
+// streams at the same moment, and JetStream may leave a create that races
+// an identical one unanswered: attempts are short, and a stream that exists
+// with the wanted settings is not updated again. An edge node creates
+// nothing: it waits for the core's stream to exist.
 func (e *Engine) ensureStream(ctx context.Context, cfg jetstream.StreamConfig) (*jetstream.StreamInfo, error) {
 	var last error
-	for {
-		var st jetstream.Stream
-		var err error
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if e.cfg.Edge != "" {
-			st, err = e.js.Stream(actx, cfg.Name)
-		} else {
-			st, err = e.js.CreateOrUpdateStream(actx, cfg)
-		}
-		if err == nil {
-			var info *jetstream.StreamInfo
-			info, err = st.Info(actx)
-			if err == nil {
-				cancel()
-				return info, nil
-			}
-		}
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout(attempt))
+		info, err := e.ensureStreamOnce(actx, cfg)
 		cancel()
+		if err == nil {
+			return info, nil
+		}
 		last = err
 		if !retryableEnsure(err) {
 			return nil, fmt.Errorf("engine: ensure stream %s: %w", cfg.Name, err)
@@ -144,9 +138,51 @@ func (e *Engine) ensureStream(ctx context.Context, cfg jetstream.StreamConfig) (
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("engine: ensure stream %s: %w", cfg.Name, errors.Join(last, ctx.Err()))
-		case <-time.After(250 * time.Millisecond):
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+func (e *Engine) ensureStreamOnce(ctx context.Context, cfg jetstream.StreamConfig) (*jetstream.StreamInfo, error) {
+	st, err := e.js.Stream(ctx, cfg.Name)
+	switch {
+	case err == nil:
+		info := st.CachedInfo()
+		if e.cfg.Edge != "" || sameSettings(info.Config, cfg) {
+			return info, nil
+		}
+		st, err = e.js.UpdateStream(ctx, cfg)
+	case errors.Is(err, jetstream.ErrStreamNotFound) && e.cfg.Edge == "":
+		st, err = e.js.CreateStream(ctx, cfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			st, err = e.js.UpdateStream(ctx, cfg)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return st.Info(ctx)
+}
+
+// sameLimit compares stream limits, where 0 (unset) and -1 both mean none.
+func sameLimit(a, b int64) bool {
+	if a <= 0 && b <= 0 {
+		return true
+	}
+	return a == b
+}
+
+// sameSettings reports whether an existing stream already has every
+// setting liveroom chooses (the server fills in the others).
+func sameSettings(have, want jetstream.StreamConfig) bool {
+	return slices.Equal(have.Subjects, want.Subjects) && have.Description == want.Description &&
+		have.Storage == want.Storage && have.Replicas == want.Replicas &&
+		sameLimit(have.MaxMsgsPerSubject, want.MaxMsgsPerSubject) && sameLimit(have.MaxMsgs, want.MaxMsgs) &&
+		sameLimit(have.MaxBytes, want.MaxBytes) && sameLimit(int64(have.MaxMsgSize), int64(want.MaxMsgSize)) &&
+		have.MaxAge == want.MaxAge &&
+		have.Discard == want.Discard && have.AllowDirect == want.AllowDirect &&
+		(want.Duplicates == 0 || have.Duplicates == want.Duplicates) &&
+		reflect.DeepEqual(have.RePublish, want.RePublish)
 }
 
 // retryableEnsure reports errors that a forming cluster (or an edge whose

@@ -30,6 +30,10 @@ type Broker interface {
 	// Top returns the channel's newest offset (0 if never published) and
 	// epoch without writing anything.
 	Top(ctx context.Context, ch ChannelID) (StreamPosition, error)
+	// LeaderTop is Top as the stream's leader has it. Top and the reads
+	// may be answered by a replica that is behind (one cut off from the
+	// others until just now); LeaderTop is for catching up after that.
+	LeaderTop(ctx context.Context, ch ChannelID) (StreamPosition, error)
 	// ReadAfter returns up to limit (all if < 0) publications with offsets
 	// greater than after, oldest first.
 	ReadAfter(ctx context.Context, ch ChannelID, after uint64, limit int, now time.Time) (HistoryWindow, error)
@@ -68,6 +72,12 @@ type Broker interface {
 	KVPut(ctx context.Context, bucket, key string, value []byte) (revision uint64, err error)
 	KVDelete(ctx context.Context, bucket, key string) error
 	KVKeys(ctx context.Context, bucket, filter string, limit int) ([]string, error)
+	// ReapInstance removes the presence entries and connection records
+	// written by a node run (Config.Instance) that is gone, calling fn for
+	// each presence entry this node removed. When several nodes reap the
+	// same run at once, each entry is removed, and reported, by exactly one
+	// of them.
+	ReapInstance(ctx context.Context, instance string, fn func(GoneEntry)) (int, error)
 
 	// Control bus between nodes.
 	Broadcast(topic string, data []byte) error
@@ -122,6 +132,14 @@ type PresenceEntry struct {
 	Client string
 	User   string
 	Info   []byte // ClientInfo encoded by the hub
+}
+
+// GoneEntry is a presence entry of a gone node run, removed by ReapInstance.
+type GoneEntry struct {
+	Channel ChannelID
+	Client  string
+	User    string
+	Info    []byte // as given to PresencePut
 }
 
 // Stopper ends a subscription.

@@ -2,7 +2,9 @@ package hub
 
 import (
 	"context"
+	"fmt"
 	"sync"
+	"time"
 
 	"github.com/centrifugal/protocol"
 )
@@ -145,53 +147,115 @@ func (ch *channel) onDelivery(p StoredPublication) {
 // stream. The caller holds deliverMu (not mu).
 func (ch *channel) deliverLocked(p StoredPublication) {
 	ch.mu.Lock()
+	defer ch.mu.Unlock()
 	if ch.stopped || p.Offset <= ch.top {
-		ch.mu.Unlock()
 		return // already delivered (seen at start, or filled)
 	}
-	if p.Offset > ch.top+1 {
-		from := ch.top
-		ch.mu.Unlock()
-		missing, err := ch.fill(from, p.Offset-1)
-		ch.mu.Lock()
-		if ch.stopped {
-			ch.mu.Unlock()
-			return
-		}
-		if err != nil {
-			ch.hub.metrics.gapsUnrecoverable.Add(1)
-			ch.hub.log.Warn("gap in channel stream cannot be filled; subscribers must resubscribe",
-				"channel", ch.id.Name, "from", from+1, "to", p.Offset-1, "err", err)
-			ch.insufficientStateLocked()
-			ch.top = p.Offset - 1
-		} else {
-			ch.hub.metrics.gapsFilled.Add(1)
-			for _, m := range missing {
-				if m.Offset == ch.top+1 {
-					ch.fanoutLocked(m)
-				}
-			}
-		}
+	if p.Offset > ch.top+1 && !ch.readUpToLocked(p.Offset-1) {
+		return
 	}
 	if p.Offset == ch.top+1 {
 		ch.fanoutLocked(p)
 	}
-	ch.mu.Unlock()
 }
 
-// fill reads offsets (from, to] from the stream.
+// readUpToLocked reads the publications after ch.top up to offset to from
+// the stream and fans them out. The caller holds deliverMu and mu; mu is
+// released during the read. It reports false when the channel stopped
+// meanwhile. A gap that cannot be filled ends every local subscription
+// with 2500 (the clients resubscribe and recover).
+func (ch *channel) readUpToLocked(to uint64) bool {
+	if to <= ch.top {
+		return true
+	}
+	from := ch.top
+	ch.mu.Unlock()
+	missing, err := ch.fill(from, to)
+	ch.mu.Lock()
+	if ch.stopped {
+		return false
+	}
+	if err != nil {
+		ch.hub.metrics.gapsUnrecoverable.Add(1)
+		ch.hub.log.Warn("gap in channel stream cannot be filled; subscribers must resubscribe",
+			"channel", ch.id.Name, "from", from+1, "to", to, "err", err)
+		ch.insufficientStateLocked()
+		ch.top = to
+		return true
+	}
+	ch.hub.metrics.gapsFilled.Add(1)
+	for _, m := range missing {
+		if m.Offset == ch.top+1 {
+			ch.fanoutLocked(m)
+		}
+	}
+	return true
+}
+
+// catchUp delivers what this node missed of the channel (its deliveries
+// are at most once): it reads the channel's top and fills up to it. Used
+// when the node's link comes back. An epoch that changed (history lost)
+// ends the local subscriptions with 2500.
+func (ch *channel) catchUp(ctx context.Context) error {
+	if !ch.ns.HasHistory() {
+		return nil
+	}
+	top, err := ch.hub.broker.LeaderTop(ctx, ch.id)
+	if err != nil {
+		return err
+	}
+	ch.deliverMu.Lock()
+	defer ch.deliverMu.Unlock()
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if ch.stopped || !ch.synced {
+		return nil
+	}
+	if top.Epoch != ch.epoch {
+		ch.hub.log.Warn("channel history was lost while the link was down; subscribers must resubscribe",
+			"channel", ch.id.Name, "old_epoch", ch.epoch, "epoch", top.Epoch)
+		ch.insufficientStateLocked()
+		ch.epoch, ch.top = top.Epoch, top.Offset
+		return nil
+	}
+	ch.readUpToLocked(top.Offset)
+	return nil
+}
+
+// fill reads offsets (from, to] from the stream. A read that ends before
+// to came from a replica that is behind (reads may be answered by any
+// replica, and the leader delivers before every replica has applied): it
+// is tried again for a short while before the gap counts as lost.
 func (ch *channel) fill(from, to uint64) ([]StoredPublication, error) {
 	ctx, cancel := context.WithTimeout(ch.hub.ctx, commandTimeout)
 	defer cancel()
-	w, err := ch.hub.broker.ReadAfter(ctx, ch.id, from, int(to-from), ch.hub.now())
-	if err != nil {
-		return nil, err
+	wait := 25 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		w, err := ch.hub.broker.ReadAfter(ctx, ch.id, from, int(to-from), ch.hub.now())
+		if err != nil {
+			return nil, err
+		}
+		if len(w.Pubs) > 0 && w.Pubs[0].Offset != from+1 {
+			return nil, ErrUnrecoverable
+		}
+		if len(w.Pubs) > 0 && w.Pubs[len(w.Pubs)-1].Offset >= to {
+			return w.Pubs, nil
+		}
+		if attempt == fillAttempts-1 {
+			return nil, fmt.Errorf("%w: the stream read ends at offset %d, before %d", ErrUnrecoverable, w.Top, to)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 400*time.Millisecond)
 	}
-	if len(w.Pubs) == 0 || w.Pubs[0].Offset != from+1 || w.Pubs[len(w.Pubs)-1].Offset < to {
-		return nil, ErrUnrecoverable
-	}
-	return w.Pubs, nil
 }
+
+// fillAttempts bounds the reads of one gap (about 2 s of waiting for a
+// replica that is behind).
+const fillAttempts = 8
 
 // fanoutLocked encodes p once per protocol in use and queues it for every
 // subscriber. The caller holds mu.

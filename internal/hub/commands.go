@@ -249,6 +249,10 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 	if c.out.uncork(data) {
 		h.writers.schedule(c)
 	}
+	if st, down := h.downStatus(); down {
+		var enc [2][]byte
+		c.enqueue(statusFrame(&enc, c.proto, st))
+	}
 	return nil
 }
 

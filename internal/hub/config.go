@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"crypto/rand"
 	"log/slog"
 	"time"
 )
@@ -10,6 +11,13 @@ import (
 type Config struct {
 	// NodeID names this node in connect replies and logs.
 	NodeID string
+	// Instance identifies this run of the node (random per start); the
+	// engine tags this node's presence records with the same value.
+	Instance string
+	// NodeTimeout is how long a node may stay silent before the others
+	// count it as gone and remove its presence; nodes announce themselves
+	// every NodeTimeout/4.
+	NodeTimeout time.Duration
 	// Version is reported in connect replies.
 	Version string
 
@@ -71,6 +79,12 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
+	if c.NodeTimeout <= 0 {
+		c.NodeTimeout = 10 * time.Second
+	}
+	if c.Instance == "" {
+		c.Instance = c.NodeID + "-" + rand.Text()
+	}
 	if c.PongTimeout <= 0 {
 		c.PongTimeout = 8 * time.Second
 	}

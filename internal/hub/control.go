@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/centrifugal/protocol"
@@ -19,9 +18,7 @@ const (
 	topicInfo      = "nodes.info"
 	topicChannels  = "nodes.channels"
 
-	heartbeatInterval = 5 * time.Second
-	nodeExpiry        = 3 * heartbeatInterval
-	gatherWait        = time.Second
+	gatherWait = time.Second
 )
 
 // controlCommand acts on a user's connections wherever they are.
@@ -72,13 +69,8 @@ type ChannelInfo struct {
 	Subscribers int    `json:"subscribers"`
 }
 
-type nodeTable struct {
-	mu   sync.Mutex
-	seen map[string]time.Time // node id → last heartbeat (mu)
-}
-
 func (h *Hub) listenControl(ctx context.Context) error {
-	h.nodes.seen = map[string]time.Time{h.cfg.NodeID: time.Now()}
+	h.nodes.init()
 	subs := []struct {
 		topic string
 		fn    func(data []byte, reply string)
@@ -99,8 +91,9 @@ func (h *Hub) listenControl(ctx context.Context) error {
 		}
 		h.listeners = append(h.listeners, l)
 	}
-	h.wg.Add(1)
+	h.wg.Add(2)
 	go h.heartbeatLoop()
+	go h.reapLoop()
 	return nil
 }
 
@@ -112,44 +105,6 @@ func (h *Hub) replyJSON(reply string, v any) {
 	if err == nil {
 		_ = h.broker.Reply(reply, data)
 	}
-}
-
-func (h *Hub) heartbeatLoop() {
-	defer h.wg.Done()
-	beat := func() { _ = h.broker.Broadcast(topicHeartbeat, []byte(h.cfg.NodeID)) }
-	beat()
-	t := time.NewTicker(heartbeatInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-h.ctx.Done():
-			return
-		case <-t.C:
-			beat()
-		}
-	}
-}
-
-func (h *Hub) onHeartbeat(data []byte, _ string) {
-	h.nodes.mu.Lock()
-	h.nodes.seen[string(data)] = time.Now()
-	h.nodes.mu.Unlock()
-}
-
-// liveNodes counts nodes heard from recently, this one included.
-func (h *Hub) liveNodes() int {
-	h.nodes.mu.Lock()
-	defer h.nodes.mu.Unlock()
-	h.nodes.seen[h.cfg.NodeID] = time.Now()
-	n := 0
-	for id, at := range h.nodes.seen {
-		if time.Since(at) < nodeExpiry {
-			n++
-		} else {
-			delete(h.nodes.seen, id)
-		}
-	}
-	return n
 }
 
 func (h *Hub) onControlCommand(data []byte, _ string) {

@@ -48,10 +48,14 @@ type Hub struct {
 	ctx    context.Context // cancelled by Shutdown; parent of background work
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // background goroutines
-	cmdWG  sync.WaitGroup // command goroutines in flight
+
+	bgMu      sync.Mutex     // guards bgStopped and h.wg.Add after Start
+	bgStopped bool           // Shutdown is waiting for h.wg: start nothing more
+	cmdWG     sync.WaitGroup // command goroutines in flight
 
 	listeners []Stopper // control bus subscriptions
 	nodes     nodeTable
+	link      linkTable
 	started   time.Time
 
 	storageFullAt atomic.Int64 // unix ns of the last publish refused for storage
@@ -61,10 +65,15 @@ type Hub struct {
 const storageFullWindow = 30 * time.Second
 
 // Ready returns why this node should not take traffic, or nil: shutting
-// down, storage recently full, or the engine not answering a probe.
+// down, the NATS link down (or channels still catching up after it came
+// back), storage recently full, or the engine failing its probe (a
+// publication stored and delivered back to this node).
 func (h *Hub) Ready(ctx context.Context) error {
 	if h.draining.Load() {
 		return errors.New("shutting down")
+	}
+	if reason := h.linkNotReady(); reason != "" {
+		return errors.New(reason)
 	}
 	if at := h.storageFullAt.Load(); at != 0 {
 		if ago := time.Since(time.Unix(0, at)); ago < storageFullWindow {
@@ -118,6 +127,21 @@ func (h *Hub) Start(ctx context.Context) error {
 	go h.sweepLoop()
 	go h.presenceRefreshLoop()
 	return nil
+}
+
+// goBackground runs fn on a goroutine tracked by h.wg, unless the hub is
+// shutting down.
+func (h *Hub) goBackground(fn func()) {
+	h.bgMu.Lock()
+	defer h.bgMu.Unlock()
+	if h.bgStopped {
+		return
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		fn()
+	}()
 }
 
 // Namespaces returns the configured namespaces (for the engine's streams).
@@ -176,6 +200,9 @@ func (h *Hub) Shutdown(ctx context.Context, drainWindow time.Duration) error {
 		l.Stop()
 	}
 	h.cancel()
+	h.bgMu.Lock()
+	h.bgStopped = true
+	h.bgMu.Unlock()
 	h.wg.Wait()
 	h.channels.stopAll()
 	h.writers.close()

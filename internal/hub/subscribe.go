@@ -102,14 +102,20 @@ func (c *Client) subscribe(ctx context.Context, name string, s *subscription, po
 	}
 	s.ch = ch
 	info := c.clientInfo(s)
+	putLater := false
 	if ns.Presence {
 		// Presence is written before the subscription exists, so the
 		// cleanup of a connection that closes meanwhile always deletes it
-		// after this write.
-		if err := h.broker.PresencePut(ctx, id, c.id, c.User(), info); err != nil {
-			h.channels.release(ch)
-			h.log.Warn("presence write failed", "channel", name, "err", err)
-			return nil, wire.Errorf(wire.CodeInternal, true, "could not join %q right now; retry", name)
+		// after this write. An engine that does not answer in time (the
+		// presence stream electing a leader after a node died, just when
+		// that node's clients come back here) does not keep the client
+		// out: it joins, and the entry is written again shortly.
+		pctx, cancel := context.WithTimeout(ctx, presenceWriteWait)
+		err := h.broker.PresencePut(pctx, id, c.id, c.User(), info)
+		cancel()
+		if err != nil {
+			h.log.Warn("presence write failed; joining anyway and writing it again shortly", "channel", name, "err", err)
+			putLater = true
 		}
 	}
 	var result *protocol.SubscribeResult
@@ -148,6 +154,9 @@ func (c *Client) subscribe(ctx context.Context, name string, s *subscription, po
 		}
 		h.log.Warn("join failed", "channel", name, "err", err)
 		return nil, wire.Errorf(wire.CodeInternal, true, "could not join %q right now; retry", name)
+	}
+	if putLater {
+		h.goBackground(func() { h.putPresenceLater(c, s, ch, info) })
 	}
 	if ns.JoinLeave {
 		h.publishPresenceEvent(id, true, info)
@@ -300,4 +309,43 @@ func (c *Client) handleSubRefresh(id uint32, req *protocol.SubRefreshRequest) *w
 	}
 	c.send(&protocol.Reply{Id: id, SubRefresh: res})
 	return nil
+}
+
+// presenceWriteWait bounds the presence write of one subscribe.
+const presenceWriteWait = 2 * time.Second
+
+// putPresenceLater writes the presence entry of a subscription whose
+// write failed at subscribe, retrying until it is stored, the subscription
+// ends, or the presence TTL passes (the refresh loop takes over then). An
+// entry stored after the subscription ended is deleted again.
+func (h *Hub) putPresenceLater(c *Client, s *subscription, ch *channel, info []byte) {
+	deadline := time.Now().Add(h.cfg.PresenceTTL)
+	for time.Now().Before(deadline) {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+		ch.mu.Lock()
+		still := ch.subs[c] == s
+		ch.mu.Unlock()
+		if !still {
+			return
+		}
+		ctx, cancel := context.WithTimeout(h.ctx, presenceWriteWait)
+		err := h.broker.PresencePut(ctx, ch.id, c.id, c.User(), info)
+		cancel()
+		if err != nil {
+			continue
+		}
+		ch.mu.Lock()
+		still = ch.subs[c] == s
+		ch.mu.Unlock()
+		if !still {
+			ctx, cancel := context.WithTimeout(h.ctx, presenceWriteWait)
+			_ = h.broker.PresenceDelete(ctx, ch.id, c.id, c.User())
+			cancel()
+		}
+		return
+	}
 }

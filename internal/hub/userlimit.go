@@ -17,26 +17,38 @@ func (h *Hub) countsTowardLimit(user string) bool {
 // connection is recorded first and the user's connections counted after,
 // so two connections racing on two nodes can both be refused but the limit
 // is never exceeded. A refused connection's record is removed at once.
+//
+// When the engine cannot answer within userLimitWait (a stream electing
+// its leader after a node died, the moment its clients reconnect to the
+// other nodes), the connection is admitted unchecked: the limit protects
+// against abuse, and refusing with a "do not reconnect" code would strand
+// legitimate clients. Its record is written by the next presence refresh.
 func (h *Hub) admitUser(ctx context.Context, c *Client, user string) *wire.Error {
 	if !h.countsTowardLimit(user) {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, userLimitWait)
+	defer cancel()
 	if err := h.broker.ConnectionPut(ctx, user, c.id); err != nil {
-		h.log.Warn("connection limit check failed", "user", user, "err", err)
-		return wire.Errorf(wire.CodeInternal, true, "could not check the connection limit; reconnect")
+		h.log.Warn("connection limit not checked: the engine did not answer; admitting the connection", "user", user, "err", err)
+		return nil
 	}
 	n, err := h.broker.ConnectionCount(ctx, user)
-	if err != nil || n > h.cfg.MaxConnectionsPerUser {
+	if err != nil {
+		h.log.Warn("connection limit not checked: the engine did not answer; admitting the connection", "user", user, "err", err)
+		return nil
+	}
+	if n > h.cfg.MaxConnectionsPerUser {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		_ = h.broker.ConnectionDelete(dctx, user, c.id)
 		cancel()
-		if err != nil {
-			return wire.Errorf(wire.CodeInternal, true, "could not check the connection limit; reconnect")
-		}
 		return wire.Errorf(wire.CodeLimitExceeded, false, "user %q already has %d connections (the limit is %d); close one first", user, n-1, h.cfg.MaxConnectionsPerUser)
 	}
 	return nil
 }
+
+// userLimitWait bounds the per-user limit check of one connect.
+const userLimitWait = 2 * time.Second
 
 // releaseUser forgets a closed connection for the per-user limit.
 func (h *Hub) releaseUser(c *Client, user string) {

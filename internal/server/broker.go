@@ -97,6 +97,14 @@ func (b broker) Top(ctx context.Context, ch hub.ChannelID) (hub.StreamPosition, 
 	return hub.StreamPosition{Offset: t.Offset, Epoch: t.Epoch}, nil
 }
 
+func (b broker) LeaderTop(ctx context.Context, ch hub.ChannelID) (hub.StreamPosition, error) {
+	t, err := b.e.LeaderTop(ctx, ref(ch))
+	if err != nil {
+		return hub.StreamPosition{}, mapErr(err)
+	}
+	return hub.StreamPosition{Offset: t.Offset, Epoch: t.Epoch}, nil
+}
+
 func window(w engine.Window) hub.HistoryWindow {
 	out := hub.HistoryWindow{First: w.First, Top: w.Top, Epoch: w.Epoch}
 	if len(w.Pubs) > 0 {
@@ -169,6 +177,12 @@ func (b broker) ConnectionDelete(ctx context.Context, user, client string) error
 
 func (b broker) ConnectionCount(ctx context.Context, user string) (int, error) {
 	return b.e.ConnectionCount(ctx, user)
+}
+
+func (b broker) ReapInstance(ctx context.Context, instance string, fn func(hub.GoneEntry)) (int, error) {
+	return b.e.ReapInstance(ctx, instance, func(r engine.ReapedEntry) {
+		fn(hub.GoneEntry{Channel: hub.ChannelID{Name: r.Channel, Namespace: r.Namespace}, Client: r.Client, User: r.User, Info: r.Info})
+	})
 }
 
 func (b broker) Broadcast(topic string, data []byte) error { return b.e.Broadcast(topic, data) }

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -99,6 +100,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if s.verifier, err = NewVerifier(cfg, s.creds); err != nil {
 		return nil, fmt.Errorf("token verifier: %w", err)
 	}
+	instance := cfg.NodeName + "-" + rand.Text()
 	s.eng, err = engine.Start(ctx, engine.Config{
 		DataDir:         cfg.DataDir,
 		NATSURL:         cfg.NATSURL,
@@ -113,6 +115,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		Routes:          cfg.Cluster.Routes,
 		LeafListen:      cfg.Cluster.LeafListen,
 		Edge:            cfg.Cluster.Edge,
+		PingInterval:    cfg.Cluster.PingInterval.Duration(),
+		Advertise:       cfg.Cluster.Advertise,
+		NoAdvertise:     cfg.Cluster.NoAdvertise,
+		Instance:        instance,
 		Logger:          log,
 	})
 	if err != nil {
@@ -121,6 +127,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	s.prom = newMetrics()
 	hcfg := hubConfig(cfg, log)
 	hcfg.Observer = s.prom
+	hcfg.Instance = instance
 	for _, ns := range hcfg.Namespaces {
 		if !ns.HasHistory() {
 			continue
@@ -134,6 +141,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		}
 	}
 	if err := s.eng.EnsurePresence(ctx, cfg.Presence.TTL.Duration()); err != nil {
+		return nil, err
+	}
+	if err := s.eng.EnsureProbe(ctx); err != nil {
 		return nil, err
 	}
 	authn := &authenticator{v: s.verifier}
@@ -152,6 +162,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if err := s.hub.Start(ctx); err != nil {
 		return nil, err
 	}
+	s.eng.WatchLink(func(l engine.LinkState) {
+		if l.Rejoined {
+			s.hub.Resync()
+			return
+		}
+		s.hub.LinkChanged(l.Up, l.Detail, l.Since)
+	})
 	s.startFeatures()
 	s.ws, err = websocket.NewServer(websocket.Config{
 		MaxMessageSize:   cfg.Client.MaxMessageBytes.Int(),
@@ -177,6 +194,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		return nil, err
 	}
 	s.prom.watch(s.hub, s.ws, s.hs)
+	s.prom.reg.MustRegister(engineCollector{s.eng})
 	if cfg.DebugAddr != "" {
 		if s.debug, err = startDebug(cfg.DebugAddr, log); err != nil {
 			return nil, err
@@ -355,6 +373,7 @@ func hubConfig(cfg *config.Config, log *slog.Logger) hub.Config {
 	c := cfg.Client
 	h := hub.Config{
 		NodeID:                cfg.NodeName,
+		NodeTimeout:           cfg.Cluster.NodeTimeout.Duration(),
 		Version:               Version,
 		PingInterval:          c.PingInterval.Duration(),
 		PongTimeout:           c.PongTimeout.Duration(),

@@ -56,6 +56,7 @@ func Binary(t testing.TB) string {
 type Process struct {
 	t       testing.TB
 	cmd     *exec.Cmd
+	args    []string // as given to StartProcess
 	DataDir string
 	BaseURL string
 	WSURL   string
@@ -72,17 +73,27 @@ var listeningRe = regexp.MustCompile(`listening on (http://\S+)`)
 // the test ends.
 func StartProcess(t testing.TB, dataDir string, args ...string) *Process {
 	t.Helper()
-	all := append([]string{"--addr", "127.0.0.1:0", "--data-dir", dataDir}, args...)
-	cmd := exec.Command(Binary(t), all...)
-	cmd.Env = append(os.Environ(), "LIVEROOM_LOG_LEVEL=warn")
-	stdout, err := cmd.StdoutPipe()
+	p, err := startProcess(t, Binary(t), dataDir, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Process{t: t, cmd: cmd, DataDir: dataDir, exited: make(chan struct{})}
+	return p
+}
+
+// startProcess is StartProcess for any goroutine: it returns errors
+// instead of failing the test.
+func startProcess(t testing.TB, bin, dataDir string, args ...string) (*Process, error) {
+	all := append([]string{"--addr", "127.0.0.1:0", "--data-dir", dataDir}, args...)
+	cmd := exec.Command(bin, all...)
+	cmd.Env = append(os.Environ(), "LIVEROOM_LOG_LEVEL=warn")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	p := &Process{t: t, cmd: cmd, args: args, DataDir: dataDir, exited: make(chan struct{})}
 	cmd.Stderr = logWriter{p}
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	go func() { _ = cmd.Wait(); close(p.exited) }()
 	t.Cleanup(p.Kill)
@@ -102,16 +113,16 @@ func StartProcess(t testing.TB, dataDir string, args ...string) *Process {
 		p.BaseURL = url
 		p.WSURL = "ws" + strings.TrimPrefix(url, "http") + "/connection/websocket"
 	case <-p.exited:
-		t.Fatalf("liveroom exited before listening:\n%s", p.Log())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("liveroom did not print its address:\n%s", p.Log())
+		return nil, fmt.Errorf("liveroom exited before listening:\n%s", p.Log())
+	case <-time.After(60 * time.Second):
+		return nil, fmt.Errorf("liveroom did not print its address:\n%s", p.Log())
 	}
 	secrets, _, err := auth.LoadOrCreateSecrets(dataDir)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	p.APIKey = secrets.APIKey
-	return p
+	return p, nil
 }
 
 type logWriter struct{ p *Process }
@@ -173,6 +184,26 @@ func (p *Process) Signal(sig os.Signal, d time.Duration) (int, error) {
 		return p.cmd.ProcessState.ExitCode(), nil
 	case <-ctx.Done():
 		return -1, fmt.Errorf("no exit within %s", d)
+	}
+}
+
+// Restart starts the binary again with the same data directory and
+// arguments (after Kill9 or an exit). The HTTP address is new (port 0).
+func (p *Process) Restart() *Process {
+	p.t.Helper()
+	p.Kill()
+	np := StartProcess(p.t, p.DataDir, p.args...)
+	np.APIKey = p.APIKey
+	return np
+}
+
+// Exited reports whether the process has exited.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
 	}
 }
 

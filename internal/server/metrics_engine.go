@@ -1,0 +1,53 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/liveroom-dev/liveroom/internal/engine"
+)
+
+// engineCollector reads the engine's link state, the embedded server's
+// leaf-link traffic and the stream leaders at scrape time.
+type engineCollector struct{ eng *engine.Engine }
+
+var (
+	descLinkUp       = desc("engine_link_up", "1 while this node's NATS link (to the core, the other nodes or the NATS servers) is up.")
+	descRoutes       = desc("nats_routes", "Other cluster nodes this node's NATS server has a route to.")
+	descLeafMsgs     = desc("nats_leaf_messages", "Messages over a leaf link of the embedded NATS server since that link connected, by direction.", "leaf", "direction")
+	descLeafBytes    = desc("nats_leaf_bytes", "Payload bytes over a leaf link of the embedded NATS server since that link connected, by direction.", "leaf", "direction")
+	descStreamLeader = desc("engine_stream_leader", "1 for the server currently leading each stream (no series while a stream has no leader).", "stream", "leader")
+)
+
+func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descLinkUp
+	ch <- descRoutes
+	ch <- descLeafMsgs
+	ch <- descLeafBytes
+	ch <- descStreamLeader
+}
+
+func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
+	up := 0.0
+	if c.eng.Link().Up {
+		up = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descLinkUp, prometheus.GaugeValue, up)
+	ch <- prometheus.MustNewConstMetric(descRoutes, prometheus.GaugeValue, float64(c.eng.Peers()))
+	// Per-connection counters restart when a link reconnects: gauges.
+	for _, l := range c.eng.LeafStats() {
+		ch <- prometheus.MustNewConstMetric(descLeafMsgs, prometheus.GaugeValue, float64(l.InMsgs), l.Name, "in")
+		ch <- prometheus.MustNewConstMetric(descLeafMsgs, prometheus.GaugeValue, float64(l.OutMsgs), l.Name, "out")
+		ch <- prometheus.MustNewConstMetric(descLeafBytes, prometheus.GaugeValue, float64(l.InBytes), l.Name, "in")
+		ch <- prometheus.MustNewConstMetric(descLeafBytes, prometheus.GaugeValue, float64(l.OutBytes), l.Name, "out")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for stream, leader := range c.eng.StreamLeaders(ctx) {
+		if leader != "" {
+			ch <- prometheus.MustNewConstMetric(descStreamLeader, prometheus.GaugeValue, 1, stream, leader)
+		}
+	}
+}
