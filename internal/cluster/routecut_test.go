@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,18 @@ func TestRouteCutAndHeal(t *testing.T) {
 		waitReady(t, node, 30*time.Second)
 	}
 	waitNodes(t, n, 3)
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for i, node := range n {
+			for _, line := range strings.Split(node.Log(), "\n") {
+				if strings.Contains(line, "node") && strings.Contains(line, "component=hub") || strings.Contains(line, "NATS link") {
+					t.Logf("n%d: %s", i+1, line)
+				}
+			}
+		}
+	})
 	const channel = "room:cut"
 	var subs []*subscriber
 	for i, node := range n {
@@ -181,4 +194,33 @@ func checkIsolatedNode(t *testing.T, n []*testkit.Process, proxy [][]*testkit.Pr
 		}
 	}
 	waitReady(t, n[x], 20*time.Second)
+
+	// Presence: the majority side counted node x as gone (its clients got
+	// leaves there, decision 0012) and x re-put them when its link came
+	// back; nobody removed the majority's own clients, although x saw them
+	// go silent too and tried to, until it heard them again.
+	var want []string
+	majority := map[string]bool{}
+	for i, s := range subs {
+		want = append(want, s.id())
+		if i/2 != x {
+			majority[s.id()] = true
+		}
+	}
+	slices.Sort(want)
+	testkit.Eventually(t, 20*time.Second, func() bool {
+		ids, err := tryPresence(n[x], "room:cut")
+		return err == nil && slices.Equal(ids, want)
+	}, "presence lists every subscriber again after n%d's routes healed", x+1)
+	// A wrong removal by x would have sent its leaves during the checks
+	// above, which took seconds after the heal.
+	for _, s := range subs {
+		s.mu.Lock()
+		for _, id := range s.leaves {
+			if majority[id] {
+				t.Errorf("%s got a leave for %s, a client of a node that stayed in the majority", s.name, id)
+			}
+		}
+		s.mu.Unlock()
+	}
 }

@@ -8,7 +8,52 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"time"
 )
+
+// errCodeNoMessage is the JetStream API's "no message found".
+const errCodeNoMessage = 10037
+
+// leaderMsg is a stream's newest message on a subject as the stream's
+// leader has it.
+type leaderMsg struct {
+	Seq  uint64    `json:"seq"`
+	Time time.Time `json:"time"` // stamped by the leader when stored
+	Hdrs []byte    `json:"hdrs"` // "NATS/1.0\r\nKey: value\r\n\r\n"
+}
+
+// leaderLast reads the newest message on subject from the leader of
+// stream (STREAM.MSG.GET, not a direct get, which any replica may answer).
+// found is false when the subject has none.
+func (e *Engine) leaderLast(ctx context.Context, stream, subject string) (m leaderMsg, found bool, err error) {
+	req, _ := json.Marshal(struct {
+		LastFor string `json:"last_by_subj"`
+	}{subject})
+	msg, err := e.nc.RequestWithContext(ctx, e.apiPrefix+"STREAM.MSG.GET."+stream, req)
+	if err != nil {
+		return leaderMsg{}, false, err
+	}
+	var resp struct {
+		Error *struct {
+			ErrCode     int    `json:"err_code"`
+			Description string `json:"description"`
+		} `json:"error"`
+		Message *leaderMsg `json:"message"`
+	}
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		return leaderMsg{}, false, err
+	}
+	if resp.Error != nil {
+		if resp.Error.ErrCode == errCodeNoMessage {
+			return leaderMsg{}, false, nil
+		}
+		return leaderMsg{}, false, fmt.Errorf("%d %s", resp.Error.ErrCode, resp.Error.Description)
+	}
+	if resp.Message == nil {
+		return leaderMsg{}, false, fmt.Errorf("empty answer")
+	}
+	return *resp.Message, true, nil
+}
 
 // LeaderTop is ChannelTop answered by the stream's leader. Direct gets
 // (ChannelTop, history reads) may be answered by any replica, including
@@ -20,41 +65,18 @@ func (e *Engine) LeaderTop(ctx context.Context, ch ChannelRef) (Top, error) {
 	if err != nil {
 		return Top{}, err
 	}
-	req, _ := json.Marshal(struct {
-		LastFor string `json:"last_by_subj"`
-	}{ch.inSubject()})
-	msg, err := e.nc.RequestWithContext(ctx, e.apiPrefix+"STREAM.MSG.GET."+s.name, req)
+	m, found, err := e.leaderLast(ctx, s.name, ch.inSubject())
 	if err != nil {
 		return Top{}, fmt.Errorf("engine: read top of %s from the leader: %w", ch.Name, err)
 	}
-	var resp struct {
-		Error *struct {
-			Code        int    `json:"code"`
-			ErrCode     int    `json:"err_code"`
-			Description string `json:"description"`
-		} `json:"error"`
-		Message *struct {
-			Seq  uint64 `json:"seq"`
-			Hdrs []byte `json:"hdrs"`
-		} `json:"message"`
+	if !found {
+		return Top{Epoch: s.epoch}, nil
 	}
-	if err := json.Unmarshal(msg.Data, &resp); err != nil {
-		return Top{}, fmt.Errorf("engine: read top of %s from the leader: %w", ch.Name, err)
-	}
-	if resp.Error != nil {
-		if resp.Error.ErrCode == 10037 { // no message found: never published
-			return Top{Epoch: s.epoch}, nil
-		}
-		return Top{}, fmt.Errorf("engine: read top of %s from the leader: %d %s", ch.Name, resp.Error.ErrCode, resp.Error.Description)
-	}
-	if resp.Message == nil {
-		return Top{}, fmt.Errorf("engine: read top of %s from the leader: empty answer", ch.Name)
-	}
-	off, err := offsetHeader(resp.Message.Hdrs)
+	off, err := offsetHeader(m.Hdrs)
 	if err != nil {
 		return Top{}, fmt.Errorf("engine: read top of %s from the leader: %w", ch.Name, err)
 	}
-	return Top{Offset: off, Seq: resp.Message.Seq, Epoch: s.epoch}, nil
+	return Top{Offset: off, Seq: m.Seq, Epoch: s.epoch}, nil
 }
 
 // offsetHeader finds Lr-Offset in a stored message's header block
@@ -71,8 +93,7 @@ func offsetHeader(block []byte) (uint64, error) {
 	if err != nil && len(h) == 0 {
 		return 0, fmt.Errorf("bad header block: %w", err)
 	}
-	v := h.Get(hdrOffset)
-	off, err := strconv.ParseUint(v, 10, 64)
+	off, err := strconv.ParseUint(h.Get(hdrOffset), 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("stored message without a valid %s header", hdrOffset)
 	}

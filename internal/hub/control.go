@@ -17,6 +17,7 @@ const (
 	topicHeartbeat = "nodes.heartbeat"
 	topicInfo      = "nodes.info"
 	topicChannels  = "nodes.channels"
+	topicHeard     = "nodes.heard"
 
 	gatherWait = time.Second
 )
@@ -79,6 +80,7 @@ func (h *Hub) listenControl(ctx context.Context) error {
 		{topicHeartbeat, h.onHeartbeat},
 		{topicInfo, func(_ []byte, reply string) { h.replyJSON(reply, h.localInfo()) }},
 		{topicChannels, func(_ []byte, reply string) { h.replyJSON(reply, h.localChannels()) }},
+		{topicHeard, func(data []byte, reply string) { h.replyJSON(reply, h.hears(string(data))) }},
 		{topicEmulation + nodeToken(h.cfg.NodeID), h.onEmulation},
 	}
 	for _, s := range subs {

@@ -35,6 +35,7 @@ type linkTable struct {
 	down       bool       // the link is down
 	catchingUp bool       // up again, channels still reading what they missed
 	gen        uint64     // bumped on every change; a stale catch-up does not announce "up"
+	upAt       time.Time  // when the link last came back (zero: never down)
 	status     LinkStatus // the last status announced
 }
 
@@ -67,6 +68,7 @@ func (h *Hub) LinkChanged(up bool, reason string, since time.Time) {
 		return
 	}
 	h.link.down = false
+	h.link.upAt = time.Now()
 	h.link.catchingUp = true
 	downSince := h.link.status.Since
 	h.link.mu.Unlock()
@@ -150,6 +152,16 @@ func (h *Hub) catchUpLater(current func() bool) {
 		}
 		h.catchUpChannels()
 	}
+}
+
+// judgingPaused reports whether this node should not count other nodes as
+// gone now: its own link is down, or came back less than NodeTimeout ago
+// (the others' heartbeats have not reached it again yet). A node cut off
+// from the rest would otherwise take everyone else for dead.
+func (h *Hub) judgingPaused() bool {
+	h.link.mu.Lock()
+	defer h.link.mu.Unlock()
+	return h.link.down || (!h.link.upAt.IsZero() && time.Since(h.link.upAt) < h.cfg.NodeTimeout)
 }
 
 // linkNotReady says why the link keeps this node from being ready, or "".
