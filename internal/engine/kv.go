@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -48,6 +49,35 @@ func (e *Engine) bucket(ctx context.Context, name string) (jetstream.KeyValue, e
 		return kv, nil
 	}
 	full := kvBucketPrefix + name
+	var kv jetstream.KeyValue
+	var err error
+	// In a cluster that is still forming (or an edge whose core is not yet
+	// reachable) opening fails for a while: retry until ctx ends, as for
+	// streams.
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout(attempt))
+		kv, err = e.openBucket(actx, full, name)
+		cancel()
+		if err == nil || !retryableEnsure(err) || ctx.Err() != nil {
+			break
+		}
+		e.log.Debug("bucket not ready yet; retrying", "bucket", full, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("engine: open bucket %s: %w", name, err)
+	}
+	if e.kv.m == nil {
+		e.kv.m = make(map[string]jetstream.KeyValue)
+	}
+	e.kv.m[name] = kv
+	return kv, nil
+}
+
+func (e *Engine) openBucket(ctx context.Context, full, name string) (jetstream.KeyValue, error) {
 	kv, err := e.js.KeyValue(ctx, full)
 	if errors.Is(err, jetstream.ErrBucketNotFound) && e.cfg.Edge == "" {
 		kv, err = e.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
@@ -61,14 +91,7 @@ func (e *Engine) bucket(ctx context.Context, name string) (jetstream.KeyValue, e
 			kv, err = e.js.KeyValue(ctx, full) // another node created it first
 		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("engine: open bucket %s: %w", name, err)
-	}
-	if e.kv.m == nil {
-		e.kv.m = make(map[string]jetstream.KeyValue)
-	}
-	e.kv.m[name] = kv
-	return kv, nil
+	return kv, err
 }
 
 func kvErr(op, bucket, key string, err error) error {

@@ -121,6 +121,7 @@ func (h *Hub) Start(ctx context.Context) error {
 	if err := h.listenControl(ctx); err != nil {
 		h.cancel()
 		h.writers.close()
+		h.cancel = nil // not started: Shutdown has nothing to stop
 		return err
 	}
 	h.wg.Add(2)
@@ -179,6 +180,9 @@ func (h *Hub) resolveChannel(name string) (*Namespace, *wire.Error) {
 func (h *Hub) Shutdown(ctx context.Context, drainWindow time.Duration) error {
 	if !h.draining.CompareAndSwap(false, true) {
 		return nil
+	}
+	if h.cancel == nil {
+		return nil // never started (the server failed before Start): nothing runs
 	}
 	var clients []*Client
 	h.forEachClient(func(c *Client) { clients = append(clients, c) })
