@@ -23,6 +23,10 @@ var (
 	ErrBadKey = errors.New("engine: invalid key")
 )
 
+// kvReadRetryFor bounds how long a read waits for a bucket whose stream
+// has no leader yet.
+const kvReadRetryFor = 15 * time.Second
+
 // KVEntry is a key's latest value and its revision (the bucket stream's
 // sequence of the write, which only grows).
 type KVEntry struct {
@@ -116,6 +120,15 @@ func (e *Engine) KVGet(ctx context.Context, bucket, key string) (KVEntry, error)
 		return KVEntry{}, err
 	}
 	ent, err := kv.Get(ctx, key)
+	// A read is safe to repeat: while the bucket's stream elects a leader
+	// (a forming cluster, a node just lost) retry for a bounded time.
+	deadline := time.Now().Add(kvReadRetryFor)
+	for attempt := 0; err != nil && retryable(err) && ctx.Err() == nil && time.Now().Before(deadline); attempt++ {
+		if werr := sleepCtx(ctx, retryWait(attempt)); werr != nil {
+			break
+		}
+		ent, err = kv.Get(ctx, key)
+	}
 	if err != nil {
 		return KVEntry{}, kvErr("get", bucket, key, err)
 	}
