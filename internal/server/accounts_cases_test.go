@@ -170,6 +170,8 @@ func TestC03AccountsStayWithinTheirUser(t *testing.T) {
 	if err := own.Subscribe(); err != nil {
 		t.Fatal(err)
 	}
+	// Subscribed before the sign-ins, so the notice cannot slip past.
+	testkit.Eventually(t, testTimeout, func() bool { return own.State() == centrifuge.SubStateSubscribed }, "A subscribed to its personal channel")
 	acctSignIn(t, node, "b@example.com", "B's phone")
 	acctSignIn(t, node, "a@example.com", "A's phone")
 	testkit.Eventually(t, testTimeout, func() bool { return aNotices.find(wire.NoticeSignIn, "") != nil }, "A's own sign-in notice")
