@@ -10,6 +10,7 @@
 #   cmd/liveroom-bench/compare.sh rooms       # 1,000 rooms × 20 members chatting
 #   cmd/liveroom-bench/compare.sh connect     # connect storm
 #   cmd/liveroom-bench/compare.sh reconnect   # reconnect storm with recovery (channel feed:storm)
+#   cmd/liveroom-bench/compare.sh bfixed      # broadcast at RATE (8) publications/s only, every target
 #   cmd/liveroom-bench/compare.sh nohist      # liveroom broadcast, history on and off
 #   cmd/liveroom-bench/compare.sh cluster3    # 3 × 15,000 idle connections on a 3-node liveroom cluster
 #
@@ -204,6 +205,11 @@ broadcast)
 		done
 	done
 	;;
+bfixed)
+	read -r -a targets <<<"${TARGETS:-liveroom centrifuge socketio}"
+	each_run "${targets[@]}" -- one bfix "$work/liveroom.toml" broadcast --subs "$subs" --size "$size" \
+		--rate "${RATE:-8}" --duration 30s "${load_flags[@]}"
+	;;
 nohist)
 	each_run liveroom -- one hsat "$work/liveroom-nohist.toml" broadcast --subs "$subs" --size "$size" \
 		--find-saturation --search-only --rate-start 5 "${load_flags[@]}" --channel nohist:bench --label "history off"
@@ -241,7 +247,7 @@ cluster3)
 	done
 	;;
 *)
-	echo "usage: compare.sh broadcast|nohist|idle|rooms|connect|reconnect|cluster3" >&2
+	echo "usage: compare.sh broadcast|bfixed|nohist|idle|rooms|connect|reconnect|cluster3" >&2
 	exit 2
 	;;
 esac
