@@ -10,8 +10,11 @@
 #   cmd/liveroom-bench/compare.sh rooms       # 1,000 rooms × 20 members chatting
 #   cmd/liveroom-bench/compare.sh connect     # connect storm
 #   cmd/liveroom-bench/compare.sh reconnect   # reconnect storm with recovery (channel feed:storm)
+#   cmd/liveroom-bench/compare.sh bsearch     # broadcast saturation search only, every target
 #   cmd/liveroom-bench/compare.sh bfixed      # broadcast at RATE (8) publications/s only, every target
+#   cmd/liveroom-bench/compare.sh ceiling     # the write ceiling only, one frame per write and coalescing
 #   cmd/liveroom-bench/compare.sh nohist      # liveroom broadcast, history on and off
+#   cmd/liveroom-bench/compare.sh hsearch     # liveroom saturation search, history on and off (interleaved)
 #   cmd/liveroom-bench/compare.sh cluster3    # 3 × 15,000 idle connections on a 3-node liveroom cluster
 #
 # Environment: RUNS (3), TARGETS (per scenario, e.g. "liveroom centrifuge"),
@@ -205,6 +208,19 @@ broadcast)
 		done
 	done
 	;;
+bsearch)
+	read -r -a targets <<<"${TARGETS:-liveroom centrifuge socketio}"
+	each_run "${targets[@]}" -- one bsat "$work/liveroom.toml" broadcast --subs "$subs" --size "$size" \
+		--find-saturation --search-only --rate-start 5 "${load_flags[@]}"
+	;;
+ceiling)
+	for run in $(seq "$runs"); do
+		for mode in false true; do
+			wait_quiet
+			ceiling_run "$mode" "$run"
+		done
+	done
+	;;
 bfixed)
 	read -r -a targets <<<"${TARGETS:-liveroom centrifuge socketio}"
 	each_run "${targets[@]}" -- one bfix "$work/liveroom.toml" broadcast --subs "$subs" --size "$size" \
@@ -220,6 +236,16 @@ nohist)
 		--rate "$half" --duration 30s "${load_flags[@]}" --channel nohist:bench --label "history off"
 	each_run liveroom -- one hfix "$work/liveroom.toml" broadcast --subs "$subs" --size "$size" \
 		--rate "$half" --duration 30s "${load_flags[@]}"
+	;;
+hsearch)
+	for run in $(seq "$runs"); do
+		wait_quiet
+		one liveroom "$run" hsat-off "$work/liveroom-nohist.toml" broadcast --subs "$subs" --size "$size" \
+			--find-saturation --search-only --rate-start 5 "${load_flags[@]}" --channel nohist:bench --label "history off"
+		wait_quiet
+		one liveroom "$run" hsat-on "$work/liveroom.toml" broadcast --subs "$subs" --size "$size" \
+			--find-saturation --search-only --rate-start 5 "${load_flags[@]}"
+	done
 	;;
 idle)
 	read -r -a targets <<<"${TARGETS:-liveroom centrifuge socketio}"
@@ -247,7 +273,7 @@ cluster3)
 	done
 	;;
 *)
-	echo "usage: compare.sh broadcast|bfixed|nohist|idle|rooms|connect|reconnect|cluster3" >&2
+	echo "usage: compare.sh broadcast|bsearch|bfixed|ceiling|nohist|hsearch|idle|rooms|connect|reconnect|cluster3" >&2
 	exit 2
 	;;
 esac
