@@ -145,18 +145,29 @@ func (o *outbound) take() ([]outMsg, *wire.Disconnect) {
 	return msgs, d
 }
 
-// maxSpareMsgs bounds the message slice a connection keeps for reuse. A
-// burst (the join pushes of a room filling up, a backlog behind a slow
-// reader) can grow a queue to thousands of entries; kept, those arrays
-// would stay on the heap for the connection's life (measured: about 10 KB
-// per subscriber after 5,000 joins, doubling the live heap the collector
-// scans). Past this size the array goes to the collector instead.
+// maxSpareMsgs bounds the message slice a connection keeps for reuse
+// whatever its use. A burst (the join pushes of a room filling up, a
+// backlog behind a slow reader) can grow a queue to thousands of entries;
+// kept, those arrays would stay on the heap for the connection's life
+// (measured: about 10 KB per subscriber after 5,000 joins, doubling the
+// live heap the collector scans).
 const maxSpareMsgs = 64
+
+// maxBusySpareMsgs bounds the slice kept while it is in use: an array of
+// up to this many entries is kept when the batch just drained filled at
+// least a quarter of it. Under sustained load every flush carries tens of
+// publications; dropping those arrays at each flush made the queue the
+// source of three quarters of all allocation (profile at 134
+// publications/s to 5,000 subscribers: 6.6 MB/s, a collection every few
+// seconds). The next smaller batch drops it, and every connection gets at
+// least a ping per ping interval, so a grown array outlives its use by one
+// interval at most.
+const maxBusySpareMsgs = 1024
 
 // giveBack returns a drained slice for reuse, dropping references so the
 // encodings can be collected.
 func (o *outbound) giveBack(msgs []outMsg) {
-	if cap(msgs) > maxSpareMsgs {
+	if c := cap(msgs); c > maxSpareMsgs && (c > maxBusySpareMsgs || len(msgs) < c/4) {
 		return
 	}
 	clear(msgs)

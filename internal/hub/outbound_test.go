@@ -38,6 +38,37 @@ func TestOutboundDropsArraysGrownByABurst(t *testing.T) {
 	}
 }
 
+// Under sustained load (every batch tens of messages) the two arrays are
+// reused without allocating; the first small batches afterwards let them go.
+func TestOutboundKeepsArraysInUseAndDropsThemAfter(t *testing.T) {
+	var o outbound
+	msg := outMsg{data: []byte("x")}
+	batch := func(n int) []outMsg {
+		for range n {
+			if res, _ := o.push(msg, 0, 1<<20); res != enqueued {
+				t.Fatalf("push: %v", res)
+			}
+		}
+		got, _ := o.take()
+		if len(got) != n {
+			t.Fatalf("took %d, want %d", len(got), n)
+		}
+		return got
+	}
+	for range 4 {
+		o.giveBack(batch(100))
+	}
+	if n := testing.AllocsPerRun(50, func() { o.giveBack(batch(100)) }); n != 0 {
+		t.Fatalf("%v allocations per batch of 100 under sustained load, want 0", n)
+	}
+	for range 2 {
+		o.giveBack(batch(1))
+	}
+	if small := batch(1); cap(small) > maxSpareMsgs {
+		t.Fatalf("after two small batches the queue still uses an array of %d entries", cap(small))
+	}
+}
+
 // A queue closed by an overflow holds nothing.
 func TestOutboundOverflowReleasesTheQueue(t *testing.T) {
 	var o outbound
