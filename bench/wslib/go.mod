@@ -10,6 +10,7 @@ require (
 
 require (
 	github.com/centrifugal/protocol v0.23.1 // indirect
+	github.com/shadowspore/fossil-delta v0.0.0-20241213113458-1d797d70cbe3 // indirect
 	golang.org/x/text v0.44.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )

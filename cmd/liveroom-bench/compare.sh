@@ -24,12 +24,19 @@
 # CLUSTER_CONNS (15000 per node), STORM_SUBS (15000), STORM_RATE (10/s), STORM_CONNS (15000), PROCS (2: tool
 # processes for the 15,000+ scenarios), CEILING_COUNT (400 frames per
 # connection), CEILING_SIZE (155 bytes: liveroom's push of a 100-byte
-# publication), QUIET_BUSY, QUIET_WAIT, KEEP=1, LIVEROOM_DEBUG_ADDR.
+# publication), RATE (bfixed: publications/s), HEAP_WAIT (130s: idle, how
+# long to wait for a collection after all connected), QUIET_BUSY,
+# QUIET_WAIT, KEEP=1, LIVEROOM_DEBUG_ADDR.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 scenario=${1:-}
+scenarios="broadcast bsearch bfixed ceiling nohist hsearch idle rooms connect reconnect cluster3"
+if [[ " $scenarios " != *" $scenario "* ]]; then
+	echo "usage: compare.sh ${scenarios// /|}" >&2
+	exit 2
+fi
 runs=${RUNS:-3}
 subs=${SUBS:-5000}
 size=${SIZE:-100}
@@ -273,7 +280,7 @@ cluster3)
 	done
 	;;
 *)
-	echo "usage: compare.sh broadcast|bsearch|bfixed|ceiling|nohist|hsearch|idle|rooms|connect|reconnect|cluster3" >&2
+	echo "compare.sh: scenario $scenario has no case" >&2
 	exit 2
 	;;
 esac

@@ -31,7 +31,7 @@
 // pinned to CPU 0 (taskset, GOMAXPROCS=1), runs the tool pinned to CPU 1,
 // interleaves the targets, repeats RUNS times (3) and writes the table:
 //
-//	cmd/liveroom-bench/compare.sh idle|broadcast|nohist|rooms|connect|reconnect|cluster3
+//	cmd/liveroom-bench/compare.sh idle|broadcast|bsearch|bfixed|ceiling|nohist|hsearch|rooms|connect|reconnect|cluster3
 //
 // The script's header lists its environment variables; docs/benchmarks.md
 // has the numbers and how to read them.

@@ -1,7 +1,7 @@
 // Command liveroom runs a liveroom node, or mints a token with its secret.
 //
 //	liveroom [--addr 127.0.0.1:8080] [--data-dir ./data] [--nats-url URL] [--config FILE] [--demo]
-//	liveroom token --user ID [--name N] [--ttl 1h] [--channels a,b] [--channel CH]
+//	liveroom token --user ID [--name N] [--ttl 1h] [--channels a,b] [--channel CH] [--roles chat:*=moderator] [--data-dir ./data]
 package main
 
 import (

@@ -60,7 +60,11 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	roles := fs.String("roles", "", "comma-separated scope=role pairs for the roles claim, e.g. chat:*=moderator,chat:lobby=owner")
 	var serverArgs []string
 	for _, f := range []string{"config", "data-dir"} {
-		fs.Func(f, "as for the server", func(v string) error {
+		usage := "as for the server (the key is read from there; default ./data)"
+		if f == "config" {
+			usage = "as for the server (a configured signing key is used instead of the data directory's secret)"
+		}
+		fs.Func(f, usage, func(v string) error {
 			serverArgs = append(serverArgs, "--"+f, v)
 			return nil
 		})

@@ -132,10 +132,19 @@ func TestServerAPIBlockAndRevokeTokens(t *testing.T) {
 	c.connect(fresh)
 	other.sync() // another user is never touched
 
-	for _, bad := range []map[string]any{{"user": ""}, {"user": "x", "extra": 1}, {"user": "x", "before": -5}} {
+	for _, bad := range []map[string]any{{"user": ""}, {"user": "x", "extra": 1}, {"user": "x", "before": -5},
+		// Milliseconds by mistake, and a year far ahead: refused, not
+		// stored (either would lock the user out until then).
+		{"user": "app-7", "before": time.Now().UnixMilli()}, {"user": "app-7", "before": 99999999999}} {
 		if s := node.API("revoke_tokens", bad, nil); s != http.StatusBadRequest {
 			t.Fatalf("revoke_tokens %v: %d; want 400", bad, s)
 		}
+	}
+	var status struct {
+		RevokedBefore int64 `json:"revoked_before"`
+	}
+	if s := node.API("user_status", map[string]any{"user": "app-7"}, &status); s != http.StatusOK || status.RevokedBefore != rv.RevokedBefore {
+		t.Fatalf("user_status after refused revocations: %d %+v; want revoked_before %d", s, status, rv.RevokedBefore)
 	}
 }
 

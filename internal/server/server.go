@@ -214,7 +214,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		WriteTimeout:   requestReadTimeout(cfg) + cfg.Client.WriteTimeout.Duration(),
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: cfg.Client.MaxHeaderBytes.Int(),
-		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ErrorLog:       newHTTPErrorLog(log),
 	}
 	go func() {
 		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -171,13 +171,20 @@ func (s *Service) Unblock(ctx context.Context, user string) error {
 // seconds, rounded up: a token issued during that second is refused too;
 // zero means now), closes the connections using such tokens with 4503,
 // and ends liveroom sessions started before it. It returns the moment
-// applied. A later revocation never moves the moment back.
+// applied. A later revocation never moves the moment back. A moment more
+// than maxRevokeAhead past the server's clock is refused (CodeBadRequest).
 func (s *Service) RevokeTokens(ctx context.Context, user string, before time.Time) (time.Time, error) {
 	if err := checkUserID(user); err != nil {
 		return time.Time{}, err
 	}
+	now := s.cfg.Now()
 	if before.IsZero() {
-		before = s.cfg.Now()
+		before = now
+	}
+	if ahead := before.Sub(now); ahead > maxRevokeAhead {
+		return time.Time{}, refuse(wire.CodeBadRequest,
+			"before is %s ahead of the server's clock; give a Unix time in seconds (not milliseconds), at most %s ahead: "+
+				"a later time would refuse every token the user gets until then", ahead.Round(time.Second), maxRevokeAhead)
 	}
 	if t := before.Truncate(time.Second); !t.Equal(before) {
 		before = t.Add(time.Second)
@@ -216,6 +223,13 @@ func (s *Service) Status(ctx context.Context, user string) (UserStatus, error) {
 
 // maxUserIDBytes bounds a user id given to the guard (a token's sub).
 const maxUserIDBytes = 255
+
+// maxRevokeAhead is how far past the server's clock RevokeTokens accepts
+// a moment: clock skew between the caller and the server, not more. A
+// time further ahead (a value in milliseconds read as seconds, a typo)
+// would lock the user out until then, and a later call never moves the
+// moment back.
+const maxRevokeAhead = time.Minute
 
 func checkUserID(user string) *Error {
 	switch {
