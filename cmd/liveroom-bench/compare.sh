@@ -7,7 +7,7 @@
 #   cmd/liveroom-bench/compare.sh broadcast   # liveroom, centrifuge, socketio: saturation search;
 #                                             # then all at half of liveroom's saturation; ceiling
 #   cmd/liveroom-bench/compare.sh idle        # 15,000 idle connections
-#   cmd/liveroom-bench/compare.sh rooms       # 1,000 rooms × 20 members chatting
+#   cmd/liveroom-bench/compare.sh rooms       # 900 rooms × 20 members chatting
 #   cmd/liveroom-bench/compare.sh connect     # connect storm
 #   cmd/liveroom-bench/compare.sh reconnect   # reconnect storm with recovery (channel feed:storm)
 #   cmd/liveroom-bench/compare.sh bsearch     # broadcast saturation search only, every target
@@ -20,7 +20,7 @@
 # Environment: RUNS (3), TARGETS (per scenario, e.g. "liveroom centrifuge"),
 # OUT (markdown file; default: next to the results), RESULTS (result lines
 # are also appended here), SUBS (5000), SIZE (100), CONNS (15000),
-# ROOMS (1000), MEMBERS (20), MAX_OTHERS (1), DISTURBED_RETRIES (2), ROOM_RATE (1 publication/s per room),
+# ROOMS (900: 18,000 connections stay under a server's 20,000 open files), MEMBERS (20), MAX_OTHERS (1), DISTURBED_RETRIES (2), ROOM_RATE (1 publication/s per room),
 # CLUSTER_CONNS (15000 per node), STORM_SUBS (15000), STORM_RATE (10/s), STORM_CONNS (15000), PROCS (2: tool
 # processes for the 15,000+ scenarios), CEILING_COUNT (400 frames per
 # connection), CEILING_SIZE (155 bytes: liveroom's push of a 100-byte
@@ -260,7 +260,7 @@ idle)
 	;;
 rooms)
 	read -r -a targets <<<"${TARGETS:-liveroom centrifuge socketio}"
-	each_run "${targets[@]}" -- one rooms "$work/liveroom.toml" rooms --rooms "${ROOMS:-1000}" \
+	each_run "${targets[@]}" -- one rooms "$work/liveroom.toml" rooms --rooms "${ROOMS:-900}" \
 		--members "${MEMBERS:-20}" --rate "${ROOM_RATE:-1}" --procs "$procs" --duration 30s "${load_flags[@]}"
 	;;
 connect)
