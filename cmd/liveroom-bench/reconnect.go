@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/liveroom-dev/liveroom/cmd/liveroom-bench/internal/latency"
@@ -42,6 +44,7 @@ type reconnectResult struct {
 	Ended        map[string]int64 `json:"sessions_ended,omitempty"`
 	CPU          cpuUse           `json:"cpu"` // the drop → every subscriber back
 	Undelivered  int64            `json:"undelivered"`
+	DrainMS      int64            `json:"drain_ms"` // from publishing stopped to every client at the top (or giving up)
 	TimedOut     bool             `json:"timed_out,omitempty"`
 }
 
@@ -175,13 +178,30 @@ func runReconnect(ctx context.Context, log *slog.Logger, args []string, stdout, 
 		return err
 	}
 	res.Published, res.FinalOffset, res.PubFailed = c.Acked, c.MaxOffset, c.Failed
+	// The channel's stored top, not only the highest offset answered: a
+	// publish in flight when publishing stopped is stored but was never
+	// answered to the tool, and its subscribers receive it all the same.
+	if top, err := channelTop(ctx, t, pub.http, channel); err == nil {
+		res.FinalOffset = max(res.FinalOffset, top)
+	} else {
+		log.Warn("could not read the channel's top; judging by the highest answered offset", "err", err)
+	}
 
-	// Drain: every subscriber should now get every publication once.
+	// Drain: every subscriber should now reach the channel's top, each
+	// publication once. A storm leaves the server seconds behind, so the
+	// drain waits while deliveries still arrive (10 s without one ends it).
 	want := base.Delivered + c.Acked*int64(subs)
 	drainStart := time.Now()
 	lastN, lastAt := int64(-1), time.Now()
-	for st.Delivered < want && time.Since(lastAt) < 3*time.Second && time.Since(drainStart) < time.Minute {
-		if err := sleepCtx(ctx, 20*time.Millisecond); err != nil {
+	for time.Since(lastAt) < 10*time.Second && time.Since(drainStart) < 2*time.Minute {
+		loss, err := p.losses(ctx, res.FinalOffset)
+		if err != nil {
+			return err
+		}
+		if loss.BehindFinal == 0 && st.Delivered >= want {
+			break
+		}
+		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
 			return err
 		}
 		if st, err = p.stats(ctx); err != nil {
@@ -191,6 +211,7 @@ func runReconnect(ctx context.Context, log *slog.Logger, args []string, stdout, 
 			lastN, lastAt = st.Delivered, time.Now()
 		}
 	}
+	res.DrainMS = time.Since(drainStart).Milliseconds()
 	res.Undelivered = max(want-st.Delivered, 0)
 	_, hist, err := p.window(ctx, false)
 	if err != nil {
@@ -210,4 +231,20 @@ func runReconnect(ctx context.Context, log *slog.Logger, args []string, stdout, 
 	}
 	res.Key = fmt.Sprintf("reconnect-storm/%s/%s/%d", res.Target, channel, subs)
 	return writeResult(stdout, res, reconnectSummary(res))
+}
+
+// channelTop reads a channel's newest offset through the server API's
+// history method (limit 0 returns only the position).
+func channelTop(ctx context.Context, t *target, c *http.Client, channel string) (uint64, error) {
+	body, err := json.Marshal(map[string]any{"channel": channel, "limit": 0})
+	if err != nil {
+		return 0, err
+	}
+	var ans struct {
+		Offset uint64 `json:"offset"`
+	}
+	if err := t.api(ctx, c, "history", body, &ans); err != nil {
+		return 0, err
+	}
+	return ans.Offset, nil
 }
