@@ -1,13 +1,6 @@
 package wire
 
-import (
-	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
-	"strings"
-	"testing"
-)
+import "testing"
 
 // The JSON fixtures in testdata/chat are the documented shapes of the
 // chat's payloads: each decodes strictly (no unknown fields) into its
@@ -29,33 +22,5 @@ func TestChatFixtures(t *testing.T) {
 		"audit_entry":      func() any { return &AuditEntry{} },
 		"typing":           func() any { return &ChatTyping{} },
 	}
-	files, err := filepath.Glob("testdata/chat/*.json")
-	if err != nil || len(files) != len(types) {
-		t.Fatalf("%d fixtures for %d types (%v)", len(files), len(types), err)
-	}
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
-		newV, ok := types[name]
-		if !ok {
-			t.Fatalf("fixture %s has no type", name)
-		}
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw = bytes.TrimSpace(raw)
-		v := newV()
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(v); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		out, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(out, raw) {
-			t.Errorf("%s round trip:\n got %s\nwant %s", name, out, raw)
-		}
-	}
+	checkFixtures(t, "testdata/chat", types)
 }

@@ -1,10 +1,6 @@
 package wire
 
 import (
-	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -27,35 +23,7 @@ func TestSupportFixtures(t *testing.T) {
 		"typing":          func() any { return &SupportTyping{} },
 		"list_request":    func() any { return &SupportListRequest{} },
 	}
-	files, err := filepath.Glob("testdata/support/*.json")
-	if err != nil || len(files) != len(types) {
-		t.Fatalf("%d fixtures for %d types (%v)", len(files), len(types), err)
-	}
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
-		newV, ok := types[name]
-		if !ok {
-			t.Fatalf("fixture %s has no type", name)
-		}
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw = bytes.TrimSpace(raw)
-		v := newV()
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(v); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		out, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(out, raw) {
-			t.Errorf("%s round trip:\n got %s\nwant %s", name, out, raw)
-		}
-	}
+	checkFixtures(t, "testdata/support", types)
 }
 
 func TestValidateConversationID(t *testing.T) {
