@@ -186,7 +186,8 @@ test("the live room joins as the signed-in account and says when it is signed ou
     // The server sees the account too: A's message in the log carries its id.
     await a.locator("#composer-input").fill("hello as an account");
     await a.locator("#composer-input").press("Enter");
-    const line = a.locator("#log li", { hasText: "hello as an account" });
+    // The server's copy, not the pending one the page shows at once.
+    const line = a.locator("#log li.msg[data-state=confirmed]", { hasText: "hello as an account" });
     await line.waitFor({ timeout: 5000 });
     assert.equal(await line.locator(`[data-user="${grace.id}"]`).count() > 0, true, "the message's author is the account");
 
