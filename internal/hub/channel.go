@@ -28,7 +28,7 @@ type channel struct {
 	deliverMu sync.Mutex
 
 	mu        sync.Mutex // guards everything below
-	subs      map[*Client]*subscription
+	subs      smallMap[*Client, *subscription]
 	jsonSubs  int    // subscribers using JSON (mu)
 	protoSubs int    // subscribers using Protobuf (mu)
 	synced    bool   // epoch and top known (mu)
@@ -51,7 +51,6 @@ func newChannel(h *Hub, id ChannelID, ns *Namespace) *channel {
 		id:    id,
 		ns:    ns,
 		ready: make(chan struct{}),
-		subs:  make(map[*Client]*subscription),
 		// The ring never holds more than history keeps: recovery from
 		// memory must not return what history no longer serves.
 		recent: recentPubs{max: min(h.cfg.RecoveryCacheSize, max(ns.HistorySize, 0))},
@@ -292,13 +291,13 @@ func (ch *channel) onEphemeral(body []byte) {
 // recovery, that they missed publications. The caller holds mu.
 func (ch *channel) insufficientStateLocked() {
 	ch.recent.reset()
-	for c := range ch.subs {
+	for c := range ch.subs.all() {
 		c.serverUnsubscribe(ch.id.Name, unsubscribeInsufficientState)
 	}
 }
 
 func (ch *channel) addSubscriberLocked(c *Client, s *subscription) {
-	ch.subs[c] = s
+	ch.subs.put(c, s)
 	if c.proto == protocol.TypeJSON {
 		ch.jsonSubs++
 	} else {
@@ -309,10 +308,9 @@ func (ch *channel) addSubscriberLocked(c *Client, s *subscription) {
 func (ch *channel) removeSubscriber(c *Client) bool {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
-	if _, ok := ch.subs[c]; !ok {
+	if _, ok := ch.subs.remove(c); !ok {
 		return false
 	}
-	delete(ch.subs, c)
 	if c.proto == protocol.TypeJSON {
 		ch.jsonSubs--
 	} else {

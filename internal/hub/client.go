@@ -54,15 +54,15 @@ type Client struct {
 	mu        sync.Mutex // guards the fields below
 	state     clientState
 	user      string
-	info      []byte              // connection info JSON from the token
-	allowList map[string]struct{} // explicit channel list from the token; nil = none
-	roles     wire.Roles          // roles from the token, by scope
-	expiresAt time.Time           // token expiry; zero = never
-	issuedAt  time.Time           // token iat; zero = absent
-	login     string              // sign-in session of the token ("sid"); "" = none
-	subs      map[string]*subscription
-	bound     bool // registered under its user in the registry
-	cleaned   bool // cleanup ran
+	info      []byte                          // connection info JSON from the token
+	allowList map[string]struct{}             // explicit channel list from the token; nil = none
+	roles     wire.Roles                      // roles from the token, by scope
+	expiresAt time.Time                       // token expiry; zero = never
+	issuedAt  time.Time                       // token iat; zero = absent
+	login     string                          // sign-in session of the token ("sid"); "" = none
+	subs      smallMap[string, *subscription] // by channel name
+	bound     bool                            // registered under its user in the registry
+	cleaned   bool                            // cleanup ran
 
 	cmdMu    sync.Mutex // guards cmdQueue and cmdBusy
 	cmdQueue []*protocol.Command
@@ -290,10 +290,10 @@ func (c *Client) cleanup() {
 	}
 	c.cleaned = true
 	subs := c.subs
-	c.subs = make(map[string]*subscription)
+	c.subs = smallMap[string, *subscription]{}
 	user, bound := c.user, c.bound
 	c.mu.Unlock()
-	for name, s := range subs {
+	for name, s := range subs.all() {
 		c.hub.leaveChannel(c, name, s, false)
 	}
 	c.hub.clients.remove(c, user, bound)

@@ -136,7 +136,7 @@ func (c *Client) serverSubscribe(channel string) {
 	ctx, cancel := context.WithTimeout(c.hub.ctx, commandTimeout)
 	defer cancel()
 	c.mu.Lock()
-	_, dup := c.subs[channel]
+	_, dup := c.subs.get(channel)
 	c.mu.Unlock()
 	if dup {
 		return
@@ -166,7 +166,7 @@ func (h *Hub) localChannels() []ChannelInfo {
 	var out []ChannelInfo
 	for _, ch := range h.channels.snapshot() {
 		ch.mu.Lock()
-		n := len(ch.subs)
+		n := ch.subs.len()
 		ch.mu.Unlock()
 		if n > 0 {
 			out = append(out, ChannelInfo{Channel: ch.id.Name, Subscribers: n})

@@ -46,7 +46,7 @@ func (ch *channel) sendLocked(e *encodedPub) {
 	off := e.pub.Offset
 	prevOK := ch.last != nil && off > 0 && ch.last.Offset+1 == off
 	n := int64(0)
-	for c, s := range ch.subs {
+	for c, s := range ch.subs.all() {
 		form := formJSON
 		if c.proto != protocol.TypeJSON {
 			form = formProto

@@ -49,7 +49,7 @@ func BenchmarkFanout(b *testing.B) {
 	sinks := make([]*sinkTransport, subscribers)
 	for i := range sinks {
 		sinks[i] = &sinkTransport{proto: protocol.TypeJSON}
-		c := &Client{hub: h, id: "c", t: sinks[i], proto: protocol.TypeJSON, shard: uint32(i), subs: map[string]*subscription{}}
+		c := &Client{hub: h, id: "c", t: sinks[i], proto: protocol.TypeJSON, shard: uint32(i)}
 		ch.addSubscriberLocked(c, &subscription{ch: ch, ns: ns})
 	}
 	data := []byte(`{"text":"hello, room"}`)
@@ -85,14 +85,14 @@ func TestFanoutAllocatesNothingPerDelivery(t *testing.T) {
 			if i%2 == 1 {
 				proto = protocol.TypeProtobuf
 			}
-			c := &Client{hub: h, id: "c", t: &sinkTransport{proto: proto}, proto: proto, zmin: zmin, subs: map[string]*subscription{}}
+			c := &Client{hub: h, id: "c", t: &sinkTransport{proto: proto}, proto: proto, zmin: zmin}
 			c.out.msgs = make([]outMsg, 0, 4096) // the queue's steady state: capacity already there
 			ch.addSubscriberLocked(c, &subscription{ch: ch, ns: ns, delta: delta})
 		}
 		return testing.AllocsPerRun(100, func() {
 			ch.mu.Lock()
 			ch.last = &protocol.Publication{Data: prev, Offset: 1}
-			for _, s := range ch.subs {
+			for _, s := range ch.subs.all() {
 				s.base = 1
 			}
 			ch.sendLocked(&encodedPub{pub: &protocol.Publication{Data: cur, Offset: 2}})

@@ -262,7 +262,6 @@ func (h *Hub) Accept(t Transport, info ConnInfo) (Session, error) {
 		acceptedAt: time.Now(),
 		session:    emulationSession(info.Emulation),
 		originless: info.Header.Get("Origin") == "",
-		subs:       make(map[string]*subscription),
 	}
 	if zt, ok := t.(DeflateTransport); ok && zt.CompressMinBytes() > 0 {
 		c.zt, c.zmin = zt, zt.CompressMinBytes()

@@ -86,7 +86,7 @@ func (h *Hub) Stats() Stats {
 	h.forEachClient(func(c *Client) {
 		s.QueuedBytes += int64(c.out.pending())
 		c.mu.Lock()
-		s.Subscriptions += int64(len(c.subs))
+		s.Subscriptions += int64(c.subs.len())
 		c.mu.Unlock()
 	})
 	s.Channels = int64(h.channels.count())

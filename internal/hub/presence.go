@@ -55,7 +55,7 @@ func (ch *channel) onPresenceEvent(body []byte) {
 	if ch.stopped {
 		return
 	}
-	for c := range ch.subs {
+	for c := range ch.subs.all() {
 		i := 0
 		if c.proto != protocol.TypeJSON {
 			i = 1
@@ -99,8 +99,8 @@ func (h *Hub) refreshPresence() {
 			continue
 		}
 		ch.mu.Lock()
-		entries := make([]entry, 0, len(ch.subs))
-		for c, s := range ch.subs {
+		entries := make([]entry, 0, ch.subs.len())
+		for c, s := range ch.subs.all() {
 			entries = append(entries, entry{c, s})
 		}
 		ch.mu.Unlock()
@@ -117,7 +117,8 @@ func (h *Hub) refreshPresence() {
 			// The client may have left while its entry was re-put: take it
 			// out again rather than leave a ghost until the TTL.
 			ch.mu.Lock()
-			still := ch.subs[e.c] == e.s
+			cur, _ := ch.subs.get(e.c)
+			still := cur == e.s
 			ch.mu.Unlock()
 			if !still {
 				ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)

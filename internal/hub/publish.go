@@ -77,7 +77,7 @@ func (c *Client) handlePublish(ctx context.Context, id uint32, req *protocol.Pub
 	}
 	c.mu.Lock()
 	user, allow := c.user, c.allowList
-	s := c.subs[req.Channel]
+	s, _ := c.subs.get(req.Channel)
 	c.mu.Unlock()
 	if allow != nil {
 		if _, ok := allow[req.Channel]; !ok {

@@ -16,7 +16,7 @@ func (c *Client) canRead(ctx context.Context, ns *Namespace, channel string) *wi
 		return werr
 	}
 	c.mu.Lock()
-	_, subscribed := c.subs[channel]
+	_, subscribed := c.subs.get(channel)
 	user, allow := c.user, c.allowList
 	c.mu.Unlock()
 	if subscribed {

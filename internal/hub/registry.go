@@ -13,16 +13,16 @@ import (
 // clientRegistry indexes this node's connections by id, user and address.
 type clientRegistry struct {
 	mu     sync.RWMutex
-	byID   map[string]*Client              // (mu)
-	byUser map[string]map[*Client]struct{} // connected clients by user (mu)
-	byIP   map[netip.Addr]int              // open connections per address (mu)
-	bySess map[string]*Client              // emulation sessions (mu)
-	empty  *sync.Cond                      // signalled when byID becomes empty (on mu)
+	byID   map[string]*Client                     // (mu)
+	byUser map[string]smallMap[*Client, struct{}] // connected clients by user (mu)
+	byIP   map[netip.Addr]int                     // open connections per address (mu)
+	bySess map[string]*Client                     // emulation sessions (mu)
+	empty  *sync.Cond                             // signalled when byID becomes empty (on mu)
 }
 
 func (r *clientRegistry) init() {
 	r.byID = make(map[string]*Client)
-	r.byUser = make(map[string]map[*Client]struct{})
+	r.byUser = make(map[string]smallMap[*Client, struct{}])
 	r.byIP = make(map[netip.Addr]int)
 	r.bySess = make(map[string]*Client)
 	r.empty = sync.NewCond(&r.mu)
@@ -64,20 +64,23 @@ func (r *clientRegistry) add(c *Client, maxPerIP int) error {
 func (r *clientRegistry) bindUser(c *Client, user string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// Most users hold one or two connections here: a smallMap keeps them
+	// in a slice (8 bytes a connection, where a map per user was hundreds);
+	// anonymous connections, which share the user "", get a map.
 	set := r.byUser[user]
-	if set == nil {
-		set = make(map[*Client]struct{})
-		r.byUser[user] = set
-	}
-	set[c] = struct{}{}
+	set.put(c, struct{}{})
+	r.byUser[user] = set
 }
 
 func (r *clientRegistry) remove(c *Client, user string, bound bool) {
 	addr := c.remote.Addr()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if bound {
+		r.unbindUserLocked(c, user)
+	}
 	if r.byID[c.id] != c {
-		return
+		return // already removed (a connect that lost the race with a close unbinds here)
 	}
 	delete(r.byID, c.id)
 	if c.session != "" {
@@ -88,16 +91,22 @@ func (r *clientRegistry) remove(c *Client, user string, bound bool) {
 			delete(r.byIP, addr)
 		}
 	}
-	if bound {
-		if set := r.byUser[user]; set != nil {
-			delete(set, c)
-			if len(set) == 0 {
-				delete(r.byUser, user)
-			}
-		}
-	}
 	if len(r.byID) == 0 {
 		r.empty.Broadcast()
+	}
+}
+
+// unbindUserLocked removes c from its user's connections, if it is there.
+func (r *clientRegistry) unbindUserLocked(c *Client, user string) {
+	set, ok := r.byUser[user]
+	if !ok {
+		return
+	}
+	set.remove(c)
+	if set.len() == 0 {
+		delete(r.byUser, user)
+	} else {
+		r.byUser[user] = set
 	}
 }
 
@@ -116,8 +125,9 @@ func (r *clientRegistry) get(id string) *Client {
 func (r *clientRegistry) userClients(user string) []*Client {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	out := make([]*Client, 0, len(r.byUser[user]))
-	for c := range r.byUser[user] {
+	set := r.byUser[user]
+	out := make([]*Client, 0, set.len())
+	for c := range set.all() {
 		out = append(out, c)
 	}
 	return out

@@ -25,8 +25,8 @@ func (c *Client) handleSubscribe(ctx context.Context, id uint32, req *protocol.S
 	}
 	c.mu.Lock()
 	user, allow := c.user, c.allowList
-	_, dup := c.subs[req.Channel]
-	n := len(c.subs)
+	_, dup := c.subs.get(req.Channel)
+	n := c.subs.len()
 	c.mu.Unlock()
 	if dup {
 		return wire.Errorf(wire.CodeAlreadySubscribed, false, "already subscribed to %q", req.Channel)
@@ -122,10 +122,10 @@ func (c *Client) subscribe(ctx context.Context, name string, s *subscription, po
 	joined := false
 	err = ch.join(ctx, c, s, pos, func(res *protocol.SubscribeResult) bool {
 		c.mu.Lock()
-		_, dup := c.subs[name]
+		_, dup := c.subs.get(name)
 		ok := c.state != stateClosed && !c.cleaned && !dup
 		if ok {
-			c.subs[name] = s
+			c.subs.put(name, s)
 		}
 		c.mu.Unlock()
 		if !ok {
@@ -200,10 +200,7 @@ func subscribeAllowed(ns *Namespace, channel, user string) *wire.Error {
 
 func (c *Client) handleUnsubscribe(id uint32, req *protocol.UnsubscribeRequest) *wire.Error {
 	c.mu.Lock()
-	s, ok := c.subs[req.Channel]
-	if ok {
-		delete(c.subs, req.Channel)
-	}
+	s, ok := c.subs.remove(req.Channel)
 	c.mu.Unlock()
 	if ok {
 		c.hub.leaveChannel(c, req.Channel, s, true)
@@ -225,10 +222,7 @@ func (c *Client) serverUnsubscribe(channel string, code uint32) {
 // client ("" for the code's usual one).
 func (c *Client) serverUnsubscribeReason(channel string, code uint32, reason string) {
 	c.mu.Lock()
-	s, ok := c.subs[channel]
-	if ok {
-		delete(c.subs, channel)
-	}
+	s, ok := c.subs.remove(channel)
 	c.mu.Unlock()
 	if !ok {
 		return
@@ -282,7 +276,7 @@ func (c *Client) clientInfo(s *subscription) []byte {
 func (c *Client) handleSubRefresh(id uint32, req *protocol.SubRefreshRequest) *wire.Error {
 	h := c.hub
 	c.mu.Lock()
-	s, ok := c.subs[req.Channel]
+	s, ok := c.subs.get(req.Channel)
 	user := c.user
 	c.mu.Unlock()
 	if !ok {
@@ -327,7 +321,8 @@ func (h *Hub) putPresenceLater(c *Client, s *subscription, ch *channel, info []b
 		case <-time.After(500 * time.Millisecond):
 		}
 		ch.mu.Lock()
-		still := ch.subs[c] == s
+		cur, _ := ch.subs.get(c)
+		still := cur == s
 		ch.mu.Unlock()
 		if !still {
 			return
@@ -339,7 +334,8 @@ func (h *Hub) putPresenceLater(c *Client, s *subscription, ch *channel, info []b
 			continue
 		}
 		ch.mu.Lock()
-		still = ch.subs[c] == s
+		cur, _ = ch.subs.get(c)
+		still = cur == s
 		ch.mu.Unlock()
 		if !still {
 			ctx, cancel := context.WithTimeout(h.ctx, presenceWriteWait)

@@ -68,7 +68,7 @@ func (c *Client) sweep(now time.Time) {
 	c.mu.Lock()
 	state, expires := c.state, c.expiresAt
 	var expired []string
-	for name, s := range c.subs {
+	for name, s := range c.subs.all() {
 		if !s.expiresAt.IsZero() && now.After(s.expiresAt.Add(h.cfg.ExpiryGrace)) {
 			expired = append(expired, name)
 		}

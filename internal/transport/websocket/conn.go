@@ -62,8 +62,8 @@ type conn struct {
 	// A pong waiting for wmu: the poller never blocks on wmu (a hub writer
 	// may hold it); it leaves the pong here for whoever unlocks next.
 	pmu         sync.Mutex
-	pongBuf     [maxControlPayload]byte // pmu
-	pongLen     int                     // pmu
+	pongBuf     *[maxControlPayload]byte // pmu; allocated at the first ping
+	pongLen     int                      // pmu
 	pongWaiting atomic.Bool
 
 	pending    atomic.Int64  // bytes handed to nbio that the kernel has not taken

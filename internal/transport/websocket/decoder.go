@@ -78,8 +78,11 @@ type decoder struct {
 	keyPos    int     // masking key index for the next payload byte
 	remaining int     // payload bytes of the current frame still to come
 
-	ctrl  [maxControlPayload]byte // control payload held while split
-	ctrlN int                     // bytes of ctrl in use
+	// ctrl holds a control frame's payload split over reads; allocated
+	// only then (rare), and dropped when the frame completes, so an idle
+	// connection does not carry 125 bytes it almost never uses.
+	ctrl  *[maxControlPayload]byte
+	ctrlN int // bytes of ctrl in use
 
 	msgOp  byte    // opcode of the open message, 0 when none is open
 	msgZ   bool    // the open message is compressed (RSV1 on its first frame)
@@ -269,11 +272,14 @@ func (d *decoder) readPayload(p []byte, sink frameSink) []byte {
 			d.endFrame(chunk, sink) // whole control frame in this feed
 			return rest
 		}
+		if d.ctrl == nil {
+			d.ctrl = new([maxControlPayload]byte)
+		}
 		d.ctrlN += copy(d.ctrl[d.ctrlN:], chunk)
 		if d.remaining == 0 {
-			n := d.ctrlN
-			d.ctrlN = 0
-			d.endFrame(d.ctrl[:n], sink)
+			buf := d.ctrl[:d.ctrlN]
+			d.ctrl, d.ctrlN = nil, 0
+			d.endFrame(buf, sink)
 		}
 		return rest
 	}

@@ -111,6 +111,9 @@ func (c *conn) message(op byte, payload []byte, compressed bool) {
 // pongs go out, only the latest is answered (§5.5.3 allows it).
 func (c *conn) ping(payload []byte) {
 	c.pmu.Lock()
+	if c.pongBuf == nil {
+		c.pongBuf = new([maxControlPayload]byte)
+	}
 	c.pongLen = copy(c.pongBuf[:], payload)
 	c.pmu.Unlock()
 	c.pongWaiting.Store(true)
