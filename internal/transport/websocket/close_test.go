@@ -101,7 +101,7 @@ func TestHubCloseSeenByClients(t *testing.T) {
 	}
 	s2 := acc.waitSession(t, 1)
 	<-s2.closedC
-	waitFor(t, 2*time.Second, "connections closed", func() bool { return ts.Stats().ConnectionsOpen == 0 })
+	waitFor(t, 10*time.Second, "connections closed", func() bool { return ts.Stats().ConnectionsOpen == 0 })
 	for _, s := range acc.sessions() {
 		if n := s.closeCount(); n != 1 {
 			t.Fatalf("HandleClosed called %d times", n)
@@ -224,14 +224,14 @@ func TestShutdown(t *testing.T) {
 		defer ws.Close()
 		clients = append(clients, ws)
 	}
-	waitFor(t, time.Second, "3 sessions", func() bool { return len(acc.sessions()) == 3 })
+	waitFor(t, 10*time.Second, "3 sessions", func() bool { return len(acc.sessions()) == 3 })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.Shutdown(ctx); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
 	for _, ws := range clients {
-		_ = ws.SetReadDeadline(time.Now().Add(time.Second))
+		_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 		_, _, err := ws.ReadMessage()
 		if !gorilla.IsCloseError(err, int(wire.DisconnectShutdown.Code)) {
 			t.Fatalf("got %v, want close 3001", err)

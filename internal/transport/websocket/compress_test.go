@@ -122,7 +122,7 @@ func TestDeflateRoundTrip(t *testing.T) {
 		t.Fatalf("inflated in %d (want 2), deflated out %d (want 1)", st.InflatedIn, st.DeflatedOut)
 	}
 	sess := acc.sessions()[0]
-	waitFor(t, 2*time.Second, "two messages recorded", func() bool { return len(sess.messages()) == 2 })
+	waitFor(t, 10*time.Second, "two messages recorded", func() bool { return len(sess.messages()) == 2 })
 	if got := sess.messages(); !bytes.Equal(got[1], big) {
 		t.Fatalf("session got %d bytes, want %d", len(got[1]), len(big))
 	}

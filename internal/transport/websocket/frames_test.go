@@ -31,11 +31,11 @@ func (h *healthyClient) check() {
 	h.t.Helper()
 	h.n++
 	msg := fmt.Sprintf("healthy %d", h.n)
-	_ = h.ws.SetWriteDeadline(time.Now().Add(time.Second))
+	_ = h.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	if err := h.ws.WriteMessage(gorilla.TextMessage, []byte(msg)); err != nil {
 		h.t.Fatalf("healthy client write: %v", err)
 	}
-	_ = h.ws.SetReadDeadline(time.Now().Add(time.Second))
+	_ = h.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, p, err := h.ws.ReadMessage(); err != nil || string(p) != msg {
 		h.t.Fatalf("healthy client read %q %v, want %q", p, err, msg)
 	}
@@ -175,11 +175,11 @@ func TestFragmentedMessageLimits(t *testing.T) {
 	c.write(clientFrame(opText, body[:L-1]))
 	c.write(clientFrame(bitFIN|opPing, []byte("mid")))
 	c.write(clientFrame(bitFIN|opContinuation, body[:1]))
-	if op, p, err := c.readFrame(time.Now().Add(time.Second)); err != nil || op != opPong || string(p) != "mid" {
+	if op, p, err := c.readFrame(time.Now().Add(10 * time.Second)); err != nil || op != opPong || string(p) != "mid" {
 		t.Fatalf("pong: op %d %q %v", op, p, err)
 	}
 	s := acc.waitSession(t, 1)
-	waitFor(t, time.Second, "the L-byte message", func() bool { return len(s.messages()) == 1 })
+	waitFor(t, 10*time.Second, "the L-byte message", func() bool { return len(s.messages()) == 1 })
 	if got := len(s.messages()[0]); got != L {
 		t.Fatalf("message of %d bytes, want %d", got, L)
 	}

@@ -29,7 +29,7 @@ func TestHandshakeManyHeaders(t *testing.T) {
 			t.Fatalf("status %d, want 101 every time", resp.StatusCode)
 		}
 		c.write(clientFrame(bitFIN|opText, []byte("still works")))
-		if op, p, err := c.readFrame(time.Now().Add(time.Second)); err != nil || op != opText || string(p) != "still works" {
+		if op, p, err := c.readFrame(time.Now().Add(10 * time.Second)); err != nil || op != opText || string(p) != "still works" {
 			t.Fatalf("echo: op %d %q %v", op, p, err)
 		}
 	}
@@ -149,44 +149,77 @@ func TestHandshakeHugeHeaders431(t *testing.T) {
 // C05 steps 3–4: a pathological Sec-WebSocket-Protocol and an unterminated
 // quoted extension parameter are handled in linear time. The http.Server
 // here admits 1 MiB of headers so the bytes reach our parser.
+//
+// Through the network the test only checks the answer and a generous bound
+// (a quadratic parser takes seconds at these sizes); linearity is checked
+// on the parsers alone, over a 64-fold size step, where linear work grows
+// 64 times and quadratic work 4,096 times: the bound of 512 sits far from
+// both, so a loaded machine does not fail it and a quadratic parser cannot
+// pass it.
 func TestHandshakeLinearTime(t *testing.T) {
 	ts := startServerWith(t, Config{}, &testAcceptor{}, 1<<20)
-	measure := func(header string) time.Duration {
+	handshake := func(name, header string) {
 		best := time.Duration(1 << 62)
-		for range 5 {
+		for range 3 {
 			c := dialRaw(t, ts.addr)
 			start := time.Now()
 			resp, err := c.roundTrip(upgradeRequest(ts.addr, header))
 			d := time.Since(start)
 			if err != nil {
-				t.Fatalf("round trip: %v", err)
+				t.Fatalf("%s: round trip: %v", name, err)
 			}
 			if resp.StatusCode != http.StatusSwitchingProtocols {
-				t.Fatalf("status %d, want 101 (the value is ignored)", resp.StatusCode)
+				t.Fatalf("%s: status %d, want 101 (the value is ignored)", name, resp.StatusCode)
 			}
 			_ = c.nc.Close()
 			best = min(best, d)
 		}
-		if best > 100*time.Millisecond {
-			t.Errorf("handshake took %v, want under 100 ms", best)
+		t.Logf("%s: handshake in %v", name, best)
+		if best > time.Second {
+			t.Errorf("%s: handshake took %v, want well under 1 s", name, best)
+		}
+	}
+	proto := func(n int) string { return "b" + strings.Repeat(" ", n) + "x" }
+	quoted := func(n int) string { return "permessage-deflate; x=\"" + strings.Repeat("\\a", n/2) }
+	handshake("64 KiB subprotocol", "Sec-WebSocket-Protocol: "+proto(64<<10))
+	handshake("extension with 16 KiB of backslash pairs", "Sec-WebSocket-Extensions: "+quoted(16<<10))
+
+	// The parsers alone, without the network.
+	for _, n := range []int{8 << 10, 64 << 10} {
+		v := []string{proto(n) + ", " + SubprotocolProtobuf}
+		if got := pickSubprotocol(v); got != SubprotocolProtobuf {
+			t.Fatalf("pickSubprotocol = %q", got)
+		}
+	}
+	// fastest times reps calls of f and keeps the fastest of 15 tries: a
+	// loaded machine only ever slows a try down.
+	fastest := func(reps int, f func()) time.Duration {
+		best := time.Duration(1 << 62)
+		for range 15 {
+			start := time.Now()
+			for range reps {
+				f()
+			}
+			best = min(best, time.Since(start))
 		}
 		return best
 	}
-	proto := func(n int) string { return "Sec-WebSocket-Protocol: b" + strings.Repeat(" ", n) + "x" }
-	t8, t64 := measure(proto(8<<10)), measure(proto(64<<10))
-	t.Logf("subprotocol: t(8k)=%v t(64k)=%v", t8, t64)
-	if t64 > 12*t8 && t64 > 5*time.Millisecond {
-		t.Errorf("t(64k)/t(8k) = %.1f, want < 12", float64(t64)/float64(t8))
-	}
-	ext := "Sec-WebSocket-Extensions: permessage-deflate; x=\"" + strings.Repeat("\\a", 8<<10)
-	te := measure(ext)
-	t.Logf("extension with 16 KiB of backslash pairs: %v", te)
-
-	// The parser alone, without the network.
-	for _, n := range []int{8 << 10, 64 << 10} {
-		v := []string{"b" + strings.Repeat(" ", n) + "x, " + SubprotocolProtobuf}
-		if got := pickSubprotocol(v); got != SubprotocolProtobuf {
-			t.Fatalf("pickSubprotocol = %q", got)
+	for _, p := range []struct {
+		name  string
+		parse func(v string)
+		value func(n int) string
+	}{
+		{"subprotocol", func(v string) { pickSubprotocol([]string{v}) }, proto},
+		{"extension", func(v string) { acceptDeflate([]string{v}) }, quoted},
+	} {
+		small, large := p.value(16<<10), p.value(1<<20)
+		// Enough calls that the small input takes about 100 µs a try.
+		reps := int(100*time.Microsecond/max(fastest(1, func() { p.parse(small) }), time.Nanosecond)) + 1
+		ts := fastest(reps, func() { p.parse(small) })
+		tl := fastest(reps, func() { p.parse(large) })
+		t.Logf("%s: %d × 16 KiB in %v, %d × 1 MiB in %v (%.0f ×)", p.name, reps, ts, reps, tl, float64(tl)/float64(ts))
+		if tl > 512*ts {
+			t.Errorf("%s: 64 times the bytes took %.0f times as long; linear is about 64, quadratic 4,096", p.name, float64(tl)/float64(ts))
 		}
 	}
 }
@@ -232,7 +265,7 @@ func TestHandshakeSubprotocol(t *testing.T) {
 	if resp2.Header.Get("Sec-WebSocket-Protocol") != "" {
 		t.Fatalf("subprotocol echoed though none was offered")
 	}
-	waitFor(t, time.Second, "second session", func() bool { return len(acc.sessions()) == 2 })
+	waitFor(t, 10*time.Second, "second session", func() bool { return len(acc.sessions()) == 2 })
 	if acc.infos[1].Protocol != protocol.TypeProtobuf {
 		t.Fatalf("format=protobuf gave %v", acc.infos[1].Protocol)
 	}
@@ -254,7 +287,7 @@ func TestHandshakePipelinedFirstFrame(t *testing.T) {
 	}
 	c.write(clientFrame(bitFIN|opText, []byte("three")))
 	for _, want := range []string{"one", "two", "three"} {
-		op, p, err := c.readFrame(time.Now().Add(time.Second))
+		op, p, err := c.readFrame(time.Now().Add(10 * time.Second))
 		if err != nil || op != opText || string(p) != want {
 			t.Fatalf("got op %d %q %v, want %q", op, p, err, want)
 		}

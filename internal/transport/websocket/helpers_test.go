@@ -112,7 +112,7 @@ func (a *testAcceptor) sessions() []*testSession {
 // waitSession waits for the n-th accepted session (0-based).
 func (a *testAcceptor) waitSession(t testing.TB, n int) *testSession {
 	t.Helper()
-	waitFor(t, 2*time.Second, fmt.Sprintf("session %d", n), func() bool { return len(a.sessions()) > n })
+	waitFor(t, 10*time.Second, fmt.Sprintf("session %d", n), func() bool { return len(a.sessions()) > n })
 	return a.sessions()[n]
 }
 

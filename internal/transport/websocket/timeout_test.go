@@ -83,7 +83,7 @@ func TestStalledFrameClosed(t *testing.T) {
 
 	// The idle connection has outlived several FrameTimeouts and still works.
 	idle.write(clientFrame(bitFIN|opText, []byte("still here")))
-	if op, p, err := idle.readFrame(time.Now().Add(time.Second)); err != nil || op != opText || string(p) != "still here" {
+	if op, p, err := idle.readFrame(time.Now().Add(10 * time.Second)); err != nil || op != opText || string(p) != "still here" {
 		t.Fatalf("idle connection: op %d %q %v", op, p, err)
 	}
 	sent := <-busyDone
@@ -91,7 +91,7 @@ func TestStalledFrameClosed(t *testing.T) {
 		t.Fatalf("busy connection cut after %d bytes", sent)
 	}
 	for i := range 60 {
-		if op, p, err := busy.readFrame(time.Now().Add(time.Second)); err != nil || op != opText || string(p) != "0123456789" {
+		if op, p, err := busy.readFrame(time.Now().Add(10 * time.Second)); err != nil || op != opText || string(p) != "0123456789" {
 			t.Fatalf("busy echo %d: op %d %q %v", i, op, p, err)
 		}
 	}

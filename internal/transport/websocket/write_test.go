@@ -45,7 +45,7 @@ func TestConcurrentWrites(t *testing.T) {
 				return
 			default:
 			}
-			if ws.WriteControl(gorilla.PingMessage, []byte("p"), time.Now().Add(time.Second)) != nil {
+			if ws.WriteControl(gorilla.PingMessage, []byte("p"), time.Now().Add(10 * time.Second)) != nil {
 				return
 			}
 			time.Sleep(time.Millisecond) // pacing, not synchronisation
@@ -99,7 +99,7 @@ func TestConcurrentWrites(t *testing.T) {
 	if len(pongs) == 0 {
 		t.Fatal("no pong came back during the burst")
 	}
-	waitFor(t, 2*time.Second, "Buffered back to 0", func() bool { return s.tr.Buffered() == 0 })
+	waitFor(t, 10*time.Second, "Buffered back to 0", func() bool { return s.tr.Buffered() == 0 })
 }
 
 // C13 reset variant: the client resets the connection in the middle of a
@@ -133,7 +133,7 @@ func TestConcurrentWritesPeerReset(t *testing.T) {
 			}
 		}()
 	}
-	_, _, _ = c.readFrame(time.Now().Add(time.Second)) // the burst is flowing
+	_, _, _ = c.readFrame(time.Now().Add(10 * time.Second)) // the burst is flowing
 	_ = c.nc.(*net.TCPConn).SetLinger(0)
 	_ = c.nc.Close() // RST
 	start := time.Now()
@@ -143,7 +143,7 @@ func TestConcurrentWritesPeerReset(t *testing.T) {
 		t.Fatal("HandleClosed not called within 1 s of the reset")
 	}
 	t.Logf("HandleClosed %v after the reset", time.Since(start))
-	waitFor(t, 2*time.Second, "every writer stopped by an error", func() bool {
+	waitFor(t, 10*time.Second, "every writer stopped by an error", func() bool {
 		n := 0
 		closedErrs.Range(func(_, v any) bool {
 			if !errors.Is(v.(error), net.ErrClosed) {
@@ -194,5 +194,5 @@ func TestBufferedExact(t *testing.T) {
 			t.Fatalf("Buffered = %d after the client read %d of %d bytes", b, read, total)
 		}
 	}
-	waitFor(t, 2*time.Second, "Buffered == 0", func() bool { return s.tr.Buffered() == 0 })
+	waitFor(t, 10*time.Second, "Buffered == 0", func() bool { return s.tr.Buffered() == 0 })
 }
