@@ -26,7 +26,8 @@
 # connection), CEILING_SIZE (155 bytes: liveroom's push of a 100-byte
 # publication), RATE (bfixed: publications/s), HEAP_WAIT (130s: idle, how
 # long to wait for a collection after all connected), QUIET_BUSY,
-# QUIET_WAIT, KEEP=1, LIVEROOM_DEBUG_ADDR.
+# QUIET_WAIT, KEEP=1, LIVEROOM_DEBUG_ADDR, LIVEROOM_GOMAXPROCS (default: liveroom's
+# own choice, 1 for the pinned CPU + 1 for its socket poller; peers run with 1).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -132,7 +133,7 @@ cluster3_run() {
 	for i in 1 2 3; do
 		local dir=$work/cluster3-$run/node$i
 		mkdir -p "$dir"
-		GODEBUG=gctrace=1 GOMAXPROCS=1 taskset -c 0 "$work/liveroom" --addr 127.0.0.1:0 \
+		env ${LIVEROOM_GOMAXPROCS:+GOMAXPROCS=$LIVEROOM_GOMAXPROCS} GODEBUG=gctrace=1 taskset -c 0 "$work/liveroom" --addr 127.0.0.1:0 \
 			--data-dir "$dir/data" --config "$work/liveroom.toml" --demo=false \
 			--node-name "node$i" --cluster-listen "127.0.0.1:1740$i" --routes "$routes" \
 			>"$dir/stdout" 2>"$dir/stderr" &

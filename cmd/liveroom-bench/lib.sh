@@ -55,7 +55,7 @@ TOML
 
 # start_target KIND NAME [LIVEROOM_CONFIG] starts a fresh server of KIND
 # (liveroom, centrifuge, socketio) in $work/NAME, pinned to CPU 0 (Go with
-# GOMAXPROCS=1 and gctrace on stderr); sets server_pid, server_url and
+# GOMAXPROCS=1 — liveroom: as it sets it, see below — and gctrace on stderr); sets server_pid, server_url and
 # server_dir. LIVEROOM_DEBUG_ADDR adds liveroom's pprof listener.
 start_target() {
 	local kind=$1 name=$2 config=${3:-$work/liveroom.toml}
@@ -68,7 +68,9 @@ start_target() {
 		if [[ -n ${LIVEROOM_DEBUG_ADDR:-} ]]; then
 			debug=(--debug-addr "$LIVEROOM_DEBUG_ADDR")
 		fi
-		GODEBUG=gctrace=1 GOMAXPROCS=1 taskset -c 0 "$work/liveroom" --addr 127.0.0.1:0 \
+		# GOMAXPROCS as liveroom sets it for itself: the pinned CPU (1) plus
+		# its socket poller's P (decision 0019); LIVEROOM_GOMAXPROCS overrides.
+		env ${LIVEROOM_GOMAXPROCS:+GOMAXPROCS=$LIVEROOM_GOMAXPROCS} GODEBUG=gctrace=1 taskset -c 0 "$work/liveroom" --addr 127.0.0.1:0 \
 			--data-dir "$server_dir/data" --config "$config" --demo=false "${debug[@]}" \
 			>"$server_dir/stdout" 2>"$server_dir/stderr" &
 		;;

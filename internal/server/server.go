@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -255,7 +256,8 @@ func (s *Server) logStart(namespaces int) {
 	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &fds)
 	s.log.Info("liveroom started", "node", s.cfg.NodeName, "addr", hostPort(s.ln.Addr()), "data_dir", s.cfg.DataDir,
 		"engine", engineKind, "sync_always", s.cfg.Engine.SyncAlways, "demo", s.cfg.DemoEnabled(),
-		"namespaces", namespaces, "fd_limit", fds.Cur, "version", Version)
+		"namespaces", namespaces, "fd_limit", fds.Cur, "gomaxprocs", runtime.GOMAXPROCS(0),
+		"socket_pollers", websocket.DefaultPollers(), "version", Version)
 }
 
 // redactURL hides credentials in NATS URLs for logs.
@@ -320,6 +322,14 @@ func (s *Server) close(ctx context.Context) error {
 		_ = s.lock.Close() // releases the flock
 	}
 	return errors.Join(errs...)
+}
+
+// ReserveProcs gives each WebSocket socket poller a Go P of its own,
+// unless the environment sets GOMAXPROCS (websocket.ReservePollerProcs
+// says why). The process calls it once, before Start; tests and embedders
+// that run several nodes in one process need not.
+func ReserveProcs(getenv func(string) string) {
+	websocket.ReservePollerProcs(websocket.DefaultPollers(), getenv("GOMAXPROCS"))
 }
 
 // Run starts a node and blocks until ctx ends, then shuts it down within

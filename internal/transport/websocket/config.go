@@ -49,6 +49,10 @@ type Config struct {
 	// frame the TCP connection is closed when the peer has answered and the
 	// frame is flushed, or after CloseTimeout. Default 1 s.
 	CloseTimeout time.Duration
+	// Pollers is how many event-loop goroutines wait in epoll_wait and
+	// read the sockets. Default DefaultPollers(). Each holds a Go P while
+	// it waits (see ReservePollerProcs).
+	Pollers int
 	// Workers is the most goroutines that run Session callbacks at once
 	// (they start on demand and exit when idle). Default 128.
 	Workers int
@@ -76,7 +80,7 @@ type Config struct {
 
 func (c Config) withDefaults() (Config, error) {
 	if c.MaxMessageSize < 0 || c.FrameTimeout < 0 || c.CloseTimeout < 0 || c.Workers < 0 ||
-		c.CompressMinBytes < 0 || c.MaxInflatedSize < 0 {
+		c.CompressMinBytes < 0 || c.MaxInflatedSize < 0 || c.Pollers < 0 {
 		return c, errors.New("websocket: negative value in Config")
 	}
 	if c.MaxMessageSize == 0 {
@@ -96,6 +100,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Workers == 0 {
 		c.Workers = DefaultWorkers
+	}
+	if c.Pollers == 0 {
+		c.Pollers = DefaultPollers()
 	}
 	if c.CheckOrigin == nil {
 		c.CheckOrigin = func(*http.Request) bool { return true }

@@ -77,7 +77,7 @@ func (s *Server) Start() error {
 		return errors.New("websocket: Start called twice")
 	}
 	routeNbioLogs(s.log)
-	e := nbio.NewEngine(nbio.Config{Name: "liveroom-websocket"})
+	e := nbio.NewEngine(nbio.Config{Name: "liveroom-websocket", NPoller: s.cfg.Pollers})
 	e.OnData(func(nc *nbio.Conn, data []byte) {
 		if c := connOf(nc); c != nil {
 			c.onData(data)

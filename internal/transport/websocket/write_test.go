@@ -45,7 +45,7 @@ func TestConcurrentWrites(t *testing.T) {
 				return
 			default:
 			}
-			if ws.WriteControl(gorilla.PingMessage, []byte("p"), time.Now().Add(10 * time.Second)) != nil {
+			if ws.WriteControl(gorilla.PingMessage, []byte("p"), time.Now().Add(10*time.Second)) != nil {
 				return
 			}
 			time.Sleep(time.Millisecond) // pacing, not synchronisation
