@@ -23,7 +23,8 @@ import (
 // API, per-user limits and API commands act cluster-wide.
 func TestThreeNodes(t *testing.T) {
 	skipShort(t)
-	sh := testkit.NewShared(t, clusterTOML("max_connections_per_user = 2", "", ""))
+	// The channel linger is shortened so the test sees node 2 let go.
+	sh := testkit.NewShared(t, clusterTOML("max_connections_per_user = 2\nchannel_linger = \"1s\"", "", ""))
 	n := startThree(t, sh)
 	const channel = "room:fanout"
 
@@ -117,8 +118,9 @@ func TestThreeNodes(t *testing.T) {
 	checkUserLimitAcrossNodes(t, sh, n)
 	checkCommandsReachOtherNode(t, n, channel, subs[4], subs)
 
-	// Node 2 drops its interest when its last subscriber leaves: later
-	// publications are not fanned out there.
+	// Node 2 drops its interest when its last subscriber has left and the
+	// channel's linger has passed: later publications are not fanned out
+	// there.
 	for _, s := range subs[1:3] {
 		if err := s.sub.Unsubscribe(); err != nil {
 			t.Fatal(err)

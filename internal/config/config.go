@@ -175,6 +175,12 @@ type ClientConfig struct {
 	WriteTimeout Duration `toml:"write_timeout"`
 	// Most channels one connection may subscribe to.
 	MaxSubscriptions int `toml:"max_subscriptions"`
+	// How long a node keeps a channel's state (its recent publications,
+	// its interest in the channel's messages) after the last local
+	// subscriber left, so that subscribers coming back at once — a
+	// network blip, a redeploy of a load balancer — recover from memory
+	// instead of each reading the stream. 0s turns it off.
+	ChannelLinger Duration `toml:"channel_linger"`
 	// Commands per second allowed per connection (token bucket refill
 	// rate). 0 = unlimited.
 	CommandsPerSecond int `toml:"commands_per_second"`

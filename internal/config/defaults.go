@@ -29,6 +29,7 @@ func Default() *Config {
 			MaxMessageBytes:       64 * KiB,
 			QueueMaxBytes:         1 * MiB,
 			WriteTimeout:          Duration(10 * time.Second),
+			ChannelLinger:         Duration(10 * time.Second),
 			MaxSubscriptions:      128,
 			CommandsPerSecond:     100,
 			CommandsBurst:         200,

@@ -244,6 +244,7 @@ func (c *Config) validateClient(ck *checker) {
 	}
 	ck.positive("client.connect_timeout", cl.ConnectTimeout)
 	ck.positive("client.write_timeout", cl.WriteTimeout)
+	ck.atLeast("", "client.channel_linger", int64(cl.ChannelLinger), 0, cl.ChannelLinger)
 	ck.positive("client.handshake_timeout", cl.HandshakeTimeout)
 	ck.positive("client.frame_timeout", cl.FrameTimeout)
 	if cl.MaxMessageBytes <= c.Auth.MaxTokenBytes {

@@ -19,6 +19,10 @@ type channel struct {
 	ns  *Namespace
 
 	refs     int           // subscriptions and joins holding it (channelRegistry.mu)
+	// linger stops the channel when it fires; set while it lingers after
+	// its last release, generation lingerGen (channelRegistry.mu).
+	linger    *time.Timer
+	lingerGen uint64
 	ready    chan struct{} // closed when start finished
 	startErr error         // set before ready is closed
 

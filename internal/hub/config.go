@@ -62,6 +62,11 @@ type Config struct {
 	PresenceTTL time.Duration
 	// PresenceMaxList caps entries in a presence reply.
 	PresenceMaxList int
+	// ChannelLinger is how long a channel's node state (recent
+	// publications, engine subscriptions) is kept after its last local
+	// subscriber left, so a wave of resubscribes recovers from memory;
+	// 0 stops it at once.
+	ChannelLinger time.Duration
 	// RecoveryCacheSize is how many recent publications each channel
 	// keeps in memory on this node to recover clients without reading
 	// the stream.

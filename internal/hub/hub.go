@@ -107,7 +107,7 @@ func New(cfg Config, broker Broker, auth Authenticator) (*Hub, error) {
 		h.ns[n.Name] = &n
 	}
 	h.clients.init()
-	h.channels.init()
+	h.channels.init(h.cfg.ChannelLinger)
 	h.registerBuiltinRPC()
 	return h, nil
 }

@@ -122,6 +122,7 @@ func (ch *channel) recoverLocked(ctx context.Context, pos streamPos) ([]*protoco
 	if entries, ok := ch.recent.since(pos.offset, ch.top, notBefore); ok {
 		return ch.limitRecovered(pubsOf(entries))
 	}
+	ch.hub.metrics.recoveryReads.Add(1)
 	for attempt := 0; attempt < maxRecoveryReads; attempt++ {
 		ch.mu.Unlock()
 		w, err := ch.hub.broker.ReadAfter(ctx, ch.id, pos.offset, -1, ch.hub.now())

@@ -19,6 +19,7 @@ type metrics struct {
 	gapsFilled          atomic.Int64
 	gapsUnrecoverable   atomic.Int64
 	recoveredTrue       atomic.Int64
+	recoveryReads       atomic.Int64
 	recoveredFalse      atomic.Int64
 	piecesCompressed    atomic.Int64 // publications compressed for the fan-out (once per form)
 	deltasComputed      atomic.Int64 // fossil deltas computed (once per publication)
@@ -38,24 +39,27 @@ func (m *metrics) disconnect(code uint32) {
 
 // Stats is a snapshot of the hub's counters.
 type Stats struct {
-	ConnectionsAccepted int64            `json:"connections_accepted"`
-	ConnectionsOpen     int64            `json:"connections_open"`
-	Subscriptions       int64            `json:"subscriptions"`
-	Channels            int64            `json:"channels"`
-	Commands            int64            `json:"commands"`
-	PublicationsIn      int64            `json:"publications_in"`
-	PublicationsOut     int64            `json:"publications_out"`
-	Deliveries          int64            `json:"deliveries"`
-	FramesOut           int64            `json:"frames_out"`
-	QueueOverflows      int64            `json:"queue_overflows"`
-	QueuedBytes         int64            `json:"queued_bytes"`
-	GapsFilled          int64            `json:"gaps_filled"`
-	GapsUnrecoverable   int64            `json:"gaps_unrecoverable"`
-	RecoveredTrue       int64            `json:"recovered_true"`
-	RecoveredFalse      int64            `json:"recovered_false"`
-	PiecesCompressed    int64            `json:"pieces_compressed"`
-	DeltasComputed      int64            `json:"deltas_computed"`
-	Disconnects         map[uint32]int64 `json:"disconnects"`
+	ConnectionsAccepted int64 `json:"connections_accepted"`
+	ConnectionsOpen     int64 `json:"connections_open"`
+	Subscriptions       int64 `json:"subscriptions"`
+	Channels            int64 `json:"channels"`
+	Commands            int64 `json:"commands"`
+	PublicationsIn      int64 `json:"publications_in"`
+	PublicationsOut     int64 `json:"publications_out"`
+	Deliveries          int64 `json:"deliveries"`
+	FramesOut           int64 `json:"frames_out"`
+	QueueOverflows      int64 `json:"queue_overflows"`
+	QueuedBytes         int64 `json:"queued_bytes"`
+	GapsFilled          int64 `json:"gaps_filled"`
+	GapsUnrecoverable   int64 `json:"gaps_unrecoverable"`
+	RecoveredTrue       int64 `json:"recovered_true"`
+	// RecoveryReads counts recoveries the node's recent publications did
+	// not cover, which read the stream instead.
+	RecoveryReads    int64            `json:"recovery_reads"`
+	RecoveredFalse   int64            `json:"recovered_false"`
+	PiecesCompressed int64            `json:"pieces_compressed"`
+	DeltasComputed   int64            `json:"deltas_computed"`
+	Disconnects      map[uint32]int64 `json:"disconnects"`
 }
 
 // Stats returns a snapshot of this node's counters.
@@ -73,6 +77,7 @@ func (h *Hub) Stats() Stats {
 		GapsFilled:          m.gapsFilled.Load(),
 		GapsUnrecoverable:   m.gapsUnrecoverable.Load(),
 		RecoveredTrue:       m.recoveredTrue.Load(),
+		RecoveryReads:       m.recoveryReads.Load(),
 		RecoveredFalse:      m.recoveredFalse.Load(),
 		PiecesCompressed:    m.piecesCompressed.Load(),
 		DeltasComputed:      m.deltasComputed.Load(),

@@ -93,10 +93,12 @@ func connect(t *testing.T, newClient func(string, centrifuge.Config) *centrifuge
 	if err := c.Connect(); err != nil {
 		t.Fatalf("connect: %v", err)
 	}
+	// Returns as soon as it connects; the wait is long because a -race run
+	// of every package at once can keep a connect waiting for seconds.
 	select {
 	case <-connected:
-	case <-time.After(10 * time.Second):
-		t.Fatal("client did not connect")
+	case <-time.After(30 * time.Second):
+		t.Fatal("client did not connect within 30 s")
 	}
 	t.Cleanup(c.Close)
 	return c

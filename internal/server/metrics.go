@@ -77,7 +77,7 @@ var (
 	descConnections     = desc("connections", "Open client connections.")
 	descAccepted        = desc("connections_accepted_total", "Connections admitted by the hub.")
 	descSubscriptions   = desc("subscriptions", "Client subscriptions on this node.")
-	descChannels        = desc("channels", "Channels with subscribers on this node.")
+	descChannels        = desc("channels", "Channels with state on this node: with subscribers, or lingering for client.channel_linger after the last one left.")
 	descCommands        = desc("commands_total", "Client commands received.")
 	descPubIn           = desc("publications_in_total", "Publications this node stored or sent.")
 	descPubOut          = desc("publications_out_total", "Publications fanned out (once per publication, not per subscriber).")
@@ -87,6 +87,7 @@ var (
 	descQueued          = desc("queued_bytes", "Bytes waiting in connection queues.")
 	descDisconnects     = desc("disconnects_total", "Connections closed, by disconnect code.", "code")
 	descRecoveries      = desc("recoveries_total", "Resubscribes that asked for recovery, by outcome.", "recovered")
+	descRecoveryReads   = desc("recovery_stream_reads_total", "Recoveries not covered by the channel's recent publications in memory, which read the stream.")
 	descGaps            = desc("stream_gaps_total", "Gaps in a channel's delivery, by outcome.", "outcome")
 	descWSHandshakes    = desc("websocket_handshakes_rejected_total", "WebSocket upgrade requests refused.")
 	descWSFramesIn      = desc("websocket_frames_in_total", "WebSocket frames received.")
@@ -103,7 +104,7 @@ var (
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descConnections, descAccepted, descSubscriptions, descChannels, descCommands,
 		descPubIn, descPubOut, descDeliveries, descFramesOut, descOverflows, descQueued, descDisconnects,
-		descRecoveries, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg,
+		descRecoveries, descRecoveryReads, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg,
 		descStreamsOpen, descStreamsOpened, descStreamsRefused, descEmulation,
 		descWSCompressed, descCompressions} {
 		ch <- d
@@ -134,6 +135,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	counter(descRecoveries, float64(s.RecoveredTrue), "true")
 	counter(descRecoveries, float64(s.RecoveredFalse), "false")
+	counter(descRecoveryReads, float64(s.RecoveryReads))
 	counter(descGaps, float64(s.GapsFilled), "filled")
 	counter(descGaps, float64(s.GapsUnrecoverable), "unrecoverable")
 	w := c.ws.Stats()

@@ -393,6 +393,7 @@ func hubConfig(cfg *config.Config, log *slog.Logger) hub.Config {
 		QueueMaxBytes:         c.QueueMaxBytes.Int(),
 		WriteTimeout:          c.WriteTimeout.Duration(),
 		MaxSubscriptions:      c.MaxSubscriptions,
+		ChannelLinger:         c.ChannelLinger.Duration(),
 		CommandsPerSecond:     float64(c.CommandsPerSecond),
 		CommandsBurst:         c.CommandsBurst,
 		MaxConnectionsPerUser: c.MaxConnectionsPerUser,
