@@ -18,13 +18,13 @@ type channel struct {
 	id  ChannelID
 	ns  *Namespace
 
-	refs     int           // subscriptions and joins holding it (channelRegistry.mu)
+	refs int32 // subscriptions and joins holding it (channelRegistry.mu)
 	// linger stops the channel when it fires; set while it lingers after
 	// its last release, generation lingerGen (channelRegistry.mu).
+	lingerGen uint32
 	linger    *time.Timer
-	lingerGen uint64
-	ready    chan struct{} // closed when start finished
-	startErr error         // set before ready is closed
+	ready     chan struct{} // closed when start finished
+	startErr  error         // set before ready is closed
 
 	// deliverMu serialises deliveries: the engine's delivery goroutine and
 	// the start-up drain of deliveries that arrived before the top was
@@ -33,8 +33,8 @@ type channel struct {
 
 	mu        sync.Mutex // guards everything below
 	subs      smallMap[*Client, *subscription]
-	jsonSubs  int    // subscribers using JSON (mu)
-	protoSubs int    // subscribers using Protobuf (mu)
+	jsonSubs  int32  // subscribers using JSON (mu)
+	protoSubs int32  // subscribers using Protobuf (mu)
 	synced    bool   // epoch and top known (mu)
 	stopped   bool   // released; ignore deliveries (mu)
 	epoch     string // (mu)

@@ -90,7 +90,7 @@ func (r *channelRegistry) release(ch *channel) {
 
 // expire stops a channel whose linger ran out, unless it was acquired again
 // (or lingers anew) meanwhile.
-func (r *channelRegistry) expire(ch *channel, gen uint64) {
+func (r *channelRegistry) expire(ch *channel, gen uint32) {
 	r.mu.Lock()
 	if ch.refs > 0 || ch.linger == nil || ch.lingerGen != gen {
 		r.mu.Unlock()

@@ -38,16 +38,12 @@ type Client struct {
 	proto  protocol.Type
 	remote netip.AddrPort
 	shard  uint32
-	// zt and zmin are set when the transport negotiated compression: the
-	// writer sends messages of at least zmin bytes compressed (0: never).
-	zt         DeflateTransport
-	zmin       int
-	acceptedAt time.Time
-	session    string // emulation session id; "" on bidirectional transports
-	// originless is set when the connection's HTTP request had no Origin
-	// header (native and server clients): such a connection must present
-	// a token, even where anonymous connections are allowed.
-	originless bool
+	// zmin is set when the transport negotiated compression (it is then a
+	// DeflateTransport): the writer sends messages of at least zmin bytes
+	// compressed (0: never).
+	zmin       int32
+	acceptedAt time.Duration // since hub.born
+	session    string        // emulation session id; "" on bidirectional transports
 
 	out outbound
 
@@ -57,12 +53,22 @@ type Client struct {
 	info      []byte                          // connection info JSON from the token
 	allowList map[string]struct{}             // explicit channel list from the token; nil = none
 	roles     wire.Roles                      // roles from the token, by scope
-	expiresAt time.Time                       // token expiry; zero = never
-	issuedAt  time.Time                       // token iat; zero = absent
+	expiresAt int64                           // token expiry, Unix ns; 0 = never
+	issuedAt  int64                           // token iat, Unix ns; 0 = absent
 	login     string                          // sign-in session of the token ("sid"); "" = none
 	subs      smallMap[string, *subscription] // by channel name
 	bound     bool                            // registered under its user in the registry
 	cleaned   bool                            // cleanup ran
+
+	// The flags below sit beside the ones above to keep the struct small.
+	// originless is set when the connection's HTTP request had no Origin
+	// header (native and server clients): such a connection must present
+	// a token, even where anonymous connections are allowed. Fixed at
+	// accept.
+	originless bool
+	// connectSeen is used only from HandleMessage (one call at a time):
+	// a connect command was queued.
+	connectSeen bool
 
 	cmdMu    sync.Mutex // guards cmdQueue and cmdBusy
 	cmdQueue []*protocol.Command
@@ -73,10 +79,8 @@ type Client struct {
 	// whose commands arrive on concurrent requests (Hub.Emulate) besides
 	// the stream's own first message.
 	msgMu sync.Mutex
-	// limiter and connectSeen are used only from HandleMessage (one call
-	// at a time).
-	limiter     tokenBucket
-	connectSeen bool // a connect command was queued
+	// limiter is used only from HandleMessage (one call at a time).
+	limiter tokenBucket
 	// pubLimiters rate-limit publications per namespace; used only on the
 	// command goroutine.
 	pubLimiters map[string]*tokenBucket
@@ -104,6 +108,14 @@ type subscription struct {
 	// subscriber received in this subscription, the base its next delta
 	// must apply to; 0 when none (channel.mu).
 	base uint64
+}
+
+// unixNano is t in Unix nanoseconds, 0 for the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }
 
 // ID is the connection's id as sent in the connect reply.

@@ -194,8 +194,8 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 	c.user = creds.User
 	c.info = creds.Info
 	c.roles = creds.Roles
-	c.expiresAt = creds.ExpiresAt
-	c.issuedAt = creds.IssuedAt
+	c.expiresAt = unixNano(creds.ExpiresAt)
+	c.issuedAt = unixNano(creds.IssuedAt)
 	c.login = creds.Session
 	if len(creds.Channels) > 0 {
 		c.allowList = make(map[string]struct{}, len(creds.Channels))
@@ -288,8 +288,8 @@ func (c *Client) handleRefresh(ctx context.Context, id uint32, req *protocol.Ref
 		c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: "refresh token is for another user"})
 		return nil
 	}
-	c.expiresAt = creds.ExpiresAt
-	c.issuedAt = creds.IssuedAt
+	c.expiresAt = unixNano(creds.ExpiresAt)
+	c.issuedAt = unixNano(creds.IssuedAt)
 	c.login = creds.Session
 	if creds.Info != nil {
 		c.info = creds.Info

@@ -50,7 +50,7 @@ func (cmd *controlCommand) matches(c *Client) bool {
 		return false
 	}
 	// A token without iat counts as issued at the dawn of time.
-	return cmd.IssuedBefore == 0 || iat.UnixNano() < cmd.IssuedBefore || iat.IsZero()
+	return cmd.IssuedBefore == 0 || iat < cmd.IssuedBefore || iat == 0
 }
 
 // NodeInfo describes one node for the info API.

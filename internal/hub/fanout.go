@@ -85,7 +85,7 @@ func (f *fanout) deliver(c *Client, s *subscription, off uint64, prevOK bool) {
 	}
 	data := f.encoded(form)
 	m := outMsg{data: data}
-	if c.zmin > 0 && len(data) >= c.zmin {
+	if c.zmin > 0 && len(data) >= int(c.zmin) {
 		m.z = f.compressed(form)
 	}
 	c.enqueueMsg(m)

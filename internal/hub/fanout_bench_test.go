@@ -85,7 +85,7 @@ func TestFanoutAllocatesNothingPerDelivery(t *testing.T) {
 			if i%2 == 1 {
 				proto = protocol.TypeProtobuf
 			}
-			c := &Client{hub: h, id: "c", t: &sinkTransport{proto: proto}, proto: proto, zmin: zmin}
+			c := &Client{hub: h, id: "c", t: &sinkTransport{proto: proto}, proto: proto, zmin: int32(zmin)}
 			c.out.msgs = make([]outMsg, 0, 4096) // the queue's steady state: capacity already there
 			ch.addSubscriberLocked(c, &subscription{ch: ch, ns: ns, delta: delta})
 		}

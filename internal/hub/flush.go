@@ -97,7 +97,7 @@ func (c *Client) flushDeflated(s *writerShard, msgs []outMsg) {
 		case m.z != nil:
 			b.Piece(m.z)
 			pieces++
-		case len(m.data) >= c.zmin:
+		case len(m.data) >= int(c.zmin):
 			s.zpiece = deflate.AppendPiece(s.zpiece[:0], m.data)
 			b.Piece(s.zpiece)
 			pieces++
@@ -121,7 +121,7 @@ func (c *Client) writeDeflated(b *deflate.Builder, pieces int) {
 		c.writeFrame(plain)
 		return
 	}
-	if err := c.zt.WriteDeflated(b.Finish()); err == nil {
+	if err := c.t.(DeflateTransport).WriteDeflated(b.Finish()); err == nil {
 		c.hub.metrics.framesOut.Add(1)
 		c.framesWritten.Add(1)
 	}

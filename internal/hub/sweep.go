@@ -78,12 +78,12 @@ func (c *Client) sweep(now time.Time) {
 	case stateClosed:
 		return
 	case stateConnecting:
-		if now.Sub(c.acceptedAt) > h.cfg.ConnectTimeout {
+		if now.Sub(h.born)-c.acceptedAt > h.cfg.ConnectTimeout {
 			c.Disconnect(wire.DisconnectStale)
 		}
 		return
 	}
-	if !expires.IsZero() && now.After(expires.Add(h.cfg.ExpiryGrace)) {
+	if expires != 0 && now.UnixNano() > expires+int64(h.cfg.ExpiryGrace) {
 		c.Disconnect(wire.DisconnectExpired)
 		return
 	}
