@@ -66,8 +66,9 @@ type Client struct {
 	// a token, even where anonymous connections are allowed. Fixed at
 	// accept.
 	originless bool
-	// connectSeen is used only from HandleMessage (one call at a time):
-	// a connect command was queued.
+	// connectSeen: a connect command was received and queued (mu). The
+	// connect timeout then no longer applies: the client did its part in
+	// time, however long the server takes to answer.
 	connectSeen bool
 
 	cmdMu    sync.Mutex // guards cmdQueue and cmdBusy
@@ -180,14 +181,14 @@ func (c *Client) admitCommand(cmd *protocol.Command, now time.Time) bool {
 		return false
 	}
 	c.mu.Lock()
-	state := c.state
-	c.mu.Unlock()
-	if state == stateConnecting && cmd.Connect == nil && !c.connectSeen {
-		c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code, Reason: "the first command must be connect"})
-		return false
-	}
+	state, seen := c.state, c.connectSeen
 	if cmd.Connect != nil {
 		c.connectSeen = true
+	}
+	c.mu.Unlock()
+	if state == stateConnecting && cmd.Connect == nil && !seen {
+		c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code, Reason: "the first command must be connect"})
+		return false
 	}
 	if ok, retry := c.limiter.take(now); !ok {
 		if cmd.Id != 0 {

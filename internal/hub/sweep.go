@@ -66,7 +66,7 @@ func (h *Hub) sweepLoop() {
 func (c *Client) sweep(now time.Time) {
 	h := c.hub
 	c.mu.Lock()
-	state, expires := c.state, c.expiresAt
+	state, expires, connectSeen := c.state, c.expiresAt, c.connectSeen
 	var expired []string
 	for name, s := range c.subs.all() {
 		if !s.expiresAt.IsZero() && now.After(s.expiresAt.Add(h.cfg.ExpiryGrace)) {
@@ -78,7 +78,7 @@ func (c *Client) sweep(now time.Time) {
 	case stateClosed:
 		return
 	case stateConnecting:
-		if now.Sub(h.born)-c.acceptedAt > h.cfg.ConnectTimeout {
+		if !connectSeen && now.Sub(h.born)-c.acceptedAt > h.cfg.ConnectTimeout {
 			c.Disconnect(wire.DisconnectStale)
 		}
 		return
