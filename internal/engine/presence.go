@@ -204,6 +204,43 @@ func (e *Engine) ConnectionDelete(ctx context.Context, user, client string) erro
 	return nil
 }
 
+// ConnectionsBefore counts the user's live connections, on every node,
+// recorded before client's own record (ConnectionPut): the connections
+// that came first. When many connections of one user arrive at once, each
+// counts only those ahead of it, so exactly the first ones up to a limit
+// are admitted; counting every record instead would refuse early arrivals
+// for records written after theirs. If client has no live record, every
+// live record counts.
+func (e *Engine) ConnectionsBefore(ctx context.Context, user, client string) (int, error) {
+	own := e.connSubject(user, client)
+	var ownSeq uint64
+	var seqs []uint64
+	err := e.scanLatest(ctx, subjectConns+userToken(user)+".>", func(m *nats.Msg) {
+		s, perr := parseSeq(m)
+		if perr != nil {
+			return
+		}
+		if m.Header.Get(hdrSubject) == own {
+			ownSeq = s
+			return
+		}
+		seqs = append(seqs, s)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("engine: connections of %q: %w", user, err)
+	}
+	if ownSeq == 0 {
+		return len(seqs), nil
+	}
+	n := 0
+	for _, s := range seqs {
+		if s < ownSeq {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // ConnectionCount counts a user's live connections on every node.
 func (e *Engine) ConnectionCount(ctx context.Context, user string) (int, error) {
 	n := 0

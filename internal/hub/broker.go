@@ -59,7 +59,9 @@ type Broker interface {
 	// entries live, like presence, until the TTL unless re-put.
 	ConnectionPut(ctx context.Context, user, client string) error
 	ConnectionDelete(ctx context.Context, user, client string) error
-	ConnectionCount(ctx context.Context, user string) (int, error)
+	// ConnectionsBefore counts the user's live connections recorded
+	// before client's own record (all of them if it has none).
+	ConnectionsBefore(ctx context.Context, user, client string) (int, error)
 
 	// Key-value buckets (created on first use, replicated like history):
 	// KVGet fails with ErrKeyNotFound; KVCreate with ErrKeyExists; KVUpdate

@@ -33,16 +33,18 @@ func (h *Hub) admitUser(ctx context.Context, c *Client, user string) *wire.Error
 		h.log.Warn("connection limit not checked: the engine did not answer; admitting the connection", "user", user, "err", err)
 		return nil
 	}
-	n, err := h.broker.ConnectionCount(ctx, user)
+	// Only the connections recorded before this one count: of many
+	// arriving at once, the first ones up to the limit get in.
+	n, err := h.broker.ConnectionsBefore(ctx, user, c.id)
 	if err != nil {
 		h.log.Warn("connection limit not checked: the engine did not answer; admitting the connection", "user", user, "err", err)
 		return nil
 	}
-	if n > h.cfg.MaxConnectionsPerUser {
+	if n >= h.cfg.MaxConnectionsPerUser {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		_ = h.broker.ConnectionDelete(dctx, user, c.id)
 		cancel()
-		return wire.Errorf(wire.CodeLimitExceeded, false, "user %q already has %d connections (the limit is %d); close one first", user, n-1, h.cfg.MaxConnectionsPerUser)
+		return wire.Errorf(wire.CodeLimitExceeded, false, "user %q already has %d connections (the limit is %d); close one first", user, n, h.cfg.MaxConnectionsPerUser)
 	}
 	return nil
 }

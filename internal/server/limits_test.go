@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,5 +81,44 @@ func TestAcceptRateLimitsConnectionStorms(t *testing.T) {
 	}
 	if statuses[http.StatusSwitchingProtocols] < 2 || statuses[http.StatusServiceUnavailable] < 2 {
 		t.Fatalf("statuses %v for 5 quick upgrades with rate 1/s burst 2; want the burst admitted and the rest refused with 503", statuses)
+	}
+}
+
+// Many connections of one user at once: exactly the first ones up to the
+// limit get in, the rest are refused with 3504. (Counting every record,
+// early arrivals were refused for records written after theirs.)
+func TestConnectionLimitPerUserUnderASimultaneousRush(t *testing.T) {
+	const limit, rush = 10, 30
+	node := testkit.Start(t, func(c *config.Config) {
+		c.Client.MaxConnectionsPerUser = limit
+		c.Client.MaxConnectionsPerIP = 0
+		c.Client.AcceptRate = 0
+	})
+	token := node.Token("rush")
+	raws := make([]*testkit.Raw, rush)
+	for i := range raws {
+		raws[i] = testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+	}
+	for _, r := range raws { // every connect in flight before any answer is read
+		r.Send(&protocol.Command{Connect: &protocol.ConnectRequest{Token: token}})
+	}
+	admitted, refused := 0, 0
+	for i, r := range raws {
+		if err := r.WS.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		_, data, err := r.WS.ReadMessage()
+		var ce *websocket.CloseError
+		switch {
+		case err == nil && strings.Contains(string(data), `"connect":`):
+			admitted++
+		case errors.As(err, &ce) && ce.Code == 3504:
+			refused++
+		default:
+			t.Fatalf("connection %d: %q %v; want a connect reply or close 3504", i, data, err)
+		}
+	}
+	if admitted != limit || refused != rush-limit {
+		t.Fatalf("%d admitted, %d refused of %d simultaneous connects; want %d and %d", admitted, refused, rush, limit, rush-limit)
 	}
 }
