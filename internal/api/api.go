@@ -117,6 +117,9 @@ func decode(body []byte, v any) *wire.Error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
+	if key := duplicateKey(body); key != "" {
+		return wire.Errorf(wire.CodeBadRequest, false, "invalid request body: field %q is given twice; give each field once", key)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -22,6 +22,9 @@ func TestDecodeNamesTheFieldAndTheJSONItNeeds(t *testing.T) {
 		{`{"channel": room}`, []string{"not valid JSON at byte"}},
 		{`{"chanel": "room:a"}`, []string{`unknown field "chanel"`}},
 		{`{} {}`, []string{"more than one JSON value"}},
+		{`{"channel":"room:a","channel":"room:b","data":1}`, []string{`field "channel" is given twice`}},
+		{`{"channel":"room:a","data":1,"data":2}`, []string{`field "data" is given twice`}},
+		{`{"user":"x","before":1,"before":2}`, []string{`field "before" is given twice`}},
 	}
 	for _, c := range cases {
 		var err *wire.Error
@@ -52,6 +55,24 @@ func TestDecodeNamesTheFieldAndTheJSONItNeeds(t *testing.T) {
 			if strings.Contains(err.Message, goName) {
 				t.Errorf("%s: message %q names Go internals (%q)", c.body, err.Message, goName)
 			}
+		}
+	}
+}
+
+// Equal keys inside the publication's own data are the client's business
+// and pass through; the request's fields and their nested objects must be
+// given once.
+func TestDuplicateKeyLooksAtTheRequestNotTheData(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"channel":"room:a","data":{"x":1,"x":2}}`:                  "",
+		`{"channel":"room:a","data":[{"x":1,"x":2}]}`:                "",
+		`{"channel":"room:a","since":{"offset":1,"offset":2}}`:       "since.offset",
+		`{"channels":["a","a"],"data":1}`:                            "",
+		`{"list":[{"k":1},{"k":1,"k":2}]}`:                           "list[1].k",
+		`{"channel":"room:a","data":1,"idempotency_key":"k","x":{}}`: "",
+	} {
+		if got := duplicateKey([]byte(body)); got != want {
+			t.Errorf("%s: duplicate %q; want %q", body, got, want)
 		}
 	}
 }
