@@ -25,6 +25,7 @@ func TestDecodeNamesTheFieldAndTheJSONItNeeds(t *testing.T) {
 		{`{"channel":"room:a","channel":"room:b","data":1}`, []string{`field "channel" is given twice`}},
 		{`{"channel":"room:a","data":1,"data":2}`, []string{`field "data" is given twice`}},
 		{`{"user":"x","before":1,"before":2}`, []string{`field "before" is given twice`}},
+		{`{"channel":"room:a","since":{"offset":"1"}}`, []string{`field "since.offset" must be a non-negative integer`, "string"}},
 	}
 	for _, c := range cases {
 		var err *wire.Error
@@ -34,6 +35,9 @@ func TestDecodeNamesTheFieldAndTheJSONItNeeds(t *testing.T) {
 			err = decode([]byte(c.body), &v)
 		case strings.Contains(c.body, "before"):
 			var v UserControlRequest
+			err = decode([]byte(c.body), &v)
+		case strings.Contains(c.body, "since"):
+			var v HistoryRequest
 			err = decode([]byte(c.body), &v)
 		default:
 			var v PublishRequest

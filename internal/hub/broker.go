@@ -108,8 +108,8 @@ type ChannelID struct {
 
 // StreamPosition is a position in a channel's stream.
 type StreamPosition struct {
-	Offset uint64
-	Epoch  string
+	Offset uint64 `json:"offset"`
+	Epoch  string `json:"epoch"`
 }
 
 // StoredPublication is a stored publication of a channel.
