@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/centrifugal/protocol"
@@ -24,6 +25,18 @@ const subscribeFlagRejectUnrecovered = 1 << 1
 // errUnrecoverablePosition refuses a subscribe whose position cannot be
 // recovered when the client asked for that (code 112).
 var errUnrecoverablePosition = errors.New("unrecoverable position")
+
+// unrecoverable says why pos cannot be recovered in a channel at epoch and
+// top, wrapping errUnrecoverablePosition.
+func unrecoverable(pos streamPos, epoch string, top uint64) error {
+	switch {
+	case pos.epoch != epoch:
+		return fmt.Errorf("%w: epoch %q is not the channel's current epoch %q (its history was reset)", errUnrecoverablePosition, pos.epoch, epoch)
+	case pos.offset > top:
+		return fmt.Errorf("%w: offset %d is ahead of the channel's newest, %d", errUnrecoverablePosition, pos.offset, top)
+	}
+	return fmt.Errorf("%w: publications after offset %d are no longer kept", errUnrecoverablePosition, pos.offset)
+}
 
 // maxRecoveryReads bounds re-reads when the stream keeps moving ahead of
 // this node while a client recovers.
@@ -59,7 +72,7 @@ func (ch *channel) join(ctx context.Context, c *Client, s *subscription, pos str
 		}
 		if !ok && pos.rejectUnrecovered {
 			ch.hub.metrics.recoveredFalse.Add(1)
-			return errUnrecoverablePosition
+			return unrecoverable(pos, ch.epoch, ch.top)
 		}
 		res.Recovered = ok
 		res.Publications = pubs

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/centrifugal/protocol"
@@ -150,7 +151,8 @@ func (c *Client) subscribe(ctx context.Context, name string, s *subscription, po
 			return nil, wire.Errorf(wire.CodeAlreadySubscribed, false, "already subscribed to %q", name)
 		}
 		if errors.Is(err, errUnrecoverablePosition) {
-			return nil, wire.Errorf(wire.CodeUnrecoverable, false, "publications after offset %d of epoch %q are no longer kept in %q: load the state again", pos.offset, pos.epoch, name)
+			why := strings.TrimPrefix(err.Error(), errUnrecoverablePosition.Error()+": ")
+			return nil, wire.Errorf(wire.CodeUnrecoverable, false, "cannot recover %q: %s; load the state again", name, why)
 		}
 		h.log.Warn("join failed", "channel", name, "err", err)
 		return nil, wire.Errorf(wire.CodeInternal, true, "could not join %q right now; retry", name)

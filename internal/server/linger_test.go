@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,4 +80,28 @@ func TestLingeringChannelStopsAfterTheLinger(t *testing.T) {
 		t.Fatalf("unsubscribe: %+v", rep.Error)
 	}
 	testkit.Eventually(t, 10*time.Second, func() bool { return h.Stats().Channels == 0 }, "the channel stopped after its linger (%d left)", h.Stats().Channels)
+}
+
+// A resubscribe that must recover or fail (flag 2) says why it cannot:
+// a wrong epoch, an offset ahead of the channel.
+func TestUnrecoverableSubscribeSaysWhy(t *testing.T) {
+	node := testkit.Start(t, nil)
+	const ch = "room:why"
+	node.Publish(ch, "one")
+	epoch := node.Epoch(ch)
+	c := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+	c.Connect(node.Token("ann"))
+	for _, tc := range []struct {
+		epoch  string
+		offset uint64
+		want   string
+	}{
+		{"zzz", 1, `epoch "zzz" is not the channel's current epoch`},
+		{epoch, 100, "offset 100 is ahead of the channel's newest, 1"},
+	} {
+		rep := c.Call(&protocol.Command{Subscribe: &protocol.SubscribeRequest{Channel: ch, Recover: true, Epoch: tc.epoch, Offset: tc.offset, Flag: 2}})
+		if rep.Error == nil || rep.Error.Code != 112 || !strings.Contains(rep.Error.Message, tc.want) {
+			t.Fatalf("epoch %q offset %d: %+v; want 112 saying %q", tc.epoch, tc.offset, rep.Error, tc.want)
+		}
+	}
 }
