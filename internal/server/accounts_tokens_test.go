@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,6 +140,15 @@ func TestServerAPIBlockAndRevokeTokens(t *testing.T) {
 		if s := node.API("revoke_tokens", bad, nil); s != http.StatusBadRequest {
 			t.Fatalf("revoke_tokens %v: %d; want 400", bad, s)
 		}
+	}
+	var refusal struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	node.API("revoke_tokens", map[string]any{"user": "app-7", "before": time.Now().UnixMilli()}, &refusal)
+	if m := refusal.Error.Message; !strings.Contains(m, " days ahead") || !strings.Contains(m, "not milliseconds") || strings.Contains(m, "2562047h") {
+		t.Fatalf("revoke_tokens in milliseconds: %q; want the real gap in days and the hint about seconds", m)
 	}
 	var status struct {
 		RevokedBefore int64 `json:"revoked_before"`

@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"time"
 
@@ -182,9 +183,16 @@ func (s *Service) RevokeTokens(ctx context.Context, user string, before time.Tim
 		before = now
 	}
 	if ahead := before.Sub(now); ahead > maxRevokeAhead {
+		// Sub saturates at about 292 years (a time in milliseconds is
+		// thousands of years ahead): past a day, count days from the
+		// seconds instead.
+		gap := ahead.Round(time.Second).String()
+		if ahead > 24*time.Hour {
+			gap = fmt.Sprintf("%d days", (before.Unix()-now.Unix())/86400)
+		}
 		return time.Time{}, refuse(wire.CodeBadRequest,
 			"before is %s ahead of the server's clock; give a Unix time in seconds (not milliseconds), at most %s ahead: "+
-				"a later time would refuse every token the user gets until then", ahead.Round(time.Second), maxRevokeAhead)
+				"a later time would refuse every token the user gets until then", gap, maxRevokeAhead)
 	}
 	if t := before.Truncate(time.Second); !t.Equal(before) {
 		before = t.Add(time.Second)
