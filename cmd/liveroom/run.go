@@ -44,6 +44,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Error("liveroom stopped with an error", "err", err)
 		return 1
 	}
+	log.Info("liveroom stopped")
 	return 0
 }
 

@@ -204,6 +204,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	s.ready = newReadiness(s.hub)
 	s.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("listen on %s: %w (another process uses this address: stop it, or give another with --addr or LIVEROOM_ADDR)", cfg.Addr, err)
+		}
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	s.http = &http.Server{

@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"runtime"
+	"strconv"
 	"sync"
 )
 
@@ -26,13 +27,14 @@ func DefaultPollers() int { return defaultPollers() }
 // ReservePollerProcs raises GOMAXPROCS by pollers, so the pollers' waits
 // in epoll_wait never hold the Ps that run the rest of the server, and
 // returns the new value. It leaves GOMAXPROCS alone, and returns it, when
-// the operator set it (envGOMAXPROCS not empty). Call it once, at process
+// the operator set it (envGOMAXPROCS a positive integer; the runtime
+// ignores any other value, and so does this). Call it once, at process
 // start, before DefaultPollers' first use would see the raised value;
 // setting GOMAXPROCS this way stops the runtime from following later
 // changes of the container's CPU limit.
 func ReservePollerProcs(pollers int, envGOMAXPROCS string) int {
 	_ = DefaultPollers() // fix the default at the operator's GOMAXPROCS
-	if envGOMAXPROCS != "" || pollers <= 0 {
+	if n, err := strconv.Atoi(envGOMAXPROCS); (err == nil && n > 0) || pollers <= 0 {
 		return runtime.GOMAXPROCS(0)
 	}
 	n := runtime.GOMAXPROCS(0) + pollers

@@ -17,8 +17,11 @@ func TestReservePollerProcs(t *testing.T) {
 	if got := ReservePollerProcs(pollers, "3"); got != before || runtime.GOMAXPROCS(0) != before {
 		t.Fatalf("with GOMAXPROCS set by the operator: %d (now %d); want %d unchanged", got, runtime.GOMAXPROCS(0), before)
 	}
-	if got := ReservePollerProcs(pollers, ""); got != before+pollers || runtime.GOMAXPROCS(0) != before+pollers {
-		t.Fatalf("reserved: %d (now %d); want %d + %d", got, runtime.GOMAXPROCS(0), before, pollers)
+	for _, env := range []string{"", "abc", "0", "-2"} { // what the runtime ignores, this ignores
+		runtime.GOMAXPROCS(before)
+		if got := ReservePollerProcs(pollers, env); got != before+pollers || runtime.GOMAXPROCS(0) != before+pollers {
+			t.Fatalf("GOMAXPROCS=%q: reserved %d (now %d); want %d + %d", env, got, runtime.GOMAXPROCS(0), before, pollers)
+		}
 	}
 	if DefaultPollers() != pollers {
 		t.Fatalf("DefaultPollers moved from %d to %d after GOMAXPROCS was raised", pollers, DefaultPollers())
