@@ -16,7 +16,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"reflect"
 	"strings"
 	"time"
 
@@ -140,37 +139,14 @@ func describeJSONError(err error) string {
 	case errors.As(err, &typeErr) && typeErr.Field == "":
 		return fmt.Sprintf("the body must be a JSON object; got a JSON %s", typeErr.Value)
 	case errors.As(err, &typeErr):
-		return fmt.Sprintf("field %q must be %s; got a JSON %s", typeErr.Field, jsonKind(typeErr.Type), typeErr.Value)
+		msg, _ := wire.DescribeTypeError(err)
+		return msg
 	case errors.As(err, &syntaxErr):
 		return fmt.Sprintf("not valid JSON at byte %d (%s)", syntaxErr.Offset, strings.TrimPrefix(syntaxErr.Error(), "json: "))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "the JSON ends too early"
 	}
 	return strings.TrimPrefix(err.Error(), "json: ")
-}
-
-// jsonKind names the JSON value a Go type decodes from.
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return "an integer"
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a non-negative integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		if t.Elem().Kind() == reflect.Uint8 && t.Name() == "RawMessage" {
-			return "a JSON value"
-		}
-		return "an array"
-	case reflect.Map, reflect.Struct:
-		return "an object"
-	}
-	return "another JSON type"
 }
 
 // statusOf maps a protocol error code onto an HTTP status.

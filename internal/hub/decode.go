@@ -34,7 +34,7 @@ func (c *Client) handleJSON(buf []byte, now time.Time) {
 				c.malformed(err)
 				return
 			}
-			c.replyError(id, wire.Errorf(wire.CodeBadRequest, false, "command %d is malformed: %s", id, decodeReason(err)))
+			c.replyError(id, wire.Errorf(wire.CodeBadRequest, false, "command %d is malformed: %s", id, commandErrorReason(line, err)))
 			continue
 		}
 		if !c.admitCommand(cmd, now) {
@@ -46,6 +46,17 @@ func (c *Client) handleJSON(buf []byte, now time.Time) {
 func (c *Client) malformed(err error) {
 	c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code,
 		Reason: truncateReason("malformed command: " + decodeReason(err))})
+}
+
+// commandErrorReason says what is wrong with a JSON command the decoder
+// refused. The protocol's fast decoder reports only a byte offset for a
+// value of the wrong type; the standard decoder, run again on this (rare)
+// path, names the field and the JSON it needs.
+func commandErrorReason(line []byte, err error) string {
+	if msg, ok := wire.DescribeTypeError(json.Unmarshal(line, new(protocol.Command))); ok {
+		return msg
+	}
+	return decodeReason(err)
 }
 
 // decodeReason is a decoder's error without the codec's package prefix.

@@ -105,3 +105,21 @@ func TestUnrecoverableSubscribeSaysWhy(t *testing.T) {
 		}
 	}
 }
+
+// A JSON command with a value of the wrong type is answered with 107
+// naming the field and the JSON it needs, not a byte offset.
+func TestMalformedCommandNamesTheField(t *testing.T) {
+	node := testkit.Start(t, nil)
+	c := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+	c.Connect(node.Token("ann"))
+	for id, tc := range map[uint32]struct{ line, want string }{
+		7: {`{"id":7,"subscribe":{"channel":5}}`, `field "subscribe.channel" must be a string; got a JSON number`},
+		8: {`{"id":8,"history":{"channel":"room:a","since":{"offset":"abc"}}}`, `field "history.since.offset" must be a non-negative integer; got a JSON string`},
+	} {
+		c.SendBytes([]byte(tc.line))
+		rep := c.Reply(id)
+		if rep.Error == nil || rep.Error.Code != 107 || !strings.Contains(rep.Error.Message, tc.want) {
+			t.Fatalf("%s: %+v; want 107 saying %q", tc.line, rep.Error, tc.want)
+		}
+	}
+}
