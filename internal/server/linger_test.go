@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -80,46 +79,4 @@ func TestLingeringChannelStopsAfterTheLinger(t *testing.T) {
 		t.Fatalf("unsubscribe: %+v", rep.Error)
 	}
 	testkit.Eventually(t, 10*time.Second, func() bool { return h.Stats().Channels == 0 }, "the channel stopped after its linger (%d left)", h.Stats().Channels)
-}
-
-// A resubscribe that must recover or fail (flag 2) says why it cannot:
-// a wrong epoch, an offset ahead of the channel.
-func TestUnrecoverableSubscribeSaysWhy(t *testing.T) {
-	node := testkit.Start(t, nil)
-	const ch = "room:why"
-	node.Publish(ch, "one")
-	epoch := node.Epoch(ch)
-	c := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
-	c.Connect(node.Token("ann"))
-	for _, tc := range []struct {
-		epoch  string
-		offset uint64
-		want   string
-	}{
-		{"zzz", 1, `epoch "zzz" is not the channel's current epoch`},
-		{epoch, 100, "offset 100 is ahead of the channel's newest, 1"},
-	} {
-		rep := c.Call(&protocol.Command{Subscribe: &protocol.SubscribeRequest{Channel: ch, Recover: true, Epoch: tc.epoch, Offset: tc.offset, Flag: 2}})
-		if rep.Error == nil || rep.Error.Code != 112 || !strings.Contains(rep.Error.Message, tc.want) {
-			t.Fatalf("epoch %q offset %d: %+v; want 112 saying %q", tc.epoch, tc.offset, rep.Error, tc.want)
-		}
-	}
-}
-
-// A JSON command with a value of the wrong type is answered with 107
-// naming the field and the JSON it needs, not a byte offset.
-func TestMalformedCommandNamesTheField(t *testing.T) {
-	node := testkit.Start(t, nil)
-	c := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
-	c.Connect(node.Token("ann"))
-	for id, tc := range map[uint32]struct{ line, want string }{
-		7: {`{"id":7,"subscribe":{"channel":5}}`, `field "subscribe.channel" must be a string; got a JSON number`},
-		8: {`{"id":8,"history":{"channel":"room:a","since":{"offset":"abc"}}}`, `field "history.since.offset" must be a non-negative integer; got a JSON string`},
-	} {
-		c.SendBytes([]byte(tc.line))
-		rep := c.Reply(id)
-		if rep.Error == nil || rep.Error.Code != 107 || !strings.Contains(rep.Error.Message, tc.want) {
-			t.Fatalf("%s: %+v; want 107 saying %q", tc.line, rep.Error, tc.want)
-		}
-	}
 }
