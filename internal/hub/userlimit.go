@@ -44,7 +44,7 @@ func (h *Hub) admitUser(ctx context.Context, c *Client, user string) *wire.Error
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		_ = h.broker.ConnectionDelete(dctx, user, c.id)
 		cancel()
-		return wire.Errorf(wire.CodeLimitExceeded, false, "user %q already has %d connections (the limit is %d); close one first", user, n, h.cfg.MaxConnectionsPerUser)
+		return wire.Errorf(wire.CodeLimitExceeded, false, "user %q already has the most connections allowed (%d); close one first", user, h.cfg.MaxConnectionsPerUser)
 	}
 	return nil
 }

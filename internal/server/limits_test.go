@@ -113,6 +113,9 @@ func TestConnectionLimitPerUserUnderASimultaneousRush(t *testing.T) {
 		case err == nil && strings.Contains(string(data), `"connect":`):
 			admitted++
 		case errors.As(err, &ce) && ce.Code == 3504:
+			if !strings.Contains(ce.Text, "the most connections allowed (10)") {
+				t.Fatalf("connection %d refused with %q; want the reason to state the limit", i, ce.Text)
+			}
 			refused++
 		default:
 			t.Fatalf("connection %d: %q %v; want a connect reply or close 3504", i, data, err)
