@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -141,9 +142,24 @@ func TestInflateLimit(t *testing.T) {
 	if cap(out) > 2*limit+1 {
 		t.Fatalf("bomb grew the buffer to %d bytes for a limit of %d", cap(out), limit)
 	}
-	allocs := testing.AllocsPerRun(5, func() { _, _ = Inflate(make([]byte, 0, 2*limit), bomb, limit) })
-	if allocs > 4 {
-		t.Fatalf("a refused bomb costs %.0f allocations", allocs)
+	refuse := func() { _, _ = Inflate(make([]byte, 0, 2*limit), bomb, limit) }
+	if !raceEnabled {
+		if allocs := testing.AllocsPerRun(5, refuse); allocs > 4 {
+			t.Fatalf("a refused bomb costs %.0f allocations", allocs)
+		}
+	}
+	// In every build: what a refused 64 MiB bomb allocates is bounded by the
+	// limit, not by what it would inflate to — the buffer given (2 × limit)
+	// plus, when the pool had no inflater, a new one (under 64 KiB).
+	var before, after runtime.MemStats
+	const runs = 20
+	runtime.ReadMemStats(&before)
+	for range runs {
+		refuse()
+	}
+	runtime.ReadMemStats(&after)
+	if perRun := (after.TotalAlloc - before.TotalAlloc) / runs; perRun > 2*limit+64<<10 {
+		t.Fatalf("a refused 64 MiB bomb allocated %d bytes a run; want at most %d", perRun, 2*limit+64<<10)
 	}
 }
 
