@@ -48,7 +48,7 @@ func (s dispatchedSub) Stop() { s.d.unsubscribe(s.sub) }
 // channel's top made afterwards cannot miss a publication that the
 // subscription will not see.
 func (e *Engine) Deliveries(ctx context.Context, ch ChannelRef, fn func(Delivery)) (Subscription, error) {
-	sub, err := e.dispatch.subscribe(e.nc, ch.outSubject(), func(m *nats.Msg) {
+	sub, err := e.subscribeChannel(ctx, ch.outSubject(), func(m *nats.Msg) {
 		d, err := parseDelivery(m)
 		if err != nil {
 			e.log.Error("dropping malformed delivery", "channel", ch.Name, "err", err)
@@ -59,11 +59,7 @@ func (e *Engine) Deliveries(ctx context.Context, ch ChannelRef, fn func(Delivery
 	if err != nil {
 		return nil, fmt.Errorf("engine: subscribe to %s: %w", ch.Name, err)
 	}
-	if err := e.flush(ctx); err != nil {
-		e.dispatch.unsubscribe(sub)
-		return nil, fmt.Errorf("engine: subscribe to %s: %w", ch.Name, err)
-	}
-	return dispatchedSub{e.dispatch, sub}, nil
+	return sub, nil
 }
 
 func parseDelivery(m *nats.Msg) (Delivery, error) {
@@ -96,15 +92,11 @@ func (e *Engine) PublishEphemeral(ch ChannelRef, kind string, body []byte) error
 // EphemeralDeliveries subscribes to a channel's core subject of one kind.
 // fn is called on the channel's dispatch shard, in arrival order.
 func (e *Engine) EphemeralDeliveries(ctx context.Context, ch ChannelRef, kind string, fn func(body []byte)) (Subscription, error) {
-	sub, err := e.dispatch.subscribe(e.nc, ch.ephemeralSubject(kind), func(m *nats.Msg) { fn(m.Data) })
+	sub, err := e.subscribeChannel(ctx, ch.ephemeralSubject(kind), func(m *nats.Msg) { fn(m.Data) })
 	if err != nil {
 		return nil, fmt.Errorf("engine: subscribe to %s: %w", ch.Name, err)
 	}
-	if err := e.flush(ctx); err != nil {
-		e.dispatch.unsubscribe(sub)
-		return nil, fmt.Errorf("engine: subscribe to %s: %w", ch.Name, err)
-	}
-	return dispatchedSub{e.dispatch, sub}, nil
+	return sub, nil
 }
 
 // Control subjects carry commands between nodes (disconnect a user, end a

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"hash/fnv"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -17,18 +16,29 @@ const dispatchBuffer = 1 << 16
 // set of goroutines instead of one goroutine per subscription: an idle
 // channel then costs no goroutine. A subject always maps to the same shard,
 // so the messages of one subscription keep their order.
+//
+// On a single node the dispatcher also routes (see route.go): one wildcard
+// subscription per subject prefix, and each channel only an entry in a map
+// of exact subjects, instead of a NATS subscription of its own.
 type dispatcher struct {
 	shards []chan *nats.Msg
 
-	mu       sync.RWMutex // guards handlers; held (write) across ChanSubscribe
+	mu       sync.RWMutex // guards handlers, routes, prefixes; held (write) across ChanSubscribe
 	handlers map[*nats.Subscription]func(*nats.Msg)
+	routes   map[string][]*route // exact subject → its handlers; copy on write
+	prefixes []string            // subject prefixes whose routes the wildcards serve
+	routers  []*nats.Subscription
 
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
 
 func newDispatcher(n int) *dispatcher {
-	d := &dispatcher{handlers: make(map[*nats.Subscription]func(*nats.Msg)), stop: make(chan struct{})}
+	d := &dispatcher{
+		handlers: make(map[*nats.Subscription]func(*nats.Msg)),
+		routes:   make(map[string][]*route),
+		stop:     make(chan struct{}),
+	}
 	for i := 0; i < n; i++ {
 		ch := make(chan *nats.Msg, dispatchBuffer)
 		d.shards = append(d.shards, ch)
@@ -47,12 +57,30 @@ func (d *dispatcher) run(ch chan *nats.Msg) {
 		case m := <-ch:
 			d.mu.RLock()
 			fn := d.handlers[m.Sub]
+			var rs []*route
+			if fn == nil {
+				rs = d.routes[m.Subject]
+			}
 			d.mu.RUnlock()
 			if fn != nil {
 				fn(m)
 			}
+			for _, r := range rs {
+				r.fn(m)
+			}
 		}
 	}
+}
+
+// shardFor picks the shard of a subject: FNV-1a (32-bit) of its bytes
+// modulo the number of shards.
+func (d *dispatcher) shardFor(subject string) chan *nats.Msg {
+	h := uint32(2166136261)
+	for i := 0; i < len(subject); i++ {
+		h ^= uint32(subject[i])
+		h *= 16777619
+	}
+	return d.shards[h%uint32(len(d.shards))]
 }
 
 // subscribe subscribes to subject and calls fn for each message, in order,
@@ -60,9 +88,7 @@ func (d *dispatcher) run(ch chan *nats.Msg) {
 // the shards read it with, so a message that arrives at once still finds
 // it.
 func (d *dispatcher) subscribe(nc *nats.Conn, subject string, fn func(*nats.Msg)) (*nats.Subscription, error) {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(subject))
-	shard := d.shards[h.Sum32()%uint32(len(d.shards))]
+	shard := d.shardFor(subject)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	sub, err := nc.ChanSubscribe(subject, shard)

@@ -146,6 +146,11 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, e.abort(fmt.Errorf("engine: JetStream context: %w", err))
 	}
 	e.directGet = e.apiPrefix + "DIRECT.GET."
+	if e.singleNode() {
+		if err := e.dispatch.routePrefixes(e.nc, subjectOut, subjectEphemeral); err != nil {
+			return nil, e.abort(err)
+		}
+	}
 	if err := e.waitJetStream(ctx); err != nil {
 		return nil, e.abort(err)
 	}
