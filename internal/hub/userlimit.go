@@ -41,9 +41,7 @@ func (h *Hub) admitUser(ctx context.Context, c *Client, user string) *wire.Error
 		return nil
 	}
 	if n >= h.cfg.MaxConnectionsPerUser {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		_ = h.broker.ConnectionDelete(dctx, user, c.id)
-		cancel()
+		h.forgetConnection(user, c.id)
 		return wire.Errorf(wire.CodeLimitExceeded, false, "user %q already has the most connections allowed (%d); close one first", user, h.cfg.MaxConnectionsPerUser)
 	}
 	return nil
@@ -57,9 +55,52 @@ func (h *Hub) releaseUser(c *Client, user string) {
 	if !h.countsTowardLimit(user) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := h.broker.ConnectionDelete(ctx, user, c.id); err != nil {
-		h.log.Warn("connection record not removed; it expires with the presence TTL", "user", user, "err", err)
+	h.forgetConnection(user, c.id)
+}
+
+// Retrying a connection record's removal: the first attempt waits up to
+// connectionDeleteWait; then attempts run in the background, the pause
+// doubling from connectionDeleteRetryMin to connectionDeleteRetryMax,
+// until one succeeds, the record would have expired anyway (PresenceTTL)
+// or the hub stops.
+const (
+	connectionDeleteWait     = 5 * time.Second
+	connectionDeleteRetryMin = 250 * time.Millisecond
+	connectionDeleteRetryMax = 5 * time.Second
+)
+
+// forgetConnection removes a connection's record (refused or closed) for
+// the per-user limit. A record left behind would count against the user
+// until the presence TTL: under load (a rush of connects of one user) the
+// engine can take longer than the first attempt's wait, so a failed
+// removal is retried in the background instead of being given up.
+func (h *Hub) forgetConnection(user, id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), connectionDeleteWait)
+	err := h.broker.ConnectionDelete(ctx, user, id)
+	cancel()
+	if err == nil {
+		return
 	}
+	h.log.Warn("connection record not removed yet; retrying in the background", "user", user, "err", err)
+	expires := time.Now().Add(h.cfg.PresenceTTL)
+	h.goBackground(func() {
+		pause := connectionDeleteRetryMin
+		for time.Now().Before(expires) {
+			t := time.NewTimer(pause)
+			select {
+			case <-h.ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			ctx, cancel := context.WithTimeout(h.ctx, connectionDeleteWait)
+			err := h.broker.ConnectionDelete(ctx, user, id)
+			cancel()
+			if err == nil {
+				return
+			}
+			pause = min(2*pause, connectionDeleteRetryMax)
+		}
+		h.log.Warn("connection record not removed; it expires with the presence TTL", "user", user, "ttl", h.cfg.PresenceTTL)
+	})
 }
