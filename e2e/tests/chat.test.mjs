@@ -157,3 +157,23 @@ test("keyboard and screen reader: a polite log, labelled controls, Enter sends, 
     await context.close();
   }
 });
+
+test("a display name the server refuses: the dialog shows the server's reason and the next name gets in", async () => {
+  const context = await browser.newContext({ viewport: phone });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${server.url}/?room=names`);
+    // A zero-width space passes the page's own checks (not empty, 32 at
+    // most) but not the server's.
+    await page.locator("#name-input").fill("Zed\u200bZed");
+    await page.locator("#name-form button[type=submit]").click();
+    const why = page.locator("#name-problem", { hasText: "name has control or invisible characters" });
+    await why.waitFor({ timeout: 10000 });
+    assert.equal(await page.locator("#name-input").getAttribute("aria-invalid"), "true");
+    await page.locator("#name-input").fill("Zed");
+    await page.locator("#name-form button[type=submit]").click();
+    await page.locator(`#badge[data-state="connected"]`).waitFor({ timeout: 20000 });
+  } finally {
+    await context.close();
+  }
+});

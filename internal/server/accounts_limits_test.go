@@ -92,7 +92,7 @@ func TestEveryEntryPointHasLimitsAndTimeouts(t *testing.T) {
 		{"/account/signup", 16<<10 + 1, nil, http.StatusRequestEntityTooLarge},
 		{"/account/refresh", 16<<10 + 1, nil, http.StatusRequestEntityTooLarge},
 		{"/api/publish", 1<<20 + 1, map[string]string{"X-API-Key": node.APIKey}, http.StatusRequestEntityTooLarge},
-		{"/demo/token", 4<<10 + 1, nil, http.StatusBadRequest},
+		{"/demo/token", 4<<10 + 1, nil, http.StatusRequestEntityTooLarge},
 	} {
 		body := append([]byte(`{"name":"`), bytes.Repeat([]byte("a"), tc.size)...)
 		r := doHTTP(t, node, httpCall{method: http.MethodPost, path: tc.path, raw: body, header: tc.header})

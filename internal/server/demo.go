@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -29,11 +30,11 @@ func (s *Server) demoToken() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !limiter.Allow() {
 			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "too many demo sign-ins right now; retry in a second"})
+			writeDemoError(w, http.StatusTooManyRequests, wire.Errorf(wire.CodeTooManyRequests, true, "too many demo sign-ins right now; retry in a second"))
 			return
 		}
 		if s.creds.SigningKey == nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no configured key can sign tokens (give a private_key_file), so the demo cannot sign you in"})
+			writeDemoError(w, http.StatusServiceUnavailable, wire.Errorf(wire.CodeInternal, false, "no configured key can sign tokens (give a private_key_file), so the demo cannot sign you in"))
 			return
 		}
 		var req struct {
@@ -47,12 +48,17 @@ func (s *Server) demoToken() http.Handler {
 		}
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
 		if err := dec.Decode(&req); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": `send {"name": "your display name"}`})
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				writeDemoError(w, http.StatusRequestEntityTooLarge, wire.Errorf(wire.CodeLimitExceeded, false, "request body is over %d bytes; send {\"name\": \"your display name\"}", tooLarge.Limit))
+				return
+			}
+			writeDemoError(w, http.StatusBadRequest, wire.Errorf(wire.CodeBadRequest, false, `send {"name": "your display name"}`))
 			return
 		}
 		name, problem := cleanDemoName(req.Name)
 		if problem != "" {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": problem})
+			writeDemoError(w, http.StatusBadRequest, wire.Errorf(wire.CodeBadRequest, false, "%s", problem))
 			return
 		}
 		var roles wire.Roles
@@ -63,7 +69,7 @@ func (s *Server) demoToken() http.Handler {
 		case wire.RoleAgent:
 			roles = wire.Roles{wire.SupportScope: {wire.RoleAgent}}
 		default:
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": `role may only be "moderator" or "agent"`})
+			writeDemoError(w, http.StatusBadRequest, wire.Errorf(wire.CodeBadRequest, false, `role may only be "moderator" or "agent"`))
 			return
 		}
 		user := "demo-" + strings.ToLower(rand.Text()[:10])
@@ -72,11 +78,19 @@ func (s *Server) demoToken() http.Handler {
 		})
 		if err != nil {
 			s.log.Error("demo token", "err", err)
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not sign a token"})
+			writeDemoError(w, http.StatusInternalServerError, wire.Errorf(wire.CodeInternal, true, "could not sign a token; retry"))
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"token": token, "user": user, "name": name})
 	})
+}
+
+// writeDemoError answers with the body every HTTP endpoint of liveroom
+// uses for errors: {"error": {"code", "message", "temporary"}}.
+func writeDemoError(w http.ResponseWriter, status int, e *wire.Error) {
+	writeJSON(w, status, struct {
+		Error *wire.Error `json:"error"`
+	}{e})
 }
 
 // cleanDemoName trims a display name and checks it is 1–32 printable

@@ -181,4 +181,9 @@ func TestDemoTokenMakesAgents(t *testing.T) {
 	if status, _ := token(`{"name":"Eve","role":"admin"}`); status != http.StatusBadRequest {
 		t.Fatalf("an unknown role: %d; want 400", status)
 	}
+	// Its refusals have the body of every other HTTP error.
+	r := doHTTP(t, node, httpCall{method: http.MethodPost, path: "/demo/token", raw: []byte(`{"name":"Eve","role":"admin"}`)})
+	if r.errCode() != wire.CodeBadRequest || !strings.Contains(string(r.body), `role may only be`) {
+		t.Fatalf("an unknown role: %s; want error code %d saying which roles exist", r.body, wire.CodeBadRequest)
+	}
 }

@@ -1,6 +1,7 @@
 // Sign-in for the staff consoles (moderator, agent) through the demo's
 // token endpoint, remembered in localStorage under one key per console.
 import { byId } from "./dom";
+import { errorMessage } from "./session";
 
 /** A console's demo sign-in: a connection token with the asked role. */
 export interface ConsoleSession {
@@ -50,7 +51,7 @@ export class ConsoleSignIn {
               body: JSON.stringify({ name: input.value.trim(), role: this.role }),
             });
             const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-            if (!res.ok || typeof body["token"] !== "string") throw new Error(typeof body["error"] === "string" ? body["error"] : `the server answered ${res.status}`);
+            if (!res.ok || typeof body["token"] !== "string") throw new Error(errorMessage(body, res.status));
             const s: ConsoleSession = { token: body["token"], user: String(body["user"]), name: String(body["name"]) };
             try {
               localStorage.setItem(this.storageKey, JSON.stringify(s));

@@ -56,6 +56,19 @@ export function savedSession(name: string): Session | null {
   return null;
 }
 
+/**
+ * The reason in an error answer of the server's HTTP endpoints, shaped
+ * {"error": {"code": number, "message": string, "temporary": boolean}}; the
+ * status when the body has none.
+ */
+export function errorMessage(body: Record<string, unknown>, status: number): string {
+  const e = body["error"];
+  if (typeof e === "object" && e !== null && typeof (e as Record<string, unknown>)["message"] === "string") {
+    return (e as Record<string, unknown>)["message"] as string;
+  }
+  return `the server answered ${status}`;
+}
+
 /** Thrown when the server refuses a sign-in, with its reason. */
 export class SignInError extends Error {}
 
@@ -73,8 +86,7 @@ export async function signIn(name: string): Promise<Session> {
   }
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok || typeof body["token"] !== "string") {
-    const why = typeof body["error"] === "string" ? body["error"] : `the server answered ${res.status}`;
-    throw new SignInError(res.status === 429 ? `${why}` : why);
+    throw new SignInError(errorMessage(body, res.status));
   }
   const s: Session = {
     token: body["token"],
