@@ -187,7 +187,12 @@ type ClientConfig struct {
 	// Commands a connection may send in a burst above commands_per_second
 	// (token bucket size). At least 1 when commands_per_second is set.
 	CommandsBurst int `toml:"commands_burst"`
-	// Most open connections for one user. 0 = unlimited.
+	// Most open connections for one user, counted across every node. 0 =
+	// unlimited. Of many connections of one user arriving at once, the
+	// first ones up to the limit get in; the rest are closed with 3504. A
+	// refused or closed connection stops counting when its record is
+	// removed (retried in the background when the store is slow; at the
+	// latest after `presence.ttl`).
 	MaxConnectionsPerUser int `toml:"max_connections_per_user"`
 	// Most open connections from one IP address. 0 = unlimited.
 	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
