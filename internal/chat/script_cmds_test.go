@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liveroom-dev/liveroom/internal/testkit/script"
 	"github.com/liveroom-dev/liveroom/wire"
 )
 
@@ -35,7 +36,7 @@ func (h *harness) command(t *testing.T, args []string) Command {
 		t.Fatalf("%v: missing the actor", args)
 	}
 	a := h.actor(t, args[1])
-	pos, kv := positional(args[2:])
+	pos, kv := script.Positional(args[2:])
 	need := func(n int) {
 		if len(pos) < n {
 			t.Fatalf("%v: needs %d arguments", args, n)
@@ -118,7 +119,7 @@ func (h *harness) actor(t *testing.T, spec string) Actor {
 // autoslow=ON/OFF (messages/s) autowindow=DUR calm=DUR minon=DUR
 // terms=action:term,… (global terms).
 func (h *harness) configure(t *testing.T, line string) {
-	_, kv := positional(splitArgs(t, line))
+	_, kv := script.Positional(script.Args(t, line))
 	rateOf := func(v string) (int, time.Duration) {
 		n, d, _ := strings.Cut(v, "/")
 		count, err := strconv.Atoi(n)
@@ -183,56 +184,4 @@ func (h *harness) configure(t *testing.T, line string) {
 			t.Fatalf("config: unknown key %q", k)
 		}
 	}
-}
-
-// positional splits arguments into plain ones and key=value ones.
-func positional(args []string) ([]string, map[string]string) {
-	var pos []string
-	kv := map[string]string{}
-	for _, a := range args {
-		if k, v, ok := strings.Cut(a, "="); ok && !strings.ContainsAny(k, " \"") && k != "" {
-			kv[k] = v
-			continue
-		}
-		pos = append(pos, a)
-	}
-	return pos, kv
-}
-
-// splitArgs splits a line on spaces; "double quoted" parts (Go syntax) stay
-// whole, also as the value of key="…".
-func splitArgs(t *testing.T, line string) []string {
-	var out []string
-	for i := 0; i < len(line); {
-		if line[i] == ' ' {
-			i++
-			continue
-		}
-		j := i
-		for j < len(line) && line[j] != ' ' {
-			if line[j] == '"' {
-				end := j + 1
-				for end < len(line) && line[end] != '"' {
-					if line[end] == '\\' {
-						end++
-					}
-					end++
-				}
-				if end >= len(line) {
-					t.Fatalf("unterminated quote in %q", line)
-				}
-				uq, err := strconv.Unquote(line[j : end+1])
-				if err != nil {
-					t.Fatalf("bad quote in %q: %v", line, err)
-				}
-				line = line[:j] + uq + line[end+1:]
-				j += len(uq) // past the unquoted text, spaces and all
-				continue
-			}
-			j++
-		}
-		out = append(out, line[i:j])
-		i = j
-	}
-	return out
 }

@@ -4,14 +4,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/liveroom-dev/liveroom/internal/testkit/script"
 	"github.com/liveroom-dev/liveroom/wire"
 )
 
@@ -35,64 +34,18 @@ var update = flag.Bool("update", false, "re-record the expected output of testda
 var t0 = time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
 
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts in testdata/: %v", err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) { runScript(t, f) })
-	}
-}
-
-func runScript(t *testing.T, file string) {
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{cfg: DefaultConfig(), now: t0}
-	h.conv = New(&h.cfg, "c1")
-	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-	var out strings.Builder
-	for i := 0; i < len(lines); i++ {
-		line := strings.TrimSpace(lines[i])
-		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
-			out.WriteString(lines[i] + "\n")
-			continue
-		case strings.HasPrefix(line, "at "):
-			h.at(t, strings.TrimSpace(line[3:]))
-			out.WriteString(lines[i] + "\n")
-			continue
-		case strings.HasPrefix(line, "config "):
-			h.configure(t, line[7:])
-			out.WriteString(lines[i] + "\n")
-			continue
+	script.RunDir(t, *update, func(t *testing.T) script.Machine {
+		h := &harness{cfg: DefaultConfig(), now: t0}
+		h.conv = New(&h.cfg, "c1")
+		return script.Machine{
+			Run: h.run,
+			Directives: map[string]func(*testing.T, string){
+				"at":     func(t *testing.T, spec string) { h.now = script.At(t, h.now, t0, spec) },
+				"config": h.configure,
+			},
+			Finally: h.checkReplay,
 		}
-		if i+1 >= len(lines) || strings.TrimSpace(lines[i+1]) != "----" {
-			t.Fatalf("%s:%d: %q must be followed by a ---- line", file, i+1, line)
-		}
-		start := i + 1
-		i += 2
-		var want []string
-		for ; i < len(lines) && strings.TrimSpace(lines[i]) != ""; i++ {
-			want = append(want, lines[i])
-		}
-		got := h.run(t, line)
-		if got != strings.Join(want, "\n") && !*update {
-			t.Errorf("%s:%d: %s\n--- got:\n%s\n--- want:\n%s", file, start, line, got, strings.Join(want, "\n"))
-		}
-		out.WriteString(line + "\n----\n")
-		if got != "" {
-			out.WriteString(got + "\n")
-		}
-		out.WriteString("\n")
-	}
-	h.checkReplay(t)
-	if *update {
-		if err := os.WriteFile(file, []byte(strings.TrimRight(out.String(), "\n")+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 }
 
 // harness drives one conversation and records every applied event.
@@ -104,21 +57,8 @@ type harness struct {
 	msgs    int
 }
 
-func (h *harness) at(t *testing.T, spec string) {
-	rel := strings.HasPrefix(spec, "+")
-	d, err := time.ParseDuration(strings.TrimPrefix(spec, "+"))
-	if err != nil {
-		t.Fatalf("at %s: %v", spec, err)
-	}
-	if rel {
-		h.now = h.now.Add(d)
-	} else {
-		h.now = t0.Add(d)
-	}
-}
-
 func (h *harness) configure(t *testing.T, line string) {
-	_, kv := positional(splitArgs(t, line))
+	_, kv := script.Positional(script.Args(t, line))
 	for k, v := range kv {
 		n, err := strconv.Atoi(v)
 		switch k {
@@ -143,10 +83,10 @@ func (h *harness) configure(t *testing.T, line string) {
 
 // run decides one command, applies its events, and prints the outcome.
 func (h *harness) run(t *testing.T, line string) string {
-	args := splitArgs(t, line)
+	args := script.Args(t, line)
 	switch args[0] {
 	case "summary":
-		return "summary " + jsonOf(t, h.conv.Summary())
+		return "summary " + script.JSON(t, h.conv.Summary())
 	case "canread":
 		if werr := h.conv.CanRead(actor(args[1])); werr != nil {
 			return fmt.Sprintf("error %d: %s", werr.Code, werr.Message)
@@ -154,9 +94,9 @@ func (h *harness) run(t *testing.T, line string) string {
 		return "ok"
 	}
 	cmd := h.command(t, args)
-	before := jsonOf(t, h.conv.S)
+	before := script.JSON(t, h.conv.S)
 	d, err := h.conv.Decide(cmd, h.now)
-	if jsonOf(t, h.conv.S) != before {
+	if script.JSON(t, h.conv.S) != before {
 		t.Fatalf("%s: Decide changed the state; only Apply may", line)
 	}
 	if err != nil {
@@ -175,7 +115,7 @@ func (h *harness) run(t *testing.T, line string) string {
 		off := h.conv.Offset() + 1
 		h.conv.Apply(off, ev)
 		h.applied = append(h.applied, ev)
-		out = append(out, fmt.Sprintf("event %d %s", off, jsonOf(t, ev)))
+		out = append(out, fmt.Sprintf("event %d %s", off, script.JSON(t, ev)))
 	}
 	reply := d.Reply
 	if res, ok := reply.(wire.SupportSendResult); ok && !res.Duplicate {
@@ -185,7 +125,7 @@ func (h *harness) run(t *testing.T, line string) string {
 	if reply == nil {
 		reply = h.conv.Summary()
 	}
-	out = append(out, "reply "+jsonOf(t, reply))
+	out = append(out, "reply "+script.JSON(t, reply))
 	for _, e := range d.Effects {
 		switch {
 		case e.Typing != "":
@@ -193,7 +133,7 @@ func (h *harness) run(t *testing.T, line string) string {
 		case e.EndAccess != "":
 			out = append(out, "end-access "+e.EndAccess)
 		case e.Audit != nil:
-			out = append(out, "audit "+jsonOf(t, e.Audit))
+			out = append(out, "audit "+script.JSON(t, e.Audit))
 		}
 	}
 	return strings.Join(out, "\n")
@@ -204,7 +144,7 @@ func (h *harness) command(t *testing.T, args []string) Command {
 		t.Fatalf("%v: missing the actor", args)
 	}
 	a := actor(args[1])
-	pos, kv := positional(args[2:])
+	pos, kv := script.Positional(args[2:])
 	first := ""
 	if len(pos) > 0 {
 		first = pos[0]
@@ -261,80 +201,14 @@ func (h *harness) checkReplay(t *testing.T) {
 		fresh.Apply(uint64(i+1), ev)
 	}
 	var snap State
-	if err := json.Unmarshal([]byte(jsonOf(t, h.conv.S)), &snap); err != nil {
+	if err := json.Unmarshal([]byte(script.JSON(t, h.conv.S)), &snap); err != nil {
 		t.Fatal(err)
 	}
 	restored := New(&h.cfg, "c1")
 	restored.Restore(snap)
 	for name, c := range map[string]*Conversation{"replay": fresh, "snapshot": restored} {
-		if !reflect.DeepEqual(jsonOf(t, c.S), jsonOf(t, h.conv.S)) {
-			t.Errorf("%s state differs from the live state:\n%s\nlive:\n%s", name, jsonOf(t, c.S), jsonOf(t, h.conv.S))
+		if !reflect.DeepEqual(script.JSON(t, c.S), script.JSON(t, h.conv.S)) {
+			t.Errorf("%s state differs from the live state:\n%s\nlive:\n%s", name, script.JSON(t, c.S), script.JSON(t, h.conv.S))
 		}
 	}
-}
-
-func jsonOf(t *testing.T, v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-// positional splits arguments into plain ones and key=value ones.
-func positional(args []string) ([]string, map[string]string) {
-	var pos []string
-	kv := map[string]string{}
-	for _, a := range args {
-		if k, v, ok := strings.Cut(a, "="); ok && k != "" && !strings.ContainsAny(k, " \"") {
-			kv[k] = v
-			continue
-		}
-		pos = append(pos, a)
-	}
-	return pos, kv
-}
-
-// splitArgs splits a line on spaces; "double quoted" parts (Go syntax,
-// also as the value of key="…") stay whole.
-func splitArgs(t *testing.T, line string) []string {
-	var out []string
-	var cur strings.Builder
-	inArg := false
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case c == ' ':
-			if inArg {
-				out = append(out, cur.String())
-				cur.Reset()
-				inArg = false
-			}
-		case c == '"':
-			end := i + 1
-			for end < len(line) && line[end] != '"' {
-				if line[end] == '\\' {
-					end++
-				}
-				end++
-			}
-			if end >= len(line) {
-				t.Fatalf("unterminated quote in %q", line)
-			}
-			uq, err := strconv.Unquote(line[i : end+1])
-			if err != nil {
-				t.Fatalf("bad quote in %q: %v", line, err)
-			}
-			cur.WriteString(uq)
-			inArg = true
-			i = end
-		default:
-			cur.WriteByte(c)
-			inArg = true
-		}
-	}
-	if inArg {
-		out = append(out, cur.String())
-	}
-	return out
 }
