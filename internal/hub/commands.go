@@ -185,8 +185,12 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 	h.clients.bindUser(c, creds.User)
 	c.mu.Lock()
 	if c.state != stateConnecting {
+		// Closed while being admitted: its cleanup ran before it was
+		// bound, so the record admitUser wrote is removed here, or it
+		// would count against the user until the presence TTL.
 		c.mu.Unlock()
 		h.clients.remove(c, creds.User, true)
+		h.releaseUser(c, creds.User)
 		return nil
 	}
 	c.state = stateConnected

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -123,5 +124,56 @@ func TestConnectionLimitPerUserUnderASimultaneousRush(t *testing.T) {
 	}
 	if admitted != limit || refused != rush-limit {
 		t.Fatalf("%d admitted, %d refused of %d simultaneous connects; want %d and %d", admitted, refused, rush, limit, rush-limit)
+	}
+}
+
+// Connections that close while their connect is being admitted stop
+// counting toward the per-user limit at once: a flaky network that drops
+// connects mid-way must not lock the user out until the presence TTL
+// (60 s here) with "do not reconnect" closes.
+func TestAbortedConnectsDoNotHoldPerUserSlots(t *testing.T) {
+	const limit, aborted = 5, 40
+	node := testkit.Start(t, func(c *config.Config) {
+		c.Client.MaxConnectionsPerUser = limit
+		c.Client.MaxConnectionsPerIP = 0
+		c.Client.AcceptRate = 0
+	})
+	token := node.Token("flaky")
+	raws := make([]*testkit.Raw, aborted)
+	for i := range raws {
+		raws[i] = testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+	}
+	for _, r := range raws { // connect, then drop the socket without a close frame
+		r.Send(&protocol.Command{Connect: &protocol.ConnectRequest{Token: token}})
+		_ = r.WS.UnderlyingConn().Close()
+	}
+	// Once the server has processed the aborted connects, the user's
+	// whole allowance is free. Well within the 60 s TTL.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var open []*testkit.Raw
+		refused := ""
+		for i := 0; i < limit; i++ {
+			r := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+			r.Send(&protocol.Command{Connect: &protocol.ConnectRequest{Token: token}})
+			if err := r.WS.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			open = append(open, r)
+			if _, data, err := r.WS.ReadMessage(); err != nil || !strings.Contains(string(data), `"connect":`) {
+				refused = fmt.Sprintf("connection %d of %d: %q %v", i+1, limit, data, err)
+				break
+			}
+		}
+		for _, r := range open {
+			_ = r.WS.Close()
+		}
+		if refused == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %d aborted connects the user still cannot open %d connections: %s", aborted, limit, refused)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
