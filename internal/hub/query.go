@@ -75,6 +75,9 @@ func (h *Hub) history(ctx context.Context, id ChannelID, ns *Namespace, limit in
 	if since != nil && since.Epoch != top.Epoch {
 		return nil, wire.Errorf(wire.CodeUnrecoverable, false, "epoch %q is not the channel's current epoch %q: history was reset; load it without since", since.Epoch, top.Epoch)
 	}
+	if since != nil && since.Offset > top.Offset {
+		return nil, wire.Errorf(wire.CodeUnrecoverable, false, "offset %d is ahead of the channel's newest, %d: it is not a position this channel gave; load history without since", since.Offset, top.Offset)
+	}
 	if limit == 0 {
 		return res, nil
 	}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +114,15 @@ func TestProtocolCommandsAndErrors(t *testing.T) {
 				t.Fatalf("history since 1: %+v", rep)
 			}
 			wantError(t, hist(&protocol.HistoryRequest{Channel: "small:a", Limit: 1, Since: &protocol.StreamPosition{Offset: 1, Epoch: "other"}}), 112, "epoch")
+			// Since the newest: nothing after it. Since an offset the channel
+			// never gave (one past the newest, past 2^53, the largest uint64):
+			// 112 saying so, not an empty page or "no longer kept".
+			if rep = hist(&protocol.HistoryRequest{Channel: "small:a", Limit: -1, Since: &protocol.StreamPosition{Offset: 3, Epoch: epoch}}); rep.Error != nil || len(rep.History.Publications) != 0 {
+				t.Fatalf("history since the newest: %+v", rep)
+			}
+			for _, ahead := range []uint64{4, 1<<53 + 1, math.MaxUint64} {
+				wantError(t, hist(&protocol.HistoryRequest{Channel: "small:a", Limit: -1, Since: &protocol.StreamPosition{Offset: ahead, Epoch: epoch}}), 112, "ahead of the channel's newest, 3")
+			}
 			wantError(t, hist(&protocol.HistoryRequest{Channel: "reactions:x", Limit: 1}), 108, "no history")
 			wantError(t, hist(&protocol.HistoryRequest{Channel: "lobby2", Limit: 1}), 103, "subscribe to")
 			wantError(t, c.Call(&protocol.Command{Presence: &protocol.PresenceRequest{Channel: "reactions:x"}}), 108, "presence is off")
