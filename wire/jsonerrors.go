@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
+	"strconv"
+	"strings"
 )
 
 // DescribeTypeError says which field of a JSON body needs which JSON value,
@@ -17,7 +20,39 @@ func DescribeTypeError(err error) (msg string, ok bool) {
 	if !errors.As(err, &typeErr) || typeErr.Field == "" {
 		return "", false
 	}
+	if num, isNum := strings.CutPrefix(typeErr.Value, "number "); isNum && isIntegerLiteral(num) {
+		if lo, hi, ok := integerRange(typeErr.Type); ok {
+			return fmt.Sprintf("field %q must be an integer from %s to %s; got %s, out of range", typeErr.Field, lo, hi, num), true
+		}
+	}
 	return fmt.Sprintf("field %q must be %s; got a JSON %s", typeErr.Field, JSONKind(typeErr.Type), typeErr.Value), true
+}
+
+// isIntegerLiteral reports whether a JSON number is written as a whole
+// number: an optional minus and digits, no fraction or exponent.
+func isIntegerLiteral(num string) bool {
+	num = strings.TrimPrefix(num, "-")
+	if num == "" {
+		return false
+	}
+	for i := 0; i < len(num); i++ {
+		if num[i] < '0' || num[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// integerRange gives the smallest and largest value of an integer type.
+func integerRange(t reflect.Type) (lo, hi string, ok bool) {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		bits := t.Bits()
+		return strconv.FormatInt(-1<<(bits-1), 10), strconv.FormatInt(1<<(bits-1)-1, 10), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "0", strconv.FormatUint(math.MaxUint64>>(64-t.Bits()), 10), true
+	}
+	return "", "", false
 }
 
 // JSONKind names the JSON value a Go type decodes from ("a string", "an

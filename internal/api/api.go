@@ -110,13 +110,17 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 }
 
+// isPayload reports whether a request body path holds a publication's own
+// data, which is passed on as it is and not looked into.
+func isPayload(path string) bool { return path == "data" }
+
 // decode reads a JSON object into v, refusing unknown fields so typos fail
 // loudly.
 func decode(body []byte, v any) *wire.Error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	if key := duplicateKey(body); key != "" {
+	if key := wire.DuplicateKey(body, isPayload); key != "" {
 		return wire.Errorf(wire.CodeBadRequest, false, "invalid request body: field %q is given twice; give each field once", key)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))

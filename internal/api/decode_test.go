@@ -75,7 +75,7 @@ func TestDuplicateKeyLooksAtTheRequestNotTheData(t *testing.T) {
 		`{"list":[{"k":1},{"k":1,"k":2}]}`:                           "list[1].k",
 		`{"channel":"room:a","data":1,"idempotency_key":"k","x":{}}`: "",
 	} {
-		if got := duplicateKey([]byte(body)); got != want {
+		if got := wire.DuplicateKey([]byte(body), isPayload); got != want {
 			t.Errorf("%s: duplicate %q; want %q", body, got, want)
 		}
 	}

@@ -3,6 +3,8 @@ package hub
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -31,7 +33,8 @@ func (c *Client) handleJSON(buf []byte, now time.Time) {
 		if err := cfjson.Unmarshal(line, cmd, 0); err != nil {
 			id, ok := commandID(line)
 			if !ok {
-				c.malformed(err)
+				c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code,
+					Reason: truncateReason("malformed command: " + unanswerableReason(line, err))})
 				return
 			}
 			c.replyError(id, wire.Errorf(wire.CodeBadRequest, false, "command %d is malformed: %s", id, commandErrorReason(line, err)))
@@ -53,10 +56,48 @@ func (c *Client) malformed(err error) {
 // value of the wrong type; the standard decoder, run again on this (rare)
 // path, names the field and the JSON it needs.
 func commandErrorReason(line []byte, err error) string {
+	if key := wire.DuplicateKey(line, isCommandPayload); key != "" {
+		return fmt.Sprintf("field %q is given twice; give each field once", key)
+	}
 	if msg, ok := wire.DescribeTypeError(json.Unmarshal(line, new(protocol.Command))); ok {
 		return msg
 	}
 	return decodeReason(err)
+}
+
+// unanswerableReason says what is wrong with a JSON command that failed to
+// decode and whose id cannot be read either (so no reply can carry the
+// error): the id itself when it is what is wrong, else the command's
+// first problem.
+func unanswerableReason(line []byte, err error) string {
+	if !json.Valid(line) {
+		return decodeReason(err)
+	}
+	if key := wire.DuplicateKey(line, isCommandPayload); key != "" {
+		return fmt.Sprintf("field %q is given twice; give each field once", key)
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(line, &fields) == nil {
+		if id, ok := fields["id"]; ok {
+			return fmt.Sprintf(`"id" must be 1 to %d (no sign, fraction or exponent); got %s`, uint32(math.MaxUint32), truncateJSON(id))
+		}
+	}
+	return commandErrorReason(line, err)
+}
+
+// truncateJSON shortens a JSON value quoted in an error to 24 bytes (a
+// close reason holds at most 123).
+func truncateJSON(v []byte) string {
+	if len(v) > 24 {
+		return string(v[:24]) + "…"
+	}
+	return string(v)
+}
+
+// isCommandPayload reports whether a command path holds the client's own
+// data ("publish.data", "rpc.data", …), which is passed on as it is.
+func isCommandPayload(path string) bool {
+	return strings.Count(path, ".") == 1 && strings.HasSuffix(path, ".data")
 }
 
 // decodeReason is a decoder's error without the codec's package prefix.

@@ -40,13 +40,35 @@ func TestMalformedCommandNamesTheField(t *testing.T) {
 	c := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
 	c.Connect(node.Token("ann"))
 	for id, tc := range map[uint32]struct{ line, want string }{
-		7: {`{"id":7,"subscribe":{"channel":5}}`, `field "subscribe.channel" must be a string; got a JSON number`},
-		8: {`{"id":8,"history":{"channel":"room:a","since":{"offset":"abc"}}}`, `field "history.since.offset" must be a non-negative integer; got a JSON string`},
+		7:  {`{"id":7,"subscribe":{"channel":5}}`, `field "subscribe.channel" must be a string; got a JSON number`},
+		8:  {`{"id":8,"history":{"channel":"room:a","since":{"offset":"abc"}}}`, `field "history.since.offset" must be a non-negative integer; got a JSON string`},
+		9:  {`{"id":9,"subscribe":{"channel":"room:a","channel":"room:b"}}`, `field "subscribe.channel" is given twice; give each field once`},
+		10: {`{"id":10,"history":{"channel":"room:a","limit":99999999999}}`, `field "history.limit" must be an integer from -2147483648 to 2147483647; got 99999999999, out of range`},
 	} {
 		c.SendBytes([]byte(tc.line))
 		rep := c.Reply(id)
 		if rep.Error == nil || rep.Error.Code != 107 || !strings.Contains(rep.Error.Message, tc.want) {
 			t.Fatalf("%s: %+v; want 107 saying %q", tc.line, rep.Error, tc.want)
+		}
+	}
+}
+
+// A command whose id cannot be read cannot be answered: the connection is
+// closed with 3501, and the reason says what is wrong with the id.
+func TestUnreadableIDClosesSayingWhy(t *testing.T) {
+	node := testkit.Start(t, nil)
+	for line, want := range map[string]string{
+		`{"id":-1,"subscribe":{"channel":5}}`:         `"id" must be 1 to 4294967295 (no sign, fraction or exponent); got -1`,
+		`{"id":4294967296,"subscribe":{"channel":5}}`: `got 4294967296`,
+		`{"id":"2","subscribe":{"channel":5}}`:        `got "2"`,
+		`{"id":1,"id":2,"subscribe":{"channel":5}}`:   `field "id" is given twice`,
+	} {
+		c := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+		c.Connect(node.Token("ann"))
+		c.SendBytes([]byte(line))
+		code, reason := c.Closed(testTimeout)
+		if code != 3501 || !strings.Contains(reason, want) {
+			t.Errorf("%s: closed %d %q; want 3501 saying %q", line, code, reason, want)
 		}
 	}
 }

@@ -1,0 +1,45 @@
+package wire
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestDescribeTypeErrorSaysWhatIsWrong(t *testing.T) {
+	type body struct {
+		Limit  int32  `json:"limit"`
+		Offset uint64 `json:"offset"`
+		Name   string `json:"name"`
+	}
+	for doc, want := range map[string]string{
+		`{"limit":99999999999}`: `field "limit" must be an integer from -2147483648 to 2147483647; got 99999999999, out of range`,
+		`{"limit":1.5}`:         `field "limit" must be an integer; got a JSON number 1.5`,
+		`{"offset":-1}`:         `field "offset" must be an integer from 0 to 18446744073709551615; got -1, out of range`,
+		`{"name":5}`:            `field "name" must be a string; got a JSON number`,
+	} {
+		msg, ok := DescribeTypeError(json.Unmarshal([]byte(doc), new(body)))
+		if !ok || msg != want {
+			t.Errorf("%s: %q, %v; want %q", doc, msg, ok, want)
+		}
+	}
+	if _, ok := DescribeTypeError(json.Unmarshal([]byte(`{"name":`), new(body))); ok {
+		t.Error("a syntax error was described as a type error")
+	}
+}
+
+func TestDuplicateKeyNamesThePathAndSkipsPayloads(t *testing.T) {
+	payload := func(p string) bool { return strings.HasSuffix(p, ".data") }
+	for doc, want := range map[string]string{
+		`{"id":1,"subscribe":{"channel":"a","channel":"b"}}`: "subscribe.channel",
+		`{"id":1,"id":2}`:                           "id",
+		`{"id":1,"publish":{"data":{"x":1,"x":2}}}`: "",
+		`{"a":[{"k":1},{"k":1,"k":2}]}`:             "a[1].k",
+		`{"a":1}`:                                   "",
+		`{"a":`:                                     "",
+	} {
+		if got := DuplicateKey([]byte(doc), payload); got != want {
+			t.Errorf("%s: %q; want %q", doc, got, want)
+		}
+	}
+}
