@@ -32,7 +32,7 @@ func TestDuplicateKeyNamesThePathAndSkipsPayloads(t *testing.T) {
 	payload := func(p string) bool { return strings.HasSuffix(p, ".data") }
 	for doc, want := range map[string]string{
 		`{"id":1,"subscribe":{"channel":"a","channel":"b"}}`: "subscribe.channel",
-		`{"id":1,"id":2}`:                           "id",
+		`{"id":1,"id":2}`: "id",
 		`{"id":1,"publish":{"data":{"x":1,"x":2}}}`: "",
 		`{"a":[{"k":1},{"k":1,"k":2}]}`:             "a[1].k",
 		`{"a":1}`:                                   "",
