@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -46,14 +48,8 @@ func (s *Server) demoToken() http.Handler {
 			// loopback unless turned on explicitly.
 			Role string `json:"role"`
 		}
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
-		if err := dec.Decode(&req); err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				writeDemoError(w, http.StatusRequestEntityTooLarge, wire.Errorf(wire.CodeLimitExceeded, false, "request body is over %d bytes; send {\"name\": \"your display name\"}", tooLarge.Limit))
-				return
-			}
-			writeDemoError(w, http.StatusBadRequest, wire.Errorf(wire.CodeBadRequest, false, `send {"name": "your display name"}`))
+		if werr, status := decodeDemoRequest(w, r, &req); werr != nil {
+			writeDemoError(w, status, werr)
 			return
 		}
 		name, problem := cleanDemoName(req.Name)
@@ -85,6 +81,51 @@ func (s *Server) demoToken() http.Handler {
 	})
 }
 
+// maxDemoBody bounds a demo sign-in request, in bytes.
+const maxDemoBody = 4096
+
+// decodeDemoRequest reads a demo sign-in body as strictly as the server
+// API reads its bodies: one JSON object of valid UTF-8, known fields each
+// given once, nothing after it. The error says which rule was broken.
+func decodeDemoRequest(w http.ResponseWriter, r *http.Request, req any) (*wire.Error, int) {
+	const want = `send {"name": "your display name"}`
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDemoBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return wire.Errorf(wire.CodeLimitExceeded, false, "request body is over %d bytes; %s", tooLarge.Limit, want), http.StatusRequestEntityTooLarge
+		}
+		return wire.Errorf(wire.CodeBadRequest, true, "request body could not be read: %v; retry", err), http.StatusBadRequest
+	}
+	if !utf8.Valid(body) {
+		return wire.Errorf(wire.CodeBadRequest, false, "request body is not valid UTF-8; %s", want), http.StatusBadRequest
+	}
+	if key := wire.DuplicateKey(body, nil); key != "" {
+		return wire.Errorf(wire.CodeBadRequest, false, "field %q is given twice; give each field once", key), http.StatusBadRequest
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(req); err != nil {
+		if msg, ok := wire.DescribeTypeError(err); ok {
+			return wire.Errorf(wire.CodeBadRequest, false, "%s", msg), http.StatusBadRequest
+		}
+		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return wire.Errorf(wire.CodeBadRequest, false, "unknown field %s: only \"name\" and \"role\" are read", field), http.StatusBadRequest
+		}
+		return wire.Errorf(wire.CodeBadRequest, false, "request body is not a JSON object; %s", want), http.StatusBadRequest
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return wire.Errorf(wire.CodeBadRequest, false, "request body has more after its JSON object; %s", want), http.StatusBadRequest
+	}
+	return nil, 0
+}
+
+// demoTokenMethods answers any method but POST on /demo/token.
+func demoTokenMethods(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Allow", http.MethodPost)
+	writeDemoError(w, http.StatusMethodNotAllowed, wire.Errorf(wire.CodeBadRequest, false, `use POST with {"name": "your display name"}`))
+}
+
 // writeDemoError answers with the body every HTTP endpoint of liveroom
 // uses for errors: {"error": {"code", "message", "temporary"}}.
 func writeDemoError(w http.ResponseWriter, status int, e *wire.Error) {
@@ -104,7 +145,7 @@ func cleanDemoName(name string) (string, string) {
 		return "", "name is too long: use at most 32 characters"
 	}
 	for _, r := range name {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
 			return "", "name has control or invisible characters"
 		}
 	}

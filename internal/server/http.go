@@ -39,6 +39,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.prom.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}))
 	if s.cfg.DemoEnabled() {
 		mux.Handle("POST /demo/token", s.demoToken())
+		mux.HandleFunc("/demo/token", demoTokenMethods)
 		mux.Handle("/", getOnly(web.Handler()))
 	} else {
 		mux.Handle("/", getOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
