@@ -194,7 +194,9 @@ type ClientConfig struct {
 	// removed (retried in the background when the store is slow; at the
 	// latest after `presence.ttl`).
 	MaxConnectionsPerUser int `toml:"max_connections_per_user"`
-	// Most open connections from one IP address. 0 = unlimited.
+	// Most open connections from one IP address. 0 = unlimited. Past it an
+	// upgrade is refused with HTTP 429 and Retry-After; upgrades that race
+	// past that check are closed with 3013 (retry later).
 	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
 	// New connections accepted per second on this node, to survive a
 	// reconnect storm. 0 = unlimited.

@@ -28,6 +28,16 @@ func (r *clientRegistry) init() {
 	r.empty = sync.NewCond(&r.mu)
 }
 
+// addrLimitError refuses a connection for the per-address limit. It is
+// the same refusal whether the transport asks before the upgrade (HTTP 429
+// with Retry-After) or upgrades that raced past that check are closed
+// after it: 3013, a code that tells the client to retry later, since the
+// limit frees up as the address's other connections close.
+func addrLimitError(addr netip.Addr, max int) error {
+	return &DisconnectError{wire.Disconnect{Code: wire.DisconnectTooManyRequests.Code,
+		Reason: fmt.Sprintf("too many connections from %s (limit %d); retry later", addr, max)}}
+}
+
 func (r *clientRegistry) admitAddr(addr netip.Addr, max int) error {
 	if max <= 0 {
 		return nil
@@ -36,8 +46,7 @@ func (r *clientRegistry) admitAddr(addr netip.Addr, max int) error {
 	n := r.byIP[addr]
 	r.mu.RUnlock()
 	if n >= max {
-		return &DisconnectError{wire.Disconnect{Code: wire.DisconnectConnectionLimit.Code,
-			Reason: fmt.Sprintf("too many connections from %s (limit %d)", addr, max)}}
+		return addrLimitError(addr, max)
 	}
 	return nil
 }
@@ -47,8 +56,7 @@ func (r *clientRegistry) add(c *Client, maxPerIP int) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if maxPerIP > 0 && addr.IsValid() && r.byIP[addr] >= maxPerIP {
-		return &DisconnectError{wire.Disconnect{Code: wire.DisconnectConnectionLimit.Code,
-			Reason: fmt.Sprintf("too many connections from %s (limit %d)", addr, maxPerIP)}}
+		return addrLimitError(addr, maxPerIP)
 	}
 	r.byID[c.id] = c
 	if c.session != "" {

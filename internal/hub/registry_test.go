@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +55,26 @@ func TestRemoveUnbindsAfterTheConnectionIsGone(t *testing.T) {
 	r.remove(c, "ann", true) // the connect seeing it lost
 	if got := r.userClients("ann"); len(got) != 0 {
 		t.Fatalf("user still lists %d connections", len(got))
+	}
+}
+
+// Over the per-address limit, the check before the upgrade and the one
+// after it refuse alike, with a code that tells the client to retry later
+// (the limit frees up as the address's connections close).
+func TestPerAddressRefusalIsRetryableBeforeAndAfterTheUpgrade(t *testing.T) {
+	var r clientRegistry
+	r.init()
+	addr := netip.MustParseAddrPort("10.0.0.7:4000")
+	if err := r.add(&Client{id: "a", remote: addr}, 1); err != nil {
+		t.Fatal(err)
+	}
+	for name, err := range map[string]error{
+		"before the upgrade": r.admitAddr(addr.Addr(), 1),
+		"after the upgrade":  r.add(&Client{id: "b", remote: addr}, 1),
+	} {
+		de, ok := err.(*DisconnectError)
+		if !ok || de.Disconnect.Code != 3013 || !strings.Contains(de.Disconnect.Reason, "too many connections from 10.0.0.7 (limit 1); retry later") {
+			t.Errorf("%s: %v; want 3013 naming the address, the limit and to retry", name, err)
+		}
 	}
 }
