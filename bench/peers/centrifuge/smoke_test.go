@@ -76,6 +76,14 @@ func TestSmokeRoom(t *testing.T) {
 	for i := range n {
 		clients[i] = newClient(t, base, fmt.Sprintf("user-%d", i), i%2 == 1)
 		recs[i] = subscribe(t, clients[i], "room:x")
+		if i == 0 {
+			// Client 0 counts the others' joins below: it must be in the
+			// channel before any of them arrives, or it misses their joins.
+			eventually(t, 10*time.Second, "client 0 subscribed", func() bool {
+				_, subs, _, _ := recs[0].snapshot()
+				return len(subs) == 1
+			})
+		}
 	}
 	eventually(t, 10*time.Second, "all subscribed", func() bool {
 		for _, r := range recs {
@@ -88,7 +96,7 @@ func TestSmokeRoom(t *testing.T) {
 	if _, subs, _, _ := recs[0].snapshot(); !subs[0].Recoverable || !subs[0].Positioned {
 		t.Fatalf("room:x subscription is not recoverable: %+v", subs[0])
 	}
-	eventually(t, 5*time.Second, "join pushes", func() bool { _, _, j, _ := recs[0].snapshot(); return j >= n-1 })
+	eventually(t, 20*time.Second, "join pushes", func() bool { _, _, j, _ := recs[0].snapshot(); return j >= n-1 })
 
 	first := apiPublish(t, base, "room:x", `{"n":1}`)
 	if first.Offset != 1 || first.Epoch == "" {
