@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // DuplicateKey returns the path of the first key given twice in one object
@@ -12,7 +13,8 @@ import (
 // two equal keys silently, and the protocol's fast decoder refuses them
 // with only a byte offset; a document such as {"channel":"a","channel":"b"}
 // is ambiguous (a proxy or validator reading the first key sees a) and is
-// refused by name instead.
+// refused by name instead. Keys are compared exactly, as the protocol's
+// decoder matches them.
 //
 // opaque, when set, names the paths whose values are not looked into: a
 // publication's own data is the client's JSON, passed on as it is.
@@ -21,16 +23,49 @@ import (
 func DuplicateKey(doc []byte, opaque func(path string) bool) string {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
-	dup, _ := scanDuplicates(dec, "", opaque)
-	return dup
+	p, _ := scanKeys(dec, "", keyRules{opaque: opaque})
+	return p.path
 }
 
-// scanDuplicates reads one JSON value from dec and returns the path of
-// the first duplicated key in it.
-func scanDuplicates(dec *json.Decoder, path string, opaque func(string) bool) (string, error) {
+// BodyKeyProblem checks the keys of a request body that encoding/json will
+// decode, which matches field names without regard to case: two keys that
+// differ only in case ("channel" and "Channel") are the same field given
+// twice, and a key with an upper-case letter reaches a field whose name is
+// written otherwise. liveroom's field names are lower case, so both are
+// refused. It returns "" or what is wrong, naming the key's path; opaque
+// is as for DuplicateKey.
+func BodyKeyProblem(body []byte, opaque func(path string) bool) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	p, _ := scanKeys(dec, "", keyRules{opaque: opaque, fold: true})
+	switch {
+	case p.path == "":
+		return ""
+	case p.upper:
+		return fmt.Sprintf("field %q is not known: field names are lower case (%q)", p.path, strings.ToLower(p.key))
+	default:
+		return fmt.Sprintf("field %q is given twice; give each field once", p.path)
+	}
+}
+
+type keyRules struct {
+	opaque func(string) bool
+	fold   bool // compare keys without case, and refuse upper-case keys
+}
+
+// keyProblem is the first offending key: its path, the key itself, and
+// whether it was refused for an upper-case letter (else as a duplicate).
+type keyProblem struct {
+	path, key string
+	upper     bool
+}
+
+// scanKeys reads one JSON value from dec and returns the first offending
+// key in it.
+func scanKeys(dec *json.Decoder, path string, rules keyRules) (keyProblem, error) {
 	tok, err := dec.Token()
 	if err != nil {
-		return "", err
+		return keyProblem{}, err
 	}
 	switch tok {
 	case json.Delim('{'):
@@ -38,38 +73,45 @@ func scanDuplicates(dec *json.Decoder, path string, opaque func(string) bool) (s
 		for dec.More() {
 			kt, err := dec.Token()
 			if err != nil {
-				return "", err
+				return keyProblem{}, err
 			}
 			key, _ := kt.(string)
 			at := key
 			if path != "" {
 				at = path + "." + key
 			}
-			if seen[key] {
-				return at, nil
+			norm := key
+			if rules.fold {
+				norm = strings.ToLower(key)
 			}
-			seen[key] = true
-			if opaque != nil && opaque(at) {
+			if seen[norm] {
+				return keyProblem{path: at, key: key}, nil
+			}
+			seen[norm] = true
+			if rules.opaque != nil && rules.opaque(at) {
 				var skip json.RawMessage
 				if err := dec.Decode(&skip); err != nil {
-					return "", err
+					return keyProblem{}, err
 				}
 				continue
 			}
-			if dup, err := scanDuplicates(dec, at, opaque); dup != "" || err != nil {
-				return dup, err
+			if rules.fold && norm != key {
+				return keyProblem{path: at, key: key, upper: true}, nil
+			}
+			if p, err := scanKeys(dec, at, rules); p.path != "" || err != nil {
+				return p, err
 			}
 		}
 		_, err = dec.Token() // '}'
-		return "", err
+		return keyProblem{}, err
 	case json.Delim('['):
 		for i := 0; dec.More(); i++ {
-			if dup, err := scanDuplicates(dec, fmt.Sprintf("%s[%d]", path, i), opaque); dup != "" || err != nil {
-				return dup, err
+			if p, err := scanKeys(dec, fmt.Sprintf("%s[%d]", path, i), rules); p.path != "" || err != nil {
+				return p, err
 			}
 		}
 		_, err = dec.Token() // ']'
-		return "", err
+		return keyProblem{}, err
 	}
-	return "", nil
+	return keyProblem{}, nil
 }

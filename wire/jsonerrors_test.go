@@ -43,3 +43,19 @@ func TestDuplicateKeyNamesThePathAndSkipsPayloads(t *testing.T) {
 		}
 	}
 }
+
+func TestBodyKeyProblemFoldsCaseLikeEncodingJSON(t *testing.T) {
+	data := func(p string) bool { return p == "data" }
+	for doc, want := range map[string]string{
+		`{"channel":"a","Channel":"b"}`:        `field "Channel" is given twice; give each field once`,
+		`{"Channel":"a"}`:                      `field "Channel" is not known: field names are lower case ("channel")`,
+		`{"since":{"offset":1,"OFFSET":2}}`:    `field "since.OFFSET" is given twice; give each field once`,
+		`{"channel":"a","data":{"X":1,"x":2}}`: "",
+		`{"channel":"a","data":1,"Data":2}`:    `field "Data" is given twice; give each field once`,
+		`{"channel":"a","data":1}`:             "",
+	} {
+		if got := BodyKeyProblem([]byte(doc), data); got != want {
+			t.Errorf("%s: %q; want %q", doc, got, want)
+		}
+	}
+}

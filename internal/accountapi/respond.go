@@ -109,6 +109,9 @@ func decode(body []byte, v any) *account.Error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
+	if problem := wire.BodyKeyProblem(body, nil); problem != "" {
+		return refusal(wire.CodeBadRequest, "invalid request body: %s", problem)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -120,8 +120,8 @@ func decode(body []byte, v any) *wire.Error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	if key := wire.DuplicateKey(body, isPayload); key != "" {
-		return wire.Errorf(wire.CodeBadRequest, false, "invalid request body: field %q is given twice; give each field once", key)
+	if problem := wire.BodyKeyProblem(body, isPayload); problem != "" {
+		return wire.Errorf(wire.CodeBadRequest, false, "invalid request body: %s", problem)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -100,8 +100,8 @@ func decodeDemoRequest(w http.ResponseWriter, r *http.Request, req any) (*wire.E
 	if !utf8.Valid(body) {
 		return wire.Errorf(wire.CodeBadRequest, false, "request body is not valid UTF-8; %s", want), http.StatusBadRequest
 	}
-	if key := wire.DuplicateKey(body, nil); key != "" {
-		return wire.Errorf(wire.CodeBadRequest, false, "field %q is given twice; give each field once", key), http.StatusBadRequest
+	if problem := wire.BodyKeyProblem(body, nil); problem != "" {
+		return wire.Errorf(wire.CodeBadRequest, false, "%s", problem), http.StatusBadRequest
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

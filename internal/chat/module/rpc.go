@@ -74,6 +74,9 @@ func (m *Module) rpcMethods() map[string]hub.RPCHandler {
 // decode reads a request strictly: one JSON object, no unknown fields, so
 // a typo fails loudly instead of being ignored.
 func decode(method string, data []byte, v any) *wire.Error {
+	if problem := wire.BodyKeyProblem(data, nil); problem != "" {
+		return wire.Errorf(wire.CodeBadRequest, false, "%s: invalid payload: %s", method, problem)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -71,6 +71,9 @@ func decode(method string, data []byte, v any) *wire.Error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		data = []byte("{}")
 	}
+	if problem := wire.BodyKeyProblem(data, nil); problem != "" {
+		return wire.Errorf(wire.CodeBadRequest, false, "%s: invalid payload: %s", method, problem)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
