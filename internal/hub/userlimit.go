@@ -36,6 +36,20 @@ func (h *Hub) admitUser(ctx context.Context, c *Client, user string) *wire.Error
 	// Only the connections recorded before this one count: of many
 	// arriving at once, the first ones up to the limit get in.
 	n, err := h.broker.ConnectionsBefore(ctx, user, c.id)
+	if err == nil && n >= h.cfg.MaxConnectionsPerUser {
+		// Some of those may be connections that closed while being
+		// admitted (a flaky network dropping connects): their records
+		// go within moments. Refusing now would tell the client not to
+		// reconnect (3504) for a limit about to free up, so count once
+		// more after a short wait.
+		t := time.NewTimer(userLimitRecount)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+			n, err = h.broker.ConnectionsBefore(ctx, user, c.id)
+		}
+	}
 	if err != nil {
 		h.log.Warn("connection limit not checked: the engine did not answer; admitting the connection", "user", user, "err", err)
 		return nil
@@ -49,6 +63,10 @@ func (h *Hub) admitUser(ctx context.Context, c *Client, user string) *wire.Error
 
 // userLimitWait bounds the per-user limit check of one connect.
 const userLimitWait = 2 * time.Second
+
+// userLimitRecount is how long a connection over the per-user limit waits
+// before it is counted again (and refused if still over).
+const userLimitRecount = 500 * time.Millisecond
 
 // releaseUser forgets a closed connection for the per-user limit.
 func (h *Hub) releaseUser(c *Client, user string) {
