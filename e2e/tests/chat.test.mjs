@@ -167,7 +167,7 @@ test("a display name the server refuses: the dialog shows the server's reason an
     // most) but not the server's.
     await page.locator("#name-input").fill("Zed\u200bZed");
     await page.locator("#name-form button[type=submit]").click();
-    const why = page.locator("#name-problem", { hasText: "name has control or invisible characters" });
+    const why = page.locator("#name-problem", { hasText: "name has a control or invisible character (U+200B) at character 4" });
     await why.waitFor({ timeout: 10000 });
     assert.equal(await page.locator("#name-input").getAttribute("aria-invalid"), "true");
     await page.locator("#name-input").fill("Zed");

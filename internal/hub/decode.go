@@ -73,6 +73,9 @@ func unanswerableReason(line []byte, err error) string {
 	if !json.Valid(line) {
 		return decodeReason(err)
 	}
+	if t := bytes.TrimLeft(line, " \t\r"); len(t) > 0 && t[0] != '{' {
+		return "a command must be a JSON object, one per line"
+	}
 	if key := wire.DuplicateKey(line, isCommandPayload); key != "" {
 		return fmt.Sprintf("field %q is given twice; give each field once", key)
 	}

@@ -191,7 +191,9 @@ func (h *Hub) Shutdown(ctx context.Context, drainWindow time.Duration) error {
 	}
 	var clients []*Client
 	h.forEachClient(func(c *Client) { clients = append(clients, c) })
-	h.log.Info("disconnecting clients for shutdown", "clients", len(clients), "window", drainWindow)
+	if len(clients) > 0 {
+		h.log.Info("disconnecting clients for shutdown", "clients", len(clients), "window", drainWindow)
+	}
 	spreadDisconnect(ctx, clients, drainWindow, wire.DisconnectShutdown)
 	done := make(chan struct{})
 	go func() {

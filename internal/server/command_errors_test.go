@@ -62,6 +62,7 @@ func TestUnreadableIDClosesSayingWhy(t *testing.T) {
 		`{"id":4294967296,"subscribe":{"channel":5}}`: `got 4294967296`,
 		`{"id":"2","subscribe":{"channel":5}}`:        `got "2"`,
 		`{"id":1,"id":2,"subscribe":{"channel":5}}`:   `field "id" is given twice`,
+		`[]`: `a command must be a JSON object`,
 	} {
 		c := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
 		c.Connect(node.Token("ann"))

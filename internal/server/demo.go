@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -144,9 +145,9 @@ func cleanDemoName(name string) (string, string) {
 	if utf8.RuneCountInString(name) > maxDemoName {
 		return "", "name is too long: use at most 32 characters"
 	}
-	for _, r := range name {
+	for i, r := range []rune(name) {
 		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
-			return "", "name has control or invisible characters"
+			return "", fmt.Sprintf("name has a control or invisible character (U+%04X) at character %d; remove it", r, i+1)
 		}
 	}
 	return name, ""

@@ -22,7 +22,7 @@ func TestDemoTokenRefusesAmbiguousOrMalformedBodies(t *testing.T) {
 		{`{"name":"x"} garbage`, "more after its JSON object"},
 		{"{\"name\":\"a\xffb\"}", "not valid UTF-8"},
 		{`{"name":5}`, `field "name" must be a string; got a JSON number`},
-		{`{"name":"a\u2028b"}`, "control or invisible characters"},
+		{`{"name":"a\u2028b"}`, "control or invisible character (U+2028) at character 2"},
 		{`[]`, "not a JSON object"},
 	} {
 		r := doHTTP(t, node, httpCall{method: http.MethodPost, path: "/demo/token", raw: []byte(tc.body)})

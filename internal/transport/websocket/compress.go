@@ -10,7 +10,6 @@ import (
 // Errors of compressed client messages (RFC 7692 §8.2.3 leaves the failure
 // to RFC 6455 §7.1.7; the codes follow what each one means).
 var (
-	errInflateTooBig = perr(closeMessageTooBig, "message too big once inflated")
 	errInflateData   = perr(closeInvalidPayload, "invalid compressed data")
 	errInflateUTF8   = perr(closeInvalidPayload, "inflated text message is not valid UTF-8")
 )
@@ -27,7 +26,7 @@ func inflateMessage(op byte, body []byte, limit int) (*[]byte, *protocolError) {
 	switch {
 	case errors.Is(err, deflate.ErrTooLarge):
 		putBuf(bp)
-		return nil, errInflateTooBig
+		return nil, tooBig("message once inflated", limit, "client.max_inflated_bytes")
 	case err != nil:
 		putBuf(bp)
 		return nil, errInflateData

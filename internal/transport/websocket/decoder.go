@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"encoding/binary"
+	"fmt"
 	"unicode/utf8"
 )
 
@@ -35,6 +36,13 @@ func perr(code uint16, reason string) *protocolError {
 	return &protocolError{code: code, reason: reason}
 }
 
+// tooBig refuses a message over limit bytes, naming the limit and the
+// setting that raises it (a client that sends its connect and many
+// subscribes in one message can meet it).
+func tooBig(what string, limit int, setting string) *protocolError {
+	return perr(closeMessageTooBig, fmt.Sprintf("%s over %d bytes (server setting %s)", what, limit, setting))
+}
+
 // Errors the decoder returns; each is final.
 var (
 	errRSV             = perr(closeProtocolError, "reserved bit set without a negotiated extension")
@@ -47,7 +55,6 @@ var (
 	errMessageOpen     = perr(closeProtocolError, "new data frame inside a fragmented message")
 	errLengthTopBit    = perr(closeProtocolError, "64-bit payload length with the top bit set")
 	errNonMinimal      = perr(closeProtocolError, "payload length not minimally encoded")
-	errTooBig          = perr(closeMessageTooBig, "message too big")
 	errTextUTF8        = perr(closeInvalidPayload, "text message is not valid UTF-8")
 	errCloseLen1       = perr(closeProtocolError, "close frame with a 1-byte payload")
 	errCloseCode       = perr(closeProtocolError, "invalid close code")
@@ -237,7 +244,7 @@ func (d *decoder) parseHeader(b []byte) int {
 		}
 	}
 	if !isControl(op) && length > uint64(d.maxSize-d.msgLen) {
-		d.err = errTooBig
+		d.err = tooBig("message", d.maxSize, "client.max_message_bytes")
 		return 0
 	}
 	need += 4

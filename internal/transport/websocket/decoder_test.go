@@ -146,6 +146,10 @@ func TestDecoderTooBigFromHeader(t *testing.T) {
 	if err == nil || err.code != closeMessageTooBig {
 		t.Fatalf("got %v, want 1009 after the length bytes", err)
 	}
+	// The reason names the limit and the setting that raises it.
+	if want := "message over 65536 bytes (server setting client.max_message_bytes)"; err.reason != want {
+		t.Fatalf("reason %q; want %q", err.reason, want)
+	}
 }
 
 // 200 continuations of 1 KiB after a 1 KiB start fail with 1009 as soon as
