@@ -10,8 +10,8 @@ import (
 // Errors of compressed client messages (RFC 7692 §8.2.3 leaves the failure
 // to RFC 6455 §7.1.7; the codes follow what each one means).
 var (
-	errInflateData   = perr(closeInvalidPayload, "invalid compressed data")
-	errInflateUTF8   = perr(closeInvalidPayload, "inflated text message is not valid UTF-8")
+	errInflateData = perr(closeInvalidPayload, "invalid compressed data")
+	errInflateUTF8 = perr(closeInvalidPayload, "inflated text message is not valid UTF-8")
 )
 
 // inflateMessage inflates one compressed client message into a pooled
