@@ -90,16 +90,8 @@ func TestAcceptRateLimitsConnectionStorms(t *testing.T) {
 // early arrivals were refused for records written after theirs.)
 func TestConnectionLimitPerUserUnderASimultaneousRush(t *testing.T) {
 	const limit, rush = 10, 30
-	node := testkit.Start(t, func(c *config.Config) {
-		c.Client.MaxConnectionsPerUser = limit
-		c.Client.MaxConnectionsPerIP = 0
-		c.Client.AcceptRate = 0
-	})
+	node, raws := userLimitNode(t, limit, rush)
 	token := node.Token("rush")
-	raws := make([]*testkit.Raw, rush)
-	for i := range raws {
-		raws[i] = testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
-	}
 	for _, r := range raws { // every connect in flight before any answer is read
 		r.Send(&protocol.Command{Connect: &protocol.ConnectRequest{Token: token}})
 	}
@@ -133,16 +125,8 @@ func TestConnectionLimitPerUserUnderASimultaneousRush(t *testing.T) {
 // (60 s here) with "do not reconnect" closes.
 func TestAbortedConnectsDoNotHoldPerUserSlots(t *testing.T) {
 	const limit, aborted = 5, 40
-	node := testkit.Start(t, func(c *config.Config) {
-		c.Client.MaxConnectionsPerUser = limit
-		c.Client.MaxConnectionsPerIP = 0
-		c.Client.AcceptRate = 0
-	})
+	node, raws := userLimitNode(t, limit, aborted)
 	token := node.Token("flaky")
-	raws := make([]*testkit.Raw, aborted)
-	for i := range raws {
-		raws[i] = testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
-	}
 	for _, r := range raws { // connect, then drop the socket without a close frame
 		r.Send(&protocol.Command{Connect: &protocol.ConnectRequest{Token: token}})
 		_ = r.WS.UnderlyingConn().Close()
@@ -176,4 +160,20 @@ func TestAbortedConnectsDoNotHoldPerUserSlots(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// userLimitNode starts a node whose only connection limit is limit per
+// user, and opens n WebSockets to it that have not connected yet.
+func userLimitNode(t *testing.T, limit, n int) (*testkit.Node, []*testkit.Raw) {
+	t.Helper()
+	node := testkit.Start(t, func(c *config.Config) {
+		c.Client.MaxConnectionsPerUser = limit
+		c.Client.MaxConnectionsPerIP = 0
+		c.Client.AcceptRate = 0
+	})
+	raws := make([]*testkit.Raw, n)
+	for i := range raws {
+		raws[i] = testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+	}
+	return node, raws
 }
