@@ -13,6 +13,8 @@
 #   cmd/liveroom-bench/compare.sh bsearch     # broadcast saturation search only, every target
 #   cmd/liveroom-bench/compare.sh bfixed      # broadcast at RATE (8) publications/s only, every target
 #   cmd/liveroom-bench/compare.sh ceiling     # the write ceiling only, one frame per write and coalescing
+#   cmd/liveroom-bench/compare.sh floor       # liveroom broadcast at RATE (146.7) and the paced ceiling at the
+#                                             # same rate, interleaved: the latency floor of the machine
 #   cmd/liveroom-bench/compare.sh nohist      # liveroom broadcast, history on and off
 #   cmd/liveroom-bench/compare.sh hsearch     # liveroom saturation search, history on and off (interleaved)
 #   cmd/liveroom-bench/compare.sh cluster3    # 3 × 15,000 idle connections on a 3-node liveroom cluster
@@ -33,7 +35,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 scenario=${1:-}
-scenarios="broadcast bsearch bfixed ceiling nohist hsearch idle rooms connect reconnect cluster3"
+scenarios="broadcast bsearch bfixed ceiling floor nohist hsearch idle rooms connect reconnect cluster3"
 if [[ " $scenarios " != *" $scenario "* ]]; then
 	echo "usage: compare.sh ${scenarios// /|}" >&2
 	exit 2
@@ -101,12 +103,22 @@ one() {
 	stop_target
 }
 
+# ceiling_run MODE RUN [RATE]: the ceiling, one frame per write (MODE false)
+# or coalescing (true); with RATE, paced at RATE publications/s for 30 s
+# with latency read from the frames' stamps (scenario "floor").
 ceiling_run() {
-	local mode=$1 run=$2 count=${CEILING_COUNT:-400} fsize=${CEILING_SIZE:-155}
-	local dir=$work/ceiling-$mode-$run
+	local mode=$1 run=$2 rate=${3:-} count=${CEILING_COUNT:-400} fsize=${CEILING_SIZE:-155}
+	local dir=$work/ceiling-$mode-$run${rate:+-paced} scenario=ceiling
+	local -a sflags=() cflags=()
+	if [[ -n $rate ]]; then
+		count=$(awk -v r="$rate" 'BEGIN { printf "%d", r * 30 + 0.5 }')
+		sflags=(-rate "$rate" -duration 30s)
+		cflags=(-latency)
+		scenario=floor
+	fi
 	mkdir -p "$dir"
 	GOMAXPROCS=1 taskset -c 0 "$work/ceiling" serve -addr 127.0.0.1:0 -conns "$subs" -count "$count" \
-		-size "$fsize" -coalesce="$mode" >"$dir/serve.out" 2>"$dir/serve.err" &
+		-size "$fsize" -coalesce="$mode" "${sflags[@]}" >"$dir/serve.out" 2>"$dir/serve.err" &
 	ceiling_pid=$!
 	local url=""
 	for _ in $(seq 100); do
@@ -115,11 +127,11 @@ ceiling_run() {
 		sleep 0.1
 	done
 	GOMAXPROCS=1 taskset -c 1 "$work/ceiling" client -url "$url" -conns "$subs" -count "$count" -size "$fsize" \
-		>"$dir/client.out" 2>"$dir/client.err" || echo "== ceiling client failed" >&2
+		"${cflags[@]}" >"$dir/client.out" 2>"$dir/client.err" || echo "== ceiling client failed" >&2
 	wait "$ceiling_pid" || echo "== ceiling serve failed" >&2
 	ceiling_pid=""
-	printf '{"scenario":"ceiling","target":"ceiling","label":"coalesce=%s","serve":%s,"client":%s}\n' \
-		"$mode" "$(grep '^{' "$dir/serve.out" | tail -1)" "$(grep '^{' "$dir/client.out" | tail -1)" | tee -a "$results"
+	printf '{"scenario":"%s","target":"ceiling","label":"coalesce=%s","serve":%s,"client":%s}\n' \
+		"$scenario" "$mode" "$(grep '^{' "$dir/serve.out" | tail -1)" "$(grep '^{' "$dir/client.out" | tail -1)" | tee -a "$results"
 }
 
 # cluster3_run RUN: three liveroom nodes clustered over loopback routes
@@ -226,6 +238,17 @@ ceiling)
 		for mode in false true; do
 			wait_quiet
 			ceiling_run "$mode" "$run"
+		done
+	done
+	;;
+floor)
+	for run in $(seq "$runs"); do
+		wait_quiet
+		one liveroom "$run" bfix "$work/liveroom.toml" broadcast --subs "$subs" --size "$size" \
+			--rate "${RATE:-146.7}" --duration 30s "${load_flags[@]}"
+		for mode in false true; do
+			wait_quiet
+			ceiling_run "$mode" "$run" "${RATE:-146.7}"
 		done
 	done
 	;;

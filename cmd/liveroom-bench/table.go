@@ -171,6 +171,24 @@ func tableFields(v map[string]any) (scenario, column string, flat map[string]flo
 			flat["sat:saturation.tool_cpu_util"] = (all["client.cpu_user_seconds"] + all["client.cpu_sys_seconds"]) / s
 		}
 		return "broadcast", column, flat
+	case "floor":
+		// The paced ceiling at a liveroom run's rate: its client's latency
+		// and the serve's cost become fixed-rate broadcast fields.
+		for _, k := range []string{"p50_ms", "p99_ms", "p999_ms", "max_ms"} {
+			flat["fix:latency."+k] = all["client.latency."+k]
+		}
+		flat["fix:rate"] = all["serve.rate"]
+		if want := all["serve.publications"] * all["serve.conns"]; want > 0 {
+			flat["fix:delivered_ratio"] = all["client.frames"] / want
+		}
+		if cpu := all["serve.cpu_user_seconds"] + all["serve.cpu_sys_seconds"]; cpu > 0 {
+			flat["fix:deliveries_per_server_cpu_second"] = all["serve.frames"] / cpu
+		}
+		flat["fix:cpu.server_cpu_util"] = all["serve.cpu_util"]
+		if s := all["serve.seconds"]; s > 0 {
+			flat["fix:cpu.tool_cpu_util"] = (all["client.cpu_user_seconds"] + all["client.cpu_sys_seconds"]) / s
+		}
+		return "broadcast", column, flat
 	case "broadcast":
 		prefix := "fix:"
 		if mode, _ := v["mode"].(string); mode == "saturation" {

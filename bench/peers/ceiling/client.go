@@ -23,21 +23,23 @@ type clientConfig struct {
 	sourceAddrs int
 	dialers     int
 	timeout     time.Duration
+	latency     bool // read each frame's send time (a paced serve) and report percentiles
 }
 
 // countResult is what the client prints.
 type countResult struct {
-	Conns         int     `json:"conns"`
-	Complete      int     `json:"complete"`
-	Frames        int64   `json:"frames"`
-	Bytes         int64   `json:"bytes"`
-	Seconds       float64 `json:"seconds"` // first byte to last frame
-	FramesPerSec  float64 `json:"frames_per_sec"`
-	CPUUser       float64 `json:"cpu_user_seconds"`
-	CPUSys        float64 `json:"cpu_sys_seconds"`
-	Reads         int64   `json:"read_calls"`
-	FirstUnixNano int64   `json:"first_byte_unix_ns"`
-	DoneUnixNano  int64   `json:"done_unix_ns"`
+	Conns         int            `json:"conns"`
+	Complete      int            `json:"complete"`
+	Frames        int64          `json:"frames"`
+	Bytes         int64          `json:"bytes"`
+	Seconds       float64        `json:"seconds"` // first byte to last frame
+	FramesPerSec  float64        `json:"frames_per_sec"`
+	CPUUser       float64        `json:"cpu_user_seconds"`
+	CPUSys        float64        `json:"cpu_sys_seconds"`
+	Reads         int64          `json:"read_calls"`
+	FirstUnixNano int64          `json:"first_byte_unix_ns"`
+	DoneUnixNano  int64          `json:"done_unix_ns"`
+	Latency       *latencyResult `json:"latency,omitempty"` // send time to read, with -latency
 }
 
 // rconn is one counted connection.
@@ -155,6 +157,14 @@ func count(ctx context.Context, conns []*rconn, cfg clientConfig) (countResult, 
 	}
 	buf := make([]byte, 256<<10)
 	var first, done time.Time
+	var hist *usHistogram
+	var readAt int64 // Unix ns of the read being fed; one clock read per read call
+	if cfg.latency {
+		hist = newUSHistogram()
+		for _, c := range conns {
+			c.counter.onStamp = func(t int64) { hist.record(time.Duration(readAt - t)) }
+		}
+	}
 	// take feeds bytes to c's counter and reports whether c just completed.
 	take := func(c *rconn, p []byte) (bool, error) {
 		if first.IsZero() && len(p) > 0 {
@@ -170,6 +180,7 @@ func count(ctx context.Context, conns []*rconn, cfg clientConfig) (countResult, 
 		res.Bytes += int64(len(p))
 		return before < want && c.counter.frames == want, nil
 	}
+	readAt = time.Now().UnixNano() // early bytes: read during the handshake, stamped no later than now
 	for _, c := range conns {
 		if fin, err := take(c, c.early); err != nil {
 			return res, err
@@ -205,6 +216,9 @@ func count(ctx context.Context, conns []*rconn, cfg clientConfig) (countResult, 
 					}
 					return res, fmt.Errorf("connection fd %d closed after %d frames: %v", c.fd, c.counter.frames, err)
 				}
+				if hist != nil {
+					readAt = time.Now().UnixNano()
+				}
 				fin, err := take(c, buf[:n])
 				if err != nil {
 					return res, err
@@ -232,5 +246,8 @@ func count(ctx context.Context, conns []*rconn, cfg clientConfig) (countResult, 
 		}
 	}
 	res.CPUUser, res.CPUSys = round3(u1-u0), round3(s1-s0)
+	if hist != nil {
+		res.Latency = hist.summary()
+	}
 	return res, nil
 }

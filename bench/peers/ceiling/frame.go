@@ -36,18 +36,29 @@ func encodeFrame(size int) []byte {
 
 // frameCounter counts complete frames in a server-to-client byte stream,
 // checking that each is an unmasked final text frame of the wanted size.
+// With onStamp set it also reads the send time a paced serve writes after
+// each payload's opening quote and hands it over as Unix nanoseconds.
 type frameCounter struct {
-	size   int64
-	frames int64
-	hdr    [10]byte
-	hn     int   // header bytes held
-	want   int   // header length once known (0 until two bytes are in)
-	left   int64 // payload bytes still to skip
+	size    int64
+	frames  int64
+	onStamp func(unixNano int64)
+	hdr     [10]byte
+	hn      int   // header bytes held
+	want    int   // header length once known (0 until two bytes are in)
+	left    int64 // payload bytes still to skip
+	digits  [stampDigits]byte
 }
 
 // feed consumes p; it returns an error at the first bad frame.
 func (c *frameCounter) feed(p []byte) error {
 	for len(p) > 0 {
+		if c.left > 0 && c.onStamp != nil && c.size-c.left <= stampDigits {
+			if err := c.readStamp(p[0]); err != nil {
+				return err
+			}
+			p = p[1:]
+			continue
+		}
 		if c.left > 0 {
 			k := min(c.left, int64(len(p)))
 			c.left -= k
@@ -92,6 +103,31 @@ func (c *frameCounter) feed(p []byte) error {
 		if n == 0 {
 			c.frames++
 		}
+	}
+	return nil
+}
+
+// readStamp takes one of the first stampDigits+1 payload bytes (the quote,
+// then the digits) and reports the stamp after the last digit.
+func (c *frameCounter) readStamp(b byte) error {
+	pos := c.size - c.left // 0 is the opening quote
+	c.left--
+	if pos == 0 {
+		return nil
+	}
+	if b < '0' || b > '9' {
+		return fmt.Errorf("frame %d: byte %d of the payload is %q, want a digit of the send time", c.frames+1, pos, b)
+	}
+	c.digits[pos-1] = b
+	if pos == stampDigits {
+		var t int64
+		for _, d := range c.digits {
+			t = t*10 + int64(d-'0')
+		}
+		c.onStamp(t)
+	}
+	if c.left == 0 {
+		c.frames++
 	}
 	return nil
 }

@@ -32,8 +32,11 @@ func main() {
 const usage = `usage: ceiling serve|client [flags]
 
   serve   accept -conns WebSocket connections, write -count frames of -size
-          bytes to each as fast as possible, print the rate and CPU time
-  client  open -conns connections to a serve and count the frames
+          bytes to each as fast as possible, print the rate and CPU time;
+          with -rate, write one stamped frame to every connection at that
+          rate for -duration instead (the floor of a broadcast's latency)
+  client  open -conns connections to a serve and count the frames; with
+          -latency, also report send-to-read latency percentiles
 
 ceiling serve -h and ceiling client -h list the flags.
 `
@@ -78,6 +81,8 @@ func runServe(ctx context.Context, log *slog.Logger, args []string, stdout, stde
 	fs.IntVar(&cfg.size, "size", 128, "payload bytes of each frame")
 	fs.BoolVar(&cfg.coalesce, "coalesce", false, "false: one frame per write call; true: the frames waiting for a connection in one write")
 	fs.IntVar(&cfg.batch, "batch", 0, "with -coalesce: at most this many frames per write (0: all that are left)")
+	fs.Float64Var(&cfg.rate, "rate", 0, "publications per second, each one frame to every connection, stamped with its due time (0: write -count frames as fast as possible)")
+	fs.DurationVar(&cfg.duration, "duration", 30*time.Second, "with -rate: how long to publish (-count is ignored)")
 	fs.DurationVar(&cfg.startDelay, "start-delay", time.Second, "pause between the last connection and the first write")
 	fs.DurationVar(&cfg.drainLimit, "drain-timeout", 30*time.Second, "longest wait for the send queues to empty after the writes")
 	if err := fs.Parse(args); err != nil {
@@ -85,6 +90,10 @@ func runServe(ctx context.Context, log *slog.Logger, args []string, stdout, stde
 	}
 	if cfg.conns < 1 || cfg.count < 1 || cfg.size < 0 || cfg.batch < 0 {
 		fmt.Fprintln(stderr, "ceiling serve: -conns and -count must be positive, -size and -batch not negative")
+		return errUsage
+	}
+	if cfg.rate < 0 || (cfg.rate > 0 && (cfg.size < minStampedSize || cfg.duration <= 0 || cfg.rate*cfg.duration.Seconds() < 1)) {
+		fmt.Fprintf(stderr, "ceiling serve: -rate must not be negative; with -rate, -size must be at least %d (room for the send time) and -duration must hold at least one publication\n", minStampedSize)
 		return errUsage
 	}
 	return serve(ctx, log, cfg, stdout)
@@ -101,11 +110,16 @@ func runClientCmd(ctx context.Context, log *slog.Logger, args []string, stdout, 
 	fs.IntVar(&cfg.sourceAddrs, "source-addrs", 8, "dial from 127.0.0.1 … 127.0.0.N")
 	fs.IntVar(&cfg.dialers, "dialers", 16, "connections being opened at once")
 	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "give up counting after this long")
+	fs.BoolVar(&cfg.latency, "latency", false, "read the send time in each frame of a paced serve (-rate) and report latency percentiles; -count is then rate × duration")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if cfg.url == "" || cfg.conns < 1 || cfg.count < 1 || cfg.size < 0 {
 		fmt.Fprintln(stderr, "ceiling client: -url is required; -conns and -count must be positive")
+		return errUsage
+	}
+	if cfg.latency && cfg.size < minStampedSize {
+		fmt.Fprintf(stderr, "ceiling client: -latency needs -size of at least %d\n", minStampedSize)
 		return errUsage
 	}
 	return runClient(ctx, log, cfg, stdout)

@@ -19,7 +19,9 @@ type serveConfig struct {
 	count      int // frames per connection
 	size       int // payload bytes per frame
 	coalesce   bool
-	batch      int // frames per write when coalescing; 0 = all that are left
+	batch      int           // frames per write when coalescing; 0 = all that are left
+	rate       float64       // publications/s for a paced run; 0 = blast
+	duration   time.Duration // paced run length
 	startDelay time.Duration
 	drainLimit time.Duration
 }
@@ -75,6 +77,16 @@ func serve(ctx context.Context, log *slog.Logger, cfg serveConfig, stdout io.Wri
 	case <-time.After(cfg.startDelay):
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	if cfg.rate > 0 {
+		res, err := paced(ctx, fds, cfg)
+		if err != nil {
+			return err
+		}
+		if drain(ctx, fds, time.Now(), cfg.drainLimit) < 0 {
+			return fmt.Errorf("send queues not empty %s after the last write", cfg.drainLimit)
+		}
+		return writeResult(stdout, res)
 	}
 	res, err := blast(ctx, fds, cfg)
 	if err != nil {
