@@ -104,21 +104,10 @@ func statusOfBody(e *account.Error) int {
 	return http.StatusBadRequest
 }
 
-// decode reads body into v, refusing unknown fields and trailing data.
+// decode reads body into v (wire.DecodeStrict).
 func decode(body []byte, v any) *account.Error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		body = []byte("{}")
-	}
-	if problem := wire.BodyKeyProblem(body, nil); problem != "" {
+	if problem := wire.DecodeStrict(body, v, nil); problem != "" {
 		return refusal(wire.CodeBadRequest, "invalid request body: %s", problem)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return refusal(wire.CodeBadRequest, "invalid request body: %v", err)
-	}
-	if dec.More() {
-		return refusal(wire.CodeBadRequest, "invalid request body: more than one JSON value")
 	}
 	return nil
 }

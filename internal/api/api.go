@@ -8,7 +8,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -114,43 +113,12 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 // data, which is passed on as it is and not looked into.
 func isPayload(path string) bool { return path == "data" }
 
-// decode reads a JSON object into v, refusing unknown fields so typos fail
-// loudly.
+// decode reads a request body into v (wire.DecodeStrict).
 func decode(body []byte, v any) *wire.Error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		body = []byte("{}")
-	}
-	if problem := wire.BodyKeyProblem(body, isPayload); problem != "" {
+	if problem := wire.DecodeStrict(body, v, isPayload); problem != "" {
 		return wire.Errorf(wire.CodeBadRequest, false, "invalid request body: %s", problem)
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return wire.Errorf(wire.CodeBadRequest, false, "invalid request body: %s", describeJSONError(err))
-	}
-	if dec.More() {
-		return wire.Errorf(wire.CodeBadRequest, false, "invalid request body: more than one JSON value")
-	}
 	return nil
-}
-
-// describeJSONError says what is wrong with a request body in the API's
-// terms (a field and the JSON type it needs), not the decoder's Go types.
-func describeJSONError(err error) string {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.As(err, &typeErr) && typeErr.Field == "":
-		return fmt.Sprintf("the body must be a JSON object; got a JSON %s", typeErr.Value)
-	case errors.As(err, &typeErr):
-		msg, _ := wire.DescribeTypeError(err)
-		return msg
-	case errors.As(err, &syntaxErr):
-		return fmt.Sprintf("not valid JSON at byte %d (%s)", syntaxErr.Offset, strings.TrimPrefix(syntaxErr.Error(), "json: "))
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "the JSON ends too early"
-	}
-	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
 // statusOf maps a protocol error code onto an HTTP status.

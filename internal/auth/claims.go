@@ -126,6 +126,12 @@ func decodeClaims(data []byte) (*rawClaims, error) {
 	if !json.Valid(data) {
 		return nil, errors.New("token payload is not valid JSON")
 	}
+	if !utf8.Valid(data) {
+		// RFC 7519 §7.2 step 8 and RFC 8259 §8.1: the claims are UTF-8.
+		// Bytes that are not would be copied into presence and join pushes
+		// that no JSON client could be sent.
+		return nil, errors.New("token payload is not valid UTF-8")
+	}
 	c := &rawClaims{}
 	var seen uint
 	err := forEachMember(data, func(name string, raw []byte) error {

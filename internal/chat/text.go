@@ -107,11 +107,18 @@ var linkTLDs = map[string]bool{
 	"shop": true, "click": true, "fr": true, "es": true, "it": true, "nl": true, "be": true, "us": true,
 }
 
+// labelDots turns the full stops that browsers read as domain label
+// separators into '.': U+3002 (ideographic), U+FF0E (full-width) and
+// U+FF61 (half-width ideographic), per IDNA (RFC 3490 §3.1; UTS #46 maps
+// them the same way), so "spam。com" opens like "spam.com".
+var labelDots = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
+
 // HasLink reports whether text holds something a browser would open: a
 // URL with a scheme, "www.", or a bare domain with a common top-level
-// domain ("spam.example.com", "bit.ly/x").
+// domain ("spam.example.com", "bit.ly/x"), whichever full stop separates
+// its labels.
 func HasLink(text string) bool {
-	low := strings.ToLower(text)
+	low := strings.ToLower(labelDots.Replace(text))
 	if strings.Contains(low, "://") || strings.Contains(low, "www.") {
 		return true
 	}

@@ -25,6 +25,7 @@ func TestHasLink(t *testing.T) {
 		"see https://x.test": true, "WWW.Example.ORG": true, "bit.ly/abc": true, "go to shop.example.com now": true,
 		"node.js rocks": false, "e.g. this": false, "3.14 is pi": false, "a.b": false, "mail me at a@b": false,
 		"ftp://files": true, "example.com.": true,
+		"evil\u3002com": true, "evil\uff0ecom": true, "evil\uff61com/x": true, "\u3002com": false,
 	} {
 		if got := HasLink(text); got != want {
 			t.Errorf("HasLink(%q) = %v; want %v", text, got, want)

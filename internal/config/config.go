@@ -192,7 +192,10 @@ type ClientConfig struct {
 	// first ones up to the limit get in; the rest are closed with 3504. A
 	// refused or closed connection stops counting when its record is
 	// removed (retried in the background when the store is slow; at the
-	// latest after `presence.ttl`).
+	// latest after `presence.ttl`). Each node also counts its own
+	// connections of the user, exactly and without the store, so the limit
+	// holds on a node even when the store is too slow to count (then only
+	// the cluster-wide count is skipped).
 	MaxConnectionsPerUser int `toml:"max_connections_per_user"`
 	// Most open connections from one IP address. 0 = unlimited. Past it an
 	// upgrade is refused with HTTP 429 and Retry-After; upgrades that race

@@ -112,19 +112,19 @@ func TestBadValues(t *testing.T) {
 		name, src, want string
 	}{
 		{"duration without unit", "[client]\nping_interval = 25\n",
-			`line 2 (last key "client.ping_interval"): invalid duration "25": give a unit, as in "25s"`},
+			`line 2: key "client.ping_interval": invalid duration "25": give a unit, as in "25s"`},
 		{"duration garbage", "[shutdown]\ntimeout = \"soon\"\n",
-			`line 2 (last key "shutdown.timeout"): invalid duration "soon"`},
+			`line 2: key "shutdown.timeout": invalid duration "soon"`},
 		{"negative duration", "[auth]\nleeway = \"-1s\"\n", `invalid duration "-1s": must not be negative`},
 		{"ambiguous size", "[client]\nmax_message_bytes = \"1MB\"\n",
-			`line 2 (last key "client.max_message_bytes"): invalid size "1MB": "MB" is ambiguous; write "1MiB"`},
+			`line 2: key "client.max_message_bytes": invalid size "1MB": "MB" is ambiguous; write "1MiB"`},
 		{"fractional size", "[engine]\nmax_storage_bytes = 1.5\n", `sizes are whole numbers of bytes`},
 		{"negative size", "[client]\nqueue_max_bytes = -1\n", `invalid size "-1": must not be negative`},
-		{"bool as string", "demo = \"yes\"\n", `line 1 (last key "demo"): incompatible types`},
-		{"int as string", "[client]\nmax_subscriptions = \"10\"\n", `(last key "client.max_subscriptions"): incompatible types`},
+		{"bool as string", "demo = \"yes\"\n", `line 1: key "demo" must be a TOML boolean; got a string`},
+		{"int as string", "[client]\nmax_subscriptions = \"10\"\n", `line 2: key "client.max_subscriptions" must be a TOML integer; got a string`},
 		{"table for array of tables", "[auth.keys]\nid = \"a\"\n", `auth.keys holds a list of entries: write [[auth.keys]] before each one`},
 		{"namespace duration", "[[namespaces]]\nname = \"chat\"\nhistory_ttl = \"1 day\"\n",
-			`namespaces entry 1 (name "chat"): toml: line 3 (last key "namespaces.history_ttl"): invalid duration "1 day"`},
+			`namespaces entry 1 (name "chat"): line 3: key "namespaces.history_ttl": invalid duration "1 day"`},
 		{"namespace without name", "[[namespaces]]\nhistory_size = 5\n",
 			`namespaces entry 1: missing key "name" (write name = "" for the default namespace)`},
 		{"syntax", "addr = \n", `line 1`},
@@ -135,6 +135,27 @@ func TestBadValues(t *testing.T) {
 				t.Errorf("got %v\nwant error containing %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// A value of the wrong type stops the decoder; the unknown keys of the
+// file are still reported with it, each with its line, so one run shows
+// every key to fix.
+func TestTypeErrorStillReportsUnknownKeys(t *testing.T) {
+	src := "foo = 1\ndemo = \"yes\"\n[client]\nping_intervall = \"1s\"\n[[namespaces]]\nname = \"x\"\nhistroy = 3\n"
+	_, err := parse(src)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{
+		`line 2: key "demo" must be a TOML boolean; got a string`,
+		`line 1: unknown key "foo"`,
+		`line 4: unknown key "client.ping_intervall" (did you mean "client.ping_interval"?)`,
+		`line 7: unknown key "namespaces.histroy"`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
 	}
 }
 

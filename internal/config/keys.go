@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -169,4 +170,106 @@ func probeType(t reflect.Type, k toml.Key) (reflect.Type, bool) {
 		Type: inner,
 		Tag:  reflect.StructTag("toml:" + strconv.Quote(k[0])),
 	}}), true
+}
+
+// unknownKeys names every key of src that no field of Config takes, found
+// by a decode that knows nothing of Config's types. parseFile uses it when
+// the typed decode failed: that decode stops at the first value of the
+// wrong type, and the unknown keys would otherwise go unreported until that
+// value was fixed. Keys matched only ignoring case are left for checkKeys.
+func unknownKeys(src []byte) error {
+	var raw map[string]any
+	md, err := toml.Decode(string(src), &raw)
+	if err != nil {
+		return nil // a syntax error: the typed decode reported it
+	}
+	root := reflect.TypeFor[Config]()
+	reported := make(map[string]bool)
+	var errs []error
+	more := 0
+	for _, k := range md.Keys() {
+		s := k.String()
+		if reported[s] || hasPrefixIn(k, reported) || knownKey(root, k) {
+			continue
+		}
+		reported[s] = true
+		if len(errs) == maxKeyErrors {
+			more++
+			continue
+		}
+		problem := fmt.Sprintf("unknown key %q", s)
+		if hint := suggestKey(root, k); hint != "" {
+			problem += fmt.Sprintf(" (did you mean %q?)", hint)
+		}
+		errs = append(errs, &KeyError{Key: s, Line: keyLine(src, k), Problem: problem})
+	}
+	if more > 0 {
+		errs = append(errs, fmt.Errorf("and %d more keys like these", more))
+	}
+	return errors.Join(errs...)
+}
+
+// knownKey reports whether a field of t takes k (ignoring case). Below a
+// field that is not a table (a value, a map) any key is the value's own.
+func knownKey(t reflect.Type, k toml.Key) bool {
+	for _, seg := range k {
+		f, _, ok := lookupField(t, seg)
+		if !ok {
+			return false
+		}
+		sub, isTable := tableOf(f.Type)
+		if !isTable {
+			return true
+		}
+		t = sub
+	}
+	return true
+}
+
+// describeDecodeError rewords the decoder's error about a value in the
+// file's terms: the line, the key and what is wrong (for a value of the
+// wrong type, the TOML type it needs). Other errors (TOML syntax) are
+// returned as they are.
+func describeDecodeError(err error) error {
+	var pe toml.ParseError
+	if !errors.As(err, &pe) {
+		// A value of the wrong type is a plain error of the form
+		// `toml: line N (last key "K"): incompatible types: …`.
+		m := typeMismatch.FindStringSubmatch(err.Error())
+		if m == nil {
+			return err
+		}
+		line, _ := strconv.Atoi(m[1])
+		pe = toml.ParseError{LastKey: m[2], Message: m[3], Position: toml.Position{Line: line}}
+	}
+	if pe.LastKey == "" {
+		return err
+	}
+	problem := fmt.Sprintf("key %q: %s", pe.LastKey, pe.Message)
+	if _, types, ok := strings.Cut(pe.Message, "incompatible types: TOML value has type "); ok {
+		if got, dest, ok := strings.Cut(types, "; destination has type "); ok {
+			problem = fmt.Sprintf("key %q must be a TOML %s; got a %s", pe.LastKey, tomlKind(dest), got)
+		}
+	}
+	return &KeyError{Key: pe.LastKey, Line: pe.Position.Line, Problem: problem}
+}
+
+var typeMismatch = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (incompatible types: .*)$`)
+
+// tomlKind names a destination type of the decoder ("boolean", "integer",
+// "string", a Go struct or slice) as the TOML value it needs.
+func tomlKind(dest string) string {
+	switch {
+	case strings.HasPrefix(dest, "[]") || strings.HasPrefix(dest, "slice"):
+		return "array"
+	case strings.Contains(dest, "struct") || strings.Contains(dest, "map"):
+		return "table"
+	case strings.Contains(dest, "int"):
+		return "integer"
+	case strings.Contains(dest, "float"):
+		return "float"
+	case strings.Contains(dest, "bool"):
+		return "boolean"
+	}
+	return dest
 }

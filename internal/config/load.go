@@ -113,10 +113,13 @@ func parseFile(cfg *Config, src []byte) error {
 	doc.Config.Namespaces = nil
 	md, err := toml.NewDecoder(bytes.NewReader(src)).Decode(&doc)
 	if err != nil {
+		err = describeDecodeError(err)
 		if hint := tableShapeHint(src); hint != "" {
-			return fmt.Errorf("%w (%s)", err, hint)
+			err = fmt.Errorf("%w (%s)", err, hint)
 		}
-		return err
+		// The decoder stops at the first value of the wrong type; the
+		// unknown keys are still found and reported with it.
+		return errors.Join(err, unknownKeys(src))
 	}
 	file := make([]NamespaceConfig, 0, len(doc.Namespaces))
 	var errs []error
@@ -135,7 +138,7 @@ func parseFile(cfg *Config, src []byte) error {
 			if named.Name != nil {
 				name = *named.Name
 			}
-			return fmt.Errorf("namespaces entry %d (name %q): %w", i+1, name, err)
+			return fmt.Errorf("namespaces entry %d (name %q): %w", i+1, name, describeDecodeError(err))
 		}
 		if named.Name == nil {
 			errs = append(errs, fmt.Errorf("namespaces entry %d: missing key \"name\" (write name = \"\" for the default namespace)", i+1))

@@ -149,6 +149,10 @@ func (c *Client) HandleMessage(data []byte) {
 		c.handleJSON(buf, now)
 		return
 	}
+	if err := checkProtobufFraming(buf); err != nil {
+		c.malformed(err)
+		return
+	}
 	dec := protocol.GetCommandDecoder(c.proto, buf)
 	defer protocol.PutCommandDecoder(c.proto, dec)
 	for {
@@ -317,12 +321,22 @@ func (c *Client) cleanup() {
 }
 
 // send encodes and queues a reply. It reports false when the connection
-// is closed or was just closed for overflowing its queue.
+// is closed or was just closed for overflowing its queue. A reply to a
+// command that cannot be encoded for this connection's protocol (stored
+// data that is not valid JSON for a JSON client) is answered with an
+// internal error instead, so the client's call does not wait forever.
 func (c *Client) send(r *protocol.Reply) bool {
 	data, err := protocol.GetReplyEncoder(c.proto).Encode(r)
 	if err != nil {
-		c.hub.log.Error("encode reply", "client", c.id, "err", err)
-		return false
+		c.hub.log.Error("encode reply", "client", c.id, "command", r.Id, "err", err)
+		if r.Id == 0 {
+			return false
+		}
+		fail := &protocol.Reply{Id: r.Id, Error: &protocol.Error{Code: wire.CodeInternal, Message: fmt.Sprintf(
+			"the reply cannot be encoded for this connection (%v): the channel holds data stored before it was checked; retrying will not help", err)}}
+		if data, err = protocol.GetReplyEncoder(c.proto).Encode(fail); err != nil {
+			return false
+		}
 	}
 	return c.enqueue(data)
 }

@@ -171,6 +171,13 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 		c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code, Reason: "connection token required"})
 		return nil
 	}
+	if max := h.cfg.MaxSubscriptions; max > 0 && len(creds.Channels) > max {
+		// The token's channels are subscriptions like any other: holding
+		// more than the limit would let a token lift it.
+		c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code,
+			Reason: truncateReason(fmt.Sprintf("token lists %d channels; client.max_subscriptions is %d", len(creds.Channels), max))})
+		return nil
+	}
 	for _, name := range creds.Channels {
 		if _, werr := h.resolveChannel(name); werr != nil {
 			c.Disconnect(wire.Disconnect{Code: wire.DisconnectInvalidToken.Code,
@@ -182,7 +189,7 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 		c.Disconnect(wire.Disconnect{Code: wire.DisconnectConnectionLimit.Code, Reason: truncateReason(werr.Message)})
 		return nil
 	}
-	h.clients.bindUser(c, creds.User)
+	h.clients.bindUser(c, creds.User, h.countsTowardLimit(creds.User))
 	c.mu.Lock()
 	if c.state != stateConnecting {
 		// Closed while being admitted: its cleanup ran before it was

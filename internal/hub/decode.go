@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -49,6 +50,25 @@ func (c *Client) handleJSON(buf []byte, now time.Time) {
 func (c *Client) malformed(err error) {
 	c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code,
 		Reason: truncateReason("malformed command: " + decodeReason(err))})
+}
+
+// checkProtobufFraming walks the length prefixes of a Protobuf message:
+// commands back to back, each after its length as a varint (the protocol's
+// framing). The protocol's decoder stops silently at a prefix that is not a
+// varint, which would drop the rest of the message unanswered; this says
+// what is wrong instead. It reads only the prefixes.
+func checkProtobufFraming(msg []byte) error {
+	for off := 0; off < len(msg); {
+		l, n := binary.Uvarint(msg[off:])
+		if n <= 0 {
+			return fmt.Errorf("the length before the command at byte %d is not a valid varint of at most 64 bits", off)
+		}
+		if rest := uint64(len(msg) - off - n); l > rest {
+			return fmt.Errorf("the command at byte %d declares %d bytes, but only %d follow", off, l, rest)
+		}
+		off += n + int(l)
+	}
+	return nil
 }
 
 // commandErrorReason says what is wrong with a JSON command the decoder

@@ -1,6 +1,10 @@
 package hub
 
-import "testing"
+import (
+	"encoding/binary"
+	"strings"
+	"testing"
+)
 
 func TestCommandID(t *testing.T) {
 	cases := map[string]uint32{
@@ -32,6 +36,47 @@ func FuzzCommandID(f *testing.F) {
 		id, ok := commandID(line)
 		if ok && id == 0 {
 			t.Fatalf("id 0 accepted for %q", line)
+		}
+	})
+}
+
+func TestCheckProtobufFraming(t *testing.T) {
+	for msg, want := range map[string]string{
+		"":                                 "",
+		"\x00":                             "",
+		"\x02ab\x01c":                      "",
+		"\x03ab":                           "declares 3 bytes, but only 2 follow",
+		"\x01a\xff":                        "the length before the command at byte 2 is not a valid varint",
+		strings.Repeat("\xff", 11):         "at byte 0 is not a valid varint",
+		strings.Repeat("\xff", 9) + "\x7f": "at byte 0 is not a valid varint",
+	} {
+		err := checkProtobufFraming([]byte(msg))
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("checkProtobufFraming(%q) = %v; want %q", msg, err, want)
+		}
+	}
+}
+
+// FuzzCheckProtobufFraming: what the check passes, the protocol's decoder
+// reads to the end without stopping early, command by command.
+func FuzzCheckProtobufFraming(f *testing.F) {
+	for _, s := range []string{"", "\x02\x08\x01", "\x03ab", "\xff\xff", "\x00\x00"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		if checkProtobufFraming(msg) != nil {
+			return
+		}
+		off := 0
+		for off < len(msg) {
+			l, n := binary.Uvarint(msg[off:])
+			if n <= 0 || l > uint64(len(msg)-off-n) {
+				t.Fatalf("passed %x, whose prefix at %d is %d, %d", msg, off, l, n)
+			}
+			off += n + int(l)
+		}
+		if off != len(msg) {
+			t.Fatalf("passed %x, walked to %d", msg, off)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
+	"unicode/utf8"
 
 	"github.com/centrifugal/protocol"
 
@@ -14,16 +15,22 @@ import (
 // MaxDataDepth is how deeply JSON data may nest (objects and arrays).
 const MaxDataDepth = 64
 
-// ValidateData checks that publication or RPC data is one JSON value,
+// ValidateData checks that publication or RPC data is one JSON value in
+// valid UTF-8 (RFC 8259 §8.1: JSON exchanged between systems is UTF-8),
 // nested at most MaxDataDepth levels and at most limit bytes (0: no limit).
-// The depth is checked first with a linear scan, so hostile nesting is
-// refused without recursion.
+// UTF-8 is checked because encoding/json's Valid does not: bytes that are
+// not UTF-8 could be stored from a Protobuf connection or the server API and
+// then could not be sent to any JSON client. The depth is checked with a
+// linear scan, so hostile nesting is refused without recursion.
 func ValidateData(data []byte, limit int) *wire.Error {
 	if limit > 0 && len(data) > limit {
 		return wire.Errorf(wire.CodeLimitExceeded, false, "data is %d bytes; the limit is %d", len(data), limit)
 	}
 	if len(data) == 0 {
 		return wire.Errorf(wire.CodeBadRequest, false, "data is empty: send a JSON value")
+	}
+	if at := firstInvalidUTF8(data); at >= 0 {
+		return wire.Errorf(wire.CodeBadRequest, false, "data is not valid UTF-8 at byte %d: JSON text must be UTF-8", at)
 	}
 	if d := jsonDepth(data); d > MaxDataDepth {
 		return wire.Errorf(wire.CodeBadRequest, false, "data nests more than %d levels deep", MaxDataDepth)
@@ -32,6 +39,22 @@ func ValidateData(data []byte, limit int) *wire.Error {
 		return wire.Errorf(wire.CodeBadRequest, false, "data is not valid JSON")
 	}
 	return nil
+}
+
+// firstInvalidUTF8 returns the offset of the first byte of data that does
+// not start a valid UTF-8 sequence, or -1 when all of data is valid.
+func firstInvalidUTF8(data []byte) int {
+	if utf8.Valid(data) {
+		return -1
+	}
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
 }
 
 // jsonDepth returns the deepest nesting of objects and arrays in data,

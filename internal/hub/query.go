@@ -78,7 +78,8 @@ func (h *Hub) history(ctx context.Context, id ChannelID, ns *Namespace, limit in
 	if since != nil && since.Offset > top.Offset {
 		return nil, wire.Errorf(wire.CodeUnrecoverable, false, "offset %d is ahead of the channel's newest, %d: it is not a position this channel gave; load history without since", since.Offset, top.Offset)
 	}
-	if limit == 0 {
+	if limit == 0 { // only the position: an empty list, as any empty page
+		res.Publications = []*protocol.Publication{}
 		return res, nil
 	}
 	var w HistoryWindow

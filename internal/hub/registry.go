@@ -17,7 +17,11 @@ type clientRegistry struct {
 	byUser map[string]smallMap[*Client, struct{}] // connected clients by user (mu)
 	byIP   map[netip.Addr]int                     // open connections per address (mu)
 	bySess map[string]*Client                     // emulation sessions (mu)
-	empty  *sync.Cond                             // signalled when byID becomes empty (on mu)
+	// admitting counts each user's connects between reserveUser and
+	// bindUser (or unreserveUser): with byUser, every connection of the
+	// user this node holds or is letting in (mu).
+	admitting map[string]int
+	empty     *sync.Cond // signalled when byID becomes empty (on mu)
 }
 
 func (r *clientRegistry) init() {
@@ -25,6 +29,7 @@ func (r *clientRegistry) init() {
 	r.byUser = make(map[string]smallMap[*Client, struct{}])
 	r.byIP = make(map[netip.Addr]int)
 	r.bySess = make(map[string]*Client)
+	r.admitting = make(map[string]int)
 	r.empty = sync.NewCond(&r.mu)
 }
 
@@ -68,10 +73,44 @@ func (r *clientRegistry) add(c *Client, maxPerIP int) error {
 	return nil
 }
 
-// bindUser records c under its user on this node.
-func (r *clientRegistry) bindUser(c *Client, user string) {
+// reserveUser reserves a place for one more connection of user on this
+// node when the user's connections here (bound, and being admitted) are
+// fewer than max; it reports whether it did. This node's count is exact
+// and needs no engine, so the per-user limit holds on one node even when
+// the engine's cluster-wide count is slow to answer.
+func (r *clientRegistry) reserveUser(user string, max int) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	set := r.byUser[user]
+	if set.len()+r.admitting[user] >= max {
+		return false
+	}
+	r.admitting[user]++
+	return true
+}
+
+// unreserveUser gives back a place taken by reserveUser for a connection
+// that was refused.
+func (r *clientRegistry) unreserveUser(user string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.unreserveUserLocked(user)
+}
+
+func (r *clientRegistry) unreserveUserLocked(user string) {
+	if r.admitting[user]--; r.admitting[user] <= 0 {
+		delete(r.admitting, user)
+	}
+}
+
+// bindUser records c under its user on this node; reserved says it holds a
+// place from reserveUser, which the binding replaces.
+func (r *clientRegistry) bindUser(c *Client, user string, reserved bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if reserved {
+		r.unreserveUserLocked(user)
+	}
 	// Most users hold one or two connections here: a smallMap keeps them
 	// in a slice (8 bytes a connection, where a map per user was hundreds);
 	// anonymous connections, which share the user "", get a map.

@@ -18,7 +18,7 @@ func TestUserConnectionsThroughTheSwitchToAMap(t *testing.T) {
 		for i := range cs {
 			cs[i] = &Client{id: fmt.Sprint(i), remote: netip.MustParseAddrPort("127.0.0.1:1")}
 			r.byID[cs[i].id] = cs[i]
-			r.bindUser(cs[i], "u")
+			r.bindUser(cs[i], "u", false)
 		}
 		if got := len(r.userClients("u")); got != n {
 			t.Fatalf("n=%d: %d listed", n, got)
@@ -51,7 +51,7 @@ func TestRemoveUnbindsAfterTheConnectionIsGone(t *testing.T) {
 	c := &Client{id: "a", remote: netip.MustParseAddrPort("127.0.0.1:1")}
 	r.byID[c.id] = c
 	r.remove(c, "", false) // the close, before the connect bound the user
-	r.bindUser(c, "ann")
+	r.bindUser(c, "ann", false)
 	r.remove(c, "ann", true) // the connect seeing it lost
 	if got := r.userClients("ann"); len(got) != 0 {
 		t.Fatalf("user still lists %d connections", len(got))

@@ -13,20 +13,40 @@ func (h *Hub) countsTowardLimit(user string) bool {
 	return h.cfg.MaxConnectionsPerUser > 0 && user != ""
 }
 
-// admitUser enforces MaxConnectionsPerUser across every node: the
-// connection is recorded first and the user's connections counted after,
-// so two connections racing on two nodes can both be refused but the limit
-// is never exceeded. A refused connection's record is removed at once.
+// admitUser enforces MaxConnectionsPerUser, first on this node and then
+// across every node. This node's own count (its connections of the user,
+// and those being admitted) is exact and is checked without the engine. On
+// success the caller binds the connection with reserved = true.
 //
-// When the engine cannot answer within userLimitWait (a stream electing
-// its leader after a node died, the moment its clients reconnect to the
-// other nodes), the connection is admitted unchecked: the limit protects
+// Across nodes the connection is recorded first and the user's connections
+// counted after, so two connections racing on two nodes can both be
+// refused but the limit is never exceeded. A refused connection's record
+// is removed at once. When the engine cannot answer within userLimitWait
+// (a stream electing its leader after a node died, the moment its clients
+// reconnect to the other nodes), the cluster-wide count is skipped and the
+// connection admitted on this node's count alone: the limit protects
 // against abuse, and refusing with a "do not reconnect" code would strand
 // legitimate clients. Its record is written by the next presence refresh.
 func (h *Hub) admitUser(ctx context.Context, c *Client, user string) *wire.Error {
 	if !h.countsTowardLimit(user) {
 		return nil
 	}
+	if !h.clients.reserveUser(user, h.cfg.MaxConnectionsPerUser) {
+		return h.userLimitError(user)
+	}
+	werr := h.admitUserCluster(ctx, c, user)
+	if werr != nil {
+		h.clients.unreserveUser(user)
+	}
+	return werr
+}
+
+func (h *Hub) userLimitError(user string) *wire.Error {
+	return wire.Errorf(wire.CodeLimitExceeded, false, "user %q already has the most connections allowed (%d); close one first", user, h.cfg.MaxConnectionsPerUser)
+}
+
+// admitUserCluster is admitUser's count over every node.
+func (h *Hub) admitUserCluster(ctx context.Context, c *Client, user string) *wire.Error {
 	ctx, cancel := context.WithTimeout(ctx, userLimitWait)
 	defer cancel()
 	if err := h.broker.ConnectionPut(ctx, user, c.id); err != nil {
@@ -56,7 +76,7 @@ func (h *Hub) admitUser(ctx context.Context, c *Client, user string) *wire.Error
 	}
 	if n >= h.cfg.MaxConnectionsPerUser {
 		h.forgetConnection(user, c.id)
-		return wire.Errorf(wire.CodeLimitExceeded, false, "user %q already has the most connections allowed (%d); close one first", user, h.cfg.MaxConnectionsPerUser)
+		return h.userLimitError(user)
 	}
 	return nil
 }

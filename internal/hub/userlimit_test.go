@@ -3,9 +3,14 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/liveroom-dev/liveroom/wire"
 )
 
 // deleteFailsBroker answers ConnectionDelete with an error the first
@@ -97,5 +102,52 @@ func TestConnectionRecordRetryStopsWithTheHub(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the hub's background work did not stop: the retry kept running")
+	}
+}
+
+// unansweredBroker fails every connection record write, as an engine does
+// that cannot answer within userLimitWait (a stream electing its leader,
+// or one swamped by a user's connect bursts). Every other Broker method is
+// left unset: admitUser calls none of them after a failed write.
+type unansweredBroker struct{ Broker }
+
+func (unansweredBroker) ConnectionPut(context.Context, string, string) error {
+	return errors.New("engine: connection put: context deadline exceeded")
+}
+
+// When the engine cannot count a user's connections, the connection is let
+// in on this node's own count, which is exact: the per-user limit still
+// holds on the node (a burst of one user used to slip past it once the
+// engine's count slowed down), and a refused connect gives its place back.
+func TestPerUserLimitHoldsOnTheNodeWhenTheEngineDoesNotAnswer(t *testing.T) {
+	h := startedHubWith(t, unansweredBroker{})
+	defer stopBackground(h)
+	h.cfg.MaxConnectionsPerUser = 3
+	var admitted []*Client
+	for i := range 5 {
+		c := &Client{id: fmt.Sprint("c", i), remote: netip.MustParseAddrPort("127.0.0.1:1")}
+		if err := h.clients.add(c, 0); err != nil {
+			t.Fatal(err)
+		}
+		werr := h.admitUser(context.Background(), c, "ann")
+		switch {
+		case werr == nil:
+			h.clients.bindUser(c, "ann", true)
+			admitted = append(admitted, c)
+		case werr.Code != wire.CodeLimitExceeded || !strings.Contains(werr.Message, "(3)"):
+			t.Fatalf("connect %d refused with %d %q; want 106 naming the limit", i, werr.Code, werr.Message)
+		}
+	}
+	if len(admitted) != 3 {
+		t.Fatalf("%d of 5 connects admitted with a limit of 3", len(admitted))
+	}
+	h.clients.remove(admitted[0], "ann", true)
+	c := &Client{id: "c5", remote: netip.MustParseAddrPort("127.0.0.1:1")}
+	if werr := h.admitUser(context.Background(), c, "ann"); werr != nil {
+		t.Fatalf("a connect after one of 3 closed: %v", werr.Message)
+	}
+	h.clients.bindUser(c, "ann", true)
+	if n := len(h.clients.userClients("ann")); n != 3 || len(h.clients.admitting) != 0 {
+		t.Fatalf("%d connections bound and %v being admitted; want 3 and none", n, h.clients.admitting)
 	}
 }

@@ -1,7 +1,6 @@
 package module
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -66,21 +65,11 @@ func (m *Module) RPCMethods() map[string]hub.RPCHandler {
 	return out
 }
 
-// decode reads a request strictly: one JSON object, no unknown fields.
+// decode reads a request strictly (wire.DecodeStrict): one JSON object,
+// no unknown fields, so a typo fails loudly instead of being ignored.
 func decode(method string, data []byte, v any) *wire.Error {
-	if len(bytes.TrimSpace(data)) == 0 {
-		data = []byte("{}")
-	}
-	if problem := wire.BodyKeyProblem(data, nil); problem != "" {
-		return wire.Errorf(wire.CodeBadRequest, false, "%s: invalid payload: %s", method, problem)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return wire.Errorf(wire.CodeBadRequest, false, "%s: invalid payload: %s; see docs/support.md", method, err.Error())
-	}
-	if dec.More() {
-		return wire.Errorf(wire.CodeBadRequest, false, "%s: invalid payload: more than one JSON value", method)
+	if problem := wire.DecodeStrict(data, v, nil); problem != "" {
+		return wire.Errorf(wire.CodeBadRequest, false, "%s: invalid payload: %s; see docs/support.md", method, problem)
 	}
 	return nil
 }

@@ -1,0 +1,65 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/centrifugal/protocol"
+
+	"github.com/liveroom-dev/liveroom/internal/testkit"
+	"github.com/liveroom-dev/liveroom/wire"
+)
+
+// Publication data that is not UTF-8 is refused on every path that could
+// store it — a Protobuf connection and the server API — because JSON
+// clients of the same channel could never be sent it: their live pushes
+// would skip it and their history and recovery replies could not be
+// encoded. A JSON client's history stays readable.
+func TestDataThatIsNotUTF8IsRefusedOnEveryPath(t *testing.T) {
+	node := testkit.Start(t, nil)
+	pb := testkit.DialRaw(t, node.WSURL, protocol.TypeProtobuf)
+	pb.Connect(node.Token("mallory"))
+	if rep := pb.Call(sub("room:poison")); rep.Error != nil {
+		t.Fatalf("subscribe: %+v", rep.Error)
+	}
+	bad := []byte("\"a\xc3\x28\"")
+	wantError(t, pb.Call(&protocol.Command{Publish: &protocol.PublishRequest{Channel: "room:poison", Data: bad}}), wire.CodeBadRequest, "not valid UTF-8 at byte 2")
+
+	r := doHTTP(t, node, httpCall{method: http.MethodPost, path: "/api/publish",
+		raw: []byte(`{"channel":"room:poison","data":"` + "\xc3\x28" + `"}`), header: map[string]string{"X-API-Key": node.APIKey}})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.errMessage(), "not valid UTF-8 at byte 1") {
+		t.Fatalf("API publish of data that is not UTF-8: %d %s; want 400 naming the byte", r.status, r.body)
+	}
+
+	// Valid data still goes through, and a JSON client reads the whole
+	// history.
+	if rep := pb.Call(&protocol.Command{Publish: &protocol.PublishRequest{Channel: "room:poison", Data: []byte(`"ok é"`)}}); rep.Error != nil {
+		t.Fatalf("publish: %+v", rep.Error)
+	}
+	js := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+	js.Connect(node.Token("ann"))
+	if rep := js.Call(sub("room:poison")); rep.Error != nil {
+		t.Fatalf("subscribe: %+v", rep.Error)
+	}
+	rep := js.Call(&protocol.Command{History: &protocol.HistoryRequest{Channel: "room:poison", Limit: 10}})
+	if rep.Error != nil || rep.History == nil || len(rep.History.Publications) != 1 || string(rep.History.Publications[0].Data) != `"ok é"` {
+		t.Fatalf("history: %+v", rep)
+	}
+}
+
+// A Protobuf message whose length prefix is not a varint, or runs past the
+// end, closes the connection with 3501 saying so; before, the rest of the
+// message was dropped without a word.
+func TestProtobufFramingErrorsAreNamed(t *testing.T) {
+	node := testkit.Start(t, nil)
+	for _, frame := range [][]byte{[]byte(strings.Repeat("\xff", 11)), []byte(strings.Repeat("\xff", 9) + "\x7f"), []byte("\x05ab")} {
+		c := testkit.DialRaw(t, node.WSURL, protocol.TypeProtobuf)
+		c.SendBytes(frame)
+		code, reason := c.Closed(10 * time.Second)
+		if code != 3501 || !strings.Contains(reason, "malformed command: the ") {
+			t.Fatalf("frame %x: closed %d %q; want 3501 naming the length prefix", frame, code, reason)
+		}
+	}
+}
