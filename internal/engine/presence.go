@@ -194,14 +194,55 @@ func (e *Engine) ConnectionPut(ctx context.Context, user, client string) error {
 	return nil
 }
 
-// ConnectionDelete forgets one connection of a user.
+// ConnectionDelete forgets one connection of a user. Its record is purged
+// from the stream rather than overwritten with a tombstone: a tombstone
+// would stay until the TTL, and every later count of the user
+// (ConnectionsBefore) would read over it, so a user who opens and closes
+// connections fast would make each of their connects slower than the last.
 func (e *Engine) ConnectionDelete(ctx context.Context, user, client string) error {
-	msg := &nats.Msg{Subject: e.connSubject(user, client), Header: nats.Header{}}
-	msg.Header.Set(hdrGone, "1")
-	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
+	req, _ := json.Marshal(purgeRequest{Filter: e.connSubject(user, client)})
+	msg, err := e.nc.RequestWithContext(ctx, e.apiPrefix+"STREAM.PURGE."+presenceStream, req)
+	if err != nil {
 		return fmt.Errorf("engine: connection delete for %q: %w", user, err)
 	}
+	var res purgeResponse
+	if err := json.Unmarshal(msg.Data, &res); err != nil {
+		return fmt.Errorf("engine: connection delete for %q: unreadable answer: %w", user, err)
+	}
+	if res.Error != nil || !res.Success {
+		return fmt.Errorf("engine: connection delete for %q: %s (code %d)", user, res.Error.describe(), res.Error.code())
+	}
 	return nil
+}
+
+// purgeRequest and purgeResponse are the JetStream API's stream purge
+// ($JS.API.STREAM.PURGE.<stream> with a subject filter; NATS ADR-10).
+type purgeRequest struct {
+	Filter string `json:"filter"`
+}
+
+type purgeResponse struct {
+	Success bool      `json:"success"`
+	Error   *apiError `json:"error"`
+}
+
+type apiError struct {
+	ErrCode     int    `json:"err_code"`
+	Description string `json:"description"`
+}
+
+func (a *apiError) describe() string {
+	if a == nil {
+		return "not purged"
+	}
+	return a.Description
+}
+
+func (a *apiError) code() int {
+	if a == nil {
+		return 0
+	}
+	return a.ErrCode
 }
 
 // ConnectionsBefore counts the user's live connections, on every node,
