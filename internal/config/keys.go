@@ -40,44 +40,56 @@ func checkKeys(md *toml.MetaData, src []byte) error {
 	for _, k := range md.Undecoded() {
 		undecoded[k.String()] = true
 	}
-	reported := make(map[string]bool)
-	var errs []error
-	more := 0 // problems past maxKeyErrors, counted only
+	ke := keyErrorList{src: src, reported: make(map[string]bool)}
 	for _, k := range md.Undecoded() {
-		s := k.String()
-		if reported[s] || hasPrefixIn(k, undecoded) {
-			continue
+		if !ke.reported[k.String()] && !hasPrefixIn(k, undecoded) {
+			ke.add(k, unknownKeyProblem(root, k))
 		}
-		reported[s] = true
-		if len(errs) == maxKeyErrors {
-			more++
-			continue
-		}
-		problem := fmt.Sprintf("unknown key %q", s)
-		if hint := suggestKey(root, k); hint != "" {
-			problem += fmt.Sprintf(" (did you mean %q?)", hint)
-		}
-		errs = append(errs, &KeyError{Key: s, Line: keyLine(src, k), Problem: problem})
 	}
 	for _, k := range md.Keys() {
 		s := k.String()
-		if reported[s] || undecoded[s] {
+		if ke.reported[s] || undecoded[s] {
 			continue
 		}
 		if want, ok := exactSpelling(root, k); !ok {
-			reported[s] = true
-			if len(errs) == maxKeyErrors {
-				more++
-				continue
-			}
-			errs = append(errs, &KeyError{Key: s, Line: keyLine(src, k),
-				Problem: fmt.Sprintf("key %q must be written %q: keys are case-sensitive", s, want)})
+			ke.add(k, fmt.Sprintf("key %q must be written %q: keys are case-sensitive", s, want))
 		}
 	}
-	if more > 0 {
-		errs = append(errs, fmt.Errorf("and %d more keys like these", more))
+	return ke.err()
+}
+
+// keyErrorList collects the key errors of one file, each key once, at most
+// maxKeyErrors of them (the rest only counted).
+type keyErrorList struct {
+	src      []byte
+	reported map[string]bool
+	errs     []error
+	more     int
+}
+
+func (ke *keyErrorList) add(k toml.Key, problem string) {
+	ke.reported[k.String()] = true
+	if len(ke.errs) == maxKeyErrors {
+		ke.more++
+		return
 	}
-	return errors.Join(errs...)
+	ke.errs = append(ke.errs, &KeyError{Key: k.String(), Line: keyLine(ke.src, k), Problem: problem})
+}
+
+func (ke *keyErrorList) err() error {
+	if ke.more > 0 {
+		ke.errs = append(ke.errs, fmt.Errorf("and %d more keys like these", ke.more))
+	}
+	return errors.Join(ke.errs...)
+}
+
+// unknownKeyProblem says that k is unknown, with the likely key meant.
+func unknownKeyProblem(root reflect.Type, k toml.Key) string {
+	problem := fmt.Sprintf("unknown key %q", k.String())
+	if hint := suggestKey(root, k); hint != "" {
+		problem += fmt.Sprintf(" (did you mean %q?)", hint)
+	}
+	return problem
 }
 
 // maxKeyErrors bounds the key errors reported for one file (each one costs
@@ -184,29 +196,13 @@ func unknownKeys(src []byte) error {
 		return nil // a syntax error: the typed decode reported it
 	}
 	root := reflect.TypeFor[Config]()
-	reported := make(map[string]bool)
-	var errs []error
-	more := 0
+	ke := keyErrorList{src: src, reported: make(map[string]bool)}
 	for _, k := range md.Keys() {
-		s := k.String()
-		if reported[s] || hasPrefixIn(k, reported) || knownKey(root, k) {
-			continue
+		if !ke.reported[k.String()] && !hasPrefixIn(k, ke.reported) && !knownKey(root, k) {
+			ke.add(k, unknownKeyProblem(root, k))
 		}
-		reported[s] = true
-		if len(errs) == maxKeyErrors {
-			more++
-			continue
-		}
-		problem := fmt.Sprintf("unknown key %q", s)
-		if hint := suggestKey(root, k); hint != "" {
-			problem += fmt.Sprintf(" (did you mean %q?)", hint)
-		}
-		errs = append(errs, &KeyError{Key: s, Line: keyLine(src, k), Problem: problem})
 	}
-	if more > 0 {
-		errs = append(errs, fmt.Errorf("and %d more keys like these", more))
-	}
-	return errors.Join(errs...)
+	return ke.err()
 }
 
 // knownKey reports whether a field of t takes k (ignoring case). Below a
