@@ -115,10 +115,13 @@ var labelDots = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
 
 // HasLink reports whether text holds something a browser would open: a
 // URL with a scheme, "www.", or a bare domain with a common top-level
-// domain ("spam.example.com", "bit.ly/x"), whichever full stop separates
-// its labels.
+// domain ("spam.example.com", "bit.ly/x"). The text is first brought to
+// Unicode NFKC (UAX #15), as IDNA's mapping does (UTS #46 §4), so
+// full-width letters, the one-dot leader and the small full stop read as
+// their ASCII forms, and then every label-separating full stop reads as
+// '.'.
 func HasLink(text string) bool {
-	low := strings.ToLower(labelDots.Replace(text))
+	low := strings.ToLower(labelDots.Replace(norm.NFKC.String(text)))
 	if strings.Contains(low, "://") || strings.Contains(low, "www.") {
 		return true
 	}

@@ -26,6 +26,9 @@ func TestHasLink(t *testing.T) {
 		"node.js rocks": false, "e.g. this": false, "3.14 is pi": false, "a.b": false, "mail me at a@b": false,
 		"ftp://files": true, "example.com.": true,
 		"evil\u3002com": true, "evil\uff0ecom": true, "evil\uff61com/x": true, "\u3002com": false,
+		"\uff45\uff56\uff49\uff4c\uff0e\uff43\uff4f\uff4d": true, "evil.\uff43\uff4f\uff4d": true, "evil\ufe52com": true,
+		"evil\u2024com": true, "evil\ufe12com": true, "\uff37\uff37\uff37.evil.test": true,
+		"\uff48\uff54\uff54\uff50\uff53\uff1a\uff0f\uff0fevil.test": true, "\uff11\uff0e\uff15 cups": false,
 	} {
 		if got := HasLink(text); got != want {
 			t.Errorf("HasLink(%q) = %v; want %v", text, got, want)

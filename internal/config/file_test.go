@@ -159,6 +159,29 @@ func TestTypeErrorStillReportsUnknownKeys(t *testing.T) {
 	}
 }
 
+// Every unreadable value is reported in one run, in the file's order and
+// in TOML's terms, with the unknown keys, also inside [[namespaces]];
+// the decoder itself stops at the first one it meets, in no fixed order.
+func TestEveryUnreadableValueIsReportedAtOnce(t *testing.T) {
+	src := "addr = 5\nclient = 7\nzzz = 1\n[[namespaces]]\nname = \"talk\"\nhistory_size = \"200\"\ncolour = \"red\"\n[presence]\nttl = true\n"
+	for range 5 {
+		_, err := parse(src)
+		if err == nil {
+			t.Fatal("accepted")
+		}
+		want := strings.Join([]string{
+			`line 1: key "addr" must be a TOML string; got an integer`,
+			`line 2: key "client" must be a TOML table; got an integer`,
+			`namespaces entry 1 (name "talk"): line 6: key "namespaces.history_size" must be a TOML integer; got a string`,
+			`line 9: key "presence.ttl": invalid duration "true"`,
+		}, "\n")
+		if got := err.Error(); !strings.HasPrefix(got, want) || !strings.Contains(got, `line 3: unknown key "zzz"`) ||
+			!strings.Contains(got, `line 7: unknown key "namespaces.colour"`) || strings.Contains(got, "int64") {
+			t.Fatalf("got\n%v\nwant it to start with\n%s\nand name zzz and colour", got, want)
+		}
+	}
+}
+
 func TestSizesAcceptUnits(t *testing.T) {
 	cfg, err := parse("[client]\nmax_message_bytes = \"128KiB\"\nqueue_max_bytes = 2097152\n[engine]\nmax_storage_bytes = \"10 GiB\"\n")
 	if err != nil {

@@ -224,13 +224,14 @@ func knownKey(t reflect.Type, k toml.Key) bool {
 
 // describeDecodeError rewords the decoder's error about a value in the
 // file's terms: the line, the key and what is wrong (for a value of the
-// wrong type, the TOML type it needs). Other errors (TOML syntax) are
-// returned as they are.
+// wrong type, the TOML type it needs and the one it got, never Go's type
+// names). Other errors (TOML syntax) are returned as they are.
 func describeDecodeError(err error) error {
 	var pe toml.ParseError
 	if !errors.As(err, &pe) {
 		// A value of the wrong type is a plain error of the form
-		// `toml: line N (last key "K"): incompatible types: …`.
+		// `toml: line N (last key "K"): incompatible types: …` or
+		// `… type mismatch for T: expected table but found int64`.
 		m := typeMismatch.FindStringSubmatch(err.Error())
 		if m == nil {
 			return err
@@ -242,30 +243,47 @@ func describeDecodeError(err error) error {
 		return err
 	}
 	problem := fmt.Sprintf("key %q: %s", pe.LastKey, pe.Message)
-	if _, types, ok := strings.Cut(pe.Message, "incompatible types: TOML value has type "); ok {
-		if got, dest, ok := strings.Cut(types, "; destination has type "); ok {
-			problem = fmt.Sprintf("key %q must be a TOML %s; got a %s", pe.LastKey, tomlKind(dest), got)
-		}
+	if m := incompatible.FindStringSubmatch(pe.Message); m != nil {
+		problem = fmt.Sprintf("key %q must be a TOML %s; got %s", pe.LastKey, tomlKind(m[2]), withArticle(tomlKind(m[1])))
+	} else if m := mismatch.FindStringSubmatch(pe.Message); m != nil {
+		problem = fmt.Sprintf("key %q must be a TOML %s; got %s", pe.LastKey, tomlKind(m[1]), withArticle(tomlKind(m[2])))
 	}
 	return &KeyError{Key: pe.LastKey, Line: pe.Position.Line, Problem: problem}
 }
 
-var typeMismatch = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (incompatible types: .*)$`)
+var (
+	typeMismatch = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): ((?:incompatible types:|type mismatch for) .*)$`)
+	incompatible = regexp.MustCompile(`^incompatible types: TOML value has type (.+); destination has type (.+)$`)
+	mismatch     = regexp.MustCompile(`^type mismatch for .+: expected (\S+) but found (.+)$`)
+)
 
-// tomlKind names a destination type of the decoder ("boolean", "integer",
-// "string", a Go struct or slice) as the TOML value it needs.
-func tomlKind(dest string) string {
-	switch {
-	case strings.HasPrefix(dest, "[]") || strings.HasPrefix(dest, "slice"):
-		return "array"
-	case strings.Contains(dest, "struct") || strings.Contains(dest, "map"):
+// tomlKind names a Go type in the decoder's messages ("int64",
+// "map[string]interface {}", "config.Duration", "table") as the TOML
+// value it is or needs.
+func tomlKind(goType string) string {
+	switch t := strings.TrimPrefix(goType, "*"); {
+	case t == "table" || strings.HasPrefix(t, "map[") || strings.Contains(t, "struct") || strings.HasPrefix(t, "config."):
 		return "table"
-	case strings.Contains(dest, "int"):
+	case strings.HasPrefix(t, "[]") || strings.HasPrefix(t, "slice") || t == "array":
+		return "array"
+	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint"):
 		return "integer"
-	case strings.Contains(dest, "float"):
+	case strings.HasPrefix(t, "float"):
 		return "float"
-	case strings.Contains(dest, "bool"):
+	case t == "bool":
 		return "boolean"
+	case t == "string":
+		return "string"
+	case strings.HasPrefix(t, "time."):
+		return "date-time"
 	}
-	return dest
+	return goType
+}
+
+// withArticle puts "a" or "an" before a TOML type name.
+func withArticle(kind string) string {
+	if strings.IndexByte("aeiou", kind[0]) >= 0 {
+		return "an " + kind
+	}
+	return "a " + kind
 }

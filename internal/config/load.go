@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -109,41 +110,9 @@ type fileDoc struct {
 // validate the result. Unknown keys and keys spelled in the wrong case are
 // errors naming the key and its line.
 func parseFile(cfg *Config, src []byte) error {
-	doc := fileDoc{Config: *cfg}
-	doc.Config.Namespaces = nil
-	md, err := toml.NewDecoder(bytes.NewReader(src)).Decode(&doc)
+	doc, md, file, errs, err := decodeFile(cfg, src)
 	if err != nil {
-		err = describeDecodeError(err)
-		if hint := tableShapeHint(src); hint != "" {
-			err = fmt.Errorf("%w (%s)", err, hint)
-		}
-		// The decoder stops at the first value of the wrong type; the
-		// unknown keys are still found and reported with it.
-		return errors.Join(err, unknownKeys(src))
-	}
-	file := make([]NamespaceConfig, 0, len(doc.Namespaces))
-	var errs []error
-	for i, prim := range doc.Namespaces {
-		var named struct {
-			Name *string `toml:"name"`
-		}
-		ns := NamespaceDefaults("")
-		if err := md.PrimitiveDecode(prim, &named); err != nil {
-			return fmt.Errorf("namespaces entry %d: %w", i+1, err)
-		}
-		if err := md.PrimitiveDecode(prim, &ns); err != nil {
-			// Keys decode in no fixed order, so take the name from the
-			// first pass.
-			name := ""
-			if named.Name != nil {
-				name = *named.Name
-			}
-			return fmt.Errorf("namespaces entry %d (name %q): %w", i+1, name, describeDecodeError(err))
-		}
-		if named.Name == nil {
-			errs = append(errs, fmt.Errorf("namespaces entry %d: missing key \"name\" (write name = \"\" for the default namespace)", i+1))
-		}
-		file = append(file, ns)
+		return unreadableValues(cfg, src, err)
 	}
 	// Unknown keys first: a misspelt "name" is the likely cause of a
 	// missing one.
@@ -157,6 +126,102 @@ func parseFile(cfg *Config, src []byte) error {
 	*cfg = doc.Config
 	cfg.Namespaces = namespaces
 	return nil
+}
+
+// decodeFile decodes src on top of cfg: the document, its metadata, the
+// namespaces entries (each from NamespaceDefaults) and the entries' missing
+// names (errs). err is the first value that could not be read (the decoder
+// stops there), reworded by describeDecodeError.
+func decodeFile(cfg *Config, src []byte) (doc fileDoc, md toml.MetaData, file []NamespaceConfig, errs []error, err error) {
+	doc = fileDoc{Config: *cfg}
+	doc.Config.Namespaces = nil
+	md, err = toml.NewDecoder(bytes.NewReader(src)).Decode(&doc)
+	if err != nil {
+		return doc, md, nil, nil, describeDecodeError(err)
+	}
+	file = make([]NamespaceConfig, 0, len(doc.Namespaces))
+	for i, prim := range doc.Namespaces {
+		var named struct {
+			Name *string `toml:"name"`
+		}
+		ns := NamespaceDefaults("")
+		if err := md.PrimitiveDecode(prim, &named); err != nil {
+			return doc, md, nil, nil, fmt.Errorf("namespaces entry %d: %w", i+1, describeDecodeError(err))
+		}
+		if err := md.PrimitiveDecode(prim, &ns); err != nil {
+			// Keys decode in no fixed order, so take the name from the
+			// first pass.
+			name := ""
+			if named.Name != nil {
+				name = *named.Name
+			}
+			return doc, md, nil, nil, fmt.Errorf("namespaces entry %d (name %q): %w", i+1, name, describeDecodeError(err))
+		}
+		if named.Name == nil {
+			errs = append(errs, fmt.Errorf("namespaces entry %d: missing key \"name\" (write name = \"\" for the default namespace)", i+1))
+		}
+		file = append(file, ns)
+	}
+	return doc, md, file, errs, nil
+}
+
+// unreadableValues reports a file with values that cannot be read. The
+// decoder stops at the first one, in no fixed order, so the line of each
+// one found is blanked and the file decoded again, until it reads or an
+// error has no line of its own (a syntax error, also one that blanking a
+// line of a value spanning several lines makes) or maxKeyErrors are
+// found; then the file's unknown keys are added. One run names every
+// value to fix.
+func unreadableValues(cfg *Config, src []byte, first error) error {
+	var errs []error
+	if hint := tableShapeHint(src); hint != "" {
+		first = fmt.Errorf("%w (%s)", first, hint)
+	}
+	work := bytes.Clone(src)
+	for err := first; err != nil && len(errs) < maxKeyErrors; {
+		errs = append(errs, err)
+		var ke *KeyError
+		if !errors.As(err, &ke) || ke.Line <= 0 || !blankLine(work, ke.Line) {
+			break
+		}
+		_, _, _, _, err = decodeFile(cfg, work)
+		if err != nil && !errors.As(err, &ke) {
+			break // blanking broke the syntax: what was found stands
+		}
+	}
+	// In the file's order, whatever order the decoder met them in.
+	slices.SortStableFunc(errs, func(a, b error) int { return errorLine(a) - errorLine(b) })
+	return errors.Join(append(errs, unknownKeys(src))...)
+}
+
+// errorLine is the line a value error names, 0 when none.
+func errorLine(err error) int {
+	var ke *KeyError
+	if errors.As(err, &ke) {
+		return ke.Line
+	}
+	return 0
+}
+
+// blankLine turns line n (from 1) of src into spaces, in place, keeping
+// every other line where it was; false if src has no such line.
+func blankLine(src []byte, n int) bool {
+	start := 0
+	for line := 1; line < n; line++ {
+		i := bytes.IndexByte(src[start:], '\n')
+		if i < 0 {
+			return false
+		}
+		start += i + 1
+	}
+	end := len(src)
+	if i := bytes.IndexByte(src[start:], '\n'); i >= 0 {
+		end = start + i
+	}
+	for i := start; i < end; i++ {
+		src[i] = ' '
+	}
+	return true
 }
 
 // tableShapeHint explains the most common type error: an array of tables

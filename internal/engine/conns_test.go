@@ -36,8 +36,34 @@ func TestConnectionDeleteLeavesNothingToScan(t *testing.T) {
 	if n, err := e.ConnectionCount(ctx, "ann"); err != nil || n != 2 {
 		t.Fatalf("count = %d, %v; want 2", n, err)
 	}
-	if n, err := e.ConnectionsBefore(ctx, "ann", "c49"); err != nil || n != 1 {
-		t.Fatalf("before c49 = %d, %v; want 1", n, err)
+	// All of these records are this node's own: they are left to the
+	// caller's exact count.
+	if n, err := e.ConnectionsElsewhereBefore(ctx, "ann", "c49"); err != nil || n != 0 {
+		t.Fatalf("elsewhere before c49 = %d, %v; want 0", n, err)
+	}
+	// Records of another node (instance) count when written before the
+	// connection's own, never after.
+	other := secondEngineOnSameServer(t, e)
+	other.instToken = "other"
+	if err := other.ConnectionPut(ctx, "ann", "o1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ConnectionPut(ctx, "ann", "mine"); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.ConnectionPut(ctx, "ann", "o2"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.ConnectionsElsewhereBefore(ctx, "ann", "mine"); err != nil || n != 1 {
+		t.Fatalf("elsewhere before mine = %d, %v; want 1 (o1)", n, err)
+	}
+	if err := e.ConnectionDelete(ctx, "ann", "mine"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"o1", "o2"} {
+		if err := other.ConnectionDelete(ctx, "ann", c); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// Every message the scan reads, tombstones included.
 	read := 0

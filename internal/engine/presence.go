@@ -197,7 +197,7 @@ func (e *Engine) ConnectionPut(ctx context.Context, user, client string) error {
 // ConnectionDelete forgets one connection of a user. Its record is purged
 // from the stream rather than overwritten with a tombstone: a tombstone
 // would stay until the TTL, and every later count of the user
-// (ConnectionsBefore) would read over it, so a user who opens and closes
+// (ConnectionsElsewhereBefore) would read over it, so a user who opens and closes
 // connections fast would make each of their connects slower than the last.
 func (e *Engine) ConnectionDelete(ctx context.Context, user, client string) error {
 	req, _ := json.Marshal(purgeRequest{Filter: e.connSubject(user, client)})
@@ -245,14 +245,17 @@ func (a *apiError) code() int {
 	return a.ErrCode
 }
 
-// ConnectionsBefore counts the user's live connections, on every node,
-// recorded before client's own record (ConnectionPut): the connections
-// that came first. When many connections of one user arrive at once, each
-// counts only those ahead of it, so exactly the first ones up to a limit
-// are admitted; counting every record instead would refuse early arrivals
-// for records written after theirs. If client has no live record, every
-// live record counts.
-func (e *Engine) ConnectionsBefore(ctx context.Context, user, client string) (int, error) {
+// ConnectionsElsewhereBefore counts the user's live connections on the
+// other nodes (records of other instances) recorded before client's own
+// record (ConnectionPut): the connections elsewhere that came first. When
+// many connections of one user arrive at once, each counts only those
+// ahead of it, so exactly the first ones up to a limit are admitted;
+// counting every record instead would refuse early arrivals for records
+// written after theirs. This node's own connections are left to the
+// caller, which counts them exactly (records of connections that just
+// closed may still be here). If client has no live record, every live
+// record elsewhere counts.
+func (e *Engine) ConnectionsElsewhereBefore(ctx context.Context, user, client string) (int, error) {
 	own := e.connSubject(user, client)
 	var ownSeq uint64
 	var seqs []uint64
@@ -261,11 +264,12 @@ func (e *Engine) ConnectionsBefore(ctx context.Context, user, client string) (in
 		if perr != nil {
 			return
 		}
-		if m.Header.Get(hdrSubject) == own {
+		switch subject := m.Header.Get(hdrSubject); {
+		case subject == own:
 			ownSeq = s
-			return
+		case !strings.HasSuffix(subject, "."+e.instToken):
+			seqs = append(seqs, s)
 		}
-		seqs = append(seqs, s)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("engine: connections of %q: %w", user, err)

@@ -59,9 +59,10 @@ type Broker interface {
 	// entries live, like presence, until the TTL unless re-put.
 	ConnectionPut(ctx context.Context, user, client string) error
 	ConnectionDelete(ctx context.Context, user, client string) error
-	// ConnectionsBefore counts the user's live connections recorded
-	// before client's own record (all of them if it has none).
-	ConnectionsBefore(ctx context.Context, user, client string) (int, error)
+	// ConnectionsElsewhereBefore counts the user's live connections on
+	// other nodes recorded before client's own record (all of them if it
+	// has none); this node's own are counted by the hub.
+	ConnectionsElsewhereBefore(ctx context.Context, user, client string) (int, error)
 
 	// Key-value buckets (created on first use, replicated like history):
 	// KVGet fails with ErrKeyNotFound; KVCreate with ErrKeyExists; KVUpdate

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
-	"unicode/utf8"
 
 	"github.com/centrifugal/protocol"
 
@@ -29,7 +28,7 @@ func ValidateData(data []byte, limit int) *wire.Error {
 	if len(data) == 0 {
 		return wire.Errorf(wire.CodeBadRequest, false, "data is empty: send a JSON value")
 	}
-	if at := firstInvalidUTF8(data); at >= 0 {
+	if at := wire.FirstInvalidUTF8(data); at >= 0 {
 		return wire.Errorf(wire.CodeBadRequest, false, "data is not valid UTF-8 at byte %d: JSON text must be UTF-8", at)
 	}
 	if d := jsonDepth(data); d > MaxDataDepth {
@@ -39,22 +38,6 @@ func ValidateData(data []byte, limit int) *wire.Error {
 		return wire.Errorf(wire.CodeBadRequest, false, "data is not valid JSON")
 	}
 	return nil
-}
-
-// firstInvalidUTF8 returns the offset of the first byte of data that does
-// not start a valid UTF-8 sequence, or -1 when all of data is valid.
-func firstInvalidUTF8(data []byte) int {
-	if utf8.Valid(data) {
-		return -1
-	}
-	for i := 0; i < len(data); {
-		r, n := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && n <= 1 {
-			return i
-		}
-		i += n
-	}
-	return -1
 }
 
 // jsonDepth returns the deepest nesting of objects and arrays in data,

@@ -1,8 +1,10 @@
 package hub
 
 import (
+	"bytes"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/centrifugal/protocol"
 )
@@ -40,11 +42,18 @@ func encodePush(channel string, pub *protocol.Publication, t protocol.Type) []by
 	return data
 }
 
-// decodePublication decodes a stored publication body.
+// decodePublication decodes a stored publication body. Data that is not
+// valid UTF-8 — stored before ValidateData checked it — has each run of
+// invalid bytes replaced with U+FFFD, the same way for every reader: JSON
+// clients could not be sent it otherwise, and the bad bytes can only be
+// inside JSON strings (the data passed json.Valid), so it stays valid JSON.
 func decodePublication(body []byte) (*protocol.Publication, error) {
 	var pub protocol.Publication
 	if err := pub.UnmarshalCF(body); err != nil {
 		return nil, fmt.Errorf("decode publication: %w", err)
+	}
+	if !utf8.Valid(pub.Data) {
+		pub.Data = bytes.ToValidUTF8(pub.Data, []byte("\uFFFD"))
 	}
 	return &pub, nil
 }

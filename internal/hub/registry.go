@@ -89,6 +89,15 @@ func (r *clientRegistry) reserveUser(user string, max int) bool {
 	return true
 }
 
+// userConnections counts user's connections on this node: bound, and
+// being admitted.
+func (r *clientRegistry) userConnections(user string) int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	set := r.byUser[user]
+	return set.len() + r.admitting[user]
+}
+
 // unreserveUser gives back a place taken by reserveUser for a connection
 // that was refused.
 func (r *clientRegistry) unreserveUser(user string) {

@@ -53,21 +53,27 @@ func (h *Hub) admitUserCluster(ctx context.Context, c *Client, user string) *wir
 		h.log.Warn("connection limit not checked: the engine did not answer; admitting the connection", "user", user, "err", err)
 		return nil
 	}
-	// Only the connections recorded before this one count: of many
-	// arriving at once, the first ones up to the limit get in.
-	n, err := h.broker.ConnectionsBefore(ctx, user, c.id)
+	// This node's own connections of the user are counted exactly (the
+	// connects being admitted included); of the other nodes', only those
+	// recorded before this one count: of many arriving at once, the first
+	// ones up to the limit get in.
+	count := func() (int, error) {
+		elsewhere, err := h.broker.ConnectionsElsewhereBefore(ctx, user, c.id)
+		return h.clients.userConnections(user) - 1 + elsewhere, err
+	}
+	n, err := count()
 	if err == nil && n >= h.cfg.MaxConnectionsPerUser {
-		// Some of those may be connections that closed while being
-		// admitted (a flaky network dropping connects): their records
-		// go within moments. Refusing now would tell the client not to
-		// reconnect (3504) for a limit about to free up, so count once
-		// more after a short wait.
+		// Some of those may be connections on other nodes that closed
+		// while being admitted (a flaky network dropping connects):
+		// their records go within moments. Refusing now would tell the
+		// client not to reconnect (3504) for a limit about to free up,
+		// so count once more after a short wait.
 		t := time.NewTimer(userLimitRecount)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 		case <-t.C:
-			n, err = h.broker.ConnectionsBefore(ctx, user, c.id)
+			n, err = count()
 		}
 	}
 	if err != nil {

@@ -151,3 +151,41 @@ func TestPerUserLimitHoldsOnTheNodeWhenTheEngineDoesNotAnswer(t *testing.T) {
 		t.Fatalf("%d connections bound and %v being admitted; want 3 and none", n, h.clients.admitting)
 	}
 }
+
+// elsewhereBroker answers the cluster-wide count with a fixed number of
+// connections on other nodes, as an engine does whose other nodes hold
+// them. Every other Broker method is left unset: admitUser calls none but
+// these.
+type elsewhereBroker struct {
+	Broker
+	elsewhere int
+}
+
+func (elsewhereBroker) ConnectionPut(context.Context, string, string) error    { return nil }
+func (elsewhereBroker) ConnectionDelete(context.Context, string, string) error { return nil }
+func (b elsewhereBroker) ConnectionsElsewhereBefore(context.Context, string, string) (int, error) {
+	return b.elsewhere, nil
+}
+
+// The limit counts this node's connections exactly and adds those on
+// other nodes: with 2 elsewhere and a limit of 3, one connection gets in
+// here and the next is refused.
+func TestPerUserLimitAddsOtherNodesToThisNodesCount(t *testing.T) {
+	h := startedHubWith(t, elsewhereBroker{elsewhere: 2})
+	defer stopBackground(h)
+	h.cfg.MaxConnectionsPerUser = 3
+	admitted := 0
+	for i := range 3 {
+		c := &Client{id: fmt.Sprint("c", i), remote: netip.MustParseAddrPort("127.0.0.1:1")}
+		if err := h.clients.add(c, 0); err != nil {
+			t.Fatal(err)
+		}
+		if werr := h.admitUser(context.Background(), c, "ann"); werr == nil {
+			h.clients.bindUser(c, "ann", true)
+			admitted++
+		}
+	}
+	if admitted != 1 || h.clients.userConnections("ann") != 1 {
+		t.Fatalf("%d admitted, %d counted here; want 1 and 1", admitted, h.clients.userConnections("ann"))
+	}
+}

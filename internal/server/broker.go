@@ -175,8 +175,8 @@ func (b broker) ConnectionDelete(ctx context.Context, user, client string) error
 	return b.e.ConnectionDelete(ctx, user, client)
 }
 
-func (b broker) ConnectionsBefore(ctx context.Context, user, client string) (int, error) {
-	return b.e.ConnectionsBefore(ctx, user, client)
+func (b broker) ConnectionsElsewhereBefore(ctx context.Context, user, client string) (int, error) {
+	return b.e.ConnectionsElsewhereBefore(ctx, user, client)
 }
 
 func (b broker) ReapInstance(ctx context.Context, instance string, fn func(hub.GoneEntry)) (int, error) {

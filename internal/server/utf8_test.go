@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,10 +28,20 @@ func TestDataThatIsNotUTF8IsRefusedOnEveryPath(t *testing.T) {
 	bad := []byte("\"a\xc3\x28\"")
 	wantError(t, pb.Call(&protocol.Command{Publish: &protocol.PublishRequest{Channel: "room:poison", Data: bad}}), wire.CodeBadRequest, "not valid UTF-8 at byte 2")
 
-	r := doHTTP(t, node, httpCall{method: http.MethodPost, path: "/api/publish",
-		raw: []byte(`{"channel":"room:poison","data":"` + "\xc3\x28" + `"}`), header: map[string]string{"X-API-Key": node.APIKey}})
-	if r.status != http.StatusBadRequest || !strings.Contains(r.errMessage(), "not valid UTF-8 at byte 1") {
-		t.Fatalf("API publish of data that is not UTF-8: %d %s; want 400 naming the byte", r.status, r.body)
+	// Any string of a JSON body, not only data: encoding/json would turn
+	// the bytes into U+FFFD and publish to another channel than named.
+	api := map[string]string{"X-API-Key": node.APIKey}
+	for _, tc := range []struct {
+		body string
+		at   int
+	}{
+		{`{"channel":"room:poison","data":"` + "\xc3\x28" + `"}`, 33},
+		{`{"channel":"room:` + "\xff" + `","data":1}`, 17},
+	} {
+		r := doHTTP(t, node, httpCall{method: http.MethodPost, path: "/api/publish", raw: []byte(tc.body), header: api})
+		if r.status != http.StatusBadRequest || !strings.Contains(r.errMessage(), fmt.Sprintf("not valid UTF-8 at byte %d", tc.at)) {
+			t.Fatalf("API publish %q: %d %s; want 400 naming byte %d", tc.body, r.status, r.body, tc.at)
+		}
 	}
 
 	// Valid data still goes through, and a JSON client reads the whole

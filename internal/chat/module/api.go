@@ -61,12 +61,12 @@ func (m *Module) APIMethods() map[string]APIMethod {
 // splitUser takes "as" out of an API body and returns the rest: the
 // payload of the matching RPC method.
 func splitUser(method string, body []byte) (string, []byte, *wire.Error) {
-	if problem := wire.BodyKeyProblem(body, nil); problem != "" {
-		return "", nil, wire.Errorf(wire.CodeBadRequest, false, "%s: %s", method, problem)
-	}
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
-		return "", nil, wire.Errorf(wire.CodeBadRequest, false, "%s: the body must be a JSON object", method)
+	if problem := wire.DecodeStrict(body, &fields, nil); problem != "" {
+		return "", nil, wire.Errorf(wire.CodeBadRequest, false, "%s: invalid request body: %s", method, problem)
+	}
+	if fields == nil {
+		return "", nil, wire.Errorf(wire.CodeBadRequest, false, "%s: the body must be a JSON object; got null", method)
 	}
 	const key = "as"
 	var user string
