@@ -24,7 +24,13 @@ func newHealthyClient(t *testing.T, url string) *healthyClient {
 		t.Fatalf("healthy client dial: %v", err)
 	}
 	t.Cleanup(func() { _ = ws.Close() })
-	return &healthyClient{t: t, ws: ws}
+	h := &healthyClient{t: t, ws: ws}
+	// The dial returns at the 101, before the server has necessarily
+	// registered the session; an echo round trip proves it has, so the
+	// sessions of connections dialled later come after it (tests find
+	// theirs by index).
+	h.check()
+	return h
 }
 
 func (h *healthyClient) check() {
