@@ -28,6 +28,9 @@ func DecodeStrict(body []byte, v any, isPayload func(path string) bool) string {
 		// user name would silently become another one.
 		return fmt.Sprintf("not valid UTF-8 at byte %d: JSON text must be UTF-8", at)
 	}
+	if at := LoneSurrogate(body); at >= 0 {
+		return fmt.Sprintf("the \\u escape at byte %d is half of a UTF-16 surrogate pair: JSON text must encode whole characters", at)
+	}
 	if problem := BodyKeyProblem(body, isPayload); problem != "" {
 		return problem
 	}
@@ -36,10 +39,70 @@ func DecodeStrict(body []byte, v any, isPayload func(path string) bool) string {
 	if err := dec.Decode(v); err != nil {
 		return describeDecodeError(err)
 	}
-	if dec.More() {
-		return "more than one JSON value"
+	// Anything but white space after the value, including a stray ']' or
+	// '}' (which Decoder.More does not count as more input).
+	if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) > 0 {
+		return fmt.Sprintf("more after the JSON value at byte %d; send one JSON object", int(dec.InputOffset())+bytes.Index(body[dec.InputOffset():], rest[:1]))
 	}
 	return ""
+}
+
+// LoneSurrogate returns the offset of the first \u escape in a JSON
+// string of data that encodes half of a UTF-16 surrogate pair with no
+// other half (RFC 8259 §8.2 calls such strings unpredictable), or -1.
+// encoding/json would turn it into U+FFFD: a channel or a user name would
+// silently become another one. data must be valid JSON text to be judged.
+func LoneSurrogate(data []byte) int {
+	inString := false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if !inString {
+			inString = c == '"'
+			continue
+		}
+		switch c {
+		case '"':
+			inString = false
+		case '\\':
+			if i+1 < len(data) && data[i+1] == 'u' {
+				u, ok := hex4(data, i+2)
+				switch {
+				case !ok:
+				case u >= 0xD800 && u <= 0xDBFF:
+					if lo, ok := hex4(data, i+8); !ok || i+7 >= len(data) || data[i+6] != '\\' || data[i+7] != 'u' || lo < 0xDC00 || lo > 0xDFFF {
+						return i
+					}
+					i += 11 // the pair
+					continue
+				case u >= 0xDC00 && u <= 0xDFFF:
+					return i
+				}
+			}
+			i++ // the escaped character
+		}
+	}
+	return -1
+}
+
+// hex4 reads four hex digits of data at i.
+func hex4(data []byte, i int) (rune, bool) {
+	if i+4 > len(data) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range data[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // describeDecodeError says what is wrong with a body encoding/json refused.

@@ -1,8 +1,11 @@
 package wire
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestDecodeStrict(t *testing.T) {
@@ -23,8 +26,14 @@ func TestDecodeStrict(t *testing.T) {
 		`{"Room":"a"}`:                 `"Room"`,
 		`[1]`:                          "the body must be a JSON object; got a JSON array",
 		`{"room":`:                     "the JSON ends too early",
-		`{"room":"a"} {}`:              "more than one JSON value",
-		`{"room":"a"}x`:                "more than one JSON value",
+		`{"room":"a"} {}`:              "more after the JSON value at byte 13",
+		`{"room":"a"}]`:                "more after the JSON value at byte 12",
+		`{"room":"a"}}`:                "more after the JSON value at byte 12",
+		`{"room":"a\ud800b"}`:          "at byte 10 is half of a UTF-16 surrogate pair",
+		`{"room":"a\udc00"}`:           "at byte 10 is half of a UTF-16 surrogate pair",
+		`{"room":"\ud83d\ude00"}`:      "",
+		`{"room":"\\ud800"}`:           "",
+		`{"room":"a"}x`:                "more after the JSON value at byte 12",
 		`{room:1}`:                     "not valid JSON at byte 2",
 	} {
 		var v req
@@ -36,4 +45,26 @@ func TestDecodeStrict(t *testing.T) {
 			t.Errorf("DecodeStrict(%s) = %q: names the decoder's Go types", body, got)
 		}
 	}
+}
+
+// FuzzLoneSurrogate: a JSON string LoneSurrogate passes decodes without a
+// U+FFFD that the input did not spell itself.
+func FuzzLoneSurrogate(f *testing.F) {
+	for _, s := range []string{`a`, `\ud800`, `\ud83d\ude00`, `\\ud800`, `\udc00x`, `\ud800\u0041`, `\"\ud800`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		data := append(append([]byte{'"'}, raw...), '"')
+		if !json.Valid(data) || !utf8.Valid(data) {
+			return
+		}
+		var out string
+		if err := json.Unmarshal(data, &out); err != nil {
+			t.Fatalf("valid JSON %q did not decode: %v", data, err)
+		}
+		spelled := bytes.ContainsRune(data, utf8.RuneError) || bytes.Contains(bytes.ToLower(data), []byte(`\ufffd`))
+		if LoneSurrogate(data) < 0 && strings.ContainsRune(out, utf8.RuneError) && !spelled {
+			t.Fatalf("%q passed but decodes to %q", data, out)
+		}
+	})
 }

@@ -272,7 +272,7 @@ func tomlKind(goType string) string {
 		return "float"
 	case t == "bool":
 		return "boolean"
-	case t == "string":
+	case t == "string" || strings.HasPrefix(t, "primitive"): // "primitive (string-like)": a text value
 		return "string"
 	case strings.HasPrefix(t, "time."):
 		return "date-time"

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"reflect"
 	"slices"
@@ -137,7 +138,7 @@ func decodeFile(cfg *Config, src []byte) (doc fileDoc, md toml.MetaData, file []
 	doc.Config.Namespaces = nil
 	md, err = toml.NewDecoder(bytes.NewReader(src)).Decode(&doc)
 	if err != nil {
-		return doc, md, nil, nil, describeDecodeError(err)
+		return doc, md, nil, nil, inEntryUnknown(describeDecodeError(err))
 	}
 	file = make([]NamespaceConfig, 0, len(doc.Namespaces))
 	for i, prim := range doc.Namespaces {
@@ -146,7 +147,7 @@ func decodeFile(cfg *Config, src []byte) (doc fileDoc, md toml.MetaData, file []
 		}
 		ns := NamespaceDefaults("")
 		if err := md.PrimitiveDecode(prim, &named); err != nil {
-			return doc, md, nil, nil, fmt.Errorf("namespaces entry %d: %w", i+1, describeDecodeError(err))
+			return doc, md, nil, nil, fmt.Errorf("namespaces entry %d: %w", i+1, atEntryLine(describeDecodeError(err), src, "namespaces", i+1))
 		}
 		if err := md.PrimitiveDecode(prim, &ns); err != nil {
 			// Keys decode in no fixed order, so take the name from the
@@ -155,7 +156,7 @@ func decodeFile(cfg *Config, src []byte) (doc fileDoc, md toml.MetaData, file []
 			if named.Name != nil {
 				name = *named.Name
 			}
-			return doc, md, nil, nil, fmt.Errorf("namespaces entry %d (name %q): %w", i+1, name, describeDecodeError(err))
+			return doc, md, nil, nil, fmt.Errorf("namespaces entry %d (name %q): %w", i+1, name, atEntryLine(describeDecodeError(err), src, "namespaces", i+1))
 		}
 		if named.Name == nil {
 			errs = append(errs, fmt.Errorf("namespaces entry %d: missing key \"name\" (write name = \"\" for the default namespace)", i+1))
@@ -163,6 +164,84 @@ func decodeFile(cfg *Config, src []byte) (doc fileDoc, md toml.MetaData, file []
 		file = append(file, ns)
 	}
 	return doc, md, file, errs, nil
+}
+
+// The decoder gives a key's line as that of the key's last occurrence,
+// which for a key inside an array of tables ([[namespaces]], [[auth.keys]])
+// is the last entry's, whatever entry the bad value is in. atEntryLine
+// puts the line of the key in the entry the caller knows; inEntryUnknown
+// drops a line that cannot be trusted and says which array the value is
+// in.
+
+// atEntryLine sets a value error's line to that of its key inside entry n
+// (from 1) of the array of tables named table; 0 when not found there.
+func atEntryLine(err error, src []byte, table string, n int) error {
+	var ke *KeyError
+	if !errors.As(err, &ke) {
+		return err
+	}
+	leaf := ke.Key[strings.LastIndexByte(ke.Key, '.')+1:]
+	ke.Line = entryKeyLine(src, table, n, leaf)
+	return err
+}
+
+// inEntryUnknown marks a value error whose key lies inside an array of
+// tables, when the entry is not known.
+func inEntryUnknown(err error) error {
+	var ke *KeyError
+	if !errors.As(err, &ke) {
+		return err
+	}
+	if table, ok := arrayOfTables(ke.Key); ok {
+		ke.Line = 0
+		ke.Problem = fmt.Sprintf("in one of the [[%s]] entries: %s", table, ke.Problem)
+	}
+	return err
+}
+
+// arrayOfTables returns the array of tables a dotted key lies inside.
+func arrayOfTables(key string) (string, bool) {
+	t := reflect.TypeFor[Config]()
+	segs := strings.Split(key, ".")
+	for i, seg := range segs[:len(segs)-1] {
+		f, _, ok := lookupField(t, seg)
+		if !ok {
+			return "", false
+		}
+		if f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct {
+			return strings.Join(segs[:i+1], "."), true
+		}
+		if t, ok = tableOf(f.Type); !ok {
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// entryKeyLine finds the line (from 1) of key in entry n of [[table]]:
+// after the n-th "[[table]]" header and before the next header; 0 when
+// not found.
+func entryKeyLine(src []byte, table string, n int, key string) int {
+	header := "[[" + table + "]]"
+	seen := 0
+	for i, line := range strings.Split(string(src), "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "[") {
+			if strings.HasPrefix(strings.ReplaceAll(t, " ", ""), header) {
+				seen++
+			} else if seen == n {
+				return 0
+			}
+			continue
+		}
+		if seen != n {
+			continue
+		}
+		if k, _, ok := strings.Cut(t, "="); ok && strings.Trim(strings.TrimSpace(k), `"'`) == key {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // unreadableValues reports a file with values that cannot be read. The
@@ -181,7 +260,7 @@ func unreadableValues(cfg *Config, src []byte, first error) error {
 	for err := first; err != nil && len(errs) < maxKeyErrors; {
 		errs = append(errs, err)
 		var ke *KeyError
-		if !errors.As(err, &ke) || ke.Line <= 0 || !blankLine(work, ke.Line) {
+		if !errors.As(err, &ke) || !blankValue(work, ke) {
 			break
 		}
 		_, _, _, _, err = decodeFile(cfg, work)
@@ -189,18 +268,59 @@ func unreadableValues(cfg *Config, src []byte, first error) error {
 			break // blanking broke the syntax: what was found stands
 		}
 	}
-	// In the file's order, whatever order the decoder met them in.
+	if u := unknownKeys(src); u != nil {
+		if j, ok := u.(interface{ Unwrap() []error }); ok {
+			errs = append(errs, j.Unwrap()...)
+		} else {
+			errs = append(errs, u)
+		}
+	}
+	// In the file's order, whatever order the decoder met them in; those
+	// without a line last.
 	slices.SortStableFunc(errs, func(a, b error) int { return errorLine(a) - errorLine(b) })
-	return errors.Join(append(errs, unknownKeys(src))...)
+	return errors.Join(errs...)
 }
 
-// errorLine is the line a value error names, 0 when none.
+// blankValue blanks the line of a value error's key in work: its own line,
+// or, for a key in an unknown entry of an array of tables, the key's line
+// in every entry. It reports whether anything was blanked.
+func blankValue(work []byte, ke *KeyError) bool {
+	if ke.Line > 0 {
+		return blankLine(work, ke.Line)
+	}
+	table, ok := arrayOfTables(ke.Key)
+	if !ok {
+		return false
+	}
+	leaf := ke.Key[strings.LastIndexByte(ke.Key, '.')+1:]
+	blanked := false
+	for n := 1; n <= entries(work, table); n++ {
+		if line := entryKeyLine(work, table, n, leaf); line > 0 {
+			blanked = blankLine(work, line) || blanked
+		}
+	}
+	return blanked
+}
+
+// entries counts the "[[table]]" headers of src.
+func entries(src []byte, table string) int {
+	n := 0
+	for _, line := range strings.Split(string(src), "\n") {
+		if strings.HasPrefix(strings.ReplaceAll(strings.TrimSpace(line), " ", ""), "[["+table+"]]") {
+			n++
+		}
+	}
+	return n
+}
+
+// errorLine is the line an error names, for sorting: one without a line
+// sorts after every line.
 func errorLine(err error) int {
 	var ke *KeyError
-	if errors.As(err, &ke) {
+	if errors.As(err, &ke) && ke.Line > 0 {
 		return ke.Line
 	}
-	return 0
+	return math.MaxInt32
 }
 
 // blankLine turns line n (from 1) of src into spaces, in place, keeping

@@ -42,7 +42,10 @@ func (d *Duration) UnmarshalText(text []byte) error {
 	s := strings.TrimSpace(string(text))
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		if _, numErr := strconv.ParseFloat(s, 64); numErr == nil {
+		if f, numErr := strconv.ParseFloat(s, 64); numErr == nil {
+			// A TOML number reaches here as the decoder printed it
+			// ("30.500000"); show it as written.
+			s = strconv.FormatFloat(f, 'g', -1, 64)
 			return fmt.Errorf("invalid duration %q: give a unit, as in \"%ss\" or \"%sms\" (units: ns, us, ms, s, m, h)", s, s, s)
 		}
 		return fmt.Errorf("invalid duration %q: write a number and a unit such as \"25s\", \"500ms\" or \"24h\" (units: ns, us, ms, s, m, h)", s)

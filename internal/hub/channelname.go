@@ -22,7 +22,8 @@ const maxNamespaceBytes = 32
 // the name that is authorised is exactly the name that is used.
 //
 // Rules: 1–255 bytes of valid UTF-8 in Unicode normalisation form C (UAX
-// #15); no whitespace, control or invisible format characters; an optional
+// #15); no whitespace, control or invisible format characters, and no
+// U+FFFD (the mark of a character a decoder could not read); an optional
 // namespace before the first ':' made of [a-z0-9_-]{1,32}, followed by a
 // non-empty rest.
 func ValidateChannel(name string) (namespace string, err *wire.Error) {
@@ -37,6 +38,11 @@ func ValidateChannel(name string) (namespace string, err *wire.Error) {
 	for i, r := range name {
 		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
 			return "", wire.Errorf(wire.CodeBadRequest, false, "channel name has a whitespace, control or invisible character (U+%04X) at byte %d", r, i)
+		}
+		if r == utf8.RuneError {
+			// What a decoder puts for what it could not read (a lone
+			// surrogate escape in JSON): the name sent was another one.
+			return "", wire.Errorf(wire.CodeBadRequest, false, "channel name has U+FFFD, the replacement character, at byte %d: the name sent could not be decoded (a lone surrogate escape?)", i)
 		}
 	}
 	if !norm.NFC.IsNormalString(name) {

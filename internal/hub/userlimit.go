@@ -32,7 +32,21 @@ func (h *Hub) admitUser(ctx context.Context, c *Client, user string) *wire.Error
 		return nil
 	}
 	if !h.clients.reserveUser(user, h.cfg.MaxConnectionsPerUser) {
-		return h.userLimitError(user)
+		// Some of those may be connects whose sockets already closed and
+		// whose admission is still finishing: they leave within moments.
+		// Refusing now would tell the client not to reconnect (3504)
+		// for a limit about to free up, so look once more after a
+		// short wait.
+		t := time.NewTimer(userLimitRecount)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return h.userLimitError(user)
+		case <-t.C:
+		}
+		if !h.clients.reserveUser(user, h.cfg.MaxConnectionsPerUser) {
+			return h.userLimitError(user)
+		}
 	}
 	werr := h.admitUserCluster(ctx, c, user)
 	if werr != nil {

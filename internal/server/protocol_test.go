@@ -48,7 +48,7 @@ func TestProtocolCommandsAndErrors(t *testing.T) {
 			}
 
 			// Channel names are validated, never rewritten: 107; unknown namespace: 102.
-			for _, bad := range []string{"", "room: x", "room:a\x00", "room:\u200bx", "TENANT-B:orders", "room:", strings.Repeat("a", 256), "room:e\u0301"} {
+			for _, bad := range []string{"", "room: x", "room:a\x00", "room:\u200bx", "TENANT-B:orders", "room:", strings.Repeat("a", 256), "room:e\u0301", "room:a\ufffdb"} {
 				wantError(t, c.Call(sub(bad)), 107, "channel")
 			}
 			wantError(t, c.Call(sub("nope:x")), 102, "unknown channel namespace")
