@@ -20,7 +20,7 @@ import (
 // field and the JSON it needs, never the decoder's Go types), for a
 // 400 / 107 message.
 func DecodeStrict(body []byte, v any, isPayload func(path string) bool) string {
-	if len(bytes.TrimSpace(body)) == 0 {
+	if len(trimJSONSpace(body)) == 0 {
 		body = []byte("{}")
 	}
 	if at := FirstInvalidUTF8(body); at >= 0 {
@@ -41,10 +41,17 @@ func DecodeStrict(body []byte, v any, isPayload func(path string) bool) string {
 	}
 	// Anything but white space after the value, including a stray ']' or
 	// '}' (which Decoder.More does not count as more input).
-	if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) > 0 {
+	if rest := trimJSONSpace(body[dec.InputOffset():]); len(rest) > 0 {
 		return fmt.Sprintf("more after the JSON value at byte %d; send one JSON object", int(dec.InputOffset())+bytes.Index(body[dec.InputOffset():], rest[:1]))
 	}
 	return ""
+}
+
+// trimJSONSpace trims the white space JSON allows between tokens (RFC 8259
+// §2: space, tab, line feed, carriage return) and nothing else: form feeds
+// or non-breaking spaces are not white space to JSON.
+func trimJSONSpace(b []byte) []byte {
+	return bytes.Trim(b, " \t\n\r")
 }
 
 // LoneSurrogate returns the offset of the first \u escape in a JSON

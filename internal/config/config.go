@@ -195,7 +195,9 @@ type ClientConfig struct {
 	// latest after `presence.ttl`). Each node also counts its own
 	// connections of the user, exactly and without the store, so the limit
 	// holds on a node even when the store is too slow to count (then only
-	// the cluster-wide count is skipped).
+	// the cluster-wide count is skipped). A connect over the limit keeps
+	// looking for a free place for up to 2 s (connections that just
+	// closed free theirs) before it is refused.
 	MaxConnectionsPerUser int `toml:"max_connections_per_user"`
 	// Most open connections from one IP address. 0 = unlimited. Past it an
 	// upgrade is refused with HTTP 429 and Retry-After; upgrades that race

@@ -174,7 +174,7 @@ func TestEveryUnreadableValueIsReportedAtOnce(t *testing.T) {
 				`line 3: unknown key "zzz"`,
 				`namespaces entry 1 (name "talk"): line 6: key "namespaces.history_size" must be a TOML integer; got a string`,
 				`line 7: unknown key "namespaces.colour"`,
-				`line 9: key "presence.ttl": invalid duration "true": write a number and a unit such as "25s", "500ms" or "24h" (units: ns, us, ms, s, m, h)`,
+				`line 9: key "presence.ttl": invalid duration: got the boolean true; write a number and a unit such as "25s"`,
 			}, "\n"),
 		},
 		{
@@ -183,7 +183,7 @@ func TestEveryUnreadableValueIsReportedAtOnce(t *testing.T) {
 			strings.Join([]string{
 				`namespaces entry 1 (name "a"): line 3: key "namespaces.history_size" must be a TOML integer; got a string`,
 				`namespaces entry 3 (name "c"): line 9: key "namespaces.history_size" must be a TOML integer; got a boolean`,
-				`in one of the [[auth.keys]] entries: key "auth.keys.algorithm" must be a TOML string; got an integer`,
+				`auth.keys entry 1: line 12: key "auth.keys.algorithm" must be a TOML string; got an integer`,
 			}, "\n"),
 		},
 	} {

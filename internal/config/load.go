@@ -258,8 +258,16 @@ func unreadableValues(cfg *Config, src []byte, first error) error {
 	}
 	work := bytes.Clone(src)
 	for err := first; err != nil && len(errs) < maxKeyErrors; {
-		errs = append(errs, err)
 		var ke *KeyError
+		if errors.As(err, &ke) && ke.Line == 0 {
+			if table, ok := arrayOfTables(ke.Key); ok {
+				if located := locateInEntries(work, table); located != nil {
+					err = located
+				}
+			}
+		}
+		errs = append(errs, err)
+		ke = nil
 		if !errors.As(err, &ke) || !blankValue(work, ke) {
 			break
 		}
@@ -302,11 +310,45 @@ func blankValue(work []byte, ke *KeyError) bool {
 	return blanked
 }
 
+// locateInEntries decodes each [[table]] entry of src on its own, padded
+// with empty lines so that its lines keep their numbers, and returns the
+// first value error found, naming its entry; nil if none is found. The
+// decoder cannot tell which entry of an array of tables a bad value is in;
+// decoded alone, an entry can only report its own.
+func locateInEntries(src []byte, table string) error {
+	lines := strings.Split(string(src), "\n")
+	n := 0
+	for i, line := range lines {
+		if !isHeader(line, table) {
+			continue
+		}
+		n++
+		end := i + 1
+		for end < len(lines) && !strings.HasPrefix(strings.TrimSpace(lines[end]), "[") {
+			end++
+		}
+		snippet := strings.Repeat("\n", i) + strings.Join(lines[i:end], "\n")
+		var doc fileDoc
+		if _, err := toml.Decode(snippet, &doc); err != nil {
+			var ke *KeyError
+			if e := describeDecodeError(err); errors.As(e, &ke) && ke.Line > 0 {
+				return fmt.Errorf("%s entry %d: %w", table, n, e)
+			}
+		}
+	}
+	return nil
+}
+
+// isHeader reports whether line is a "[[table]]" header.
+func isHeader(line, table string) bool {
+	return strings.HasPrefix(strings.ReplaceAll(strings.TrimSpace(line), " ", ""), "[["+table+"]]")
+}
+
 // entries counts the "[[table]]" headers of src.
 func entries(src []byte, table string) int {
 	n := 0
 	for _, line := range strings.Split(string(src), "\n") {
-		if strings.HasPrefix(strings.ReplaceAll(strings.TrimSpace(line), " ", ""), "[["+table+"]]") {
+		if isHeader(line, table) {
 			n++
 		}
 	}

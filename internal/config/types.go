@@ -40,6 +40,9 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // quotes the text for anything but a non-negative duration with a unit.
 func (d *Duration) UnmarshalText(text []byte) error {
 	s := strings.TrimSpace(string(text))
+	if s == "true" || s == "false" { // a TOML boolean arrives as its text
+		return fmt.Errorf("invalid duration: got the boolean %s; write a number and a unit such as \"25s\"", s)
+	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
 		if f, numErr := strconv.ParseFloat(s, 64); numErr == nil {
@@ -106,6 +109,15 @@ var errSizeSyntax = errors.New("write a whole number of bytes (65536) or a numbe
 // here as their decimal text.
 func (b *ByteSize) UnmarshalText(text []byte) error {
 	s := strings.TrimSpace(string(text))
+	if s == "true" || s == "false" { // a TOML boolean arrives as its text
+		return fmt.Errorf("invalid size: got the boolean %s; write a whole number of bytes or a string such as \"64KiB\"", s)
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && strings.ContainsAny(s, ".eE") {
+		// A TOML float reaches here as the decoder printed it
+		// ("2.000000"); show it as written.
+		s = strconv.FormatFloat(f, 'g', -1, 64)
+		return fmt.Errorf("invalid size %q: sizes are whole numbers of bytes; write an integer such as 65536 or a string such as \"64KiB\"", s)
+	}
 	i := 0
 	if i < len(s) && (s[i] == '-' || s[i] == '+') {
 		i++

@@ -31,6 +31,9 @@ func ValidateData(data []byte, limit int) *wire.Error {
 	if at := wire.FirstInvalidUTF8(data); at >= 0 {
 		return wire.Errorf(wire.CodeBadRequest, false, "data is not valid UTF-8 at byte %d: JSON text must be UTF-8", at)
 	}
+	if at := wire.LoneSurrogate(data); at >= 0 {
+		return wire.Errorf(wire.CodeBadRequest, false, "data has a \\u escape at byte %d that is half of a UTF-16 surrogate pair: JSON text must encode whole characters", at)
+	}
 	if d := jsonDepth(data); d > MaxDataDepth {
 		return wire.Errorf(wire.CodeBadRequest, false, "data nests more than %d levels deep", MaxDataDepth)
 	}

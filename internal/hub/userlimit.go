@@ -31,28 +31,39 @@ func (h *Hub) admitUser(ctx context.Context, c *Client, user string) *wire.Error
 	if !h.countsTowardLimit(user) {
 		return nil
 	}
-	if !h.clients.reserveUser(user, h.cfg.MaxConnectionsPerUser) {
-		// Some of those may be connects whose sockets already closed and
-		// whose admission is still finishing: they leave within moments.
-		// Refusing now would tell the client not to reconnect (3504)
-		// for a limit about to free up, so look once more after a
-		// short wait.
-		t := time.NewTimer(userLimitRecount)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return h.userLimitError(user)
-		case <-t.C:
-		}
-		if !h.clients.reserveUser(user, h.cfg.MaxConnectionsPerUser) {
-			return h.userLimitError(user)
-		}
+	if !h.reserveUserWaiting(ctx, user) {
+		return h.userLimitError(user)
 	}
 	werr := h.admitUserCluster(ctx, c, user)
 	if werr != nil {
 		h.clients.unreserveUser(user)
 	}
 	return werr
+}
+
+// reserveUserWaiting takes a place for one more connection of user on this
+// node. When there is none it looks again every userLimitPoll for up to
+// userLimitLocalWait: some of the user's connections may be connects
+// whose sockets already closed and whose admission is still finishing
+// (longer on a loaded machine), and refusing at once would tell the client
+// not to reconnect (3504) for a limit about to free up.
+func (h *Hub) reserveUserWaiting(ctx context.Context, user string) bool {
+	deadline := time.Now().Add(userLimitLocalWait)
+	for {
+		if h.clients.reserveUser(user, h.cfg.MaxConnectionsPerUser) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		t := time.NewTimer(userLimitPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+	}
 }
 
 func (h *Hub) userLimitError(user string) *wire.Error {
@@ -104,8 +115,15 @@ func (h *Hub) admitUserCluster(ctx context.Context, c *Client, user string) *wir
 // userLimitWait bounds the per-user limit check of one connect.
 const userLimitWait = 2 * time.Second
 
-// userLimitRecount is how long a connection over the per-user limit waits
-// before it is counted again (and refused if still over).
+// userLimitLocalWait is how long a connect over the per-user limit on this
+// node keeps looking for a place, every userLimitPoll, before it is refused.
+const (
+	userLimitLocalWait = 2 * time.Second
+	userLimitPoll      = 100 * time.Millisecond
+)
+
+// userLimitRecount is how long a connection over the per-user limit across
+// nodes waits before it is counted again (and refused if still over).
 const userLimitRecount = 500 * time.Millisecond
 
 // releaseUser forgets a closed connection for the per-user limit.

@@ -98,8 +98,11 @@ func decodeDemoRequest(w http.ResponseWriter, r *http.Request, req any) (*wire.E
 		}
 		return wire.Errorf(wire.CodeBadRequest, true, "request body could not be read: %v; retry", err), http.StatusBadRequest
 	}
-	if !utf8.Valid(body) {
-		return wire.Errorf(wire.CodeBadRequest, false, "request body is not valid UTF-8; %s", want), http.StatusBadRequest
+	if at := wire.FirstInvalidUTF8(body); at >= 0 {
+		return wire.Errorf(wire.CodeBadRequest, false, "request body is not valid UTF-8 at byte %d; %s", at, want), http.StatusBadRequest
+	}
+	if at := wire.LoneSurrogate(body); at >= 0 {
+		return wire.Errorf(wire.CodeBadRequest, false, "the \\u escape at byte %d is half of a UTF-16 surrogate pair; %s", at, want), http.StatusBadRequest
 	}
 	if problem := wire.BodyKeyProblem(body, nil); problem != "" {
 		return wire.Errorf(wire.CodeBadRequest, false, "%s", problem), http.StatusBadRequest

@@ -44,6 +44,20 @@ func TestDataThatIsNotUTF8IsRefusedOnEveryPath(t *testing.T) {
 		}
 	}
 
+	// A lone surrogate escape would decode to U+FFFD: refused the same way
+	// over the protocol, the server API and the demo sign-in.
+	wantError(t, pb.Call(&protocol.Command{Publish: &protocol.PublishRequest{Channel: "room:poison", Data: []byte(`{"t":"\ud800"}`)}}),
+		wire.CodeBadRequest, "at byte 6 that is half of a UTF-16 surrogate pair")
+	for path, body := range map[string]string{
+		"/api/publish": `{"channel":"room:a\ud800b","data":1}`,
+		"/demo/token":  `{"name":"A\ud800"}`,
+	} {
+		r := doHTTP(t, node, httpCall{method: http.MethodPost, path: path, raw: []byte(body), header: api})
+		if r.status != http.StatusBadRequest || !strings.Contains(r.errMessage(), "half of a UTF-16 surrogate pair") {
+			t.Fatalf("POST %s %s: %d %s; want 400 naming the escape", path, body, r.status, r.body)
+		}
+	}
+
 	// Valid data still goes through, and a JSON client reads the whole
 	// history.
 	if rep := pb.Call(&protocol.Command{Publish: &protocol.PublishRequest{Channel: "room:poison", Data: []byte(`"ok é"`)}}); rep.Error != nil {

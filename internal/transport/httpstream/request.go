@@ -14,6 +14,8 @@ import (
 
 	"github.com/centrifugal/protocol"
 	"github.com/centrifugal/protocol/cfjson"
+
+	"github.com/liveroom-dev/liveroom/wire"
 )
 
 // requestError refuses a request with an HTTP status and a plain-text
@@ -160,6 +162,10 @@ func decodeEmulation(proto protocol.Type, body []byte, limit int) (emulation, *r
 	var req protocol.EmulationRequest
 	var e emulation
 	if proto == protocol.TypeJSON {
+		if at := wire.LoneSurrogate(body); at >= 0 {
+			// Decoding would turn it into U+FFFD inside the commands.
+			return e, refusef(http.StatusBadRequest, "emulation request: the \\u escape at byte %d is half of a UTF-16 surrogate pair", at)
+		}
 		if err := cfjson.Unmarshal(body, &req, 0); err != nil {
 			return e, refusef(http.StatusBadRequest, "emulation request is not a valid JSON EmulationRequest {\"session\", \"node\", \"data\"}: %s", reason(err))
 		}
