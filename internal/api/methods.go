@@ -183,7 +183,7 @@ func (a *Handler) unsubscribe(_ context.Context, body []byte) (any, *wire.Error)
 	if req.User == "" {
 		return nil, wire.Errorf(wire.CodeBadRequest, false, "user is required")
 	}
-	if werr := a.hub.UnsubscribeUser(req.Channel, req.User, req.Client); werr != nil {
+	if werr := a.hub.UnsubscribeUser(req.Channel, req.User, req.Client, ""); werr != nil {
 		return nil, werr
 	}
 	return struct{}{}, nil

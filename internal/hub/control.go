@@ -123,7 +123,7 @@ func (h *Hub) onControlCommand(data []byte, _ string) {
 		case "disconnect":
 			c.Disconnect(wire.Disconnect{Code: cmd.Code, Reason: truncateReason(cmd.Reason)})
 		case "unsubscribe":
-			c.serverUnsubscribe(cmd.Channel, unsubscribeServer)
+			c.serverUnsubscribeReason(cmd.Channel, unsubscribeServer, truncateReason(cmd.Reason))
 		case "subscribe":
 			go c.serverSubscribe(cmd.Channel)
 		}

@@ -224,10 +224,11 @@ func (r *clientRegistry) waitEmpty(ctx context.Context) {
 
 // tokenBucket is a rate limiter owned by one goroutine (no lock).
 type tokenBucket struct {
-	rate   float64 // tokens per second; 0 = unlimited
-	burst  float64
-	tokens float64
-	last   time.Time
+	rate     float64 // tokens per second; 0 = unlimited
+	burst    float64
+	tokens   float64
+	last     time.Time
+	promised time.Time // the retry time last told to a refused take
 }
 
 func (b *tokenBucket) init(rate float64, burst int, now time.Time) {
@@ -251,5 +252,13 @@ func (b *tokenBucket) take(now time.Time) (ok bool, retryAfter time.Duration) {
 		b.tokens--
 		return true, 0
 	}
-	return false, time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+	// The refused takes of one burst are told successive times, one
+	// token apart, so a client that retries each after its own hint is
+	// not refused again (all told "the next token" would collide).
+	at := now.Add(time.Duration((1 - b.tokens) / b.rate * float64(time.Second)))
+	if next := b.promised.Add(time.Duration(float64(time.Second) / b.rate)); next.After(at) {
+		at = next
+	}
+	b.promised = at
+	return false, at.Sub(now)
 }

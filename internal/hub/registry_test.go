@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The per-user index keeps a slice for a few connections and a map past
@@ -75,6 +76,37 @@ func TestPerAddressRefusalIsRetryableBeforeAndAfterTheUpgrade(t *testing.T) {
 		de, ok := err.(*DisconnectError)
 		if !ok || de.Disconnect.Code != 3013 || !strings.Contains(de.Disconnect.Reason, "too many connections from 10.0.0.7 (limit 1); retry later") {
 			t.Errorf("%s: %v; want 3013 naming the address, the limit and to retry", name, err)
+		}
+	}
+}
+
+// The refused takes of one burst are told times one token apart, so each
+// retry after its own hint finds a token; a take that waited its hint is
+// admitted.
+func TestTokenBucketSpreadsTheRetriesOfABurst(t *testing.T) {
+	var b tokenBucket
+	t0 := time.Unix(1000, 0)
+	b.init(100, 1, t0) // one token per 10 ms
+	if ok, _ := b.take(t0); !ok {
+		t.Fatal("the first take was refused")
+	}
+	var hints []time.Duration
+	for range 3 {
+		ok, retry := b.take(t0)
+		if ok {
+			t.Fatal("a take past the burst was admitted")
+		}
+		hints = append(hints, retry)
+	}
+	want := []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 30 * time.Millisecond}
+	for i := range want {
+		if d := hints[i] - want[i]; d < -time.Microsecond || d > time.Microsecond {
+			t.Fatalf("hints %v; want %v", hints, want)
+		}
+	}
+	for i, h := range hints {
+		if ok, _ := b.take(t0.Add(h)); !ok {
+			t.Fatalf("the take retried after hint %d (%v) was refused", i, h)
 		}
 	}
 }

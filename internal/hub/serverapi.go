@@ -81,11 +81,11 @@ func (h *Hub) SubscribeUser(channel, user, client string) *wire.Error {
 }
 
 // UnsubscribeUser ends user's subscriptions to channel on every node.
-func (h *Hub) UnsubscribeUser(channel, user, client string) *wire.Error {
+func (h *Hub) UnsubscribeUser(channel, user, client, reason string) *wire.Error {
 	if _, werr := h.resolveChannel(channel); werr != nil {
 		return werr
 	}
-	return h.control(controlCommand{Op: "unsubscribe", User: user, Client: client, Channel: channel})
+	return h.control(controlCommand{Op: "unsubscribe", User: user, Client: client, Channel: channel, Reason: reason})
 }
 
 // DisconnectUser closes user's connections (or only client) on every node.

@@ -49,6 +49,9 @@ func TestChatBanHoldsOnEveryPath(t *testing.T) {
 		_, c := wt.last()
 		return a && b && c
 	}, "both connections' room and typing subscriptions end")
+	if e, _ := w1.last(); !strings.Contains(e.Reason, `banned from chat room "ban" by a moderator`) {
+		t.Fatalf("the banned subscription ended with %d %q; want the reason to say it was a ban", e.Code, e.Reason)
+	}
 	testkit.Eventually(t, 5*time.Second, func() bool {
 		for _, n := range notices(personal) {
 			if n.Kind == wire.NoticeBan && n.Room == room && n.Reason == "spam" {

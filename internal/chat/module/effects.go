@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -35,11 +36,12 @@ func (m *Module) effects(ctx context.Context, r *room, d chat.Decision) {
 	}
 }
 
-// endAccess ends the user's subscriptions to the room's channels on every
-// node (the control bus); the guards refuse new ones from now on.
+// endAccess ends a banned user's subscriptions to the room's channels on
+// every node (the control bus), saying why; the guards refuse new ones
+// from now on.
 func (m *Module) endAccess(room, user string) {
 	for _, ch := range []string{wire.ChatChannel(room), wire.ChatModChannel(room), wire.TypingChannel(room)} {
-		if werr := m.host.UnsubscribeUser(ch, user, ""); werr != nil {
+		if werr := m.host.UnsubscribeUser(ch, user, "", fmt.Sprintf("banned from chat room %q by a moderator; the notice on your personal channel has the details", room)); werr != nil {
 			m.log.Error("could not end a banned user's subscriptions", "room", room, "user", user, "channel", ch, "err", werr.Message)
 		}
 	}

@@ -25,7 +25,8 @@ type Host interface {
 	// Publish sends notices to personal channels and typing indicators.
 	Publish(ctx context.Context, channel string, data []byte, idempotencyKey string) (hub.PublishOutcome, *wire.Error)
 	// UnsubscribeUser ends a user's subscriptions on every node.
-	UnsubscribeUser(channel, user, client string) *wire.Error
+	// reason ("" for the protocol's default) is told to the client.
+	UnsubscribeUser(channel, user, client, reason string) *wire.Error
 	RegisterRPC(method string, fn hub.RPCHandler)
 	GuardNamespace(ns string, g hub.Guard)
 }

@@ -24,7 +24,7 @@ func (m *Module) effects(ctx context.Context, c *conv, d support.Decision, sum w
 	for _, e := range d.Effects {
 		if e.EndAccess != "" {
 			for _, ch := range []string{wire.SupportChannel(c.id), wire.SupportTypingChannel(c.id)} {
-				if werr := m.host.UnsubscribeUser(ch, e.EndAccess, ""); werr != nil {
+				if werr := m.host.UnsubscribeUser(ch, e.EndAccess, "", ""); werr != nil {
 					m.log.Error("could not end a released agent's subscriptions", "conversation", c.id, "user", e.EndAccess, "err", werr.Message)
 				}
 			}

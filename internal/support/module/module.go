@@ -32,7 +32,8 @@ type Host interface {
 	// Presence tells whether a user is connected to a conversation.
 	Presence(ctx context.Context, channel string) (map[string]*protocol.ClientInfo, int, *wire.Error)
 	// UnsubscribeUser ends a released agent's subscriptions on every node.
-	UnsubscribeUser(channel, user, client string) *wire.Error
+	// reason ("" for the protocol's default) is told to the client.
+	UnsubscribeUser(channel, user, client, reason string) *wire.Error
 	RegisterRPC(method string, fn hub.RPCHandler)
 	GuardNamespace(ns string, g hub.Guard)
 }
