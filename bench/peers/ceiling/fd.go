@@ -87,3 +87,26 @@ func (e *epoll) wait(msec int) ([]unix.EpollEvent, error) {
 }
 
 func (e *epoll) close() { _ = unix.Close(e.fd) }
+
+// writeOutcome is what one non-blocking write did.
+type writeOutcome int
+
+const (
+	wrote      writeOutcome = iota // n bytes were taken (n may be 0 after EINTR)
+	wouldBlock                     // the socket buffer is full: wait for EPOLLOUT
+	peerGone                       // the connection is lost
+)
+
+// writeOnce makes one write(2) of p to a non-blocking socket.
+func writeOnce(fd int, p []byte) (int, writeOutcome) {
+	n, err := unix.Write(fd, p)
+	switch {
+	case err == unix.EAGAIN:
+		return 0, wouldBlock
+	case err == unix.EINTR:
+		return 0, wrote
+	case err != nil:
+		return 0, peerGone
+	}
+	return n, wrote
+}

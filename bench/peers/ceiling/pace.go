@@ -124,20 +124,18 @@ func paced(ctx context.Context, fds []int, cfg serveConfig) (pacedResult, error)
 			if !cfg.coalesce {
 				n = fl - c.written%fl
 			}
-			w, err := unix.Write(c.fd, log[c.written:c.written+n])
+			w, outcome := writeOnce(c.fd, log[c.written:c.written+n])
 			res.Writes++
-			switch {
-			case err == unix.EAGAIN:
+			switch outcome {
+			case wouldBlock:
 				c.ready = false
 				res.WouldBlock++
 				continue
-			case err == unix.EINTR:
-			case err != nil:
+			case peerGone:
 				c.written = -1
 				continue
-			default:
-				c.written += w
 			}
+			c.written += w
 			anyReady = anyReady || c.written < len(log)
 		}
 		kept := active[:0]

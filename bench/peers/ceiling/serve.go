@@ -184,15 +184,14 @@ func blast(ctx context.Context, fds []int, cfg serveConfig) (blastResult, error)
 			if !cfg.coalesce {
 				n = fl - off // the rest of the current frame
 			}
-			w, err := unix.Write(c.fd, buf[off:off+n])
+			w, outcome := writeOnce(c.fd, buf[off:off+n])
 			res.Writes++
-			switch {
-			case err == unix.EAGAIN:
+			switch outcome {
+			case wouldBlock:
 				c.ready = false
 				res.WouldBlock++
 				continue
-			case err == unix.EINTR:
-			case err != nil:
+			case peerGone:
 				c.written = -1 // lost: the peer went away
 			default:
 				c.written += int64(w)
