@@ -86,6 +86,10 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "liveroom token: %v\n", err)
 		return 2
 	}
+	if n := len(strings.Split(*channels, ",")); *channels != "" && cfg.Client.MaxSubscriptions > 0 && n > cfg.Client.MaxSubscriptions {
+		fmt.Fprintf(stderr, "liveroom token: --channels lists %d channels but client.max_subscriptions is %d: the server would refuse the token (3500); list fewer or raise the limit\n", n, cfg.Client.MaxSubscriptions)
+		return 2
+	}
 	creds, err := server.ExistingCredentials(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "liveroom token: %v\n", err)
