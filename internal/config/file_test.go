@@ -159,6 +159,22 @@ func TestTypeErrorStillReportsUnknownKeys(t *testing.T) {
 	}
 }
 
+// An unknown key written in several entries of an array of tables is
+// reported at each of its lines (the decoder knows only the last).
+func TestUnknownKeyInEveryEntryIsReportedAtEachLine(t *testing.T) {
+	src := "[[namespaces]]\nname = \"a\"\nextra = 1\n[[namespaces]]\nname = \"b\"\n[[namespaces]]\nname = \"c\"\nextra = 3\n"
+	_, err := parse(src)
+	var lines []int
+	for _, ke := range keyErrors(err) {
+		if ke.Key == "namespaces.extra" {
+			lines = append(lines, ke.Line)
+		}
+	}
+	if fmt.Sprint(lines) != "[3 8]" {
+		t.Fatalf("namespaces.extra reported at lines %v; want [3 8]\n%v", lines, err)
+	}
+}
+
 // Every unreadable value is reported in one run, in the file's order and
 // in TOML's terms, with the unknown keys, also inside [[namespaces]], each
 // at its own entry's line; the decoder itself stops at the first one it

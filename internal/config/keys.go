@@ -69,11 +69,33 @@ type keyErrorList struct {
 
 func (ke *keyErrorList) add(k toml.Key, problem string) {
 	ke.reported[k.String()] = true
-	if len(ke.errs) == maxKeyErrors {
-		ke.more++
-		return
+	for _, line := range keyLines(ke.src, k) {
+		if len(ke.errs) == maxKeyErrors {
+			ke.more++
+			continue
+		}
+		ke.errs = append(ke.errs, &KeyError{Key: k.String(), Line: line, Problem: problem})
 	}
-	ke.errs = append(ke.errs, &KeyError{Key: k.String(), Line: keyLine(ke.src, k), Problem: problem})
+}
+
+// keyLines returns the lines of k in src: one for most keys, but for a key
+// written directly in the entries of an array of tables ([[namespaces]]),
+// its line in every entry that has it (the decoder knows only the last).
+func keyLines(src []byte, k toml.Key) []int {
+	table, ok := arrayOfTables(k.String())
+	if !ok || len(k) != strings.Count(table, ".")+2 {
+		return []int{keyLine(src, k)}
+	}
+	var lines []int
+	for n := 1; n <= entries(src, table); n++ {
+		if line := entryKeyLine(src, table, n, k[len(k)-1]); line > 0 {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) == 0 {
+		return []int{keyLine(src, k)}
+	}
+	return lines
 }
 
 func (ke *keyErrorList) err() error {
