@@ -124,7 +124,7 @@ func TestBadValues(t *testing.T) {
 		{"int as string", "[client]\nmax_subscriptions = \"10\"\n", `line 2: key "client.max_subscriptions" must be a TOML integer; got a string`},
 		{"table for array of tables", "[auth.keys]\nid = \"a\"\n", `auth.keys holds a list of entries: write [[auth.keys]] before each one`},
 		{"namespace duration", "[[namespaces]]\nname = \"chat\"\nhistory_ttl = \"1 day\"\n",
-			`namespaces entry 1 (name "chat"): line 3: key "namespaces.history_ttl": invalid duration "1 day"`},
+			`line 3: namespaces entry 1 (name "chat"): key "namespaces.history_ttl": invalid duration "1 day"`},
 		{"namespace without name", "[[namespaces]]\nhistory_size = 5\n",
 			`namespaces entry 1: missing key "name" (write name = "" for the default namespace)`},
 		{"syntax", "addr = \n", `line 1`},
@@ -151,7 +151,7 @@ func TestTypeErrorStillReportsUnknownKeys(t *testing.T) {
 		`line 2: key "demo" must be a TOML boolean; got a string`,
 		`line 1: unknown key "foo"`,
 		`line 4: unknown key "client.ping_intervall" (did you mean "client.ping_interval"?)`,
-		`line 7: unknown key "namespaces.histroy"`,
+		`line 7: namespaces entry 1: unknown key "namespaces.histroy"`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
@@ -188,8 +188,8 @@ func TestEveryUnreadableValueIsReportedAtOnce(t *testing.T) {
 				`line 1: key "addr" must be a TOML string; got an integer`,
 				`line 2: key "client" must be a TOML table; got an integer`,
 				`line 3: unknown key "zzz"`,
-				`namespaces entry 1 (name "talk"): line 6: key "namespaces.history_size" must be a TOML integer; got a string`,
-				`line 7: unknown key "namespaces.colour"`,
+				`line 6: namespaces entry 1 (name "talk"): key "namespaces.history_size" must be a TOML integer; got a string`,
+				`line 7: namespaces entry 1: unknown key "namespaces.colour"`,
 				`line 9: key "presence.ttl": invalid duration: got the boolean true; write a number and a unit such as "25s"`,
 			}, "\n"),
 		},
@@ -197,9 +197,9 @@ func TestEveryUnreadableValueIsReportedAtOnce(t *testing.T) {
 			"[[namespaces]]\nname = \"a\"\nhistory_size = \"x\"\n[[namespaces]]\nname = \"b\"\nhistory_size = 5\n[[namespaces]]\nname = \"c\"\nhistory_size = true\n" +
 				"[[auth.keys]]\nid = \"k1\"\nalgorithm = 5\n[[auth.keys]]\nid = \"k2\"\nalgorithm = \"HS256\"\n",
 			strings.Join([]string{
-				`namespaces entry 1 (name "a"): line 3: key "namespaces.history_size" must be a TOML integer; got a string`,
-				`namespaces entry 3 (name "c"): line 9: key "namespaces.history_size" must be a TOML integer; got a boolean`,
-				`auth.keys entry 1: line 12: key "auth.keys.algorithm" must be a TOML string; got an integer`,
+				`line 3: namespaces entry 1 (name "a"): key "namespaces.history_size" must be a TOML integer; got a string`,
+				`line 9: namespaces entry 3 (name "c"): key "namespaces.history_size" must be a TOML integer; got a boolean`,
+				`line 12: auth.keys entry 1: key "auth.keys.algorithm" must be a TOML string; got an integer`,
 			}, "\n"),
 		},
 	} {
@@ -345,5 +345,19 @@ func TestManyUnknownKeysBounded(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "and 480 more keys like these") {
 		t.Errorf("no summary of the rest: %v", err)
+	}
+}
+
+// A file with several problems is reported as a count and one problem per
+// indented line, each starting with its line; with one, on one line.
+func TestLoadReportsEveryProblemOnItsOwnLine(t *testing.T) {
+	path := writeFile(t, "liveroom.toml", "zzz = 1\ndemo = \"yes\"\n[[namespaces]]\nname = \"a\"\nextra = 1\n")
+	_, err := Load([]string{"--config", path}, env{}.get)
+	want := "config file " + path + " has 3 problems:\n" +
+		"  line 1: unknown key \"zzz\"\n" +
+		"  line 2: key \"demo\" must be a TOML boolean; got a string\n" +
+		"  line 5: namespaces entry 1: unknown key \"namespaces.extra\""
+	if err == nil || err.Error() != want {
+		t.Fatalf("got\n%v\nwant\n%s", err, want)
 	}
 }

@@ -69,33 +69,45 @@ type keyErrorList struct {
 
 func (ke *keyErrorList) add(k toml.Key, problem string) {
 	ke.reported[k.String()] = true
-	for _, line := range keyLines(ke.src, k) {
+	for _, at := range keyPlaces(ke.src, k) {
 		if len(ke.errs) == maxKeyErrors {
 			ke.more++
 			continue
 		}
-		ke.errs = append(ke.errs, &KeyError{Key: k.String(), Line: line, Problem: problem})
+		p := problem
+		if at.entry != "" {
+			p = at.entry + ": " + problem
+		}
+		ke.errs = append(ke.errs, &KeyError{Key: k.String(), Line: at.line, Problem: p})
 	}
 }
 
-// keyLines returns the lines of k in src: one for most keys, but for a key
-// written directly in the entries of an array of tables ([[namespaces]]),
-// its line in every entry that has it (the decoder knows only the last).
-func keyLines(src []byte, k toml.Key) []int {
+// keyPlace is where a key is written: its line and, inside an array of
+// tables, which entry ("namespaces entry 2").
+type keyPlace struct {
+	line  int
+	entry string
+}
+
+// keyPlaces returns where k is written in src: one line for most keys,
+// but for a key written directly in the entries of an array of tables
+// ([[namespaces]]), its line in every entry that has it (the decoder knows
+// only the last).
+func keyPlaces(src []byte, k toml.Key) []keyPlace {
 	table, ok := arrayOfTables(k.String())
 	if !ok || len(k) != strings.Count(table, ".")+2 {
-		return []int{keyLine(src, k)}
+		return []keyPlace{{line: keyLine(src, k)}}
 	}
-	var lines []int
+	var places []keyPlace
 	for n := 1; n <= entries(src, table); n++ {
 		if line := entryKeyLine(src, table, n, k[len(k)-1]); line > 0 {
-			lines = append(lines, line)
+			places = append(places, keyPlace{line: line, entry: fmt.Sprintf("%s entry %d", table, n)})
 		}
 	}
-	if len(lines) == 0 {
-		return []int{keyLine(src, k)}
+	if len(places) == 0 {
+		return []keyPlace{{line: keyLine(src, k)}}
 	}
-	return lines
+	return places
 }
 
 func (ke *keyErrorList) err() error {

@@ -65,7 +65,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 			return nil, fmt.Errorf("config file: %w", err)
 		}
 		if err := parseFile(cfg, src); err != nil {
-			return nil, fmt.Errorf("config file %s: %w", path, err)
+			return nil, &fileError{path: path, err: err}
 		}
 	}
 
@@ -147,7 +147,7 @@ func decodeFile(cfg *Config, src []byte) (doc fileDoc, md toml.MetaData, file []
 		}
 		ns := NamespaceDefaults("")
 		if err := md.PrimitiveDecode(prim, &named); err != nil {
-			return doc, md, nil, nil, fmt.Errorf("namespaces entry %d: %w", i+1, atEntryLine(describeDecodeError(err), src, "namespaces", i+1))
+			return doc, md, nil, nil, inEntry(atEntryLine(describeDecodeError(err), src, "namespaces", i+1), fmt.Sprintf("namespaces entry %d", i+1))
 		}
 		if err := md.PrimitiveDecode(prim, &ns); err != nil {
 			// Keys decode in no fixed order, so take the name from the
@@ -156,7 +156,7 @@ func decodeFile(cfg *Config, src []byte) (doc fileDoc, md toml.MetaData, file []
 			if named.Name != nil {
 				name = *named.Name
 			}
-			return doc, md, nil, nil, fmt.Errorf("namespaces entry %d (name %q): %w", i+1, name, atEntryLine(describeDecodeError(err), src, "namespaces", i+1))
+			return doc, md, nil, nil, inEntry(atEntryLine(describeDecodeError(err), src, "namespaces", i+1), fmt.Sprintf("namespaces entry %d (name %q)", i+1, name))
 		}
 		if named.Name == nil {
 			errs = append(errs, fmt.Errorf("namespaces entry %d: missing key \"name\" (write name = \"\" for the default namespace)", i+1))
@@ -172,6 +172,18 @@ func decodeFile(cfg *Config, src []byte) (doc fileDoc, md toml.MetaData, file []
 // puts the line of the key in the entry the caller knows; inEntryUnknown
 // drops a line that cannot be trusted and says which array the value is
 // in.
+
+// inEntry names the entry of an array of tables a value error is in, after
+// its line ("line 12: namespaces entry 3 (name "talk"): key …"), so every
+// line of a report starts the same way.
+func inEntry(err error, entry string) error {
+	var ke *KeyError
+	if !errors.As(err, &ke) {
+		return fmt.Errorf("%s: %w", entry, err)
+	}
+	ke.Problem = entry + ": " + ke.Problem
+	return ke
+}
 
 // atEntryLine sets a value error's line to that of its key inside entry n
 // (from 1) of the array of tables named table; 0 when not found there.
@@ -332,7 +344,7 @@ func locateInEntries(src []byte, table string) error {
 		if _, err := toml.Decode(snippet, &doc); err != nil {
 			var ke *KeyError
 			if e := describeDecodeError(err); errors.As(e, &ke) && ke.Line > 0 {
-				return fmt.Errorf("%s entry %d: %w", table, n, e)
+				return inEntry(e, fmt.Sprintf("%s entry %d", table, n))
 			}
 		}
 	}
@@ -412,4 +424,30 @@ func tableShapeHint(src []byte) string {
 		}
 	}
 	return ""
+}
+
+// fileError is what is wrong with a config file: one problem on one line,
+// or a count and one problem per indented line.
+type fileError struct {
+	path string
+	err  error
+}
+
+func (e *fileError) Unwrap() error { return e.err }
+
+func (e *fileError) Error() string {
+	parts := []error{e.err}
+	if j, ok := e.err.(interface{ Unwrap() []error }); ok {
+		parts = j.Unwrap()
+	}
+	if len(parts) == 1 {
+		return fmt.Sprintf("config file %s: %v", e.path, parts[0])
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "config file %s has %d problems:", e.path, len(parts))
+	for _, p := range parts {
+		b.WriteString("\n  ")
+		b.WriteString(strings.ReplaceAll(p.Error(), "\n", "\n  "))
+	}
+	return b.String()
 }
