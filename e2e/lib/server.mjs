@@ -51,7 +51,7 @@ export async function startServer(config = "", { startTimeoutMs = 20000 } = {}) 
     }, startTimeoutMs);
     const onLine = (line) => {
       output.push(line);
-      const key = /server API key \(generated into .* at its first start\): (\S+)/.exec(line);
+      const key = /server API key \(generated into .* (?:now|at its first start)\): (\S+)/.exec(line);
       if (key) apiKey = key[1];
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
       if (m) {

@@ -77,8 +77,10 @@ type Credentials struct {
 	// nil when no configured key can sign.
 	SigningKey *auth.Key
 	APIKey     string
-	// Generated is true when the secrets came from the data directory.
-	Generated bool
+	// Generated is true when the secrets came from the data directory;
+	// GeneratedNow when this start wrote them there.
+	Generated    bool
+	GeneratedNow bool
 }
 
 // LoadCredentials builds the key set from the configuration, or, where
@@ -112,7 +114,7 @@ func loadCredentials(cfg *config.Config, create bool) (Credentials, error) {
 		var secrets auth.Secrets
 		var err error
 		if create {
-			secrets, _, err = auth.LoadOrCreateSecrets(cfg.DataDir)
+			secrets, creds.GeneratedNow, err = auth.LoadOrCreateSecrets(cfg.DataDir)
 		} else {
 			secrets, err = auth.LoadSecrets(cfg.DataDir)
 		}

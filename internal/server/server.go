@@ -242,7 +242,11 @@ func (s *Server) Engine() *engine.Engine { return s.eng }
 
 func (s *Server) announce(stdout io.Writer) {
 	if s.creds.Generated && s.cfg.API.Key == "" {
-		fmt.Fprintf(stdout, "server API key (generated into %s at its first start): %s\n", s.cfg.DataDir, s.creds.APIKey)
+		when := "at its first start"
+		if s.creds.GeneratedNow {
+			when = "now"
+		}
+		fmt.Fprintf(stdout, "server API key (generated into %s %s): %s\n", s.cfg.DataDir, when, s.creds.APIKey)
 	}
 	if s.cfg.DemoEnabled() {
 		fmt.Fprintln(stdout, "demo site on: open the address below in two browser tabs")
