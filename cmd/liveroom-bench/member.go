@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 )
 
 // pubPlan asks every agent to publish from the members' own connections:
-// publication j (due at StartNS + j/Rate) goes to room j mod Rooms, sent by
+// publication j (due at StartNS + j/Rate) goes to room roomOf(j), sent by
 // member (j / Rooms) mod Members of that room. Each agent sends the ones
 // whose member it holds, so the schedule is the same in every process.
 type pubPlan struct {
@@ -43,7 +44,7 @@ func (a *agent) runMembers(plan pubPlan) {
 	pad := strings.Repeat("x", max(plan.Size-dataOverhead, 0))
 	codec := f.t.codec
 	schedule(a.ctx, nil, plan.StartNS, plan.Rate, time.Duration(plan.DurNS), func(j job) {
-		room := int(j.seq % int64(plan.Rooms))
+		room := plan.roomOf(j.seq)
 		member := int(j.seq/int64(plan.Rooms)) % plan.Members
 		i := room*plan.Members + member
 		if i < f.cfg.From || i >= f.cfg.To {
@@ -65,6 +66,41 @@ func (a *agent) runMembers(plan pubPlan) {
 			f.count(f.pubErrs, "publish not sent", "write", err)
 		}
 	})
+}
+
+// roomOf is the room of publication j: every room once in each run of
+// Rooms publications, in an order that strides across the room numbers
+// (j·stride mod Rooms, the stride coprime with Rooms and near Rooms/φ).
+// Rooms are numbered in blocks per tool process, so walking them in
+// number order would give each process its rooms' turn in one block of
+// every second and leave it idle for the rest; both the servers and the
+// tool then saw a stall each time the busy process changed. Strided, every
+// process publishes and receives at a steady rate, as real clients do.
+func (p pubPlan) roomOf(j int64) int {
+	n := int64(p.Rooms)
+	return int(j % n * roomStride(n) % n)
+}
+
+// roomStride is the integer nearest n/φ that is coprime with n (1 for n ≤ 2).
+func roomStride(n int64) int64 {
+	if n <= 2 {
+		return 1
+	}
+	base := int64(float64(n)/math.Phi + 0.5)
+	for d := int64(0); ; d++ {
+		for _, s := range []int64{base + d, base - d} {
+			if s > 0 && s < n && gcd(s, n) == 1 {
+				return s
+			}
+		}
+	}
+}
+
+func gcd(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // memberDriver is the driver of the rooms scenario: the pool's members

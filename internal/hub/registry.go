@@ -189,6 +189,16 @@ func (r *clientRegistry) userClients(user string) []*Client {
 	return out
 }
 
+// appendAll appends every registered client to cs.
+func (r *clientRegistry) appendAll(cs []*Client) []*Client {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, c := range r.byID {
+		cs = append(cs, c)
+	}
+	return cs
+}
+
 func (r *clientRegistry) each(fn func(*Client)) {
 	r.mu.RLock()
 	cs := make([]*Client, 0, len(r.byID))

@@ -53,6 +53,9 @@ type conn struct {
 	// partialSince is when the partly received frame or message began (Unix
 	// ns), 0 when none. Written by the reader, read by the sweeper.
 	partialSince atomic.Int64
+	// inPartial: c is in the Server's set of connections the sweeper
+	// visits (Server.partialMu orders its changes).
+	inPartial atomic.Bool
 
 	wmu        sync.Mutex
 	closed     bool        // wmu; nbio reported the socket closed

@@ -58,6 +58,7 @@ func (c *conn) feedLocked(p []byte) {
 		c.partialSince.Store(0)
 	case c.dec.completed != c.lastDone || c.partialSince.Load() == 0:
 		c.partialSince.Store(time.Now().UnixNano())
+		c.srv.notePartial(c)
 	}
 	c.lastDone = c.dec.completed
 	if err != nil {

@@ -96,3 +96,45 @@ func TestStalledFrameClosed(t *testing.T) {
 		}
 	}
 }
+
+// The sweeper visits only connections that had a frame in progress: a
+// connection enters its set when a read ends mid-frame and leaves it at the
+// first sweep after the frame completes, so idle connections cost the
+// sweeper nothing however many there are.
+func TestSweeperVisitsOnlyPartialFrames(t *testing.T) {
+	acc := &testAcceptor{echo: true}
+	ts := startServer(t, Config{FrameTimeout: 10 * time.Second}, acc)
+	inSet := func() int {
+		ts.partialMu.Lock()
+		defer ts.partialMu.Unlock()
+		return len(ts.partial)
+	}
+	var idle []*rawConn
+	for range 5 {
+		c := dialUpgraded(t, ts.addr)
+		c.write(clientFrame(bitFIN|opText, []byte("whole")))
+		if _, _, err := c.readFrame(time.Now().Add(10 * time.Second)); err != nil {
+			t.Fatalf("echo: %v", err)
+		}
+		idle = append(idle, c)
+	}
+	if n := inSet(); n != 0 {
+		t.Fatalf("%d connections in the sweeper's set after whole frames only; want 0", n)
+	}
+	half := dialUpgraded(t, ts.addr)
+	frame := clientFrame(bitFIN|opText, []byte("two halves"))
+	half.write(frame[:5])
+	waitFor(t, 10*time.Second, "the half-sent frame's connection in the set", func() bool { return inSet() == 1 })
+	half.write(frame[5:])
+	if op, p, err := half.readFrame(time.Now().Add(10 * time.Second)); err != nil || op != opText || string(p) != "two halves" {
+		t.Fatalf("completed frame: op %d %q %v", op, p, err)
+	}
+	// The next sweep (every 500 ms here) finds nothing in progress.
+	waitFor(t, 10*time.Second, "the set empty once the frame completed", func() bool { return inSet() == 0 })
+	for i, c := range idle { // untouched by the sweeper
+		c.write(clientFrame(bitFIN|opText, []byte("still here")))
+		if op, p, err := c.readFrame(time.Now().Add(10 * time.Second)); err != nil || op != opText || string(p) != "still here" {
+			t.Fatalf("idle connection %d: op %d %q %v", i, op, p, err)
+		}
+	}
+}
