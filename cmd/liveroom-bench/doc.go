@@ -50,6 +50,8 @@
 //     narrows the bracket to 10 %; it then measures at half that rate.
 //   - rooms: R rooms of M members; each publication is sent by a member over
 //     its own connection (in turn) and reaches every member of its room.
+//     Every room gets one publication per R, in a strided room order, so
+//     every tool process is busy at a steady rate.
 //   - connect-storm: C connections dial at once (at most --dialing
 //     handshakes in flight); connections/s, handshake+connect and
 //     +subscribe percentiles, failures by kind.
