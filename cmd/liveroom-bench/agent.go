@@ -30,6 +30,8 @@ type agent struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // member publishing schedules
+
+	windows int // measurement windows ended (window's caller serialises them)
 }
 
 // fdReserve is the descriptors a process keeps for other than connections.
@@ -72,7 +74,11 @@ func (a *agent) stats() poolStats {
 // window starts a latency window (on) or ends it and returns its histogram.
 func (a *agent) window(on bool) (poolStats, *latency.Snapshot) {
 	if on {
-		a.f.rec.Store(&recorder{})
+		rec := &recorder{}
+		if a.f.cfg.LatencyLog != "" {
+			rec.log = &deliveryLog{}
+		}
+		a.f.rec.Store(rec)
 		return a.stats(), nil
 	}
 	rec := a.f.rec.Swap(nil)
@@ -80,6 +86,15 @@ func (a *agent) window(on bool) (poolStats, *latency.Snapshot) {
 	if rec == nil {
 		return st, &latency.Snapshot{}
 	}
+	if rec.log != nil {
+		path := latencyLogPath(a.f.cfg.LatencyLog, a.f.cfg.Index, a.windows)
+		if n, err := rec.log.write(path); err != nil {
+			a.log.Warn("latency log not written", "err", err)
+		} else {
+			a.log.Info("latency log written", "file", path, "deliveries", n)
+		}
+	}
+	a.windows++
 	return st, rec.snapshot()
 }
 

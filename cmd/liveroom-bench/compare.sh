@@ -30,7 +30,9 @@
 # long to wait for a collection after all connected), QUIET_BUSY,
 # QUIET_WAIT, KEEP=1, LIVEROOM_DEBUG_ADDR, LIVEROOM_GOMAXPROCS (default: liveroom's
 # own choice, 1 for the pinned CPU + 1 for its socket poller; peers run with 1),
-# LIVEROOM_GOGC (the collector's GOGC for liveroom only; default 100).
+# LIVEROOM_GOGC (the collector's GOGC for liveroom only; default 100),
+# LATENCY_LOG (a directory: every delivery of every run's measurement
+# windows is written there, see the tool's --latency-log).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -24,7 +24,10 @@
 // adapter), --proto json|protobuf, --procs K, --source-addrs N,
 // --server-log FILE (the server's stderr with GODEBUG=gctrace=1: the Go
 // heap), --label TEXT (copied into the result), --cpuprofile FILE (this
-// tool's own profile). "liveroom-bench SCENARIO -h" lists the rest.
+// tool's own profile), --latency-log PREFIX (every delivery of each
+// measurement window, in arrival order, to PREFIX-p<process>-w<window>.tsv:
+// receive time in Unix ns, latency in ns, connection index; to place a
+// tail in time). "liveroom-bench SCENARIO -h" lists the rest.
 //
 // To compare servers, run the script rather than the tool: it builds
 // liveroom, the tool and the peers, starts a fresh server for every run

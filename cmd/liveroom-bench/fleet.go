@@ -27,6 +27,7 @@ type paddedCounter struct {
 // recorder collects the latencies of one measurement window.
 type recorder struct {
 	hists [numShards]latency.Histogram
+	log   *deliveryLog // nil unless --latency-log
 }
 
 func (r *recorder) snapshot() *latency.Snapshot {
@@ -66,6 +67,9 @@ type fleetConfig struct {
 	// StartNS: no connection dials before this time (Unix ns), so that
 	// every process of a storm starts together after the CPU is sampled.
 	StartNS int64 `json:"start_ns,omitempty"`
+	// LatencyLog: when set, every delivery of each measurement window is
+	// written to a file under this prefix (see latencyLogPath).
+	LatencyLog string `json:"latency_log,omitempty"`
 }
 
 func (c fleetConfig) user(i int) string { return "bench-" + strconv.Itoa(i) }

@@ -151,6 +151,10 @@ bench() {
 	if [[ $server_kind != socketio ]]; then # Go servers write gctrace lines
 		log=(--server-log "$server_dir/stderr")
 	fi
+	if [[ -n ${LATENCY_LOG:-} ]]; then # every delivery, per run: LATENCY_LOG/<run name>-p<process>-w<window>.tsv
+		mkdir -p "$LATENCY_LOG"
+		log+=(--latency-log "$LATENCY_LOG/$(basename "$server_dir")")
+	fi
 	echo "== $(date -u +%H:%M:%S) load: $(cut -d' ' -f1-3 /proc/loadavg) — $scenario $*" >&2
 	GOMAXPROCS=1 taskset -c 1 "$work/liveroom-bench" "$scenario" "$@" \
 		--url "$server_url" --data-dir "$server_dir/data" \

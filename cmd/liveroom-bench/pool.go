@@ -131,6 +131,7 @@ func (r *lossReport) add(o lossReport) {
 // openPool starts n connections laid out by cfg, in this process or split
 // over --procs child processes.
 func openPool(ctx context.Context, log *slog.Logger, t *target, cfg fleetConfig, n int) (pool, error) {
+	cfg.LatencyLog = t.latencyLog
 	if t.procs <= 1 {
 		cfg.From, cfg.To = 0, n
 		a, err := startAgent(ctx, log, agentSpec{Target: t.spec, Fleet: cfg})

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -66,4 +70,73 @@ func TestReconnectStormCountsRecoveryAndLoss(t *testing.T) {
 			t.Fatalf("%+v", res)
 		}
 	})
+}
+
+// --latency-log writes every delivery of the measurement window, one file
+// per tool process, in arrival order: as many as the latency histogram
+// counted, each from a connection of the run.
+func TestLatencyLogHoldsEveryDeliveryOfTheWindow(t *testing.T) {
+	common := startNode(t)
+	prefix := filepath.Join(t.TempDir(), "lat")
+	var res roomsResult
+	text := runTool(t, &res, append([]string{"rooms", "--rooms", "4", "--members", "5", "--rate", "10",
+		"--procs", "2", "--prefix", "room:e2e-latlog-", "--latency-log", prefix,
+		"--warmup", "300ms", "--duration", "1s", "--max-others", "64"}, common...)...)
+	t.Log(text)
+	if res.Latency.Count == 0 {
+		t.Fatalf("no deliveries measured: %+v", res)
+	}
+	files, err := filepath.Glob(prefix + "-p*-w*.tsv")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no latency log files under %s (%v)", prefix, err)
+	}
+	// The result is the last window: the highest window number of each process.
+	last := map[string]string{}
+	for _, f := range files {
+		base := filepath.Base(f)
+		proc := base[:strings.LastIndex(base, "-w")]
+		if cur, ok := last[proc]; !ok || windowOf(t, f) > windowOf(t, cur) {
+			last[proc] = f
+		}
+	}
+	if len(last) != 2 {
+		t.Fatalf("latency logs of %d processes (%v); want 2", len(last), files)
+	}
+	rows := 0
+	for _, f := range last {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+		if !strings.HasPrefix(lines[0], "# received_unix_ns") {
+			t.Fatalf("%s: header %q", f, lines[0])
+		}
+		prev := int64(0)
+		for _, line := range lines[1:] {
+			var at, lat int64
+			var conn int
+			if n, err := fmt.Sscanf(line, "%d\t%d\t%d", &at, &lat, &conn); n != 3 || err != nil {
+				t.Fatalf("%s: line %q: %v", f, line, err)
+			}
+			if at < prev || lat < 0 || conn < 0 || conn >= 20 {
+				t.Fatalf("%s: line %q out of order or out of range (previous arrival %d)", f, line, prev)
+			}
+			prev = at
+			rows++
+		}
+	}
+	if uint64(rows) != res.Latency.Count {
+		t.Fatalf("latency logs hold %d deliveries; the histogram counted %d", rows, res.Latency.Count)
+	}
+}
+
+func windowOf(t *testing.T, path string) int {
+	t.Helper()
+	var w int
+	base := strings.TrimSuffix(filepath.Base(path), ".tsv")
+	if _, err := fmt.Sscanf(base[strings.LastIndex(base, "-w"):], "-w%d", &w); err != nil {
+		t.Fatalf("window of %s: %v", path, err)
+	}
+	return w
 }

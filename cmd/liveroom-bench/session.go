@@ -242,6 +242,9 @@ func (f *fleet) deliver(s *subscriber, p pushscan.Pub, now int64) {
 	}
 	if rec := f.rec.Load(); rec != nil {
 		rec.hists[shard].Record(time.Duration(now - p.TS))
+		if rec.log != nil {
+			rec.log.add(shard, now, now-p.TS, s.i)
+		}
 	}
 }
 

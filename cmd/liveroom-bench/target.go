@@ -49,6 +49,7 @@ type target struct {
 	sourceAddrs int
 	serverLog   string
 	cpuProfile  string
+	latencyLog  string
 	procs       int
 	label       string
 	spec        targetSpec
@@ -72,6 +73,7 @@ func (t *target) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.sourceAddrs, "source-addrs", 8, "each tool process dials from this many loopback source addresses of its own (127.0.0.1 … for the first)")
 	fs.IntVar(&t.procs, "procs", 1, "tool processes holding the connections (each under the open file limit, each with its own source addresses); results are merged")
 	fs.StringVar(&t.cpuProfile, "cpuprofile", "", "write this tool's CPU profile to the file")
+	fs.StringVar(&t.latencyLog, "latency-log", "", "write every delivery of each measurement window (arrival Unix ns, latency ns, connection) to PREFIX-p<process>-w<window>.tsv")
 	fs.StringVar(&t.serverLog, "server-log", "", "server's stderr file, when it runs with GODEBUG=gctrace=1: the Go heap is read from it")
 	fs.StringVar(&t.label, "label", "", "free text copied into the result line (for example the server config that differs)")
 }
