@@ -15,17 +15,78 @@ import (
 // rather than Go's: `field "subscribe.channel" must be a string; got a JSON
 // number`. ok is false for any other error, and for a mismatch of the whole
 // body (no field).
-func DescribeTypeError(err error) (msg string, ok bool) {
+func DescribeTypeError(err error) (msg string, ok bool) { return DescribeTypeErrorIn(err, nil) }
+
+// DescribeTypeErrorIn is DescribeTypeError for a body decoded into target
+// (a pointer to the decoded value, or nil). With the target it can tell a
+// wrong element of a list, or value of an object, from a wrong field:
+// `every element of field "channels" must be a string; got a JSON
+// number`, where encoding/json names only the field.
+func DescribeTypeErrorIn(err error, target any) (msg string, ok bool) {
 	var typeErr *json.UnmarshalTypeError
 	if !errors.As(err, &typeErr) || typeErr.Field == "" {
 		return "", false
 	}
+	what := fmt.Sprintf("field %q", typeErr.Field)
+	switch containerOf(reflect.TypeOf(target), typeErr.Field, typeErr.Type) {
+	case reflect.Slice, reflect.Array:
+		what = "every element of " + what
+	case reflect.Map:
+		what = "every value of " + what
+	}
 	if num, isNum := strings.CutPrefix(typeErr.Value, "number "); isNum && isIntegerLiteral(num) {
 		if lo, hi, ok := integerRange(typeErr.Type); ok {
-			return fmt.Sprintf("field %q must be an integer from %s to %s; got %s, out of range", typeErr.Field, lo, hi, num), true
+			return fmt.Sprintf("%s must be an integer from %s to %s; got %s, out of range", what, lo, hi, num), true
 		}
 	}
-	return fmt.Sprintf("field %q must be %s; got a JSON %s", typeErr.Field, JSONKind(typeErr.Type), typeErr.Value), true
+	return fmt.Sprintf("%s must be %s; got a JSON %s", what, JSONKind(typeErr.Type), typeErr.Value), true
+}
+
+// containerOf follows a dotted JSON field path through the struct types
+// from root and reports the kind of the field's type when it is a list or
+// an object of elem (the type encoding/json could not fill), else Invalid.
+func containerOf(root reflect.Type, path string, elem reflect.Type) reflect.Kind {
+	t := root
+	for name := range strings.SplitSeq(path, ".") {
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			return reflect.Invalid
+		}
+		t = jsonField(t, name)
+	}
+	if t == nil || elem == nil {
+		return reflect.Invalid
+	}
+	switch k := t.Kind(); k {
+	case reflect.Slice, reflect.Array, reflect.Map:
+		if t.Elem() == elem {
+			return k
+		}
+	}
+	return reflect.Invalid
+}
+
+// jsonField is the type of the field of struct t that encoding/json fills
+// from the JSON key name, or nil.
+func jsonField(t reflect.Type, name string) reflect.Type {
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if key == "-" {
+			continue
+		}
+		if key == "" {
+			key = f.Name
+		}
+		if strings.EqualFold(key, name) {
+			return f.Type
+		}
+	}
+	return nil
 }
 
 // isIntegerLiteral reports whether a JSON number is written as a whole

@@ -28,6 +28,42 @@ func TestDescribeTypeErrorSaysWhatIsWrong(t *testing.T) {
 	}
 }
 
+// With the decoded value's type, a wrong element of a list or value of an
+// object is told apart from a wrong field, also inside nested objects and
+// behind pointers; without it, or for a plain field, the field is named.
+func TestDescribeTypeErrorInNamesElementsAndValues(t *testing.T) {
+	type inner struct {
+		Tags []uint8 `json:"tags"`
+	}
+	type body struct {
+		Channels []string         `json:"channels"`
+		Counts   map[string]int64 `json:"counts"`
+		Pair     [2]bool          `json:"pair"`
+		Inner    *inner           `json:"inner"`
+		Name     string           `json:"name"`
+		Renamed  []int            `json:"other_name"`
+	}
+	for doc, want := range map[string]string{
+		`{"channels":["a",1]}`:       `every element of field "channels" must be a string; got a JSON number`,
+		`{"channels":"a"}`:           `field "channels" must be an array; got a JSON string`,
+		`{"counts":{"a":"x"}}`:       `every value of field "counts" must be an integer; got a JSON string`,
+		`{"pair":[true,1]}`:          `every element of field "pair" must be true or false; got a JSON number`,
+		`{"inner":{"tags":[1,300]}}`: `every element of field "inner.tags" must be an integer from 0 to 255; got 300, out of range`,
+		`{"name":[1]}`:               `field "name" must be a string; got a JSON array`,
+		`{"other_name":[1,"x"]}`:     `every element of field "other_name" must be an integer; got a JSON string`,
+	} {
+		v := new(body)
+		msg, ok := DescribeTypeErrorIn(json.Unmarshal([]byte(doc), v), v)
+		if !ok || msg != want {
+			t.Errorf("%s: %q, %v; want %q", doc, msg, ok, want)
+		}
+	}
+	msg, _ := DescribeTypeError(json.Unmarshal([]byte(`{"channels":["a",1]}`), new(body)))
+	if msg != `field "channels" must be a string; got a JSON number` {
+		t.Errorf("without the target: %q", msg)
+	}
+}
+
 func TestDuplicateKeyNamesThePathAndSkipsPayloads(t *testing.T) {
 	payload := func(p string) bool { return strings.HasSuffix(p, ".data") }
 	for doc, want := range map[string]string{

@@ -37,7 +37,7 @@ func DecodeStrict(body []byte, v any, isPayload func(path string) bool) string {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return describeDecodeError(err)
+		return describeDecodeError(err, v)
 	}
 	// Anything but white space after the value, including a stray ']' or
 	// '}' (which Decoder.More does not count as more input).
@@ -113,14 +113,14 @@ func hex4(data []byte, i int) (rune, bool) {
 }
 
 // describeDecodeError says what is wrong with a body encoding/json refused.
-func describeDecodeError(err error) string {
+func describeDecodeError(err error, target any) string {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &typeErr) && typeErr.Field == "":
 		return fmt.Sprintf("the body must be a JSON object; got a JSON %s", typeErr.Value)
 	case errors.As(err, &typeErr):
-		msg, _ := DescribeTypeError(err)
+		msg, _ := DescribeTypeErrorIn(err, target)
 		return msg
 	case errors.As(err, &syntaxErr):
 		return fmt.Sprintf("not valid JSON at byte %d (%s)", syntaxErr.Offset, strings.TrimPrefix(syntaxErr.Error(), "json: "))

@@ -17,6 +17,7 @@ func TestDecodeNamesTheFieldAndTheJSONItNeeds(t *testing.T) {
 		{`[1, 2]`, []string{"must be a JSON object", "array"}},
 		{`{"channel": 5}`, []string{`field "channel" must be a string`, "number"}},
 		{`{"channels": "room:a"}`, []string{`field "channels" must be an array`, "string"}},
+		{`{"channels": ["room:a", 1]}`, []string{`every element of field "channels" must be a string`, "number"}},
 		{`{"user": "x", "before": "soon"}`, []string{`field "before" must be an integer`, "string"}},
 		{`{"channel": "room:a",`, []string{"ends too early"}},
 		{`{"channel": room}`, []string{"not valid JSON at byte"}},

@@ -79,7 +79,8 @@ func commandErrorReason(line []byte, err error) string {
 	if key := wire.DuplicateKey(line, isCommandPayload); key != "" {
 		return fmt.Sprintf("field %q is given twice; give each field once", key)
 	}
-	if msg, ok := wire.DescribeTypeError(json.Unmarshal(line, new(protocol.Command))); ok {
+	cmd := new(protocol.Command)
+	if msg, ok := wire.DescribeTypeErrorIn(json.Unmarshal(line, cmd), cmd); ok {
 		return msg
 	}
 	return decodeReason(err)

@@ -110,7 +110,7 @@ func decodeDemoRequest(w http.ResponseWriter, r *http.Request, req any) (*wire.E
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(req); err != nil {
-		if msg, ok := wire.DescribeTypeError(err); ok {
+		if msg, ok := wire.DescribeTypeErrorIn(err, req); ok {
 			return wire.Errorf(wire.CodeBadRequest, false, "%s", msg), http.StatusBadRequest
 		}
 		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
