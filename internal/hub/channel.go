@@ -300,8 +300,16 @@ func (ch *channel) insufficientStateLocked() {
 	}
 }
 
+// addSubscriberLocked adds c's subscription s. A subscription of c that
+// is still listed (its leave runs on another goroutine after a server
+// unsubscribe, and the client may have subscribed again first) is
+// replaced, not counted twice.
 func (ch *channel) addSubscriberLocked(c *Client, s *subscription) {
+	_, stale := ch.subs.get(c)
 	ch.subs.put(c, s)
+	if stale {
+		return
+	}
 	if c.proto == protocol.TypeJSON {
 		ch.jsonSubs++
 	} else {
@@ -309,12 +317,15 @@ func (ch *channel) addSubscriberLocked(c *Client, s *subscription) {
 	}
 }
 
-func (ch *channel) removeSubscriber(c *Client) bool {
+// removeSubscriber removes c's subscription s and reports whether it was
+// listed; a newer subscription of c that replaced it stays.
+func (ch *channel) removeSubscriber(c *Client, s *subscription) bool {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
-	if _, ok := ch.subs.remove(c); !ok {
+	if cur, ok := ch.subs.get(c); !ok || cur != s {
 		return false
 	}
+	ch.subs.remove(c)
 	if c.proto == protocol.TypeJSON {
 		ch.jsonSubs--
 	} else {

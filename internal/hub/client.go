@@ -71,6 +71,12 @@ type Client struct {
 	// time, however long the server takes to answer.
 	connectSeen bool
 
+	// presenceMu orders this connection's presence writes (see
+	// putPresence); it is taken before, never while holding, mu or a
+	// channel's lock.
+	presenceMu    sync.Mutex
+	presenceOwner smallMap[string, *subscription] // presenceMu; by channel name: whose entry it is
+
 	cmdMu    sync.Mutex // guards cmdQueue and cmdBusy
 	cmdQueue []*protocol.Command
 	cmdBytes int // encoded size of cmdQueue (cmdMu)

@@ -105,26 +105,14 @@ func (h *Hub) refreshItems() []refreshItem {
 	return items
 }
 
-// refreshEntry re-puts one presence entry, and takes it out again if the
-// client left the channel while it was being written, rather than leave a
-// ghost until the TTL.
+// refreshEntry re-puts one presence entry, unless its subscription has
+// ended or been replaced since the round listed it: then its leave, or the
+// newer subscribe, has written the entry (see putPresence).
 func (h *Hub) refreshEntry(it refreshItem) error {
 	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
-	err := h.broker.PresencePut(ctx, it.ch.id, it.c.id, it.c.User(), it.c.clientInfo(it.s))
-	cancel()
-	if err != nil {
-		return err
-	}
-	it.ch.mu.Lock()
-	cur, _ := it.ch.subs.get(it.c)
-	still := cur == it.s
-	it.ch.mu.Unlock()
-	if !still {
-		ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
-		_ = h.broker.PresenceDelete(ctx, it.ch.id, it.c.id, it.c.User())
-		cancel()
-	}
-	return nil
+	defer cancel()
+	_, err := it.c.putPresence(ctx, it.s, it.ch.id, it.c.clientInfo(it.s), false)
+	return err
 }
 
 // refreshConnection re-puts the connection record of c for the per-user

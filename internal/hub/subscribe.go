@@ -112,7 +112,7 @@ func (c *Client) subscribe(ctx context.Context, name string, s *subscription, po
 		// that node's clients come back here) does not keep the client
 		// out: it joins, and the entry is written again shortly.
 		pctx, cancel := context.WithTimeout(ctx, presenceWriteWait)
-		err := h.broker.PresencePut(pctx, id, c.id, c.User(), info)
+		_, err := c.putPresence(pctx, s, id, info, true)
 		cancel()
 		if err != nil {
 			h.log.Warn("presence write failed; joining anyway and writing it again shortly", "channel", name, "err", err)
@@ -144,7 +144,7 @@ func (c *Client) subscribe(ctx context.Context, name string, s *subscription, po
 	}
 	if err != nil {
 		if ns.Presence {
-			_ = h.broker.PresenceDelete(context.WithoutCancel(ctx), id, c.id, c.User())
+			_, _ = c.deletePresence(context.WithoutCancel(ctx), s, id)
 		}
 		h.channels.release(ch)
 		if errors.Is(err, errClientGone) {
@@ -245,12 +245,12 @@ func (c *Client) serverUnsubscribeReason(channel string, code uint32, reason str
 // leaveChannel removes c from the channel, its presence, and announces the
 // leave. The caller has already removed s from c.subs.
 func (h *Hub) leaveChannel(c *Client, name string, s *subscription, live bool) {
-	removed := s.ch.removeSubscriber(c)
+	removed := s.ch.removeSubscriber(c, s)
 	id := ChannelID{Name: name, Namespace: s.ns.Name}
 	if removed {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if s.ns.Presence {
-			if err := h.broker.PresenceDelete(ctx, id, c.id, c.User()); err != nil {
+			if _, err := c.deletePresence(ctx, s, id); err != nil {
 				h.log.Warn("presence delete failed; the entry expires with its TTL", "channel", name, "err", err)
 			}
 		}
@@ -312,8 +312,9 @@ const presenceWriteWait = 2 * time.Second
 
 // putPresenceLater writes the presence entry of a subscription whose
 // write failed at subscribe, retrying until it is stored, the subscription
-// ends, or the presence TTL passes (the refresh loop takes over then). An
-// entry stored after the subscription ended is deleted again.
+// ends, or the presence TTL passes (the refresh loop takes over then). It
+// writes only while s owns the entry (see putPresence), so an entry is
+// never written back after the subscription's leave.
 func (h *Hub) putPresenceLater(c *Client, s *subscription, ch *channel, info []byte) {
 	deadline := time.Now().Add(h.cfg.PresenceTTL)
 	for time.Now().Before(deadline) {
@@ -322,27 +323,14 @@ func (h *Hub) putPresenceLater(c *Client, s *subscription, ch *channel, info []b
 			return
 		case <-time.After(500 * time.Millisecond):
 		}
-		ch.mu.Lock()
-		cur, _ := ch.subs.get(c)
-		still := cur == s
-		ch.mu.Unlock()
-		if !still {
-			return
-		}
 		ctx, cancel := context.WithTimeout(h.ctx, presenceWriteWait)
-		err := h.broker.PresencePut(ctx, ch.id, c.id, c.User(), info)
+		wrote, err := c.putPresence(ctx, s, ch.id, info, false)
 		cancel()
+		if !wrote && err == nil {
+			return // s left (its leave deleted the entry) or was replaced
+		}
 		if err != nil {
 			continue
-		}
-		ch.mu.Lock()
-		cur, _ = ch.subs.get(c)
-		still = cur == s
-		ch.mu.Unlock()
-		if !still {
-			ctx, cancel := context.WithTimeout(h.ctx, presenceWriteWait)
-			_ = h.broker.PresenceDelete(ctx, ch.id, c.id, c.User())
-			cancel()
 		}
 		return
 	}

@@ -1,0 +1,43 @@
+package hub
+
+import "context"
+
+// A connection's presence entry in a channel is one record in the engine,
+// keyed by channel and connection id, while the connection may subscribe,
+// leave and subscribe again to that channel faster than the writes for
+// each subscription reach the engine (a leave is written on its own
+// goroutine; a refresh round writes entries it listed seconds earlier).
+// So every write of a connection's entries goes through the two methods
+// below, which hold presenceMu across the engine call and write only for
+// the subscription that owns the entry: the latest subscribe to the
+// channel, until its leave. A write for an older subscription is skipped,
+// so it can neither bring back the entry of a connection that left nor
+// delete the entry of its newer subscription.
+
+// putPresence writes the presence entry of subscription s to channel id.
+// With claim (a subscribe), s becomes the entry's owner first; without it
+// (a refresh, a retry) nothing is written unless s still owns the entry.
+// It reports whether it wrote.
+func (c *Client) putPresence(ctx context.Context, s *subscription, id ChannelID, info []byte, claim bool) (bool, error) {
+	c.presenceMu.Lock()
+	defer c.presenceMu.Unlock()
+	if claim {
+		c.presenceOwner.put(id.Name, s)
+	} else if owner, _ := c.presenceOwner.get(id.Name); owner != s {
+		return false, nil
+	}
+	return true, c.hub.broker.PresencePut(ctx, id, c.id, c.User(), info)
+}
+
+// deletePresence deletes the presence entry of subscription s to channel
+// id, if s owns it; a newer subscription's entry is left alone. It reports
+// whether it deleted.
+func (c *Client) deletePresence(ctx context.Context, s *subscription, id ChannelID) (bool, error) {
+	c.presenceMu.Lock()
+	defer c.presenceMu.Unlock()
+	if owner, _ := c.presenceOwner.get(id.Name); owner != s {
+		return false, nil
+	}
+	c.presenceOwner.remove(id.Name)
+	return true, c.hub.broker.PresenceDelete(ctx, id, c.id, c.User())
+}
