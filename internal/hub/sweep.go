@@ -2,6 +2,7 @@ package hub
 
 import (
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/centrifugal/protocol"
@@ -51,7 +52,8 @@ func (h *Hub) sweepLoop() {
 	slices := h.sweepSlices()
 	t := time.NewTicker(h.sweepInterval() / time.Duration(slices))
 	defer t.Stop()
-	var round []*Client // the connections of this round, listed at its first slice
+	var listed, round []*Client     // this round's connections, listed at its first slice
+	bounds := make([]int, slices+1) // slice k is round[bounds[k]:bounds[k+1]]
 	slice := 0
 	for {
 		select {
@@ -60,9 +62,10 @@ func (h *Hub) sweepLoop() {
 		case <-t.C:
 		}
 		if slice == 0 {
-			round = h.clients.appendAll(round[:0])
+			listed = h.clients.appendAll(listed[:0])
+			round = bySweepSlice(listed, round[:0], bounds)
 		}
-		lo, hi := len(round)*slice/slices, len(round)*(slice+1)/slices
+		lo, hi := bounds[slice], bounds[slice+1]
 		// The ticker's own time may be late; pings and deadlines count
 		// from now.
 		now := time.Now()
@@ -78,9 +81,34 @@ func (h *Hub) sweepLoop() {
 			}
 		}
 		if slice = (slice + 1) % slices; slice == 0 {
-			clear(round) // let closed connections go
+			clear(listed) // let closed connections go
+			clear(round)
 		}
 	}
+}
+
+// bySweepSlice orders cs into out by slice, a connection always in slice
+// shard mod len(bounds)-1, so each is visited at the same point of every
+// round (once per sweep interval, not anywhere from just after to almost
+// two intervals apart, as in the registry's random order); bounds gets
+// each slice's start, and its end last.
+func bySweepSlice(cs, out []*Client, bounds []int) []*Client {
+	n := uint32(len(bounds) - 1)
+	clear(bounds)
+	for _, c := range cs {
+		bounds[c.shard%n+1]++
+	}
+	for k := 1; k < len(bounds); k++ {
+		bounds[k] += bounds[k-1]
+	}
+	out = slices.Grow(out[:0], len(cs))[:len(cs)]
+	next := append([]int(nil), bounds[:n]...)
+	for _, c := range cs {
+		k := c.shard % n
+		out[next[k]] = c
+		next[k]++
+	}
+	return out
 }
 
 func (c *Client) sweep(now time.Time) {

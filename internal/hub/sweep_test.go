@@ -1,6 +1,8 @@
 package hub
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -35,6 +37,39 @@ func TestConnectTimeoutSparesAConnectBeingAnswered(t *testing.T) {
 		c.mu.Unlock()
 		if closed != tc.wantClosed {
 			t.Errorf("%s: closed %v after twice the connect timeout; want %v", tc.name, closed, tc.wantClosed)
+		}
+	}
+}
+
+// Each connection falls in the same slice of every sweep round (its
+// shard mod the slice count), every connection exactly once, whatever
+// order the registry lists them in.
+func TestSweepSlicesAreStablePerConnection(t *testing.T) {
+	const n, slices = 103, 10
+	cs := make([]*Client, n)
+	for i := range cs {
+		cs[i] = &Client{id: fmt.Sprint(i), shard: uint32(i * 7)}
+	}
+	bounds := make([]int, slices+1)
+	var out []*Client
+	for round := range 3 {
+		listed := append([]*Client(nil), cs...)
+		rand.Shuffle(len(listed), func(i, j int) { listed[i], listed[j] = listed[j], listed[i] })
+		out = bySweepSlice(listed, out, bounds)
+		if len(out) != n || bounds[0] != 0 || bounds[slices] != n {
+			t.Fatalf("round %d: %d connections, bounds %v", round, len(out), bounds)
+		}
+		seen := map[*Client]bool{}
+		for k := range slices {
+			for _, c := range out[bounds[k]:bounds[k+1]] {
+				if int(c.shard%slices) != k || seen[c] {
+					t.Fatalf("round %d: connection %s (shard %d) in slice %d, seen before: %v", round, c.id, c.shard, k, seen[c])
+				}
+				seen[c] = true
+			}
+		}
+		if len(seen) != n {
+			t.Fatalf("round %d: %d of %d connections visited", round, len(seen), n)
 		}
 	}
 }
