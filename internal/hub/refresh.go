@@ -119,16 +119,16 @@ func (h *Hub) refreshEntry(it refreshItem) error {
 // limit, if c is bound and counts toward it.
 func (h *Hub) refreshConnection(c *Client) {
 	c.mu.Lock()
-	user, bound := c.user, c.bound
+	user, bound, gone := c.user, c.bound, c.cleaned
 	c.mu.Unlock()
-	if !bound || !h.countsTowardLimit(user) {
-		return
+	if !bound || gone || !h.countsTowardLimit(user) {
+		return // closed since the round listed it: its record is already out
 	}
 	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
 	_ = h.broker.ConnectionPut(ctx, user, c.id)
 	cancel()
 	c.mu.Lock()
-	gone := c.cleaned
+	gone = c.cleaned
 	c.mu.Unlock()
 	if gone { // closed while re-put: take the record out again
 		h.releaseUser(c, user)
