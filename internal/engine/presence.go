@@ -94,21 +94,32 @@ func (e *Engine) PresenceDelete(ctx context.Context, ch ChannelRef, client, user
 func (e *Engine) PresenceList(ctx context.Context, ch ChannelRef, max int) ([]PresenceEntry, int, error) {
 	prefix := presencePrefix(ch)
 	var out []PresenceEntry
-	total := 0
+	// An entry re-put while the scan is between two batches moves to a
+	// later sequence and is read again: count each subject once, with its
+	// latest data.
+	at := map[string]int{} // subject → index in out, or -1 past max
 	err := e.scanLatest(ctx, prefix+">", func(m *nats.Msg) {
-		user, client, ok := splitPresenceSubject(strings.TrimPrefix(m.Header.Get(hdrSubject), prefix))
+		subject := m.Header.Get(hdrSubject)
+		user, client, ok := splitPresenceSubject(strings.TrimPrefix(subject, prefix))
 		if !ok {
 			return
 		}
-		total++
+		if i, seen := at[subject]; seen {
+			if i >= 0 {
+				out[i].Info = m.Data
+			}
+			return
+		}
+		at[subject] = -1
 		if max < 0 || len(out) < max {
+			at[subject] = len(out)
 			out = append(out, PresenceEntry{Client: client, User: user, Info: m.Data})
 		}
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("engine: presence of %s: %w", ch.Name, err)
 	}
-	return out, total, nil
+	return out, len(at), nil
 }
 
 // scanLatest calls fn for every live entry (not a tombstone) matching

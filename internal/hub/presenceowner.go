@@ -15,18 +15,52 @@ import "context"
 // delete the entry of its newer subscription.
 
 // putPresence writes the presence entry of subscription s to channel id.
-// With claim (a subscribe), s becomes the entry's owner first; without it
-// (a refresh, a retry) nothing is written unless s still owns the entry.
-// It reports whether it wrote.
+// With claim (a subscribe), s becomes the entry's owner first. Without it
+// (a refresh, a retry) nothing is written unless s owns the entry, or no
+// subscription does and s is the connection's current one to the channel
+// (it then takes the entry over). It reports whether it wrote.
 func (c *Client) putPresence(ctx context.Context, s *subscription, id ChannelID, info []byte, claim bool) (bool, error) {
 	c.presenceMu.Lock()
 	defer c.presenceMu.Unlock()
-	if claim {
-		c.presenceOwner.put(id.Name, s)
-	} else if owner, _ := c.presenceOwner.get(id.Name); owner != s {
+	owner, owned := c.presenceOwner.get(id.Name)
+	switch {
+	case claim:
+	case owned && owner != s:
+		return false, nil
+	case !owned && c.currentSubscription(id.Name) != s:
 		return false, nil
 	}
+	c.presenceOwner.put(id.Name, s)
 	return true, c.hub.broker.PresencePut(ctx, id, c.id, c.User(), info)
+}
+
+// currentSubscription is c's registered subscription to channel name, or
+// nil. A subscription leaves this list before its leave is written, so a
+// subscription found here has not begun to leave.
+func (c *Client) currentSubscription(name string) *subscription {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, _ := c.subs.get(name)
+	return s
+}
+
+// abandonPresence is for a subscribe that failed after it claimed the
+// entry: when the connection holds another subscription to the channel
+// (two subscribes of one connection to one channel raced, and the other
+// won), the entry goes back to that one and is written with its data;
+// otherwise it is deleted.
+func (c *Client) abandonPresence(ctx context.Context, s *subscription, id ChannelID) error {
+	c.presenceMu.Lock()
+	defer c.presenceMu.Unlock()
+	if owner, _ := c.presenceOwner.get(id.Name); owner != s {
+		return nil
+	}
+	if cur := c.currentSubscription(id.Name); cur != nil && cur != s {
+		c.presenceOwner.put(id.Name, cur)
+		return c.hub.broker.PresencePut(ctx, id, c.id, c.User(), c.clientInfo(cur))
+	}
+	c.presenceOwner.remove(id.Name)
+	return c.hub.broker.PresenceDelete(ctx, id, c.id, c.User())
 }
 
 // deletePresence deletes the presence entry of subscription s to channel

@@ -144,7 +144,7 @@ func (c *Client) subscribe(ctx context.Context, name string, s *subscription, po
 	}
 	if err != nil {
 		if ns.Presence {
-			_, _ = c.deletePresence(context.WithoutCancel(ctx), s, id)
+			_ = c.abandonPresence(context.WithoutCancel(ctx), s, id)
 		}
 		h.channels.release(ch)
 		if errors.Is(err, errClientGone) {

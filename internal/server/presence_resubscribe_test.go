@@ -71,3 +71,52 @@ func TestPresenceHoldsThroughResubscribesDuringRefresh(t *testing.T) {
 	}
 	t.Logf("%d resubscribes, %d presence checks", cycles, checks)
 }
+
+// Two subscribes of one connection to one channel at the same moment (a
+// backend retrying the server API's subscribe, or a client's own subscribe
+// racing it): one wins, the other fails, and the connection is listed in
+// presence, also after the entries have been refreshed past the TTL.
+func TestPresenceAfterConcurrentSubscribesOfOneConnection(t *testing.T) {
+	const channels = 30
+	node := testkit.Start(t, func(c *config.Config) { c.Presence.TTL = config.Duration(time.Second) })
+	c := dialP(t, node.WSURL)
+	id := c.connect(node.Token("solo")).Client
+	for i := range channels {
+		ch := fmt.Sprintf("room:race-%d", i)
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() {
+				_, err := testkit.CallAPI(node.BaseURL, node.APIKey, "subscribe", map[string]any{"channel": ch, "user": "solo"}, nil)
+				errs <- err
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("%s: subscribe: %v", ch, err)
+			}
+		}
+	}
+	c.sync()
+	missing := func() []string {
+		var out []string
+		for i := range channels {
+			ch := fmt.Sprintf("room:race-%d", i)
+			var pres struct {
+				Presence map[string]struct{ User string } `json:"presence"`
+			}
+			node.API("presence", map[string]any{"channel": ch}, &pres)
+			if _, ok := pres.Presence[id]; !ok || len(pres.Presence) != 1 {
+				out = append(out, ch)
+			}
+		}
+		return out
+	}
+	// Listed at once, and still after three TTLs of refresh rounds.
+	testkit.Eventually(t, 5*time.Second, func() bool { return len(missing()) == 0 }, "the connection listed in every channel")
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); {
+		if m := missing(); len(m) != 0 {
+			t.Fatalf("the subscribed connection is not listed (or listed twice) in %v", m)
+		}
+		time.Sleep(200 * time.Millisecond) // sampling a property over time, not waiting for an event
+	}
+}
