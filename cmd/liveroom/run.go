@@ -39,7 +39,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	log := server.NewLogger(cfg, stderr)
-	server.ReserveProcs(getenv)
 	if err := server.Run(ctx, cfg, log, stdout); err != nil {
 		log.Error("liveroom stopped with an error", "err", err)
 		return 1

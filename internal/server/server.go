@@ -331,14 +331,6 @@ func (s *Server) close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// ReserveProcs gives each WebSocket socket poller a Go P of its own,
-// unless the environment sets GOMAXPROCS (websocket.ReservePollerProcs
-// says why). The process calls it once, before Start; tests and embedders
-// that run several nodes in one process need not.
-func ReserveProcs(getenv func(string) string) {
-	websocket.ReservePollerProcs(websocket.DefaultPollers(), getenv("GOMAXPROCS"))
-}
-
 // Run starts a node and blocks until ctx ends, then shuts it down within
 // the configured shutdown timeout.
 func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {

@@ -48,12 +48,8 @@ func TestBufferedMatchesKernel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := wc.nb.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
 	measure := func() (buffered, outq, inq int) {
-		_ = src.Control(func(fd uintptr) { outq = ioctlInt(fd, siocoutq) })
+		_ = wc.sock.Control(func(fd uintptr) { outq = ioctlInt(fd, siocoutq) })
 		_ = rc.Control(func(fd uintptr) { inq = ioctlInt(fd, siocinq) })
 		return s.tr.Buffered(), outq, inq
 	}

@@ -49,9 +49,8 @@ type Config struct {
 	// frame the TCP connection is closed when the peer has answered and the
 	// frame is flushed, or after CloseTimeout. Default 1 s.
 	CloseTimeout time.Duration
-	// Pollers is how many event-loop goroutines wait in epoll_wait and
-	// read the sockets. Default DefaultPollers(). Each holds a Go P while
-	// it waits (see ReservePollerProcs).
+	// Pollers is how many event loops (package netpoll) read the sockets.
+	// Default DefaultPollers().
 	Pollers int
 	// Workers is the most goroutines that run Session callbacks at once
 	// (they start on demand and exit when idle). Default 128.

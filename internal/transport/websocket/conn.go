@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/centrifugal/protocol"
-	"github.com/lesismal/nbio"
 
 	"github.com/liveroom-dev/liveroom/internal/hub"
+	"github.com/liveroom-dev/liveroom/internal/netpoll"
 	"github.com/liveroom-dev/liveroom/wire"
 )
 
@@ -20,28 +20,23 @@ import (
 // connection is gone.
 var errWriteClosed = fmt.Errorf("websocket: write after close: %w", net.ErrClosed)
 
-// conn is one upgraded connection. It implements hub.Transport and
-// frameSink.
+// conn is one upgraded connection. It implements hub.Transport,
+// netpoll.Handler and frameSink.
 //
-// Locks, in the order they may be taken: rmu, then wmu, then nbio's own
-// lock inside nb.Write; qmu is never held with another. Callbacks that nbio
-// makes while holding its lock (onWritten) take none of ours.
+// Locks, in the order they may be taken: rmu, then wmu, then the socket's
+// own lock inside sock.Write; qmu is never held with another. OnWritten,
+// which the poller calls with the socket's lock held, takes none of ours.
 type conn struct {
-	srv    *Server
-	nb     *nbio.Conn // set before the poller sees it; never changes
+	srv *Server
+	// sock is the socket in the poller: set by startConn under rmu before
+	// the poller's first OnData, and before anything writes; never changes.
+	sock   *netpoll.Conn
 	proto  protocol.Type
 	dataOp byte // opText for JSON, opBinary for Protobuf
 	// deflate is set when permessage-deflate was negotiated (RFC 7692),
 	// without context takeover: no compression state is kept here.
 	deflate bool
 	remote  netip.AddrPort
-
-	// published is set once the fields above are final, before the poller
-	// sees the socket. nbio's code is built without race instrumentation,
-	// so the ordering it provides (epoll, its queues) is invisible to the
-	// race detector; every nbio callback loads published first, which gives
-	// the detector (and the memory model) an explicit edge.
-	published atomic.Bool
 
 	rmu sync.Mutex
 	// dec is owned by rmu (the poller goroutine, and the handshake
@@ -58,7 +53,7 @@ type conn struct {
 	inPartial atomic.Bool
 
 	wmu        sync.Mutex
-	closed     bool        // wmu; nbio reported the socket closed
+	closed     bool        // wmu; the poller reported the socket closed
 	closeTimer *time.Timer // wmu; forces the TCP close after CloseTimeout
 	cause      error       // wmu; why we started closing, for HandleClosed
 
@@ -69,8 +64,8 @@ type conn struct {
 	pongLen     int                      // pmu
 	pongWaiting atomic.Bool
 
-	pending    atomic.Int64  // bytes handed to nbio that the kernel has not taken
-	written    atomic.Uint64 // bytes handed to nbio since the connection opened
+	pending    atomic.Int64  // bytes handed to sock that the kernel has not taken
+	written    atomic.Uint64 // bytes handed to sock since the connection opened
 	sentClose  atomic.Bool   // a close frame was written (under wmu)
 	peerClosed atomic.Bool   // nothing more is awaited from the peer
 	discard    atomic.Bool   // input is ignored (after a protocol error)
@@ -97,14 +92,14 @@ func (c *conn) Protocol() protocol.Type { return c.proto }
 func (c *conn) Buffered() int { return int(max(c.pending.Load(), 0)) }
 
 // Backlog implements hub.Transport: bytes written that the peer has not
-// taken yet — what nbio still holds plus the kernel's send queue (SIOCOUTQ:
+// taken yet — what the socket's queue still holds plus the kernel's send queue (SIOCOUTQ:
 // unsent and unacknowledged bytes) — and the bytes the peer has taken since
 // the connection opened. It costs one system call.
 func (c *conn) Backlog() (pending int, taken uint64) {
 	user := max(c.pending.Load(), 0)
 	var kernel int64
 	if !c.finishing.Load() {
-		kernel = int64(kernelSendQueue(c.nb))
+		kernel = int64(kernelSendQueue(c.sock))
 	}
 	total := user + kernel
 	written := c.written.Load()
@@ -112,7 +107,7 @@ func (c *conn) Backlog() (pending int, taken uint64) {
 }
 
 // Write implements hub.Transport: payload becomes one unmasked frame with
-// FIN set (text on JSON connections, binary on Protobuf ones). nbio writes
+// FIN set (text on JSON connections, binary on Protobuf ones). The poller writes
 // what the socket takes now and copies the rest, so payload is not retained.
 func (c *conn) Write(payload []byte) error {
 	c.wmu.Lock()
@@ -160,22 +155,23 @@ func (c *conn) writeFrameLocked(op byte, payload []byte) error {
 	b := appendFrame((*bp)[:0], op, payload)
 	c.pending.Add(int64(len(b)))
 	c.written.Add(uint64(len(b)))
-	_, err := c.nb.Write(b)
+	_, err := c.sock.Write(b)
 	putBuf(bp)
 	if err != nil {
 		if errors.Is(err, net.ErrClosed) {
 			return fmt.Errorf("websocket: write: %w", err)
 		}
-		// nbio closes the socket after a write error.
+		// The poller closes the socket after a write error.
 		return fmt.Errorf("websocket: write: %w: %w", net.ErrClosed, err)
 	}
 	c.srv.stats.framesOut.Add(1)
 	return nil
 }
 
-// onWritten is nbio's report that the kernel took n bytes. nbio holds its
-// connection lock here, so the TCP close, if due, runs on another goroutine.
-func (c *conn) onWritten(n int) {
+// OnWritten implements netpoll.Handler: the kernel took n bytes. The
+// socket's lock is held here, so the TCP close, if due, runs on another
+// goroutine.
+func (c *conn) OnWritten(n int) {
 	if c.pending.Add(-int64(n)) == 0 && c.sentClose.Load() && c.peerClosed.Load() {
 		c.srv.goTracked(c.maybeFinish)
 	}
@@ -220,19 +216,19 @@ func (c *conn) closeWith(code uint16, reason string, mode closeMode, cause error
 func (c *conn) maybeFinish() {
 	if c.sentClose.Load() && c.peerClosed.Load() && c.pending.Load() <= 0 &&
 		c.finishing.CompareAndSwap(false, true) {
-		_ = c.nb.Close()
+		_ = c.sock.Close()
 	}
 }
 
 // forceClose ends a closing handshake that ran out of time.
 func (c *conn) forceClose() {
 	c.finishing.Store(true)
-	_ = c.nb.Close()
+	_ = c.sock.Close()
 }
 
-// onClosed is nbio's report that the socket is closed (by us, the peer, an
-// error or Shutdown). err is nil after our own close.
-func (c *conn) onClosed(err error) {
+// OnClose implements netpoll.Handler: the socket is closed (by us, the
+// peer, an error or Shutdown). err is nil after our own close.
+func (c *conn) OnClose(err error) {
 	c.wmu.Lock()
 	c.closed = true
 	if c.closeTimer != nil {

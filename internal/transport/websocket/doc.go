@@ -4,9 +4,9 @@
 // The opening handshake goes through net/http (its header limits and
 // timeouts apply: see MaxHeaderBytes and ReadHeaderTimeout). The request is
 // validated strictly (RFC 6455 §4.2.1), the socket is hijacked, the 101
-// response written, and the socket handed to an nbio poller: one goroutine
-// per poller reads for every connection, so an idle connection costs memory
-// only (a few KB), no goroutine.
+// response written, and the socket handed to an event loop of package
+// netpoll: each loop reads for its share of the connections, so an idle
+// connection costs memory only (a few KB), no goroutine.
 //
 // Frames are parsed by this package's own decoder (RFC 6455 §5), fed the
 // bytes each read produced. It unmasks in place, hands a message that sits
@@ -26,7 +26,8 @@
 // Complete messages are copied into a per-connection queue and delivered to
 // hub.Session.HandleMessage by a small pool of worker goroutines, in order,
 // one at a time per connection; Session.HandleClosed follows the last one,
-// exactly once. Writes build one frame per call and hand it to nbio, which
+// exactly once. Writes build one frame per call and hand it to the socket
+// (netpoll.Conn.Write), which
 // writes what the kernel takes and copies the rest; Buffered counts what is
 // left.
 //
@@ -35,5 +36,5 @@
 //	poller read → decoder.feed → message: queue → worker → Session.HandleMessage
 //	                           → ping: pong (on the poller goroutine)
 //	                           → close / error: close frame → TCP close
-//	hub → Transport.Write → frame → nbio.Conn.Write (non-blocking)
+//	hub → Transport.Write → frame → netpoll.Conn.Write (non-blocking)
 package websocket

@@ -245,7 +245,7 @@ func TestHandshakeSubprotocol(t *testing.T) {
 	if mt, p, err := ws.ReadMessage(); err != nil || mt != gorilla.BinaryMessage || string(p) != "\x0a\xff" {
 		t.Fatalf("binary echo: %d %q %v", mt, p, err)
 	}
-	if info := acc.infos[0]; info.Protocol != protocol.TypeProtobuf || info.Transport != "websocket" || !info.RemoteAddr.IsValid() {
+	if info := acc.info(0); info.Protocol != protocol.TypeProtobuf || info.Transport != "websocket" || !info.RemoteAddr.IsValid() {
 		t.Fatalf("conn info %+v", info)
 	}
 	// A text frame on a Protobuf connection is refused with 1003.
@@ -266,8 +266,8 @@ func TestHandshakeSubprotocol(t *testing.T) {
 		t.Fatalf("subprotocol echoed though none was offered")
 	}
 	waitFor(t, 10*time.Second, "second session", func() bool { return len(acc.sessions()) == 2 })
-	if acc.infos[1].Protocol != protocol.TypeProtobuf {
-		t.Fatalf("format=protobuf gave %v", acc.infos[1].Protocol)
+	if got := acc.info(1).Protocol; got != protocol.TypeProtobuf {
+		t.Fatalf("format=protobuf gave %v", got)
 	}
 }
 

@@ -109,6 +109,13 @@ func (a *testAcceptor) sessions() []*testSession {
 	return append([]*testSession(nil), a.all...)
 }
 
+// info returns the ConnInfo of the n-th accepted connection (0-based).
+func (a *testAcceptor) info(n int) hub.ConnInfo {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.infos[n]
+}
+
 // waitSession waits for the n-th accepted session (0-based).
 func (a *testAcceptor) waitSession(t testing.TB, n int) *testSession {
 	t.Helper()

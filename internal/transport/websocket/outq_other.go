@@ -2,8 +2,8 @@
 
 package websocket
 
-import "github.com/lesismal/nbio"
+import "github.com/liveroom-dev/liveroom/internal/netpoll"
 
 // kernelSendQueue is not available on this system; the hub then sees only
 // bytes the transport itself holds.
-func kernelSendQueue(*nbio.Conn) int { return 0 }
+func kernelSendQueue(*netpoll.Conn) int { return 0 }

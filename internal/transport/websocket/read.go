@@ -33,9 +33,9 @@ func (e *ProtocolError) Error() string {
 // limit on top of its bytes.
 const messageOverhead = 64
 
-// onData is nbio's delivery of bytes read from the socket; p is valid only
+// OnData implements netpoll.Handler: bytes read from the socket, valid only
 // during the call.
-func (c *conn) onData(p []byte) {
+func (c *conn) OnData(p []byte) {
 	c.rmu.Lock()
 	c.feedLocked(p)
 	c.rmu.Unlock()

@@ -8,15 +8,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lesismal/nbio"
-
 	"github.com/liveroom-dev/liveroom/internal/hub"
+	"github.com/liveroom-dev/liveroom/internal/netpoll"
 	"github.com/liveroom-dev/liveroom/wire"
 )
 
 // Server is the WebSocket transport: an http.Handler that upgrades requests
-// and hands each socket to an nbio poller, which reads for all connections
-// without a goroutine per connection.
+// and hands each socket to an event loop (package netpoll), which reads for
+// all connections without a goroutine per connection.
 //
 // Lifecycle: NewServer, Start, mount as a handler, Shutdown. Every goroutine
 // it starts (pollers, the stalled-frame sweeper, Session workers, close
@@ -25,7 +24,7 @@ type Server struct {
 	cfg    Config
 	acc    hub.Acceptor
 	log    *slog.Logger
-	engine *nbio.Engine
+	poller *netpoll.Poller
 	disp   dispatcher
 	stats  counters
 
@@ -84,40 +83,15 @@ func (s *Server) Start() error {
 	if s.state != serverNew {
 		return errors.New("websocket: Start called twice")
 	}
-	routeNbioLogs(s.log)
-	e := nbio.NewEngine(nbio.Config{Name: "liveroom-websocket", NPoller: s.cfg.Pollers})
-	e.OnData(func(nc *nbio.Conn, data []byte) {
-		if c := connOf(nc); c != nil {
-			c.onData(data)
-		}
-	})
-	e.OnWrittenSize(func(nc *nbio.Conn, _ []byte, n int) {
-		if c := connOf(nc); c != nil {
-			c.onWritten(n)
-		}
-	})
-	e.OnClose(func(nc *nbio.Conn, err error) {
-		if c := connOf(nc); c != nil {
-			c.onClosed(err)
-		}
-	})
-	if err := e.Start(); err != nil {
-		return fmt.Errorf("websocket: start poller: %w", err)
+	p, err := netpoll.New(netpoll.Config{Loops: s.cfg.Pollers, Logger: s.log})
+	if err != nil {
+		return fmt.Errorf("websocket: start the socket pollers: %w", err)
 	}
-	s.engine = e
+	s.poller = p
 	s.state = serverRunning
 	s.bg.Add(1)
 	go s.sweep()
 	return nil
-}
-
-// connOf returns the conn attached to nc, once it is published.
-func connOf(nc *nbio.Conn) *conn {
-	c, ok := nc.Session().(*conn)
-	if !ok || !c.published.Load() {
-		return nil
-	}
-	return c
 }
 
 // Stats returns a snapshot of the counters.
@@ -242,7 +216,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		defer close(done)
 		s.inflight.Wait() // every registered socket is in the poller
 		s.closeAll(ctx)
-		s.engine.Stop() // closes what remains; waits for every OnClose
+		s.poller.Stop() // closes what remains; waits for every OnClose
 		close(s.stopSwep)
 		s.bg.Wait()
 		s.disp.wg.Wait() // every HandleClosed has returned

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/centrifugal/protocol"
-	"github.com/lesismal/nbio"
 
 	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/wire"
@@ -93,27 +92,22 @@ func (s *Server) startConn(netConn net.Conn, u upgrade, early []byte, r *http.Re
 	if a, ok := netConn.RemoteAddr().(*net.TCPAddr); ok {
 		c.remote = a.AddrPort()
 	}
-	nbc, err := nbio.NBConn(netConn) // duplicates the descriptor, closes netConn
-	if err != nil {
-		_ = netConn.Close()
-		s.log.Error("websocket: cannot take the socket", "remote", c.remote, "err", err)
-		return
-	}
-	nbc.SetSession(c)
-	c.nb = nbc
-	c.published.Store(true)
 	if !s.register(c) {
-		_ = nbc.Close()
+		_ = netConn.Close()
 		return
 	}
 	defer s.inflight.Done()
+	// rmu is held until the early bytes are fed, so the poller's first
+	// OnData waits for them (and sees c.sock set).
 	c.rmu.Lock()
-	if _, err := s.engine.AddConn(nbc); err != nil {
+	sock, err := s.poller.Add(netConn, c) // takes the descriptor, closes netConn
+	if err != nil {
 		c.rmu.Unlock()
 		s.unregister(c)
-		s.log.Error("websocket: cannot add the socket to the poller", "remote", c.remote, "err", err)
+		s.log.Error("websocket: cannot hand the socket to the poller", "remote", c.remote, "err", err)
 		return
 	}
+	c.sock = sock
 	s.stats.accepted.Add(1)
 	if len(early) > 0 {
 		c.feedLocked(early)
