@@ -28,8 +28,8 @@
 # connection), CEILING_SIZE (155 bytes: liveroom's push of a 100-byte
 # publication), RATE (bfixed: publications/s), HEAP_WAIT (130s: idle, how
 # long to wait for a collection after all connected), QUIET_BUSY,
-# QUIET_WAIT, KEEP=1, LIVEROOM_DEBUG_ADDR, LIVEROOM_GOMAXPROCS (default: liveroom's
-# own choice, 1 for the pinned CPU + 1 for its socket poller; peers run with 1),
+# QUIET_WAIT, KEEP=1, LIVEROOM_DEBUG_ADDR, LIVEROOM_GOMAXPROCS (default: the
+# runtime's, 1 for the pinned CPU, like the peers),
 # LIVEROOM_GOGC (the collector's GOGC for liveroom only; default 100),
 # LATENCY_LOG (a directory: every delivery of every run's measurement
 # windows is written there, see the tool's --latency-log).

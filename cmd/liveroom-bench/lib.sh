@@ -68,8 +68,9 @@ start_target() {
 		if [[ -n ${LIVEROOM_DEBUG_ADDR:-} ]]; then
 			debug=(--debug-addr "$LIVEROOM_DEBUG_ADDR")
 		fi
-		# GOMAXPROCS as liveroom sets it for itself: the pinned CPU (1) plus
-		# its socket poller's P (decision 0019); LIVEROOM_GOMAXPROCS overrides.
+		# GOMAXPROCS as the runtime sets it: the one pinned CPU (liveroom
+		# reserves nothing for its socket pollers, decision 0022);
+		# LIVEROOM_GOMAXPROCS overrides.
 		env ${LIVEROOM_GOMAXPROCS:+GOMAXPROCS=$LIVEROOM_GOMAXPROCS} ${LIVEROOM_GOGC:+GOGC=$LIVEROOM_GOGC} GODEBUG=gctrace=1 taskset -c 0 "$work/liveroom" --addr 127.0.0.1:0 \
 			--data-dir "$server_dir/data" --config "$config" --demo=false "${debug[@]}" \
 			>"$server_dir/stdout" 2>"$server_dir/stderr" &

@@ -197,12 +197,11 @@ func (r *reference) flagTable() {
 		r.p("| `--%s` | `%s` | %s | `%s` | %s |\n", d.name, d.env(), key, d.current(def), cell(d.usage))
 	}
 	r.p("\n")
-	r.p("`GOMAXPROCS` (the Go runtime's, not liveroom's): when it is not set,\n" +
-		"liveroom takes the runtime's default (the CPUs it may use) and adds one\n" +
-		"for each WebSocket socket poller (a quarter of that default, at least 1),\n" +
-		"because a poller waiting for socket events holds its share of the runtime\n" +
-		"(decision 0019). The startup log line states `gomaxprocs` and\n" +
-		"`socket_pollers`. When it is set, liveroom uses exactly that value.\n\n")
+	r.p("`GOMAXPROCS` (the Go runtime's, not liveroom's): liveroom uses the\n" +
+		"runtime's value, by default the CPUs the process may use. The WebSocket\n" +
+		"socket pollers (a quarter of it, at least 1) wait through the runtime's\n" +
+		"network poller and need no CPU of their own (decision 0022). The startup\n" +
+		"log line states `gomaxprocs` and `socket_pollers`.\n\n")
 }
 
 // section writes the table of the keys of struct value v at path, then the

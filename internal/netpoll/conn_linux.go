@@ -24,6 +24,13 @@ type Conn struct {
 	watchOut   bool   // mu; EPOLLOUT is in the socket's events
 }
 
+// WriteChunk is the most bytes one write(2) is given, in bytes. A larger
+// write or queue goes out in several calls, each reported to OnWritten
+// as it returns, so a count kept from OnWritten lags the kernel by at most
+// one chunk while a write is in progress (on loopback the peer can read
+// the first bytes of a call before it returns).
+const WriteChunk = 64 << 10
+
 // largeQueue is the capacity, in bytes, above which an emptied write
 // queue is released rather than kept for the next one.
 const largeQueue = 64 << 10
@@ -66,7 +73,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 func (c *Conn) writeLocked(b []byte) (int, error) {
 	done := 0
 	for done < len(b) {
-		n, err := unix.Write(c.fd, b[done:])
+		n, err := unix.Write(c.fd, b[done:min(len(b), done+WriteChunk)])
 		if n > 0 {
 			done += n
 			c.h.OnWritten(n)
@@ -165,4 +172,11 @@ func (c *Conn) Control(f func(fd uintptr)) error {
 	}
 	f(uintptr(c.fd))
 	return nil
+}
+
+// queued is how many bytes Write accepted that the kernel has not taken.
+func (c *Conn) queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pending) - c.sent
 }

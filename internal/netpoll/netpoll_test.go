@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -178,10 +179,7 @@ func TestQueuedWritesFlushInOrder(t *testing.T) {
 			t.Fatalf("write %d: %v", i, err)
 		}
 	}
-	c.mu.Lock()
-	queued := len(c.pending) - c.sent
-	c.mu.Unlock()
-	if queued == 0 {
+	if c.queued() == 0 {
 		t.Fatal("nothing was queued: the test did not exercise the flush")
 	}
 	got := make([]byte, want.Len())
@@ -273,6 +271,24 @@ func TestHandlerWritesAndClosesFromOnData(t *testing.T) {
 		t.Fatalf("peer read %q, %v; want \"echo bye\" then EOF", got, err)
 	}
 	waitClosed(t, r)
+}
+
+// A panic in OnData closes that connection with an error naming the panic;
+// the loop goes on serving the others.
+func TestPanicInOnDataClosesOnlyThatConnection(t *testing.T) {
+	p := newPoller(t, Config{Loops: 1})
+	bad := newRecorder()
+	bad.onData = func([]byte) { panic("boom") }
+	badClient, _ := pair(t, p, bad)
+	good := newRecorder()
+	goodClient, _ := pair(t, p, good)
+	_, _ = badClient.Write([]byte("x"))
+	waitClosed(t, bad)
+	if bad.err == nil || !strings.Contains(bad.err.Error(), "boom") {
+		t.Fatalf("OnClose(%v); want an error naming the panic", bad.err)
+	}
+	_, _ = goodClient.Write([]byte("still here"))
+	waitFor(t, "the other connection's bytes", func() bool { return string(good.received()) == "still here" })
 }
 
 // Stop closes every connection, waits for every OnClose and every loop,

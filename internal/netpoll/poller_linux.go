@@ -285,7 +285,7 @@ func (l *loop) read(c *Conn, events uint32) {
 		n, err := unix.Read(c.fd, l.buf)
 		switch {
 		case n > 0:
-			c.h.OnData(l.buf[:n])
+			l.deliver(c, l.buf[:n])
 			return
 		case err == nil:
 			l.closeConn(c, io.EOF)
@@ -302,6 +302,20 @@ func (l *loop) read(c *Conn, events uint32) {
 			return
 		}
 	}
+}
+
+// deliver hands p to c's Handler. A panic there closes c (OnClose gets an
+// error naming it) and is logged; the loop and its other connections go
+// on.
+func (l *loop) deliver(c *Conn, p []byte) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("netpoll: panic in OnData: %v", r)
+			l.p.log.Error("netpoll: panic in OnData; closing the connection", "panic", fmt.Sprint(r))
+			l.closeConn(c, err)
+		}
+	}()
+	c.h.OnData(p)
 }
 
 // socketError is the socket's pending error (SO_ERROR), io.EOF if none.

@@ -17,6 +17,10 @@ import (
 // package. It keeps the API and the Handler's guarantees of the Linux
 // event loops, not their memory cost.
 
+// WriteChunk is the most bytes one write is given, in bytes; see the Linux
+// build.
+const WriteChunk = 64 << 10
+
 // portableReadBuffer is each connection's read buffer, in bytes.
 const portableReadBuffer = 4 << 10
 
@@ -85,6 +89,7 @@ type Conn struct {
 	closeErr   error  // mu
 	pending    []byte // mu; bytes the writer goroutine has not taken
 	writing    bool   // mu; a writer goroutine runs
+	inWrite    int    // mu; bytes the writer took and has not finished writing
 }
 
 func (c *Conn) readLoop() {
@@ -95,7 +100,11 @@ func (c *Conn) readLoop() {
 		var n int
 		n, err = c.nc.Read(buf)
 		if n > 0 {
-			c.h.OnData(buf[:n])
+			if perr := c.deliver(buf[:n]); perr != nil {
+				c.mu.Lock()
+				c.failLocked(perr)
+				c.mu.Unlock()
+			}
 		}
 		if err != nil {
 			break
@@ -115,6 +124,18 @@ func (c *Conn) readLoop() {
 	delete(c.p.conns, c)
 	c.p.mu.Unlock()
 	c.h.OnClose(err)
+}
+
+// deliver hands p to the Handler, turning a panic there into an error.
+func (c *Conn) deliver(p []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.p.log.Error("netpoll: panic in OnData; closing the connection", "panic", fmt.Sprint(r))
+			err = fmt.Errorf("netpoll: panic in OnData: %v", r)
+		}
+	}()
+	c.h.OnData(p)
+	return nil
 }
 
 // Write queues b for the connection's writer goroutine and returns
@@ -139,16 +160,18 @@ func (c *Conn) writeLoop() {
 	defer c.p.wg.Done()
 	for {
 		c.mu.Lock()
-		b := c.pending
-		c.pending = nil
+		b := c.pending[:min(len(c.pending), WriteChunk)]
+		c.pending = c.pending[len(b):]
 		if len(b) == 0 || c.closeAsked {
 			c.writing = false
 			c.mu.Unlock()
 			return
 		}
+		c.inWrite = len(b)
 		c.mu.Unlock()
 		n, err := c.nc.Write(b)
 		c.mu.Lock()
+		c.inWrite = 0
 		if n > 0 {
 			c.h.OnWritten(n)
 		}
@@ -199,4 +222,11 @@ func (c *Conn) Control(f func(fd uintptr)) error {
 		return fmt.Errorf("netpoll: %w", err)
 	}
 	return nil
+}
+
+// queued is how many bytes Write accepted that the writer has not taken.
+func (c *Conn) queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pending) + c.inWrite
 }

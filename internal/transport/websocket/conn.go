@@ -107,8 +107,9 @@ func (c *conn) Backlog() (pending int, taken uint64) {
 }
 
 // Write implements hub.Transport: payload becomes one unmasked frame with
-// FIN set (text on JSON connections, binary on Protobuf ones). The poller writes
-// what the socket takes now and copies the rest, so payload is not retained.
+// FIN set (text on JSON connections, binary on Protobuf ones). The socket
+// writes what the kernel takes now and copies the rest, so payload is not
+// retained.
 func (c *conn) Write(payload []byte) error {
 	c.wmu.Lock()
 	defer c.unlockW()

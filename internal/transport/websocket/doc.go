@@ -27,9 +27,8 @@
 // hub.Session.HandleMessage by a small pool of worker goroutines, in order,
 // one at a time per connection; Session.HandleClosed follows the last one,
 // exactly once. Writes build one frame per call and hand it to the socket
-// (netpoll.Conn.Write), which
-// writes what the kernel takes and copies the rest; Buffered counts what is
-// left.
+// (netpoll.Conn.Write), which writes what the kernel takes and copies the
+// rest; Buffered counts what is left.
 //
 // The main loop, per connection:
 //
