@@ -127,6 +127,12 @@ func (c *Conn) flush() {
 	}
 	c.sent += n
 	if c.sent < len(c.pending) {
+		// Move the rest to the front once the written part dominates, so a
+		// queue that never empties does not keep what was sent.
+		if c.sent >= len(c.pending)/2 || c.sent >= largeQueue {
+			c.pending = c.pending[:copy(c.pending, c.pending[c.sent:])]
+			c.sent = 0
+		}
 		return
 	}
 	if cap(c.pending) > largeQueue {
@@ -179,4 +185,12 @@ func (c *Conn) queued() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.pending) - c.sent
+}
+
+// footprint is how many bytes the write queue's buffer holds in use,
+// written ones included.
+func (c *Conn) footprint() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pending)
 }

@@ -43,6 +43,7 @@ type loop struct {
 	closing  []*Conn         // mu; close requests not yet carried out
 	stopping bool            // mu; Stop has begun: no Add
 	dead     bool            // mu; the loop returned; wakefd is closed
+	failure  error           // loop goroutine; why epoll_wait failed
 }
 
 // eventsPerWait is how many events one epoll_wait returns at most.
@@ -126,24 +127,23 @@ func (p *Poller) Add(nc net.Conn, h Handler) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := p.loops[int(p.next.Add(1))%len(p.loops)]
+	l := p.loops[p.next.Add(1)%uint32(len(p.loops))]
 	c := &Conn{l: l, fd: fd, h: h}
+	// Under l.mu from the check to the insertion: Stop cannot see c before
+	// it is in the set, and the loop cannot look up its first event before
+	// it is in the table.
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.stopping {
-		l.mu.Unlock()
 		_ = unix.Close(fd)
 		return nil, ErrStopped
 	}
-	l.conns[int32(fd)] = c
-	l.mu.Unlock()
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
 	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		l.mu.Lock()
-		delete(l.conns, int32(fd))
-		l.mu.Unlock()
 		_ = unix.Close(fd)
 		return nil, fmt.Errorf("netpoll: add the socket to the epoll set: %w", err)
 	}
+	l.conns[int32(fd)] = c
 	return c, nil
 }
 
@@ -208,6 +208,9 @@ func (l *loop) run() {
 	if err == nil {
 		err = rc.Read(func(uintptr) bool { return l.poll() })
 	}
+	if err == nil {
+		err = l.failure
+	}
 	if err != nil {
 		l.p.log.Error("netpoll: event loop failed; closing its connections", "err", err)
 	}
@@ -233,7 +236,7 @@ func (l *loop) poll() bool {
 			continue
 		}
 		if err != nil {
-			l.p.log.Error("netpoll: epoll_wait", "err", err)
+			l.failure = fmt.Errorf("epoll_wait: %w", err)
 			return true
 		}
 		if n == 0 {
@@ -361,8 +364,9 @@ func (l *loop) wakeLocked() {
 	_, _ = unix.Write(l.wakefd, one[:])
 }
 
-// closeConn closes c's socket, on the loop goroutine, and reports err to
-// its Handler.
+// closeConn closes c's socket, on the loop goroutine, and reports to its
+// Handler why: the cause given to Close or the failed write when one was
+// asked for, else err.
 func (l *loop) closeConn(c *Conn, err error) {
 	c.mu.Lock()
 	if c.closed {
@@ -371,10 +375,16 @@ func (l *loop) closeConn(c *Conn, err error) {
 	}
 	c.closed = true
 	c.pending = nil
+	if c.closeAsked {
+		err = c.closeErr
+	}
 	l.mu.Lock()
 	delete(l.conns, int32(c.fd)) // before the number can be reused
 	l.mu.Unlock()
-	_ = unix.Close(c.fd) // also leaves the epoll set: no duplicate exists
+	// Leave the set explicitly: close alone would not remove it while a
+	// forked child still holds a copy of the descriptor.
+	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	_ = unix.Close(c.fd)
 	c.mu.Unlock()
 	c.h.OnClose(err)
 }

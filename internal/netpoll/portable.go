@@ -86,6 +86,7 @@ type Conn struct {
 
 	mu         sync.Mutex
 	closeAsked bool   // mu
+	closed     bool   // mu; OnClose is due or done: no more OnWritten
 	closeErr   error  // mu
 	pending    []byte // mu; bytes the writer goroutine has not taken
 	writing    bool   // mu; a writer goroutine runs
@@ -118,6 +119,7 @@ func (c *Conn) readLoop() {
 		err = fmt.Errorf("netpoll: read: %w", err)
 	}
 	c.closeAsked = true
+	c.closed = true
 	c.pending = nil
 	c.mu.Unlock()
 	c.p.mu.Lock()
@@ -172,7 +174,7 @@ func (c *Conn) writeLoop() {
 		n, err := c.nc.Write(b)
 		c.mu.Lock()
 		c.inWrite = 0
-		if n > 0 {
+		if n > 0 && !c.closed {
 			c.h.OnWritten(n)
 		}
 		if err != nil {
@@ -230,3 +232,6 @@ func (c *Conn) queued() int {
 	defer c.mu.Unlock()
 	return len(c.pending) + c.inWrite
 }
+
+// footprint is how many bytes the write queue holds in use.
+func (c *Conn) footprint() int { return c.queued() }

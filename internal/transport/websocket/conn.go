@@ -190,10 +190,22 @@ const (
 // closeWith sends a close frame (once) and arranges the TCP close. cause is
 // reported to HandleClosed.
 func (c *conn) closeWith(code uint16, reason string, mode closeMode, cause error) {
-	c.wmu.Lock()
-	if c.closed || c.sentClose.Load() {
-		c.wmu.Unlock()
+	if !c.sendClose(code, reason, mode, cause) {
 		return
+	}
+	c.srv.stats.countClose(code)
+	c.maybeFinish()
+}
+
+// sendClose writes the close frame and starts the close timer, once; false
+// when a close frame was already sent or the socket is gone. wmu is
+// released by a deferred call, so a panic cannot leave it held for the
+// poller's OnClose.
+func (c *conn) sendClose(code uint16, reason string, mode closeMode, cause error) bool {
+	c.wmu.Lock()
+	defer c.unlockW()
+	if c.closed || c.sentClose.Load() {
+		return false
 	}
 	c.cause = cause
 	switch mode {
@@ -207,9 +219,7 @@ func (c *conn) closeWith(code uint16, reason string, mode closeMode, cause error
 	_ = c.writeFrameLocked(opClose, appendClosePayload(buf[:0], code, reason))
 	c.sentClose.Store(true)
 	c.closeTimer = time.AfterFunc(c.srv.cfg.CloseTimeout, c.forceClose)
-	c.unlockW()
-	c.srv.stats.countClose(code)
-	c.maybeFinish()
+	return true
 }
 
 // maybeFinish closes the socket once our close frame is flushed and the peer

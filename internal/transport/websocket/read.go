@@ -37,8 +37,8 @@ const messageOverhead = 64
 // during the call.
 func (c *conn) OnData(p []byte) {
 	c.rmu.Lock()
+	defer c.rmu.Unlock() // deferred: a panic must not leave rmu held
 	c.feedLocked(p)
-	c.rmu.Unlock()
 }
 
 // feedLocked runs the decoder over p; the caller holds rmu.
