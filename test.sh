@@ -50,6 +50,9 @@ if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 go vet ./...
+# The server builds off Linux too (the socket loops' portable build).
+GOOS=darwin go vet ./cmd/liveroom ./internal/netpoll ./internal/transport/...
+GOOS=windows go vet ./internal/netpoll
 for module in bench/peers/centrifuge bench/peers/ceiling bench/wslib; do
   (cd "$module" && go vet ./...)
 done

@@ -14,7 +14,7 @@ import (
 
 func init() {
 	Register("liveroom",
-		"liveroom's transport: net/http handshake, socket handed to nbio's poller, liveroom's own frame "+
+		"liveroom's transport: net/http handshake, socket handed to liveroom's event loops (internal/netpoll), liveroom's own frame "+
 			"codec; broadcast calls the non-blocking Transport.Write from one goroutine, up to 64 messages in a "+
 			"row to one connection, pausing on a connection whose Buffered() passes 64 frames",
 		func() (Server, error) { return &liveroomServer{conns: newConnSet[*liveroomConn]()}, nil })
