@@ -321,6 +321,7 @@ func TestStopClosesEverythingAndEndsTheLoops(t *testing.T) {
 	client, _ := net.Dial("tcp", ln.Addr().String())
 	defer client.Close()
 	srv, _ := ln.Accept()
+	defer srv.Close() // Add leaves it to the caller on an error
 	if _, err := p.Add(srv, newRecorder()); !errors.Is(err, ErrStopped) {
 		t.Fatalf("Add after Stop = %v; want ErrStopped", err)
 	}

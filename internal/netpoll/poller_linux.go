@@ -121,7 +121,10 @@ func (l *loop) closeFiles() {
 // duplicated, made non-blocking and added to a loop, and nc is closed, so
 // nc's deadlines and buffers no longer apply. From then on h receives the
 // socket's events. Add returns ErrStopped after Stop began, or the error
-// that kept the socket from the loop; nc is closed in every case.
+// that kept the socket from the loop (at the descriptor limit: one
+// wrapping syscall.EMFILE). On an error the caller still closes nc: it is
+// open when its descriptor could not be duplicated, so the caller can
+// still tell the peer why; otherwise closing it again does nothing.
 func (p *Poller) Add(nc net.Conn, h Handler) (*Conn, error) {
 	fd, err := takeDescriptor(nc)
 	if err != nil {
@@ -148,9 +151,8 @@ func (p *Poller) Add(nc net.Conn, h Handler) (*Conn, error) {
 }
 
 // takeDescriptor duplicates nc's descriptor (close-on-exec, non-blocking)
-// and closes nc.
+// and closes nc; nc stays open when it fails.
 func takeDescriptor(nc net.Conn) (int, error) {
-	defer func() { _ = nc.Close() }()
 	sc, ok := nc.(interface {
 		SyscallConn() (syscall.RawConn, error)
 	})
@@ -174,6 +176,7 @@ func takeDescriptor(nc net.Conn) (int, error) {
 		_ = unix.Close(fd)
 		return -1, fmt.Errorf("netpoll: set the socket non-blocking: %w", err)
 	}
+	_ = nc.Close() // the duplicate now holds the socket
 	return fd, nil
 }
 

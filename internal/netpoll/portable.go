@@ -45,13 +45,12 @@ func New(cfg Config) (*Poller, error) {
 }
 
 // Add serves nc; h receives its events. It returns ErrStopped after Stop
-// began (nc is closed then).
+// began; the caller then closes nc.
 func (p *Poller) Add(nc net.Conn, h Handler) (*Conn, error) {
 	c := &Conn{p: p, nc: nc, h: h}
 	p.mu.Lock()
 	if p.stopped {
 		p.mu.Unlock()
-		_ = nc.Close()
 		return nil, ErrStopped
 	}
 	p.conns[c] = struct{}{}

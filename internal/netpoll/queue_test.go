@@ -77,6 +77,7 @@ func TestAddRacingStop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer s.Close() // Add leaves it to the caller on an error
 		servers = append(servers, s)
 	}
 	recs := make([]*recorder, n)

@@ -93,6 +93,7 @@ var (
 	descWSFramesIn      = desc("websocket_frames_in_total", "WebSocket frames received.")
 	descWSCloses        = desc("websocket_closes_sent_total", "WebSocket close frames sent, by close code.", "code")
 	descWSMaxPartialMsg = desc("websocket_max_partial_message_bytes", "Largest buffer held for one message arriving in pieces.")
+	descWSPongsDeferred = desc("websocket_pongs_deferred_total", "Pongs that waited because more than 64 KiB already waited for the client's socket.")
 	descStreamsOpen     = desc("streams_open", "Open SSE and HTTP-streaming streams.")
 	descStreamsOpened   = desc("streams_opened_total", "SSE and HTTP-streaming streams opened, by transport.", "transport")
 	descStreamsRefused  = desc("stream_requests_refused_total", "Requests to the SSE, HTTP-streaming and emulation endpoints refused with 4xx/5xx.")
@@ -104,7 +105,7 @@ var (
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descConnections, descAccepted, descSubscriptions, descChannels, descCommands,
 		descPubIn, descPubOut, descDeliveries, descFramesOut, descOverflows, descQueued, descDisconnects,
-		descRecoveries, descRecoveryReads, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg,
+		descRecoveries, descRecoveryReads, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg, descWSPongsDeferred,
 		descStreamsOpen, descStreamsOpened, descStreamsRefused, descEmulation,
 		descWSCompressed, descCompressions} {
 		ch <- d
@@ -145,6 +146,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descWSCloses, float64(n), strconv.FormatUint(uint64(code), 10))
 	}
 	gauge(descWSMaxPartialMsg, float64(w.MaxPartialBytes))
+	counter(descWSPongsDeferred, float64(w.PongsDeferred))
 	h := c.hs.Stats()
 	gauge(descStreamsOpen, float64(h.StreamsOpen))
 	counter(descStreamsOpened, float64(h.SSEOpened), "sse")

@@ -63,6 +63,8 @@ type conn struct {
 	pongBuf     *[maxControlPayload]byte // pmu; allocated at the first ping
 	pongLen     int                      // pmu
 	pongWaiting atomic.Bool
+	// pongDeferred: a pong waits for the backlog to fall to maxPongBacklog.
+	pongDeferred atomic.Bool
 
 	pending    atomic.Int64  // bytes handed to sock that the kernel has not taken
 	written    atomic.Uint64 // bytes handed to sock since the connection opened
@@ -119,6 +121,14 @@ func (c *conn) Write(payload []byte) error {
 	return c.writeFrameLocked(c.dataOp, payload)
 }
 
+// maxPongBacklog is the most bytes that may wait in user space for the
+// socket when a pong is written. Past it the pong waits, and is written
+// once the client has read enough (OnWritten); pings that come meanwhile
+// replace it, so only the latest is answered (RFC 6455 §5.5.3 allows it).
+// A client that sends pings and does not read would otherwise grow its
+// queue by a pong per ping without bound — before it has even connected.
+const maxPongBacklog = 64 << 10
+
 // unlockW releases wmu after sending a pong left by the poller. Every
 // unlocker checks again after unlocking, so a pong left while wmu was held
 // is sent by the last holder.
@@ -130,7 +140,11 @@ func (c *conn) unlockW() {
 			n := copy(buf[:], c.pongBuf[:c.pongLen])
 			c.pmu.Unlock()
 			if !c.closed && !c.sentClose.Load() {
-				_ = c.writeFrameLocked(opPong, buf[:n])
+				if c.pending.Load() <= maxPongBacklog {
+					_ = c.writeFrameLocked(opPong, buf[:n])
+				} else if !c.pongDeferred.Swap(true) {
+					c.srv.stats.pongsDeferred.Add(1)
+				}
 			}
 		}
 		c.wmu.Unlock()
@@ -173,8 +187,19 @@ func (c *conn) writeFrameLocked(op byte, payload []byte) error {
 // socket's lock is held here, so the TCP close, if due, runs on another
 // goroutine.
 func (c *conn) OnWritten(n int) {
-	if c.pending.Add(-int64(n)) == 0 && c.sentClose.Load() && c.peerClosed.Load() {
+	left := c.pending.Add(-int64(n))
+	if left == 0 && c.sentClose.Load() && c.peerClosed.Load() {
 		c.srv.goTracked(c.maybeFinish)
+	}
+	if left <= maxPongBacklog && c.pongDeferred.Load() && c.pongDeferred.CompareAndSwap(true, false) {
+		// The client read enough: the pong that waited goes out, written by
+		// whoever holds wmu next, or by this helper if nobody does.
+		c.pongWaiting.Store(true)
+		c.srv.goTracked(func() {
+			if c.wmu.TryLock() {
+				c.unlockW()
+			}
+		})
 	}
 }
 

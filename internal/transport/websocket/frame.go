@@ -50,6 +50,7 @@ const (
 	closePolicyViolation uint16 = 1008
 	closeMessageTooBig   uint16 = 1009
 	closeInternalError   uint16 = 1011
+	closeTryAgainLater   uint16 = 1013 // IANA WebSocket close code registry
 )
 
 // validReceivedCloseCode reports whether a peer may send code in a close

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/liveroom-dev/liveroom/internal/hub"
@@ -40,6 +41,8 @@ type Server struct {
 	// pause, and every delivery waited behind it.
 	partialMu sync.Mutex
 	partial   map[*conn]struct{} // partialMu
+
+	lastTakeLog atomic.Int64 // Unix ns of the last "cannot take the socket" log line
 
 	bg       sync.WaitGroup // sweeper and close helpers
 	inflight sync.WaitGroup // upgrades between register and setSession

@@ -19,21 +19,26 @@ type Stats struct {
 	// ClosesSent counts close frames sent, by close code (echoes of the
 	// peer's close included; 1005 counts empty close frames).
 	ClosesSent map[uint16]uint64
+	// PongsDeferred counts pongs that waited because more than 64 KiB
+	// already waited for the client's socket (a client that pings and does
+	// not read); each went out once the client read enough.
+	PongsDeferred uint64
 	// MaxPartialBytes is the largest buffer, in bytes, held for one message
 	// that arrived in pieces; it never exceeds MaxMessageSize.
 	MaxPartialBytes int64
 }
 
 type counters struct {
-	open        atomic.Int64
-	accepted    atomic.Uint64
-	rejected    atomic.Uint64
-	framesIn    atomic.Uint64
-	framesOut   atomic.Uint64
-	messagesIn  atomic.Uint64
-	inflatedIn  atomic.Uint64
-	deflatedOut atomic.Uint64
-	maxPartial  atomic.Int64
+	open          atomic.Int64
+	accepted      atomic.Uint64
+	rejected      atomic.Uint64
+	framesIn      atomic.Uint64
+	framesOut     atomic.Uint64
+	messagesIn    atomic.Uint64
+	inflatedIn    atomic.Uint64
+	deflatedOut   atomic.Uint64
+	maxPartial    atomic.Int64
+	pongsDeferred atomic.Uint64
 
 	mu     sync.Mutex
 	closes map[uint16]uint64 // mu
@@ -68,6 +73,7 @@ func (s *counters) snapshot() Stats {
 		InflatedIn:          s.inflatedIn.Load(),
 		DeflatedOut:         s.deflatedOut.Load(),
 		MaxPartialBytes:     s.maxPartial.Load(),
+		PongsDeferred:       s.pongsDeferred.Load(),
 		ClosesSent:          make(map[uint16]uint64),
 	}
 	s.mu.Lock()

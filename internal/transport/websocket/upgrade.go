@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/centrifugal/protocol"
@@ -104,7 +105,7 @@ func (s *Server) startConn(netConn net.Conn, u upgrade, early []byte, r *http.Re
 	if err != nil {
 		c.rmu.Unlock()
 		s.unregister(c)
-		s.log.Error("websocket: cannot hand the socket to the poller", "remote", c.remote, "err", err)
+		s.refuseTaken(netConn, c.remote, err)
 		return
 	}
 	c.sock = sock
@@ -170,3 +171,23 @@ func (s *Server) refuse(w http.ResponseWriter, e *handshakeError) {
 }
 
 var _ hub.Transport = (*conn)(nil)
+
+// refuseTaken ends an upgraded connection the poller could not take (at
+// the descriptor limit, or during Shutdown): the client gets close code
+// 1013 (try again later, RFC 6455 §7.4.1 and the IANA registry) when the
+// socket is still open, instead of a silent EOF after its 101. The log
+// line comes at most once a second: a fleet reconnecting at a full
+// descriptor table would otherwise write one per attempt.
+func (s *Server) refuseTaken(netConn net.Conn, remote netip.AddrPort, err error) {
+	s.stats.rejected.Add(1)
+	var buf [maxControlPayload + maxServerHeader]byte
+	frame := appendFrame(buf[:0], opClose, appendClosePayload(nil, closeTryAgainLater, "server cannot take more connections now; retry later"))
+	_ = netConn.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout))
+	_, _ = netConn.Write(frame) // fails harmlessly when the poller closed it
+	_ = netConn.Close()
+	now := time.Now().UnixNano()
+	if last := s.lastTakeLog.Load(); now-last >= int64(time.Second) && s.lastTakeLog.CompareAndSwap(last, now) {
+		s.log.Error("websocket: cannot hand the socket to the poller; refused with 1013", "remote", remote, "err", err,
+			"handshakes_rejected_so_far", s.stats.rejected.Load())
+	}
+}
