@@ -49,8 +49,34 @@ func (c *Client) handleHistory(ctx context.Context, id uint32, req *protocol.His
 	if werr != nil {
 		return werr
 	}
+	if werr := c.hub.fitsQueue(res.Publications); werr != nil {
+		return werr
+	}
 	c.send(&protocol.Reply{Id: id, History: res})
 	return nil
+}
+
+// fitsQueue refuses, with 106, a history reply larger than half of what
+// one connection may queue (client.queue_max_bytes): sent, it would close
+// the connection as a slow consumer (3008) however fast the client reads,
+// and a client that retries after reconnecting would loop. The error says
+// how many of the publications fit, so the client can page (limit, since).
+// The size counted is the one recoveries are limited by (limitRecovered).
+func (h *Hub) fitsQueue(pubs []*protocol.Publication) *wire.Error {
+	budget := h.cfg.QueueMaxBytes / 2
+	total, fit := 0, 0
+	for _, p := range pubs {
+		total += len(p.Data) + len(p.Info.GetConnInfo()) + 64
+		if total <= budget {
+			fit++
+		}
+	}
+	if total <= budget {
+		return nil
+	}
+	return wire.Errorf(wire.CodeLimitExceeded, false,
+		"the history reply would be about %d bytes, more than half of what a connection may queue (%d bytes): ask for at most %d publications (limit) and page with since",
+		total, h.cfg.QueueMaxBytes, max(fit, 1))
 }
 
 // history reads a channel's history the way the protocol's history command
