@@ -171,7 +171,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		s.hub.LinkChanged(l.Up, l.Detail, l.Since)
 	})
 	s.startFeatures()
+	var fds syscall.Rlimit
+	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &fds)
 	s.ws, err = websocket.NewServer(websocket.Config{
+		MaxConnections:   websocket.ConnectionsForDescriptors(fds.Cur),
 		MaxMessageSize:   cfg.Client.MaxMessageBytes.Int(),
 		FrameTimeout:     cfg.Client.FrameTimeout.Duration(),
 		Compression:      cfg.Client.Compression,
@@ -264,7 +267,8 @@ func (s *Server) logStart(namespaces int) {
 	s.log.Info("liveroom started", "node", s.cfg.NodeName, "addr", hostPort(s.ln.Addr()), "data_dir", s.cfg.DataDir,
 		"engine", engineKind, "sync_always", s.cfg.Engine.SyncAlways, "demo", s.cfg.DemoEnabled(),
 		"namespaces", namespaces, "fd_limit", fds.Cur, "gomaxprocs", runtime.GOMAXPROCS(0),
-		"socket_pollers", websocket.DefaultPollers(), "version", Version)
+		"socket_pollers", websocket.DefaultPollers(), "websocket_max_connections", websocket.ConnectionsForDescriptors(fds.Cur),
+		"version", Version)
 }
 
 // redactURL hides credentials in NATS URLs for logs.

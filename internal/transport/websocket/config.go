@@ -52,6 +52,13 @@ type Config struct {
 	// Pollers is how many event loops (package netpoll) read the sockets.
 	// Default DefaultPollers().
 	Pollers int
+	// MaxConnections is the most upgraded connections open at once; an
+	// upgrade past it is refused with 503 and Retry-After before the
+	// socket is taken. It exists to keep descriptors free for the rest of
+	// the process (the message store opens files as it goes: at the
+	// descriptor limit its writes fail). 0: no limit; see
+	// ConnectionsForDescriptors for the value the server uses.
+	MaxConnections int
 	// Workers is the most goroutines that run Session callbacks at once
 	// (they start on demand and exit when idle). Default 128.
 	Workers int
@@ -79,7 +86,7 @@ type Config struct {
 
 func (c Config) withDefaults() (Config, error) {
 	if c.MaxMessageSize < 0 || c.FrameTimeout < 0 || c.CloseTimeout < 0 || c.Workers < 0 ||
-		c.CompressMinBytes < 0 || c.MaxInflatedSize < 0 || c.Pollers < 0 {
+		c.CompressMinBytes < 0 || c.MaxInflatedSize < 0 || c.Pollers < 0 || c.MaxConnections < 0 {
 		return c, errors.New("websocket: negative value in Config")
 	}
 	if c.MaxMessageSize == 0 {
@@ -120,3 +127,19 @@ func (c Config) sweepInterval() time.Duration {
 // pendingLimit is how many bytes of received messages may wait for the
 // Session of one connection before it is closed with 3013.
 func (c Config) pendingLimit() int { return 8*max(c.MaxMessageSize, c.MaxInflatedSize) + 64<<10 }
+
+// ConnectionsForDescriptors is how many WebSocket connections a process
+// with a descriptor limit of fdLimit (RLIMIT_NOFILE) may hold and still
+// keep a reserve for everything else — the message store's files, the
+// NATS connections, HTTP requests and fallback streams: a fiftieth of the
+// limit, at least 256. It returns 0 (no limit) when fdLimit is unknown.
+func ConnectionsForDescriptors(fdLimit uint64) int {
+	if fdLimit == 0 || fdLimit > 1<<30 {
+		return 0
+	}
+	reserve := max(fdLimit/50, 256)
+	if fdLimit <= reserve {
+		return 1
+	}
+	return int(fdLimit - reserve)
+}

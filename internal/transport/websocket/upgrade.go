@@ -47,6 +47,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, refuse(http.StatusForbidden, "origin not allowed"))
 		return
 	}
+	if limit := s.cfg.MaxConnections; limit > 0 && s.stats.open.Load() >= int64(limit) {
+		w.Header().Set("Retry-After", "5")
+		s.refuse(w, refuse(http.StatusServiceUnavailable, "server is at its connection limit; retry later"))
+		return
+	}
 	if r.TLS != nil {
 		s.refuse(w, refuse(http.StatusInternalServerError, "websocket transport needs plain TCP: terminate TLS in front"))
 		return
