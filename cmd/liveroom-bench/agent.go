@@ -99,7 +99,7 @@ func (a *agent) window(on bool) (poolStats, *latency.Snapshot) {
 }
 
 func (a *agent) hists() setupHists {
-	return setupHists{Setup: a.f.setupHist.Snapshot(), Connect: a.f.connectHist.Snapshot(), Resub: a.f.resubHist.Snapshot()}
+	return setupHists{Setup: a.f.setupHist.Snapshot(), Connect: a.f.connectHist.Snapshot(), Resub: a.f.resubHist.Snapshot(), Lateness: a.f.lateHist.Snapshot()}
 }
 
 func (a *agent) drop() {

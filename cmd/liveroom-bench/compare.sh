@@ -30,7 +30,7 @@
 # long to wait for a collection after all connected), QUIET_BUSY,
 # QUIET_WAIT, KEEP=1, LIVEROOM_DEBUG_ADDR, LIVEROOM_GOMAXPROCS (default: the
 # runtime's, 1 for the pinned CPU, like the peers),
-# LIVEROOM_GOGC (the collector's GOGC for liveroom only; default 100),
+# STAMP (rooms: intended or sent, see the tool's --stamp), LIVEROOM_GOGC (the collector's GOGC for liveroom only; default 100),
 # LATENCY_LOG (a directory: every delivery of every run's measurement
 # windows is written there, see the tool's --latency-log).
 set -euo pipefail
@@ -288,7 +288,7 @@ idle)
 rooms)
 	read -r -a targets <<<"${TARGETS:-liveroom centrifuge socketio}"
 	each_run "${targets[@]}" -- one rooms "$work/liveroom.toml" rooms --rooms "${ROOMS:-900}" \
-		--members "${MEMBERS:-20}" --rate "${ROOM_RATE:-1}" --procs "$procs" --duration 30s "${load_flags[@]}"
+		--members "${MEMBERS:-20}" --rate "${ROOM_RATE:-1}" --stamp "${STAMP:-intended}" --procs "$procs" --duration 30s "${load_flags[@]}"
 	;;
 connect)
 	read -r -a targets <<<"${TARGETS:-liveroom centrifuge socketio}"

@@ -133,6 +133,7 @@ type fleet struct {
 	setupHist    latency.Histogram
 	connectHist  latency.Histogram
 	resubHist    latency.Histogram
+	lateHist     latency.Histogram // member publications: write time − scheduled time
 
 	mu      sync.Mutex                // guards the fields below
 	live    map[*connSession]struct{} // open connections, closed by stop

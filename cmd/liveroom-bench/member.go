@@ -22,6 +22,9 @@ type pubPlan struct {
 	Rooms   int     `json:"rooms"`
 	Members int     `json:"members"`
 	Size    int     `json:"size"`
+	// StampSent makes each publication carry the time it is written
+	// instead of the time it was scheduled (see --stamp).
+	StampSent bool `json:"stamp_sent,omitempty"`
 }
 
 // publish starts this agent's part of plan; it runs until the schedule ends
@@ -57,7 +60,13 @@ func (a *agent) runMembers(plan pubPlan) {
 			f.count(f.pubErrs, "publish not sent", "member not subscribed", nil)
 			return
 		}
-		msg, err := codec.publish(cs.id(), cs.s.channel, pubData(j.intended, pad))
+		now := time.Now().UnixNano()
+		f.lateHist.Record(time.Duration(now - j.intended))
+		stamp := j.intended
+		if plan.StampSent {
+			stamp = now
+		}
+		msg, err := codec.publish(cs.id(), cs.s.channel, pubData(stamp, pad))
 		if err == nil {
 			err = codec.send(cs, msg)
 		}
@@ -110,12 +119,15 @@ type memberDriver struct {
 	rooms   int
 	members int
 	size    int
+	// stampSent: publications carry their write time, not their
+	// scheduled time (--stamp sent).
+	stampSent bool
 }
 
 func (d *memberDriver) run(ctx context.Context, _ <-chan struct{}, rate float64, dur time.Duration) error {
 	plan := pubPlan{
 		StartNS: time.Now().Add(50 * time.Millisecond).UnixNano(), Rate: rate, DurNS: int64(dur),
-		Rooms: d.rooms, Members: d.members, Size: d.size,
+		Rooms: d.rooms, Members: d.members, Size: d.size, StampSent: d.stampSent,
 	}
 	if err := d.p.publish(ctx, plan); err != nil {
 		return err

@@ -97,12 +97,19 @@ type setupHists struct {
 	Setup   *latency.Snapshot `json:"setup"`   // dial → subscribed (first subscription of a session)
 	Connect *latency.Snapshot `json:"connect"` // dial → connect reply
 	Resub   *latency.Snapshot `json:"resub"`   // last drop → subscribed again
+	// Lateness is how late member publications (rooms) left this tool:
+	// the time of the write minus the scheduled time. It is the tool's own
+	// share of every latency measured from the scheduled time.
+	Lateness *latency.Snapshot `json:"lateness"`
 }
 
 func (h *setupHists) merge(o setupHists) {
 	h.Setup.Merge(o.Setup)
 	h.Connect.Merge(o.Connect)
 	h.Resub.Merge(o.Resub)
+	if o.Lateness != nil {
+		h.Lateness.Merge(o.Lateness)
+	}
 }
 
 // lossReport is what the subscribers missed or saw twice, per client.

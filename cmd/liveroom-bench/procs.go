@@ -180,7 +180,7 @@ func (p *procPool) window(_ context.Context, on bool) (poolStats, *latency.Snaps
 
 func (p *procPool) hists(context.Context) (setupHists, error) {
 	reps, err := p.each(agentRequest{Op: "hists"})
-	h := setupHists{Setup: &latency.Snapshot{}, Connect: &latency.Snapshot{}, Resub: &latency.Snapshot{}}
+	h := setupHists{Setup: &latency.Snapshot{}, Connect: &latency.Snapshot{}, Resub: &latency.Snapshot{}, Lateness: &latency.Snapshot{}}
 	for _, r := range reps {
 		if r.Hists != nil {
 			h.merge(*r.Hists)

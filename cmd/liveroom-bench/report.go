@@ -79,9 +79,14 @@ func roomsSummary(r roomsResult) []string {
 			r.Target, s.Rate, r.Rooms, s.DeliveriesPerS, s.FirstFailedRate, s.ServerCPUUtil, s.DeliveriesPerCPU, s.ToolCPUUtil))
 		out = append(out, stepLines(s.Steps)...)
 	}
-	out = append(out, fmt.Sprintf("%s rooms (%s): %d rooms × %d members (%s…), %.3f publications/s per room = %.1f/s of %d bytes via %s",
-		r.Target, r.Mode, r.Rooms, r.Members, r.Prefix, r.RoomRate, r.Rate, r.Size, r.Via))
-	return append(out, stepSummary(r.stepResult)...)
+	out = append(out, fmt.Sprintf("%s rooms (%s): %d rooms × %d members (%s…), %.3f publications/s per room = %.1f/s of %d bytes via %s, latency from the %s time",
+		r.Target, r.Mode, r.Rooms, r.Members, r.Prefix, r.RoomRate, r.Rate, r.Size, r.Via, r.Stamp))
+	out = append(out, stepSummary(r.stepResult)...)
+	if l := r.SendLateness; l != nil {
+		out = append(out, fmt.Sprintf("the tool wrote publications after their scheduled time by p50 %.2f ms, p99 %.2f, p99.9 %.2f, max %.2f ms",
+			l.P50MS, l.P99MS, l.P999MS, l.MaxMS))
+	}
+	return out
 }
 
 func stepLines(steps []stepResult) []string {

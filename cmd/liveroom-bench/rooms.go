@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+
+	"github.com/liveroom-dev/liveroom/cmd/liveroom-bench/internal/latency"
 )
 
 // roomsResult is the result line of the rooms scenario.
@@ -24,6 +26,13 @@ type roomsResult struct {
 	Size       int         `json:"size"`
 	Via        string      `json:"publish_via"`
 	Saturation *saturation `json:"saturation,omitempty"`
+	// Stamp is what a publication's latency is measured from: "intended"
+	// (its scheduled time) or "sent" (the time the tool wrote it).
+	Stamp string `json:"stamp"`
+	// SendLateness is how late the members' publications left the tool
+	// (write time − scheduled time), warm-up and window together; nil when
+	// publishing through the API.
+	SendLateness *latency.Summary `json:"send_lateness,omitempty"`
 	stepResult
 }
 
@@ -31,7 +40,7 @@ func runRooms(ctx context.Context, log *slog.Logger, args []string, stdout, stde
 	t := &target{stderr: stderr}
 	l := &load{t: t, log: log}
 	var rooms, members, size, workers, dialing int
-	var prefix, via string
+	var prefix, via, stamp string
 	var roomRate, connectRate float64
 	var warmup, duration time.Duration
 	var findSat bool
@@ -45,6 +54,7 @@ func runRooms(ctx context.Context, log *slog.Logger, args []string, stdout, stde
 	fs.StringVar(&prefix, "prefix", "room:chat-", "room k is the channel <prefix><k>")
 	fs.IntVar(&size, "size", 100, fmt.Sprintf("bytes of publication data (at least %d)", dataOverhead))
 	fs.StringVar(&via, "publish-via", "ws", "ws: members publish over their own connections, in turn; api: POST /api/publish from this process")
+	fs.StringVar(&stamp, "stamp", "intended", "with --publish-via ws, what latency is measured from: intended (each publication's scheduled time; the tool's own lateness counts) or sent (the time the tool writes it)")
 	fs.IntVar(&workers, "workers", 256, "with --publish-via api: calls in flight at most")
 	fs.DurationVar(&warmup, "warmup", 5*time.Second, "publishing before the measurement window")
 	fs.DurationVar(&duration, "duration", 30*time.Second, "measurement window")
@@ -54,8 +64,8 @@ func runRooms(ctx context.Context, log *slog.Logger, args []string, stdout, stde
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if rooms < 1 || members < 1 || roomRate <= 0 || size < dataOverhead || (via != "ws" && via != "api") {
-		fmt.Fprintln(stderr, "liveroom-bench rooms: --rooms, --members and --rate must be positive, --size at least", dataOverhead, ", --publish-via ws or api")
+	if rooms < 1 || members < 1 || roomRate <= 0 || size < dataOverhead || (via != "ws" && via != "api") || (stamp != "intended" && stamp != "sent") {
+		fmt.Fprintln(stderr, "liveroom-bench rooms: --rooms, --members and --rate must be positive, --size at least", dataOverhead, ", --publish-via ws or api, --stamp intended or sent")
 		return errUsage
 	}
 	if err := t.resolve(); err != nil {
@@ -86,7 +96,7 @@ func runRooms(ctx context.Context, log *slog.Logger, args []string, stdout, stde
 		return err
 	}
 	if via == "ws" {
-		l.drv = &memberDriver{p: l.pool, rooms: rooms, members: members, size: size}
+		l.drv = &memberDriver{p: l.pool, rooms: rooms, members: members, size: size, stampSent: stamp == "sent"}
 	} else {
 		pub, err := newPublisher(ctx, log, t, pubConfig{Via: "api", Size: size, Workers: workers,
 			ChannelOf: func(seq int64) string { return prefix + strconv.FormatInt(seq%int64(rooms), 10) }})
@@ -99,7 +109,10 @@ func runRooms(ctx context.Context, log *slog.Logger, args []string, stdout, stde
 
 	// The load's rates are publications per second over all rooms.
 	res := roomsResult{Scenario: "rooms", Target: t.name(), Label: t.label, Mode: "fixed",
-		Rooms: rooms, Members: members, Prefix: prefix, Size: size, Via: via}
+		Rooms: rooms, Members: members, Prefix: prefix, Size: size, Via: via, Stamp: stamp}
+	if via == "api" {
+		res.Stamp = "intended"
+	}
 	total := roomRate * float64(rooms)
 	if findSat {
 		l.rateStart *= float64(rooms)
@@ -114,6 +127,14 @@ func runRooms(ctx context.Context, log *slog.Logger, args []string, stdout, stde
 	log.Info("measuring", "publications_per_sec", total, "per_room", res.RoomRate, "window", duration)
 	if res.stepResult, err = l.measureUndisturbed(ctx, total, warmup, duration, false); err != nil {
 		return err
+	}
+	if via == "ws" {
+		h, err := l.pool.hists(ctx)
+		if err != nil {
+			return err
+		}
+		late := h.Lateness.Summary()
+		res.SendLateness = &late
 	}
 	res.Key = fmt.Sprintf("rooms/%s/%s/%dx%d/%s", res.Target, res.Mode, rooms, members, via)
 	return writeResult(stdout, res, roomsSummary(res))

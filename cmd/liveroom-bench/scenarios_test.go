@@ -12,11 +12,11 @@ import (
 // process and in two: every publication reaches every member of its room.
 func TestRoomsDeliverEveryPublicationToTheRoom(t *testing.T) {
 	common := startNode(t)
-	for _, c := range [][]string{{"ws", "json", "1"}, {"ws", "protobuf", "2"}, {"api", "json", "2"}} {
-		via, proto, procs := c[0], c[1], c[2]
-		t.Run(via+"-"+proto+"-"+procs, func(t *testing.T) {
+	for _, c := range [][]string{{"ws", "json", "1", "intended"}, {"ws", "protobuf", "2", "sent"}, {"api", "json", "2", "intended"}} {
+		via, proto, procs, stamp := c[0], c[1], c[2], c[3]
+		t.Run(via+"-"+proto+"-"+procs+"-"+stamp, func(t *testing.T) {
 			var res roomsResult
-			text := runTool(t, &res, append([]string{"rooms", "--rooms", "5", "--members", "4", "--rate", "8",
+			text := runTool(t, &res, append([]string{"rooms", "--rooms", "5", "--members", "4", "--rate", "8", "--stamp", stamp,
 				"--publish-via", via, "--proto", proto, "--procs", procs, "--prefix", "room:e2e-" + via + proto + procs + "-",
 				"--warmup", "300ms", "--duration", "1s", "--max-others", "64"}, common...)...)
 			t.Log(text)
@@ -27,6 +27,14 @@ func TestRoomsDeliverEveryPublicationToTheRoom(t *testing.T) {
 			}
 			if res.Latency.Count < 120 || res.Latency.Count > 200 || res.OfferedPerSec != 160 {
 				t.Fatalf("latency count %d, offered %v", res.Latency.Count, res.OfferedPerSec)
+			}
+			if res.Stamp != stamp {
+				t.Fatalf("stamp %q, want %q", res.Stamp, stamp)
+			}
+			// Over the ws, every member publication's lateness is recorded
+			// (warm-up included); the API publisher has none.
+			if late := res.SendLateness; (via == "ws") != (late != nil) || (late != nil && (late.Count < uint64(res.Published) || late.P50MS < 0)) {
+				t.Fatalf("send lateness %+v with %d published via %s", late, res.Published, via)
 			}
 		})
 	}

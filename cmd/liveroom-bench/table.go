@@ -64,6 +64,8 @@ var tableRows = map[string][]rowSpec{
 		{"p50 ms", "latency.p50_ms", 1, true},
 		{"p99 ms", "latency.p99_ms", 1, true},
 		{"p99.9 ms", "latency.p999_ms", 1, true},
+		{"tool wrote publications late by, p50 ms", "send_lateness.p50_ms", 2, false},
+		{"… p99 ms", "send_lateness.p99_ms", 2, false},
 		{"deliveries per server CPU-second", "deliveries_per_server_cpu_second", 0, true},
 		{"server cores", "cpu.server_cpu_util", 2, true},
 		{"tool cores", "cpu.tool_cpu_util", 2, false},
