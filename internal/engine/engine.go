@@ -94,6 +94,9 @@ type Engine struct {
 	kv    kvBuckets // opened key-value buckets
 	link  linkWatch
 	probe prober
+	// stores remembers the streams the embedded server can no longer
+	// write (see ErrStoreFailed).
+	stores storeHealth
 
 	mu      sync.Mutex           // guards streams
 	streams map[string]*nsStream // namespace → its stream, once ensured

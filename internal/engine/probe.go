@@ -85,6 +85,9 @@ func (e *Engine) Healthy(ctx context.Context) error {
 	if !e.nc.IsConnected() {
 		return fmt.Errorf("NATS connection is %s", e.nc.Status())
 	}
+	if failed := e.StoreFailures(true); len(failed) > 0 {
+		return storeFailuresError(failed)
+	}
 	if e.srv != nil && e.cfg.ClusterListen != "" {
 		// A clustered node whose replicas are behind (just restarted, or
 		// back from a partition) would answer reads with old data.

@@ -134,6 +134,9 @@ func (e *Engine) publish(ctx context.Context, ch ChannelRef, body []byte, idempo
 	if err != nil {
 		return PublishResult{}, err
 	}
+	if err := e.knownStoreFailure(ch.Namespace, s.name); err != nil {
+		return PublishResult{}, err
+	}
 	subject := ch.inSubject()
 	w := e.writers.get(subject)
 	w.mu.Lock()
@@ -213,6 +216,14 @@ func (e *Engine) publish(ctx context.Context, ch ChannelRef, body []byte, idempo
 				return PublishResult{}, fmt.Errorf("%w: %s", ErrTooLarge, apiErr.Description)
 			}
 		}
+		if timedOut(err) {
+			// The server drops, without answering, every write to a
+			// stream whose store failed: ask it before waiting again.
+			if ferr := e.checkStore(ch.Namespace, s.name); ferr != nil {
+				w.known = false
+				return PublishResult{}, ferr
+			}
+		}
 		if retryable(err) && ctx.Err() == nil {
 			// A stream leader being elected, or a lost reply: retry within
 			// ctx, keeping the expected sequence (see unsure).
@@ -252,6 +263,11 @@ func retryable(err error) bool {
 	}
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
 		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
+}
+
+// timedOut reports a publish attempt that got no answer in time.
+func timedOut(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)
 }
 
 // ErrUnknownOutcome is returned (wrapped) when a publish could not be

@@ -152,8 +152,11 @@ type Stopper interface{ Stop() }
 var (
 	ErrUnrecoverable = errors.New("position no longer in history")
 	ErrStorageFull   = errors.New("storage full")
-	ErrTooLarge      = errors.New("publication too large for the stream")
-	ErrConflict      = errors.New("too many concurrent writers on the channel")
+	// ErrStoreFailed: this node can no longer store publications of the
+	// channel's namespace until it restarts (its store hit a write error).
+	ErrStoreFailed = errors.New("the namespace's store failed on this node")
+	ErrTooLarge    = errors.New("publication too large for the stream")
+	ErrConflict    = errors.New("too many concurrent writers on the channel")
 	// ErrUnknownOutcome: the publication may or may not have been stored
 	// (the engine did not confirm it in time, e.g. during a leader election).
 	ErrUnknownOutcome = errors.New("publication outcome unknown")

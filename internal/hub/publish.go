@@ -183,6 +183,9 @@ func (h *Hub) engineError(channel string, err error) *wire.Error {
 	case errors.Is(err, ErrStorageFull):
 		h.storageFullAt.Store(time.Now().UnixNano())
 		return wire.Errorf(wire.CodeInternal, true, "storage is full; the publication was not stored: retry later")
+	case errors.Is(err, ErrStoreFailed):
+		// The engine logged the failure once when it found it.
+		return wire.Errorf(wire.CodeInternal, true, "this node can no longer store publications of %q (its store failed; an operator must restart it); the publication was not stored: retry later or through another node", channel)
 	case errors.Is(err, ErrTooLarge):
 		return wire.Errorf(wire.CodeLimitExceeded, false, "publication too large for the channel's stream")
 	case errors.Is(err, ErrConflict):

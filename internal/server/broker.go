@@ -26,6 +26,8 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %w", hub.ErrUnrecoverable, err)
 	case errors.Is(err, engine.ErrStorageFull):
 		return fmt.Errorf("%w: %w", hub.ErrStorageFull, err)
+	case errors.Is(err, engine.ErrStoreFailed):
+		return fmt.Errorf("%w: %w", hub.ErrStoreFailed, err)
 	case errors.Is(err, engine.ErrTooLarge):
 		return fmt.Errorf("%w: %w", hub.ErrTooLarge, err)
 	case errors.Is(err, engine.ErrConflict):

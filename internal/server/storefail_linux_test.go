@@ -1,0 +1,116 @@
+//go:build linux
+
+package server_test
+
+import (
+	"encoding/json"
+	"io/fs"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/liveroom-dev/liveroom/internal/config"
+	"github.com/liveroom-dev/liveroom/internal/testkit"
+)
+
+// When a namespace's store fails to write (here: the file-size limit, as a
+// full disk or the open-file limit would), the NATS server keeps the error
+// until it restarts and stops answering that stream's writes. The node
+// must say so: publishes are refused with a temporary error that says the
+// node needs a restart, /readyz fails naming the stream, and everything
+// acknowledged before stays readable.
+func TestStoreWriteErrorIsReportedNotWaitedOn(t *testing.T) {
+	var dir string
+	node := testkit.Start(t, func(c *config.Config) { dir = c.DataDir })
+	var stored uint64
+	var out struct {
+		Offset uint64 `json:"offset"`
+		apiError
+	}
+	if status := node.API("publish", map[string]any{"channel": "room:fail", "data": map[string]int{"n": 0}}, &out); status != 200 {
+		t.Fatalf("first publish: %d %+v", status, out.Error)
+	}
+	stored = out.Offset
+
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	limit := largestFileUnder(t, dir) + 16<<10
+	if old.Cur < limit {
+		t.Skipf("file-size limit already %d bytes", old.Cur)
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: limit, Max: old.Max}); err != nil {
+		t.Skipf("cannot lower the file-size limit: %v", err)
+	}
+	restored := false
+	restore := func() {
+		if !restored {
+			restored = true
+			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+				t.Errorf("restore the file-size limit: %v", err)
+			}
+		}
+	}
+	defer restore()
+
+	pad := strings.Repeat("x", 4<<10)
+	var refused *apiError
+	for i := 0; i < 200 && refused == nil; i++ {
+		out.Error = nil
+		status := node.API("publish", map[string]any{"channel": "room:fail", "data": map[string]string{"pad": pad}}, &out)
+		switch {
+		case status == 200:
+			stored = out.Offset
+		case status == http.StatusServiceUnavailable && out.Error != nil:
+			refused = &out.apiError
+		default:
+			t.Fatalf("publish %d: status %d %+v; want 200, or 503 once the store fails", i, status, out.Error)
+		}
+	}
+	restore()
+	if refused == nil {
+		t.Fatal("the store never failed past the file-size limit")
+	}
+	if msg := refused.Error.Message; !refused.Error.Temporary || !strings.Contains(msg, "restart") || !strings.Contains(msg, "not stored") {
+		t.Fatalf("refusal %+v; want a temporary error saying it was not stored and the node needs a restart", refused.Error)
+	}
+
+	resp, err := http.Get(node.BaseURL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ready struct{ Status, Reason string }
+	_ = json.NewDecoder(resp.Body).Decode(&ready)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(ready.Reason, "lr_ns_room") || !strings.Contains(ready.Reason, "restart") || strings.Contains(ready.Reason, dir) {
+		t.Fatalf("readyz = %d %+v; want 503 naming the room namespace's stream, asking for a restart, without the store's path", resp.StatusCode, ready)
+	}
+	var h struct{ Offset uint64 }
+	node.API("history", map[string]any{"channel": "room:fail", "limit": 0}, &h)
+	if h.Offset < stored {
+		t.Fatalf("top offset %d; want at least %d (every acknowledged publication kept)", h.Offset, stored)
+	}
+}
+
+func largestFileUnder(t *testing.T, dir string) uint64 {
+	t.Helper()
+	var largest int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		largest = max(largest, info.Size())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uint64(largest)
+}
