@@ -78,7 +78,12 @@
 // falls behind shows as latency, not as a lower rate (no coordinated
 // omission). Latency (receive time − due time, one clock) goes into
 // log-linear histograms with buckets at most 1/64 wide (internal/latency),
-// merged across processes.
+// merged across processes. The schedule's own lateness is part of that
+// latency: Go's timers wake through an epoll wait whose timeout is in whole
+// milliseconds, so a publication can leave up to about 1 ms after its due
+// time. In the rooms scenario the tool records that lateness for every
+// publication (send_lateness: write time − due time), and --stamp sent
+// measures latency from the write instead of the due time.
 //
 // Connections are spread over loopback source addresses 127.0.0.1 … so
 // that one address's ephemeral ports do not run out. With --procs K the
