@@ -157,6 +157,13 @@ func (h *Hub) forgetConnection(user, id string) {
 	if err == nil {
 		return
 	}
+	if h.ctx.Err() != nil {
+		// The hub has stopped (the node is shutting down, its engine may be
+		// closed already): nothing can retry; the record expires with the
+		// presence TTL, or another node's reaper removes it first.
+		h.log.Debug("connection record left to expire: the node is shutting down", "user", user, "ttl", h.cfg.PresenceTTL, "err", err)
+		return
+	}
 	h.log.Warn("connection record not removed yet; retrying in the background", "user", user, "err", err)
 	expires := time.Now().Add(h.cfg.PresenceTTL)
 	h.goBackground(func() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"sync"
@@ -102,6 +103,48 @@ func TestConnectionRecordRetryStopsWithTheHub(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the hub's background work did not stop: the retry kept running")
+	}
+}
+
+// warnCounter counts log records at WARN and above.
+type warnCounter struct {
+	mu    sync.Mutex
+	warns []string
+}
+
+func (w *warnCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (w *warnCounter) Handle(_ context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelWarn {
+		w.mu.Lock()
+		w.warns = append(w.warns, r.Message)
+		w.mu.Unlock()
+	}
+	return nil
+}
+func (w *warnCounter) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *warnCounter) WithGroup(string) slog.Handler      { return w }
+
+// A removal that fails after the hub stopped (connections still closing
+// while the node shuts down, its engine closed) is left to the presence
+// TTL quietly: no warning about a retry that cannot run, and no retry.
+func TestConnectionRecordRemovalAfterStopIsNotRetried(t *testing.T) {
+	b := &deleteFailsBroker{failures: 1 << 30}
+	logs := &warnCounter{}
+	h, err := New(Config{PresenceTTL: time.Minute, Logger: slog.New(logs)}, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	stopBackground(h)
+	h.forgetConnection("carol", "c3")
+	h.wg.Wait()
+	if calls, _ := b.state(); calls != 1 {
+		t.Fatalf("%d removal attempts after the hub stopped; want the one", calls)
+	}
+	logs.mu.Lock()
+	defer logs.mu.Unlock()
+	if len(logs.warns) != 0 {
+		t.Fatalf("warnings after the hub stopped: %q", logs.warns)
 	}
 }
 

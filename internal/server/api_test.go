@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,6 +72,14 @@ func TestServerAPIStatusesAndErrors(t *testing.T) {
 		status, e := raw(tc.method, tc.path, tc.key, tc.body)
 		if status != tc.status || e.Error == nil || e.Error.Code != tc.code || e.Error.Message == "" {
 			t.Errorf("%s: status %d error %+v; want %d with code %d and a message", tc.name, status, e.Error, tc.status, tc.code)
+		}
+	}
+	// No channel at all (an empty body reads as {}) and a null one say what
+	// is missing.
+	for _, body := range []string{``, `{"channel":null,"data":1}`} {
+		status, e := raw("POST", "/api/publish", node.APIKey, body)
+		if status != 400 || e.Error == nil || !strings.Contains(e.Error.Message, "channel name is missing or empty") {
+			t.Errorf("publish %q: status %d error %+v; want 400 saying the channel is missing", body, status, e.Error)
 		}
 	}
 	// Nothing above was stored.
