@@ -33,15 +33,25 @@ func (h *Hub) sweepInterval() time.Duration {
 const sweepYieldEvery = 128
 
 // sweepSliceMin is the shortest time between two slices of a sweep round.
-const sweepSliceMin = 50 * time.Millisecond
+const sweepSliceMin = 10 * time.Millisecond
+
+// sweepMaxSlices bounds how many slices a round is cut into.
+const sweepMaxSlices = 100
 
 // sweepSlices is how many slices one round of the sweep is cut into: each
-// connection is still visited once per sweepInterval, but a tenth of them
-// every tenth of it, so the work comes in small pieces instead of one burst
-// a second (a whole round over 18,000 connections is about 25 ms of CPU,
-// and the rooms benchmark's p99 rose in the 100 ms it took).
+// connection is still visited once per sweepInterval, but 1/n of them
+// every 1/n of it (a hundredth every 10 ms with the default 1 s), so the
+// work comes in small pieces. A whole round over 18,000 connections is
+// about 25 ms of CPU. Cut in tens it still held up deliveries: while a
+// slice runs, its goroutine stays runnable (runtime.Gosched only requeues
+// it), and the Go scheduler polls the network only when nothing is
+// runnable (or from its monitor thread every 10 ms), so the socket event
+// loops, parked in the runtime's poller (decision 0022), heard of new
+// bytes only after the slice. In the rooms benchmark that was a stall
+// every 100 ms and a p99 of 6.2–6.5 ms; slices of a hundredth, each
+// followed by a park on the ticker, brought it to 3.7 ms.
 func (h *Hub) sweepSlices() int {
-	return min(max(int(h.sweepInterval()/sweepSliceMin), 1), 10)
+	return min(max(int(h.sweepInterval()/sweepSliceMin), 1), sweepMaxSlices)
 }
 
 // sweepLoop is the hub's one timer for every connection (instead of a timer
