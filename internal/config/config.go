@@ -58,8 +58,6 @@ type Config struct {
 	Support SupportConfig `toml:"support"`
 	// Graceful shutdown.
 	Shutdown ShutdownConfig `toml:"shutdown"`
-	// The Go garbage collector while the node is busy.
-	GC GCConfig `toml:"gc"`
 	// Scale-out: a NATS cluster of liveroom nodes, and edge nodes.
 	Cluster ClusterConfig `toml:"cluster"`
 	// What browsers may do: allowed origins, security headers.
@@ -295,23 +293,6 @@ type ClusterConfig struct {
 	// node_timeout/4. A node restarted under the same name replaces its
 	// previous run at once. At least 1s.
 	NodeTimeout Duration `toml:"node_timeout"`
-}
-
-// GCConfig is the [gc] table (decision 0023).
-type GCConfig struct {
-	// While the node allocates fast, the garbage collector's target (GOGC)
-	// is raised so that a collection comes about once per this period
-	// instead of every few seconds: on a busy CPU each collection's marking
-	// holds deliveries up. A node that allocates little keeps the runtime's
-	// default (GOGC 100), so an idle node's memory stays small. "0s" turns
-	// this off. When the GOGC environment variable is set, the operator's
-	// value is used and this is ignored.
-	Period Duration `toml:"period"`
-	// The most the heap may grow past its live size between two
-	// collections while paced: the memory the pacing may cost at most.
-	// A memory limit (the GOMEMLIMIT environment variable) still applies.
-	// At least 16MiB.
-	MaxHeadroom ByteSize `toml:"max_headroom"`
 }
 
 // ShutdownConfig is the [shutdown] table.

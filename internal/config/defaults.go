@@ -51,7 +51,6 @@ func Default() *Config {
 		},
 		Chat:    defaultChat(),
 		Support: defaultSupport(),
-		GC: GCConfig{Period: Duration(10 * time.Second), MaxHeadroom: 256 * MiB},
 		Shutdown: ShutdownConfig{
 			DrainWindow: Duration(5 * time.Second),
 			Timeout:     Duration(15 * time.Second),

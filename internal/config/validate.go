@@ -168,8 +168,6 @@ func (c *Config) validateTop(ck *checker) {
 		ck.fail("", "presence.ttl", c.Presence.TTL, "must be at least 1s")
 	}
 	ck.atLeast("", "presence.max_list", int64(c.Presence.MaxList), 1, c.Presence.MaxList)
-	ck.atLeast("", "gc.period", int64(c.GC.Period), 0, c.GC.Period)
-	ck.atLeast("", "gc.max_headroom", int64(c.GC.MaxHeadroom), int64(16*MiB), c.GC.MaxHeadroom)
 	ck.atLeast("", "shutdown.drain_window", int64(c.Shutdown.DrainWindow), 0, c.Shutdown.DrainWindow)
 	ck.positive("shutdown.timeout", c.Shutdown.Timeout)
 	if c.Shutdown.Timeout > 0 && c.Shutdown.Timeout < c.Shutdown.DrainWindow {

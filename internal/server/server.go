@@ -49,10 +49,6 @@ type Server struct {
 	prom  *metrics
 	debug *http.Server // pprof listener, nil when off
 	lock  *os.File     // the data directory's lock, held while running
-	// gcStop ends the collector pacer and gcDone closes when it has; nil
-	// when it does not run.
-	gcStop context.CancelFunc
-	gcDone chan struct{}
 
 	// origins decides which browser origins may connect (WebSocket and
 	// streaming endpoints) and call the account endpoints.
@@ -175,7 +171,6 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		s.hub.LinkChanged(l.Up, l.Detail, l.Since)
 	})
 	s.startFeatures()
-	s.startGCPacer()
 	var fds syscall.Rlimit
 	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &fds)
 	s.ws, err = websocket.NewServer(websocket.Config{
@@ -273,7 +268,7 @@ func (s *Server) logStart(namespaces int) {
 		"engine", engineKind, "sync_always", s.cfg.Engine.SyncAlways, "demo", s.cfg.DemoEnabled(),
 		"namespaces", namespaces, "fd_limit", fds.Cur, "gomaxprocs", runtime.GOMAXPROCS(0),
 		"socket_pollers", websocket.DefaultPollers(), "websocket_max_connections", websocket.ConnectionsForDescriptors(fds.Cur),
-		"gc_pacing", s.gcPacing(), "version", Version)
+		"version", Version)
 }
 
 // redactURL hides credentials in NATS URLs for logs.
@@ -328,10 +323,6 @@ func (s *Server) close(ctx context.Context) error {
 		if err := s.ws.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("websocket: %w", err))
 		}
-	}
-	if s.gcStop != nil {
-		s.gcStop()
-		<-s.gcDone
 	}
 	if s.eng != nil {
 		if err := s.eng.Close(ctx); err != nil {
