@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/liveroom-dev/liveroom/internal/auth/account"
+	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/wire"
 )
 
@@ -71,6 +72,10 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 	var e *account.Error
 	if errors.As(err, &e) {
 		writeError(w, e)
+		return
+	}
+	if we := hub.StoreFailedError(err); we != nil {
+		writeError(w, &account.Error{Wire: *we, RetryAfter: 1e9})
 		return
 	}
 	h.log.Error("account call failed", "err", err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/liveroom-dev/liveroom/internal/auth/account"
+	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/wire"
 )
 
@@ -63,6 +64,9 @@ func (a *Handler) userErr(err error) *wire.Error {
 	var e *account.Error
 	if errors.As(err, &e) {
 		return &e.Wire
+	}
+	if we := hub.StoreFailedError(err); we != nil {
+		return we
 	}
 	a.log.Error("user method failed", "err", err)
 	return wire.Errorf(wire.CodeInternal, true, "could not reach the account store; retry")

@@ -43,6 +43,10 @@ type kvBuckets struct {
 // kvBucketPrefix names liveroom's buckets: lr_kv_<bucket>.
 const kvBucketPrefix = "lr_kv_"
 
+// kvStreamPrefix is what JetStream puts before a bucket's name to name its
+// stream.
+const kvStreamPrefix = "KV_"
+
 // bucket opens (creating on first use) a file-backed bucket that keeps
 // only each key's latest value, replicated like the namespace streams.
 // Bucket names are chosen by liveroom's code (letters, digits, '_', '-').
@@ -141,7 +145,14 @@ func (e *Engine) KVCreate(ctx context.Context, bucket, key string, value []byte)
 	if err != nil {
 		return 0, err
 	}
-	rev, err := kv.Create(ctx, key, value)
+	var rev uint64
+	err = e.storeWrite(bucketLabel(bucket), kvStreamPrefix+kvBucketPrefix+bucket, func() (werr error) {
+		rev, werr = kv.Create(ctx, key, value)
+		return werr
+	})
+	if errors.Is(err, ErrStoreFailed) {
+		return 0, err
+	}
 	if err != nil {
 		return 0, kvErr("create", bucket, key, err)
 	}
@@ -155,7 +166,14 @@ func (e *Engine) KVUpdate(ctx context.Context, bucket, key string, value []byte,
 	if err != nil {
 		return 0, err
 	}
-	rev, err := kv.Update(ctx, key, value, revision)
+	var rev uint64
+	err = e.storeWrite(bucketLabel(bucket), kvStreamPrefix+kvBucketPrefix+bucket, func() (werr error) {
+		rev, werr = kv.Update(ctx, key, value, revision)
+		return werr
+	})
+	if errors.Is(err, ErrStoreFailed) {
+		return 0, err
+	}
 	if err != nil {
 		return 0, kvErr("update", bucket, key, err)
 	}
@@ -168,7 +186,14 @@ func (e *Engine) KVPut(ctx context.Context, bucket, key string, value []byte) (u
 	if err != nil {
 		return 0, err
 	}
-	rev, err := kv.Put(ctx, key, value)
+	var rev uint64
+	err = e.storeWrite(bucketLabel(bucket), kvStreamPrefix+kvBucketPrefix+bucket, func() (werr error) {
+		rev, werr = kv.Put(ctx, key, value)
+		return werr
+	})
+	if errors.Is(err, ErrStoreFailed) {
+		return 0, err
+	}
 	if err != nil {
 		return 0, kvErr("put", bucket, key, err)
 	}
@@ -182,7 +207,11 @@ func (e *Engine) KVDelete(ctx context.Context, bucket, key string) error {
 	if err != nil {
 		return err
 	}
-	if err := kv.Delete(ctx, key); err != nil {
+	err = e.storeWrite(bucketLabel(bucket), kvStreamPrefix+kvBucketPrefix+bucket, func() error { return kv.Delete(ctx, key) })
+	if errors.Is(err, ErrStoreFailed) {
+		return err
+	}
+	if err != nil {
 		return kvErr("delete", bucket, key, err)
 	}
 	return nil

@@ -134,7 +134,7 @@ func (e *Engine) publish(ctx context.Context, ch ChannelRef, body []byte, idempo
 	if err != nil {
 		return PublishResult{}, err
 	}
-	if err := e.knownStoreFailure(ch.Namespace, s.name); err != nil {
+	if err := e.knownStoreFailure(namespaceLabel(ch.Namespace), s.name); err != nil {
 		return PublishResult{}, err
 	}
 	subject := ch.inSubject()
@@ -219,7 +219,7 @@ func (e *Engine) publish(ctx context.Context, ch ChannelRef, body []byte, idempo
 		if timedOut(err) {
 			// The server drops, without answering, every write to a
 			// stream whose store failed: ask it before waiting again.
-			if ferr := e.checkStore(ch.Namespace, s.name); ferr != nil {
+			if ferr := e.checkStore(namespaceLabel(ch.Namespace), s.name); ferr != nil {
 				w.known = false
 				return PublishResult{}, ferr
 			}

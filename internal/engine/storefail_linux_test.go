@@ -32,6 +32,9 @@ func TestStoreWriteErrorFailsPublishesAndReadiness(t *testing.T) {
 	ensure(t, e, NamespaceSpec{Namespace: "room", HistorySize: 1000})
 	ensure(t, e, NamespaceSpec{Namespace: "other", HistorySize: 1000})
 	ctx := context.Background()
+	if _, err := e.KVPut(ctx, "profiles", "user.a", []byte(`{}`)); err != nil {
+		t.Fatalf("key-value write before the limit: %v", err)
+	}
 	room, other := Ref("room", "room:a"), Ref("other", "other:a")
 	for _, ch := range []ChannelRef{room, other} {
 		if _, err := e.Publish(ctx, ch, []byte(`{"n":0}`), ""); err != nil {
@@ -80,12 +83,30 @@ func TestStoreWriteErrorFailsPublishesAndReadiness(t *testing.T) {
 	if !errors.Is(failure, ErrStoreFailed) {
 		t.Fatalf("publishing past the file-size limit ended with %v; want ErrStoreFailed", failure)
 	}
+	// A key-value bucket is a stream too: written past the limit, its
+	// writes are refused the same way.
+	failure = nil
+	for i := 0; i < 200 && failure == nil; i++ {
+		kctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		_, err := e.KVPut(kctx, "profiles", "user.a", body)
+		cancel()
+		failure = err
+	}
+	if !errors.Is(failure, ErrStoreFailed) || !strings.Contains(failure.Error(), `key-value bucket "profiles"`) {
+		t.Fatalf("key-value writes past the file-size limit ended with %v; want ErrStoreFailed naming the bucket", failure)
+	}
 	restore()
+	kctx, kcancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	_, err := e.KVCreate(kctx, "profiles", "user.b", []byte(`{}`))
+	kcancel()
+	if !errors.Is(err, ErrStoreFailed) {
+		t.Fatalf("key-value write after the failure: %v; want ErrStoreFailed at once", err)
+	}
 
 	// Known now: the next publish is refused without a round trip, so even
 	// a short deadline gets the store's error, not a timeout.
 	pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-	_, err := e.Publish(pctx, room, []byte(`{"n":1}`), "")
+	_, err = e.Publish(pctx, room, []byte(`{"n":1}`), "")
 	cancel()
 	if !errors.Is(err, ErrStoreFailed) || !strings.Contains(err.Error(), `"room"`) {
 		t.Fatalf("publish after the failure: %v; want ErrStoreFailed naming the namespace", err)
@@ -94,8 +115,11 @@ func TestStoreWriteErrorFailsPublishesAndReadiness(t *testing.T) {
 	if !errors.Is(herr, ErrStoreFailed) || !strings.Contains(herr.Error(), "restart") {
 		t.Fatalf("readiness after the failure: %v; want ErrStoreFailed telling to restart", herr)
 	}
-	if failed := e.StoreFailures(false); len(failed) != 1 {
-		t.Fatalf("failed streams %v; want the room namespace's alone", failed)
+	if failed := e.StoreFailures(false); len(failed) != 2 || failed["lr_ns_room"] == "" || failed["KV_lr_kv_profiles"] == "" {
+		t.Fatalf("failed streams %v; want the room namespace's and the profiles bucket's", failed)
+	}
+	if !strings.Contains(herr.Error(), `namespace "room"`) || !strings.Contains(herr.Error(), `key-value bucket "profiles"`) {
+		t.Fatalf("readiness %q does not say what failed", herr)
 	}
 	// Another namespace's stream is unaffected.
 	if _, err := e.Publish(ctx, other, []byte(`{"n":1}`), ""); err != nil {

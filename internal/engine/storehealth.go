@@ -12,15 +12,15 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// ErrStoreFailed is returned (wrapped, with the server's own words) for a
-// publication to a namespace whose stream can no longer be written on this
-// node: its file store hit a write error (a full disk, the open-file limit,
+// ErrStoreFailed is returned (wrapped, with the cause) for a publication
+// to a namespace, or a write to a key-value bucket, whose stream can no
+// longer be written on this node: its file store hit a write error (a full disk, the open-file limit,
 // the file-size limit). The embedded NATS server keeps such an error until
 // it restarts: it stores nothing more in that stream and does not answer
 // the publishes it drops (nats-server v2.15, filestore.setWriteErr and
 // stream.setWriteErrLocked). The publication was not stored; the node must
 // be restarted once the cause is fixed. Retrying on another node works.
-var ErrStoreFailed = errors.New("engine: the stream's store failed on this node")
+var ErrStoreFailed = errors.New("the store failed on this node")
 
 // storeHealth remembers which streams the embedded server reported as
 // failed. A failure is never cleared: only a restart clears it in the
@@ -36,12 +36,13 @@ type storeHealth struct {
 const storeCheckEvery = time.Second
 
 // knownStoreFailure returns the failure already known for stream, without
-// asking the server: the publish path's fast check.
-func (e *Engine) knownStoreFailure(namespace, stream string) error {
+// asking the server: the write paths' fast check. what names the stream's
+// content for the error ("namespace \"room\"").
+func (e *Engine) knownStoreFailure(what, stream string) error {
 	e.stores.mu.Lock()
 	defer e.stores.mu.Unlock()
 	if msg, ok := e.stores.failed[stream]; ok {
-		return storeFailedError(namespace, msg)
+		return fmt.Errorf("%w: %s: write error: %s", ErrStoreFailed, what, msg)
 	}
 	return nil
 }
@@ -50,10 +51,30 @@ func (e *Engine) knownStoreFailure(namespace, stream string) error {
 // whether stream has failed, and returns the failure if it has. With an
 // external server, or a clustered one (its single-replica streams are not
 // reported), it returns nil.
-func (e *Engine) checkStore(namespace, stream string) error {
+func (e *Engine) checkStore(what, stream string) error {
 	e.refreshStoreFailures(false)
-	return e.knownStoreFailure(namespace, stream)
+	return e.knownStoreFailure(what, stream)
 }
+
+// storeWrite runs one write to stream: refused at once when the stream is
+// known to have failed, and checked after an attempt that got no answer in
+// time (the server drops such writes without answering).
+func (e *Engine) storeWrite(what, stream string, write func() error) error {
+	if err := e.knownStoreFailure(what, stream); err != nil {
+		return err
+	}
+	err := write()
+	if err != nil && timedOut(err) {
+		if ferr := e.checkStore(what, stream); ferr != nil {
+			return ferr
+		}
+	}
+	return err
+}
+
+func namespaceLabel(namespace string) string { return fmt.Sprintf("namespace %q", namespace) }
+
+func bucketLabel(bucket string) string { return fmt.Sprintf("key-value bucket %q", bucket) }
 
 // StoreFailures returns, for each stream of this node's embedded server
 // that can no longer be written, the cause (the system error, without the
@@ -102,6 +123,19 @@ func (e *Engine) refreshStoreFailures(force bool) {
 	}
 }
 
+// streamContent says what a stream of liveroom's holds, from its name.
+func streamContent(stream string) string {
+	switch {
+	case stream == "lr_default":
+		return namespaceLabel("")
+	case strings.HasPrefix(stream, "lr_ns_"):
+		return namespaceLabel(strings.TrimPrefix(stream, "lr_ns_"))
+	case strings.HasPrefix(stream, kvStreamPrefix+kvBucketPrefix):
+		return bucketLabel(strings.TrimPrefix(stream, kvStreamPrefix+kvBucketPrefix))
+	}
+	return "stream " + stream
+}
+
 // failureCause is the last part of the server's error text ("JetStream
 // stream '$G > lr_ns_room' write error: write /data/…/1.blk: no space left
 // on device" → "no space left on device"): what an operator must fix,
@@ -118,12 +152,8 @@ func storeFailuresError(failed map[string]string) error {
 	names := slices.Sorted(maps.Keys(failed))
 	parts := make([]string, len(names))
 	for i, n := range names {
-		parts[i] = fmt.Sprintf("stream %s: write error: %s", n, failed[n])
+		parts[i] = fmt.Sprintf("%s (stream %s): write error: %s", streamContent(n), n, failed[n])
 	}
-	return fmt.Errorf("%w: %s; this node stores nothing more in it until it restarts: fix the cause (disk space, open-file limit) and restart the node",
+	return fmt.Errorf("%w: %s; nothing more is stored there until this node restarts: fix the cause (disk space, open-file limit) and restart the node",
 		ErrStoreFailed, strings.Join(parts, "; "))
-}
-
-func storeFailedError(namespace, msg string) error {
-	return fmt.Errorf("%w: namespace %q: write error: %s", ErrStoreFailed, namespace, msg)
 }

@@ -153,8 +153,9 @@ var (
 	ErrUnrecoverable = errors.New("position no longer in history")
 	ErrStorageFull   = errors.New("storage full")
 	// ErrStoreFailed: this node can no longer store publications of the
-	// channel's namespace until it restarts (its store hit a write error).
-	ErrStoreFailed = errors.New("the namespace's store failed on this node")
+	// channel's namespace, or writes to the key-value bucket, until it
+	// restarts (its store hit a write error). See StoreFailedError.
+	ErrStoreFailed = errors.New("the store failed on this node")
 	ErrTooLarge    = errors.New("publication too large for the stream")
 	ErrConflict    = errors.New("too many concurrent writers on the channel")
 	// ErrUnknownOutcome: the publication may or may not have been stored

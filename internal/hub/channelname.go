@@ -29,7 +29,7 @@ const maxNamespaceBytes = 32
 func ValidateChannel(name string) (namespace string, err *wire.Error) {
 	switch {
 	case name == "":
-		return "", wire.Errorf(wire.CodeBadRequest, false, "channel name is missing or empty: give the channel, e.g. \"channel\": \"room:lobby\"")
+		return "", wire.Errorf(wire.CodeBadRequest, false, "channel name is missing or empty: give a channel name such as \"room:lobby\"")
 	case len(name) > MaxChannelBytes:
 		return "", wire.Errorf(wire.CodeBadRequest, false, "channel name is %d bytes; the limit is %d", len(name), MaxChannelBytes)
 	case !utf8.ValidString(name):

@@ -355,6 +355,9 @@ func (c *Client) handleRPC(ctx context.Context, id uint32, req *protocol.RPCRequ
 		if werr, ok := asWireError(err); ok {
 			return werr
 		}
+		if werr := StoreFailedError(err); werr != nil {
+			return werr
+		}
 		h.log.Error("RPC handler failed", "method", req.Method, "client", c.id, "err", err)
 		return wire.Errorf(wire.CodeInternal, true, "internal server error in %s", req.Method)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/centrifugal/protocol"
@@ -185,7 +186,7 @@ func (h *Hub) engineError(channel string, err error) *wire.Error {
 		return wire.Errorf(wire.CodeInternal, true, "storage is full; the publication was not stored: retry later")
 	case errors.Is(err, ErrStoreFailed):
 		// The engine logged the failure once when it found it.
-		return wire.Errorf(wire.CodeInternal, true, "this node can no longer store publications of %q (its store failed; an operator must restart it); the publication was not stored: retry later or through another node", channel)
+		return StoreFailedError(err)
 	case errors.Is(err, ErrTooLarge):
 		return wire.Errorf(wire.CodeLimitExceeded, false, "publication too large for the channel's stream")
 	case errors.Is(err, ErrConflict):
@@ -195,4 +196,19 @@ func (h *Hub) engineError(channel string, err error) *wire.Error {
 	}
 	h.log.Error("engine error", "channel", channel, "err", err)
 	return wire.Errorf(wire.CodeInternal, true, "internal server error; retry")
+}
+
+// StoreFailedError is the error a client gets for a write refused because
+// this node's store failed (err wraps ErrStoreFailed), saying what failed
+// and that the node needs a restart; nil for any other error. Callers need
+// not log it: the engine logs the failure once when it finds it.
+func StoreFailedError(err error) *wire.Error {
+	if !errors.Is(err, ErrStoreFailed) {
+		return nil
+	}
+	detail := err.Error()
+	if i := strings.LastIndex(detail, "on this node: "); i >= 0 {
+		detail = detail[i+len("on this node: "):]
+	}
+	return wire.Errorf(wire.CodeInternal, true, "not stored: this node's store failed (%s); an operator must restart the node, then retry", detail)
 }

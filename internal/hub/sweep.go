@@ -38,32 +38,45 @@ const sweepSliceMin = 10 * time.Millisecond
 // sweepMaxSlices bounds how many slices a round is cut into.
 const sweepMaxSlices = 100
 
-// sweepSlices is how many slices one round of the sweep is cut into: each
+// sweepSliceConns is about how many connections one slice visits: a round
+// is cut into as many slices as that makes, within sweepMaxSlices.
+const sweepSliceConns = 128
+
+// sweepSlices is the most slices one round of the sweep is cut into: each
 // connection is still visited once per sweepInterval, but 1/n of them
-// every 1/n of it (a hundredth every 10 ms with the default 1 s), so the
-// work comes in small pieces. A whole round over 18,000 connections is
+// every 1/n of it (up to a hundredth every 10 ms with the default 1 s), so
+// the work comes in small pieces. A whole round over 18,000 connections is
 // about 25 ms of CPU. Cut in tens it still held up deliveries: while a
 // slice runs, its goroutine stays runnable (runtime.Gosched only requeues
 // it), and the Go scheduler polls the network only when nothing is
 // runnable (or from its monitor thread every 10 ms), so the socket event
 // loops, parked in the runtime's poller (decision 0022), heard of new
 // bytes only after the slice. In the rooms benchmark that was a stall
-// every 100 ms and a p99 of 6.2–6.5 ms; slices of a hundredth, each
-// followed by a park on the ticker, brought it to 3.7 ms.
+// every 100 ms; slices of a hundredth, each followed by a park on the
+// ticker, took the median p99 from 6.5 to 4.7 ms (docs/benchmarks.md).
 func (h *Hub) sweepSlices() int {
 	return min(max(int(h.sweepInterval()/sweepSliceMin), 1), sweepMaxSlices)
 }
 
+// slicesFor is how many slices a round over n connections is cut into:
+// one per sweepSliceConns, at least 1 (an idle node wakes once a round),
+// at most sweepSlices.
+func (h *Hub) slicesFor(n int) int {
+	return min(max((n+sweepSliceConns-1)/sweepSliceConns, 1), h.sweepSlices())
+}
+
 // sweepLoop is the hub's one timer for every connection (instead of a timer
 // per connection): pings, pong and connect deadlines, token expiry, and
-// transports that stopped draining.
+// transports that stopped draining. Each round lists the connections and
+// cuts them into slicesFor(n) slices run 1/slices of a round apart.
 func (h *Hub) sweepLoop() {
 	defer h.wg.Done()
-	slices := h.sweepSlices()
-	t := time.NewTicker(h.sweepInterval() / time.Duration(slices))
+	interval := h.sweepInterval()
+	slices := 1
+	t := time.NewTicker(interval)
 	defer t.Stop()
-	var listed, round []*Client     // this round's connections, listed at its first slice
-	bounds := make([]int, slices+1) // slice k is round[bounds[k]:bounds[k+1]]
+	var listed, round []*Client                // this round's connections, listed at its first slice
+	bounds := make([]int, 2, h.sweepSlices()+1) // slice k is round[bounds[k]:bounds[k+1]]
 	slice := 0
 	for {
 		select {
@@ -73,6 +86,11 @@ func (h *Hub) sweepLoop() {
 		}
 		if slice == 0 {
 			listed = h.clients.appendAll(listed[:0])
+			if n := h.slicesFor(len(listed)); n != slices {
+				slices = n
+				t.Reset(interval / time.Duration(slices))
+			}
+			bounds = bounds[:slices+1]
 			round = bySweepSlice(listed, round[:0], bounds)
 		}
 		lo, hi := bounds[slice], bounds[slice+1]

@@ -73,3 +73,28 @@ func TestSweepSlicesAreStablePerConnection(t *testing.T) {
 		}
 	}
 }
+
+// A round is cut into one slice per 128 connections, at least one (an
+// idle node's sweep wakes once a round) and at most one per 10 ms of the
+// round.
+func TestSweepSlicesFollowTheConnectionCount(t *testing.T) {
+	h, err := New(Config{PingInterval: 25 * time.Second, PongTimeout: 8 * time.Second, ConnectTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.sweepInterval(); got != time.Second {
+		t.Fatalf("sweep interval %v; want 1s", got)
+	}
+	for n, want := range map[int]int{0: 1, 1: 1, 128: 1, 129: 2, 1800: 15, 18000: 100, 1 << 20: 100} {
+		if got := h.slicesFor(n); got != want {
+			t.Errorf("slicesFor(%d) = %d; want %d", n, got, want)
+		}
+	}
+	short, err := New(Config{PingInterval: 100 * time.Millisecond}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := short.slicesFor(18000); got != 2 {
+		t.Errorf("with a 25 ms sweep interval: slicesFor(18000) = %d; want 2 (slices at least 10 ms apart)", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/wire"
 )
 
@@ -47,6 +48,9 @@ func (m *Module) APIMethods() map[string]APIMethod {
 			if err != nil {
 				var we *wire.Error
 				if errors.As(err, &we) {
+					return nil, we
+				}
+				if we := hub.StoreFailedError(err); we != nil {
 					return nil, we
 				}
 				m.log.Error("chat API method failed", "method", name, "err", err)

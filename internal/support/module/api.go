@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/internal/support"
 	"github.com/liveroom-dev/liveroom/wire"
 )
@@ -30,6 +31,9 @@ func (m *Module) APIMethods() map[string]APIMethod {
 			}
 			var we *wire.Error
 			if errors.As(err, &we) {
+				return nil, we
+			}
+			if we := hub.StoreFailedError(err); we != nil {
 				return nil, we
 			}
 			m.log.Error("support API method failed", "method", name, "err", err)
