@@ -5,12 +5,11 @@ package engine
 import (
 	"context"
 	"errors"
-	"io/fs"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/liveroom-dev/liveroom/internal/testkit/fslimit"
 )
 
 // A stream whose file store hits a write error stays failed in the embedded
@@ -45,28 +44,7 @@ func TestStoreWriteErrorFailsPublishesAndReadiness(t *testing.T) {
 		t.Fatalf("healthy before the limit: %v", err)
 	}
 
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	limit := largestFile(t, dir) + 16<<10
-	if old.Cur < limit {
-		t.Skipf("file-size limit already %d bytes", old.Cur)
-	}
-	lowered := syscall.Rlimit{Cur: limit, Max: old.Max}
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lowered); err != nil {
-		t.Skipf("cannot lower the file-size limit: %v", err)
-	}
-	restored := false
-	restore := func() {
-		if !restored {
-			restored = true
-			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-				t.Errorf("restore the file-size limit: %v", err)
-			}
-		}
-	}
-	defer restore()
+	restore := fslimit.Lower(t, dir, 16<<10)
 
 	// Publish 4 KiB publications until the store fails: the first few fit
 	// under the limit, the flush past it fails.
@@ -125,27 +103,6 @@ func TestStoreWriteErrorFailsPublishesAndReadiness(t *testing.T) {
 	if _, err := e.Publish(ctx, other, []byte(`{"n":1}`), ""); err != nil {
 		t.Fatalf("publish to another namespace: %v", err)
 	}
-}
-
-// largestFile is the size of the largest file under dir, in bytes.
-func largestFile(t *testing.T, dir string) uint64 {
-	t.Helper()
-	var largest int64
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		largest = max(largest, info.Size())
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return uint64(largest)
 }
 
 func TestFailureCauseDropsThePath(t *testing.T) {

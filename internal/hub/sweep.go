@@ -75,7 +75,7 @@ func (h *Hub) sweepLoop() {
 	slices := 1
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	var listed, round []*Client                // this round's connections, listed at its first slice
+	var listed, round []*Client                 // this round's connections, listed at its first slice
 	bounds := make([]int, 2, h.sweepSlices()+1) // slice k is round[bounds[k]:bounds[k+1]]
 	slice := 0
 	for {

@@ -4,15 +4,13 @@ package server_test
 
 import (
 	"encoding/json"
-	"io/fs"
 	"net/http"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/liveroom-dev/liveroom/internal/config"
 	"github.com/liveroom-dev/liveroom/internal/testkit"
+	"github.com/liveroom-dev/liveroom/internal/testkit/fslimit"
 )
 
 // When a namespace's store fails to write (here: the file-size limit, as a
@@ -34,27 +32,7 @@ func TestStoreWriteErrorIsReportedNotWaitedOn(t *testing.T) {
 	}
 	stored = out.Offset
 
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	limit := largestFileUnder(t, dir) + 16<<10
-	if old.Cur < limit {
-		t.Skipf("file-size limit already %d bytes", old.Cur)
-	}
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: limit, Max: old.Max}); err != nil {
-		t.Skipf("cannot lower the file-size limit: %v", err)
-	}
-	restored := false
-	restore := func() {
-		if !restored {
-			restored = true
-			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-				t.Errorf("restore the file-size limit: %v", err)
-			}
-		}
-	}
-	defer restore()
+	restore := fslimit.Lower(t, dir, 16<<10)
 
 	pad := strings.Repeat("x", 4<<10)
 	var refused *apiError
@@ -93,24 +71,4 @@ func TestStoreWriteErrorIsReportedNotWaitedOn(t *testing.T) {
 	if h.Offset < stored {
 		t.Fatalf("top offset %d; want at least %d (every acknowledged publication kept)", h.Offset, stored)
 	}
-}
-
-func largestFileUnder(t *testing.T, dir string) uint64 {
-	t.Helper()
-	var largest int64
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		largest = max(largest, info.Size())
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return uint64(largest)
 }
