@@ -45,9 +45,16 @@ export class Composer {
     this.render();
   }
 
+  /**
+   * Shows a timeout until `until` (local Unix ms; 0 lifts it). The room's
+   * event and the personal notice of one timeout arrive in either order and
+   * only the notice carries the reason, so an empty reason for the same
+   * timeout (its end within 2 s of the one shown) keeps the reason shown.
+   */
   timedOut(until: number, reason: string): void {
+    const same = until > 0 && Math.abs(until - this.timeoutUntil) <= 2000;
+    if (reason !== "" || !same) this.timeoutReason = reason;
     this.timeoutUntil = until;
-    this.timeoutReason = reason;
     this.render();
   }
 
