@@ -141,80 +141,55 @@ func (e *Engine) KVGet(ctx context.Context, bucket, key string) (KVEntry, error)
 
 // KVCreate sets the key only if it has no value; ErrKeyExists otherwise.
 func (e *Engine) KVCreate(ctx context.Context, bucket, key string, value []byte) (uint64, error) {
-	kv, err := e.bucket(ctx, bucket)
-	if err != nil {
-		return 0, err
-	}
-	var rev uint64
-	err = e.storeWrite(bucketLabel(bucket), kvStreamPrefix+kvBucketPrefix+bucket, func() (werr error) {
-		rev, werr = kv.Create(ctx, key, value)
-		return werr
+	return e.kvWrite(ctx, "create", bucket, key, func(kv jetstream.KeyValue) (uint64, error) {
+		return kv.Create(ctx, key, value)
 	})
-	if errors.Is(err, ErrStoreFailed) {
-		return 0, err
-	}
-	if err != nil {
-		return 0, kvErr("create", bucket, key, err)
-	}
-	return rev, nil
 }
 
 // KVUpdate sets the key only if its latest revision is still revision;
 // ErrRevisionMoved otherwise (compare-and-set).
 func (e *Engine) KVUpdate(ctx context.Context, bucket, key string, value []byte, revision uint64) (uint64, error) {
-	kv, err := e.bucket(ctx, bucket)
-	if err != nil {
-		return 0, err
-	}
-	var rev uint64
-	err = e.storeWrite(bucketLabel(bucket), kvStreamPrefix+kvBucketPrefix+bucket, func() (werr error) {
-		rev, werr = kv.Update(ctx, key, value, revision)
-		return werr
+	return e.kvWrite(ctx, "update", bucket, key, func(kv jetstream.KeyValue) (uint64, error) {
+		return kv.Update(ctx, key, value, revision)
 	})
-	if errors.Is(err, ErrStoreFailed) {
-		return 0, err
-	}
-	if err != nil {
-		return 0, kvErr("update", bucket, key, err)
-	}
-	return rev, nil
 }
 
 // KVPut sets the key unconditionally.
 func (e *Engine) KVPut(ctx context.Context, bucket, key string, value []byte) (uint64, error) {
-	kv, err := e.bucket(ctx, bucket)
-	if err != nil {
-		return 0, err
-	}
-	var rev uint64
-	err = e.storeWrite(bucketLabel(bucket), kvStreamPrefix+kvBucketPrefix+bucket, func() (werr error) {
-		rev, werr = kv.Put(ctx, key, value)
-		return werr
+	return e.kvWrite(ctx, "put", bucket, key, func(kv jetstream.KeyValue) (uint64, error) {
+		return kv.Put(ctx, key, value)
 	})
-	if errors.Is(err, ErrStoreFailed) {
-		return 0, err
-	}
-	if err != nil {
-		return 0, kvErr("put", bucket, key, err)
-	}
-	return rev, nil
 }
 
 // KVDelete removes the key's value (a delete marker; Get then reports
 // ErrKeyNotFound). Deleting a missing key is not an error.
 func (e *Engine) KVDelete(ctx context.Context, bucket, key string) error {
+	_, err := e.kvWrite(ctx, "delete", bucket, key, func(kv jetstream.KeyValue) (uint64, error) {
+		return 0, kv.Delete(ctx, key)
+	})
+	return err
+}
+
+// kvWrite runs one write to a bucket: refused at once when the bucket's
+// store is known to have failed (ErrStoreFailed, as is), its other errors
+// mapped by kvErr.
+func (e *Engine) kvWrite(ctx context.Context, op, bucket, key string, write func(jetstream.KeyValue) (uint64, error)) (uint64, error) {
 	kv, err := e.bucket(ctx, bucket)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	err = e.storeWrite(bucketLabel(bucket), kvStreamPrefix+kvBucketPrefix+bucket, func() error { return kv.Delete(ctx, key) })
-	if errors.Is(err, ErrStoreFailed) {
-		return err
+	var rev uint64
+	err = e.storeWrite(bucketLabel(bucket), kvStreamPrefix+kvBucketPrefix+bucket, func() (werr error) {
+		rev, werr = write(kv)
+		return werr
+	})
+	switch {
+	case errors.Is(err, ErrStoreFailed):
+		return 0, err
+	case err != nil:
+		return 0, kvErr(op, bucket, key, err)
 	}
-	if err != nil {
-		return kvErr("delete", bucket, key, err)
-	}
-	return nil
+	return rev, nil
 }
 
 // KVKeys lists the keys with a value that match a NATS subject filter

@@ -254,15 +254,9 @@ func TestStorageFullIsTemporaryAndNotReady(t *testing.T) {
 	if full.Error == nil || stored == 0 {
 		t.Fatalf("the store never filled up (stored %d)", stored)
 	}
-	resp, err := http.Get(node.BaseURL + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ready struct{ Status, Reason string }
-	_ = json.NewDecoder(resp.Body).Decode(&ready)
-	resp.Body.Close()
-	if resp.StatusCode != 503 || !bytes.Contains([]byte(ready.Reason), []byte("storage full")) {
-		t.Fatalf("readyz = %d %+v; want 503 with the storage reason", resp.StatusCode, ready)
+	status, ready := readiness(t, node)
+	if status != 503 || !strings.Contains(ready.Reason, "storage full") {
+		t.Fatalf("readyz = %d %+v; want 503 with the storage reason", status, ready)
 	}
 	var h struct{ Offset uint64 }
 	node.API("history", map[string]any{"channel": "room:full", "limit": 0}, &h)
@@ -297,4 +291,22 @@ func TestMetricsEndpoint(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
+}
+
+// readyAnswer is the body of GET /readyz.
+type readyAnswer struct{ Status, Reason string }
+
+// readiness asks a node's /readyz.
+func readiness(t *testing.T, node *testkit.Node) (int, readyAnswer) {
+	t.Helper()
+	resp, err := http.Get(node.BaseURL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ready readyAnswer
+	if err := json.NewDecoder(resp.Body).Decode(&ready); err != nil {
+		t.Fatalf("readyz body: %v", err)
+	}
+	return resp.StatusCode, ready
 }

@@ -3,7 +3,6 @@
 package server_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -56,15 +55,10 @@ func TestStoreWriteErrorIsReportedNotWaitedOn(t *testing.T) {
 		t.Fatalf("refusal %+v; want a temporary error saying it was not stored and the node needs a restart", refused.Error)
 	}
 
-	resp, err := http.Get(node.BaseURL + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ready struct{ Status, Reason string }
-	_ = json.NewDecoder(resp.Body).Decode(&ready)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(ready.Reason, "lr_ns_room") || !strings.Contains(ready.Reason, "restart") || strings.Contains(ready.Reason, dir) {
-		t.Fatalf("readyz = %d %+v; want 503 naming the room namespace's stream, asking for a restart, without the store's path", resp.StatusCode, ready)
+	status, ready := readiness(t, node)
+	if status != http.StatusServiceUnavailable || !strings.Contains(ready.Reason, `namespace "room"`) || !strings.Contains(ready.Reason, "lr_ns_room") ||
+		!strings.Contains(ready.Reason, "restart") || strings.Contains(ready.Reason, dir) {
+		t.Fatalf("readyz = %d %+v; want 503 naming the room namespace and its stream, asking for a restart, without the store's path", status, ready)
 	}
 	var h struct{ Offset uint64 }
 	node.API("history", map[string]any{"channel": "room:fail", "limit": 0}, &h)
