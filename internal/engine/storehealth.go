@@ -47,6 +47,13 @@ func (e *Engine) knownStoreFailure(what, stream string) error {
 	return nil
 }
 
+// StoreFailure returns ErrStoreFailed (wrapped) when the namespace's stream
+// is already known to have failed on this node, else nil. It does not ask
+// the server: it costs a map lookup.
+func (e *Engine) StoreFailure(namespace string) error {
+	return e.knownStoreFailure(namespaceLabel(namespace), streamName(namespace))
+}
+
 // checkStore asks the embedded server (at most once per storeCheckEvery)
 // whether stream has failed, and returns the failure if it has. With an
 // external server, or a clustered one (its single-replica streams are not

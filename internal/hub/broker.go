@@ -89,6 +89,10 @@ type Broker interface {
 	Gather(ctx context.Context, topic string, data []byte, want int, wait time.Duration) ([][]byte, error)
 
 	// Healthy checks that the engine answers within ctx.
+	// StoreFailure returns an error wrapping ErrStoreFailed when the
+	// namespace's store is already known to have failed on this node, else
+	// nil (no round trip).
+	StoreFailure(namespace string) error
 	Healthy(ctx context.Context) error
 }
 

@@ -35,6 +35,13 @@ type ModuleStore interface {
 	// Top returns the channel's newest offset and epoch.
 	Top(ctx context.Context, channel string) (StreamPosition, error)
 
+	// Writable returns an error wrapping ErrStoreFailed when the channel's
+	// namespace can no longer be written on this node (its store failed),
+	// else nil, without a round trip: a feature that writes a second
+	// channel after the first (an action, then its audit entry) checks the
+	// second before writing the first.
+	Writable(channel string) error
+
 	KVGet(ctx context.Context, bucket, key string) (value []byte, revision uint64, err error)
 	KVCreate(ctx context.Context, bucket, key string, value []byte) (revision uint64, err error)
 	KVUpdate(ctx context.Context, bucket, key string, value []byte, revision uint64) (uint64, error)
@@ -96,6 +103,14 @@ func (m moduleStore) Append(ctx context.Context, channel string, data []byte, au
 		return StreamPosition{}, fmt.Errorf("hub: append to %s: %w", channel, err)
 	}
 	return pos, nil
+}
+
+func (m moduleStore) Writable(channel string) error {
+	id, _, err := m.channel(channel)
+	if err != nil {
+		return err
+	}
+	return m.h.broker.StoreFailure(id.Namespace)
 }
 
 func (m moduleStore) Read(ctx context.Context, channel string, after uint64, limit int) (EventWindow, error) {

@@ -27,7 +27,8 @@ func mapErr(err error) error {
 	case errors.Is(err, engine.ErrStorageFull):
 		return fmt.Errorf("%w: %w", hub.ErrStorageFull, err)
 	case errors.Is(err, engine.ErrStoreFailed):
-		return fmt.Errorf("%w: %w", hub.ErrStoreFailed, err)
+		// Both sentinels say the same thing: keep the engine's words once.
+		return alsoIs{err: err, sentinel: hub.ErrStoreFailed}
 	case errors.Is(err, engine.ErrTooLarge):
 		return fmt.Errorf("%w: %w", hub.ErrTooLarge, err)
 	case errors.Is(err, engine.ErrConflict):
@@ -200,3 +201,12 @@ func (b broker) Gather(ctx context.Context, topic string, data []byte, want int,
 }
 
 func (b broker) Healthy(ctx context.Context) error { return b.e.Healthy(ctx) }
+
+// alsoIs is err, which errors.Is also matches with sentinel, without
+// repeating the sentinel's text.
+type alsoIs struct{ err, sentinel error }
+
+func (a alsoIs) Error() string   { return a.err.Error() }
+func (a alsoIs) Unwrap() []error { return []error{a.err, a.sentinel} }
+
+func (b broker) StoreFailure(namespace string) error { return mapErr(b.e.StoreFailure(namespace)) }

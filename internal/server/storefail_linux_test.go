@@ -54,6 +54,9 @@ func TestStoreWriteErrorIsReportedNotWaitedOn(t *testing.T) {
 	if msg := refused.Error.Message; !refused.Error.Temporary || !strings.Contains(msg, "restart") || !strings.Contains(msg, "not stored") {
 		t.Fatalf("refusal %+v; want a temporary error saying it was not stored and the node needs a restart", refused.Error)
 	}
+	if n := strings.Count(refused.Error.Message, "store failed"); n != 1 || !strings.Contains(refused.Error.Message, `namespace "room"`) {
+		t.Fatalf("refusal %q: want the namespace named and the failure said once", refused.Error.Message)
+	}
 
 	status, ready := readiness(t, node)
 	if status != http.StatusServiceUnavailable || !strings.Contains(ready.Reason, `namespace "room"`) || !strings.Contains(ready.Reason, "lr_ns_room") ||

@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/liveroom-dev/liveroom/wire"
 )
@@ -64,11 +65,36 @@ func (s *Service) SignUp(ctx context.Context, email, password, name string, c Cl
 	}
 	now := s.cfg.Now()
 	acct := &accountRecord{ID: newUserID(), Email: email, Name: name, Role: RoleUser, PasswordHash: phc, CreatedAt: now, PasswordAt: now}
+	return s.createSignedIn(ctx, acct, c)
+}
+
+// createSignedIn stores a new account and starts its first session. When
+// the session cannot be stored (the store failed or did not answer), the
+// account and its email claim are removed again, so a refused sign-up
+// leaves nothing behind: a guest account without a session could never be
+// used, and an email account would make the retry answer "email taken".
+// The removal is best effort, bounded by removeTimeout, even if ctx has
+// ended.
+func (s *Service) createSignedIn(ctx context.Context, acct *accountRecord, c Client) (*Grant, error) {
 	if err := s.createAccount(ctx, acct); err != nil {
 		return nil, err
 	}
-	return s.startSession(ctx, acct, c)
+	g, err := s.startSession(ctx, acct, c)
+	if err == nil {
+		return g, nil
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
+	defer cancel()
+	if acct.Email != "" {
+		_ = s.store.Delete(rctx, bucketAccounts, s.store.Key("email", acct.Email))
+	}
+	_ = s.store.Delete(rctx, bucketAccounts, s.store.Key("user", acct.ID))
+	return nil, err
 }
+
+// removeTimeout bounds the removal of a sign-up that could not start its
+// session.
+const removeTimeout = 2 * time.Second
 
 // createAccount stores a new account and, for one with an email, claims
 // the email (create-if-absent: two sign-ups with one email cannot both
@@ -114,10 +140,7 @@ func (s *Service) Guest(ctx context.Context, name string, c Client) (*Grant, err
 		return nil, werr
 	}
 	acct := &accountRecord{ID: newUserID(), Name: name, Role: RoleUser, Guest: true, CreatedAt: s.cfg.Now()}
-	if err := s.createAccount(ctx, acct); err != nil {
-		return nil, err
-	}
-	return s.startSession(ctx, acct, c)
+	return s.createSignedIn(ctx, acct, c)
 }
 
 // SignIn checks an email and a password and starts a session on the

@@ -64,6 +64,19 @@ func (m *Module) notify(ctx context.Context, user string, n *wire.ChatNotice) {
 	}
 }
 
+// auditWritable refuses a decision that must be audited while the audit
+// log's store is known to have failed on this node: the action would be
+// stored without its entry. Other failures of the audit write stay as
+// described at audit.
+func (m *Module) auditWritable(r *room, d chat.Decision) error {
+	for _, e := range d.Effects {
+		if e.Audit != nil {
+			return m.store.Writable(wire.ChatAuditChannel(r.id))
+		}
+	}
+	return nil
+}
+
 // audit appends an entry to the room's audit log (channel
 // audit:chat.<room>, append-only), after the action it records is stored.
 // A crash between the two loses the entry; the action stays in the room's

@@ -86,6 +86,9 @@ func (m *Module) execLocked(ctx context.Context, r *room, cmd chat.Command) (cha
 		if err != nil || len(d.Events) == 0 {
 			return d, err
 		}
+		if err := m.auditWritable(r, d); err != nil {
+			return chat.Decision{}, err
+		}
 		err = m.store1(ctx, r, &d)
 		if errors.Is(err, hub.ErrOffsetMoved) {
 			// Another node wrote first: catch up, decide again.
