@@ -270,9 +270,9 @@ func (ch *channel) fanoutLocked(p StoredPublication) {
 		return
 	}
 	pub.Offset = p.Offset
-	e := ch.recent.add(pub, p.Time)
+	ch.recent.add(p.Offset, p.Time, p.Body)
 	ch.top = p.Offset
-	ch.sendLocked(e)
+	ch.sendLocked(pub)
 }
 
 // onEphemeral runs for publications of channels without history.
@@ -282,10 +282,9 @@ func (ch *channel) onEphemeral(body []byte) {
 		ch.hub.log.Error("dropping undecodable publication", "channel", ch.id.Name, "err", err)
 		return
 	}
-	e := &encodedPub{pub: pub}
 	ch.mu.Lock()
 	if !ch.stopped {
-		ch.sendLocked(e)
+		ch.sendLocked(pub)
 	}
 	ch.mu.Unlock()
 }

@@ -27,7 +27,7 @@ const (
 // fossil delta. It lives on the stack of sendLocked.
 type fanout struct {
 	ch    *channel
-	e     *encodedPub
+	pub   *protocol.Publication
 	data  [numForms][]byte
 	piece [numForms][]byte
 
@@ -36,14 +36,14 @@ type fanout struct {
 	jsonPatch bool   // patch is usable by JSON subscribers (valid UTF-8 both sides)
 }
 
-// sendLocked queues one encoded publication to every subscriber. A delta
+// sendLocked queues one publication to every subscriber. A delta
 // subscriber gets a fossil delta when the previous publication it received
 // in this subscription is the one just before (offsets base+1 = offset),
 // and the full data otherwise. The caller holds mu.
-func (ch *channel) sendLocked(e *encodedPub) {
+func (ch *channel) sendLocked(pub *protocol.Publication) {
 	ch.hub.metrics.publicationsOut.Add(1)
-	f := fanout{ch: ch, e: e}
-	off := e.pub.Offset
+	f := fanout{ch: ch, pub: pub}
+	off := pub.Offset
 	prevOK := ch.last != nil && off > 0 && ch.last.Offset+1 == off
 	// The two loops instead of ranging over ch.subs.all(): a yield through
 	// a closure per subscriber cost 10–20 % of the fan-out at 1,000.
@@ -58,7 +58,7 @@ func (ch *channel) sendLocked(e *encodedPub) {
 	}
 	n := int64(ch.subs.len())
 	if ch.ns.Delta && off > 0 {
-		ch.last = e.pub
+		ch.last = pub
 	}
 	ch.hub.metrics.deliveries.Add(n)
 }
@@ -99,15 +99,15 @@ func (f *fanout) encoded(form pubForm) []byte {
 	name := f.ch.id.Name
 	switch form {
 	case formJSON:
-		f.data[form] = f.e.push(name, protocol.TypeJSON)
+		f.data[form] = encodePush(name, f.pub, protocol.TypeJSON)
 	case formProto:
-		f.data[form] = f.e.push(name, protocol.TypeProtobuf)
+		f.data[form] = encodePush(name, f.pub, protocol.TypeProtobuf)
 	case formJSONString:
-		f.data[form] = encodePush(name, withData(f.e.pub, appendJSONString(nil, f.e.pub.Data), false), protocol.TypeJSON)
+		f.data[form] = encodePush(name, withData(f.pub, appendJSONString(nil, f.pub.Data), false), protocol.TypeJSON)
 	case formJSONDelta:
-		f.data[form] = encodePush(name, withData(f.e.pub, appendJSONString(nil, f.patch), true), protocol.TypeJSON)
+		f.data[form] = encodePush(name, withData(f.pub, appendJSONString(nil, f.patch), true), protocol.TypeJSON)
 	case formProtoDelta:
-		f.data[form] = encodePush(name, withData(f.e.pub, f.patch, true), protocol.TypeProtobuf)
+		f.data[form] = encodePush(name, withData(f.pub, f.patch, true), protocol.TypeProtobuf)
 	}
 	return f.data[form]
 }
@@ -130,7 +130,7 @@ func (f *fanout) compressed(form pubForm) []byte {
 func (f *fanout) deltaFor(json bool) bool {
 	if !f.deltaDone {
 		f.deltaDone = true
-		prev, cur := f.ch.last.Data, f.e.pub.Data
+		prev, cur := f.ch.last.Data, f.pub.Data
 		patch := fdelta.Create(prev, cur)
 		if len(patch) < len(cur) {
 			f.patch = patch

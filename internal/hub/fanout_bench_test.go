@@ -56,7 +56,7 @@ func BenchmarkFanout(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		e := &encodedPub{pub: &protocol.Publication{Data: data, Offset: uint64(i + 1)}}
+		e := &protocol.Publication{Data: data, Offset: uint64(i + 1)}
 		ch.mu.Lock()
 		ch.sendLocked(e)
 		ch.mu.Unlock()
@@ -95,7 +95,7 @@ func TestFanoutAllocatesNothingPerDelivery(t *testing.T) {
 			for _, s := range ch.subs.all() {
 				s.base = 1
 			}
-			ch.sendLocked(&encodedPub{pub: &protocol.Publication{Data: cur, Offset: 2}})
+			ch.sendLocked(&protocol.Publication{Data: cur, Offset: 2})
 			ch.mu.Unlock()
 			h.writers.shards[0].ready = h.writers.shards[0].ready[:0]
 		})

@@ -132,8 +132,8 @@ func (ch *channel) recoverLocked(ctx context.Context, pos streamPos) ([]*protoco
 		return nil, true, nil
 	}
 	notBefore := ch.historyCutoff()
-	if entries, ok := ch.recent.since(pos.offset, ch.top, notBefore); ok {
-		return ch.limitRecovered(pubsOf(entries))
+	if pubs, ok := ch.recent.since(pos.offset, ch.top, notBefore); ok {
+		return ch.limitRecovered(pubs)
 	}
 	ch.hub.metrics.recoveryReads.Add(1)
 	for attempt := 0; attempt < maxRecoveryReads; attempt++ {
@@ -172,7 +172,7 @@ func (ch *channel) recoverLocked(ctx context.Context, pos streamPos) ([]*protoco
 		// This node delivered more while the stream was read: take the
 		// rest from the recent window, or read again.
 		if rest, ok := ch.recent.since(next-1, ch.top, notBefore); ok {
-			return ch.limitRecovered(append(out, pubsOf(rest)...))
+			return ch.limitRecovered(append(out, rest...))
 		}
 	}
 	return nil, false, nil
@@ -198,12 +198,4 @@ func (ch *channel) limitRecovered(pubs []*protocol.Publication) ([]*protocol.Pub
 		return nil, false, nil
 	}
 	return pubs, true, nil
-}
-
-func pubsOf(entries []*encodedPub) []*protocol.Publication {
-	out := make([]*protocol.Publication, len(entries))
-	for i, e := range entries {
-		out[i] = e.pub
-	}
-	return out
 }

@@ -9,29 +9,6 @@ import (
 	"github.com/centrifugal/protocol"
 )
 
-// encodedPub is a publication with its encodings, made at most once per
-// protocol and shared by every subscriber (design D5: encode once).
-type encodedPub struct {
-	pub   *protocol.Publication
-	at    time.Time // when the engine stored it
-	json  []byte    // push reply, JSON (made on first use, under channel.mu)
-	proto []byte    // push reply, Protobuf (made on first use, under channel.mu)
-}
-
-// push returns the publication as a push reply in the given protocol.
-func (e *encodedPub) push(channel string, t protocol.Type) []byte {
-	if t == protocol.TypeJSON {
-		if e.json == nil {
-			e.json = encodePush(channel, e.pub, t)
-		}
-		return e.json
-	}
-	if e.proto == nil {
-		e.proto = encodePush(channel, e.pub, t)
-	}
-	return e.proto
-}
-
 func encodePush(channel string, pub *protocol.Publication, t protocol.Type) []byte {
 	data, err := protocol.GetReplyEncoder(t).Encode(&protocol.Reply{Push: &protocol.Push{Channel: channel, Pub: pub}})
 	if err != nil {
@@ -58,25 +35,42 @@ func decodePublication(body []byte) (*protocol.Publication, error) {
 	return &pub, nil
 }
 
+// recentEntry is one cached publication: its stored body, kept as one
+// byte slice the collector does not scan, and decoded again only when a
+// subscriber recovers. A decoded publication costs 6–10 heap objects (the
+// struct, data, client info and its strings, tags); 1,000 channels × 128
+// cached publications of them made the collector's mark phase the largest
+// part of a busy node's delivery tail (docs/benchmarks.md, "rooms").
+type recentEntry struct {
+	offset   uint64
+	storedAt int64  // when the engine stored it, Unix ns
+	body     []byte // the publication as the hub encoded it, without its offset
+}
+
 // recentPubs is a ring of the newest publications of a channel, with
 // contiguous offsets ending at the channel's top.
 type recentPubs struct {
 	max   int
-	buf   []*encodedPub // ring storage
+	buf   []recentEntry // ring storage
 	head  int           // index of the oldest entry
 	count int
 }
 
-func (r *recentPubs) add(pub *protocol.Publication, at time.Time) *encodedPub {
-	e := &encodedPub{pub: pub, at: at}
+// add caches the publication stored at offset with the given body; the
+// ring keeps its own copy of body, sized to fit.
+func (r *recentPubs) add(offset uint64, at time.Time, body []byte) {
 	if r.max <= 0 {
-		return e
+		return
 	}
-	if r.count > 0 && r.newest().pub.Offset+1 != pub.Offset {
+	if r.count > 0 && r.newest().offset+1 != offset {
 		r.reset() // not contiguous: start over
 	}
 	if r.buf == nil {
-		r.buf = make([]*encodedPub, r.max)
+		r.buf = make([]recentEntry, r.max)
+	}
+	e := recentEntry{offset: offset, body: bytes.Clone(body)}
+	if !at.IsZero() {
+		e.storedAt = at.UnixNano()
 	}
 	if r.count < r.max {
 		r.buf[(r.head+r.count)%r.max] = e
@@ -85,16 +79,15 @@ func (r *recentPubs) add(pub *protocol.Publication, at time.Time) *encodedPub {
 		r.buf[r.head] = e
 		r.head = (r.head + 1) % r.max
 	}
-	return e
 }
 
-func (r *recentPubs) newest() *encodedPub { return r.buf[(r.head+r.count-1)%r.max] }
+func (r *recentPubs) newest() *recentEntry { return &r.buf[(r.head+r.count-1)%r.max] }
 
 func (r *recentPubs) oldestOffset() uint64 {
 	if r.count == 0 {
 		return 0
 	}
-	return r.buf[r.head].pub.Offset
+	return r.buf[r.head].offset
 }
 
 func (r *recentPubs) reset() {
@@ -102,24 +95,36 @@ func (r *recentPubs) reset() {
 	r.head, r.count = 0, 0
 }
 
-// since returns the entries with offsets greater than after when the ring
-// holds every one of them up to top, none stored before notBefore (zero: no
-// age limit); ok is false when it does not.
-func (r *recentPubs) since(after, top uint64, notBefore time.Time) (out []*encodedPub, ok bool) {
+// since returns the publications with offsets greater than after, decoded,
+// when the ring holds every one of them up to top and none was stored
+// before notBefore (zero: no age limit); ok is false when it does not.
+func (r *recentPubs) since(after, top uint64, notBefore time.Time) (out []*protocol.Publication, ok bool) {
 	if after >= top {
 		return nil, true
 	}
-	if r.count == 0 || r.newest().pub.Offset != top || r.oldestOffset() > after+1 {
+	if r.count == 0 || r.newest().offset != top || r.oldestOffset() > after+1 {
 		return nil, false
 	}
+	cutoff := int64(0)
+	if !notBefore.IsZero() {
+		cutoff = notBefore.UnixNano()
+	}
 	for i := 0; i < r.count; i++ {
-		e := r.buf[(r.head+i)%r.max]
-		if e.pub.Offset > after {
-			if e.at.Before(notBefore) {
-				return nil, false
-			}
-			out = append(out, e)
+		e := &r.buf[(r.head+i)%r.max]
+		if e.offset <= after {
+			continue
 		}
+		if e.storedAt < cutoff {
+			return nil, false
+		}
+		pub, err := decodePublication(e.body)
+		if err != nil {
+			// It decoded when it was cached; if it no longer does, let
+			// the stream answer instead.
+			return nil, false
+		}
+		pub.Offset = e.offset
+		out = append(out, pub)
 	}
 	return out, true
 }

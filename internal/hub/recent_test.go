@@ -2,7 +2,10 @@ package hub
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/centrifugal/protocol"
 )
@@ -24,5 +27,65 @@ func TestStoredDataThatIsNotUTF8IsReadAsValidJSON(t *testing.T) {
 	}
 	if push := encodePush("room:a", pub, protocol.TypeJSON); push == nil {
 		t.Fatal("the push of the repaired data does not encode")
+	}
+}
+
+func cachedBody(t *testing.T, data string) []byte {
+	t.Helper()
+	body, err := (&protocol.Publication{Data: []byte(data)}).MarshalCF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+func offsetsOf(pubs []*protocol.Publication) []uint64 {
+	var out []uint64
+	for _, p := range pubs {
+		out = append(out, p.Offset)
+	}
+	return out
+}
+
+// The recovery cache answers only for a contiguous run that reaches the
+// channel's top and starts at or before the first offset asked for, holds
+// its own copy of each body, and refuses entries older than the cutoff.
+func TestRecoveryCacheServesOnlyWhatItHoldsWhole(t *testing.T) {
+	base := time.Unix(1_700_000_000, 0)
+	r := recentPubs{max: 4}
+	for off := uint64(1); off <= 6; off++ {
+		body := cachedBody(t, fmt.Sprintf(`{"n":%d}`, off))
+		r.add(off, base.Add(time.Duration(off)*time.Second), body)
+		clear(body) // the caller's buffer may be reused
+	}
+	pubs, ok := r.since(3, 6, time.Time{})
+	if !ok || !slices.Equal(offsetsOf(pubs), []uint64{4, 5, 6}) {
+		t.Fatalf("since 3 up to 6: ok %v, offsets %v; want 4 5 6", ok, offsetsOf(pubs))
+	}
+	if got := string(pubs[0].Data); got != `{"n":4}` {
+		t.Fatalf("offset 4 decoded as %q: the cache must keep its own copy of the body", got)
+	}
+	if _, ok := r.since(1, 6, time.Time{}); ok {
+		t.Fatal("offset 2 fell out of a ring of 4, yet the cache claimed to hold everything after 1")
+	}
+	if _, ok := r.since(3, 7, time.Time{}); ok {
+		t.Fatal("the cache ends at 6, yet claimed to answer up to a top of 7")
+	}
+	if _, ok := r.since(3, 6, base.Add(5*time.Second)); ok {
+		t.Fatal("offset 4 was stored before the cutoff, yet the cache served it")
+	}
+	if pubs, ok := r.since(4, 6, base.Add(5*time.Second)); !ok || len(pubs) != 2 {
+		t.Fatalf("offsets 5 and 6 are within the cutoff: ok %v, %d publications", ok, len(pubs))
+	}
+	if pubs, ok := r.since(6, 6, time.Time{}); !ok || len(pubs) != 0 {
+		t.Fatalf("nothing after the top: ok %v, %d publications; want ok and none", ok, len(pubs))
+	}
+
+	r.add(9, base, cachedBody(t, `{"n":9}`))
+	if _, ok := r.since(5, 9, time.Time{}); ok {
+		t.Fatal("offsets 7 and 8 never reached the cache, yet it claimed to hold everything after 5")
+	}
+	if pubs, ok := r.since(8, 9, time.Time{}); !ok || !slices.Equal(offsetsOf(pubs), []uint64{9}) {
+		t.Fatalf("after a gap the cache starts over at 9: ok %v, offsets %v", ok, offsetsOf(pubs))
 	}
 }
