@@ -48,10 +48,11 @@ type recentEntry struct {
 }
 
 // recentPubs is a ring of the newest publications of a channel, with
-// contiguous offsets ending at the channel's top.
+// contiguous offsets ending at the channel's top. Its storage grows to max
+// entries as publications arrive, so a quiet channel costs a few.
 type recentPubs struct {
 	max   int
-	buf   []recentEntry // ring storage
+	buf   []recentEntry // ring storage: head is 0 until len(buf) == max
 	head  int           // index of the oldest entry
 	count int
 }
@@ -65,17 +66,18 @@ func (r *recentPubs) add(offset uint64, at time.Time, body []byte) {
 	if r.count > 0 && r.newest().offset+1 != offset {
 		r.reset() // not contiguous: start over
 	}
-	if r.buf == nil {
-		r.buf = make([]recentEntry, r.max)
-	}
 	e := recentEntry{offset: offset, body: bytes.Clone(body)}
 	if !at.IsZero() {
 		e.storedAt = at.UnixNano()
 	}
-	if r.count < r.max {
-		r.buf[(r.head+r.count)%r.max] = e
+	switch {
+	case r.count < len(r.buf): // head is 0 until the ring is full
+		r.buf[r.count] = e
 		r.count++
-	} else {
+	case r.count < r.max: // grow with the channel: a quiet one holds a few
+		r.buf = append(r.buf, e)
+		r.count++
+	default:
 		r.buf[r.head] = e
 		r.head = (r.head + 1) % r.max
 	}

@@ -88,4 +88,28 @@ func TestRecoveryCacheServesOnlyWhatItHoldsWhole(t *testing.T) {
 	if pubs, ok := r.since(8, 9, time.Time{}); !ok || !slices.Equal(offsetsOf(pubs), []uint64{9}) {
 		t.Fatalf("after a gap the cache starts over at 9: ok %v, offsets %v", ok, offsetsOf(pubs))
 	}
+	for off := uint64(10); off <= 14; off++ {
+		r.add(off, base, cachedBody(t, fmt.Sprintf(`{"n":%d}`, off)))
+	}
+	pubs, ok = r.since(10, 14, time.Time{})
+	if !ok || !slices.Equal(offsetsOf(pubs), []uint64{11, 12, 13, 14}) || string(pubs[3].Data) != `{"n":14}` {
+		t.Fatalf("refilled past its size after starting over: ok %v, offsets %v", ok, offsetsOf(pubs))
+	}
+	if len(r.buf) != r.max {
+		t.Fatalf("the ring holds %d entries of storage, want its size %d", len(r.buf), r.max)
+	}
+}
+
+// A channel's cache takes storage for the publications it has seen, not
+// for its full size at the first one.
+func TestRecoveryCacheGrowsWithTheChannel(t *testing.T) {
+	r := recentPubs{max: 128}
+	r.add(1, time.Now(), cachedBody(t, `1`))
+	r.add(2, time.Now(), cachedBody(t, `2`))
+	if cap(r.buf) > 8 {
+		t.Fatalf("two publications took storage for %d", cap(r.buf))
+	}
+	if pubs, ok := r.since(0, 2, time.Time{}); !ok || !slices.Equal(offsetsOf(pubs), []uint64{1, 2}) {
+		t.Fatalf("ok %v, offsets %v; want 1 2", ok, offsetsOf(pubs))
+	}
 }
