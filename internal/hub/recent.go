@@ -36,15 +36,18 @@ func decodePublication(body []byte) (*protocol.Publication, error) {
 }
 
 // recentEntry is one cached publication: its stored body, kept as one
-// byte slice the collector does not scan, and decoded again only when a
-// subscriber recovers. A decoded publication costs 6–10 heap objects (the
-// struct, data, client info and its strings, tags); 1,000 channels × 128
-// cached publications of them made the collector's mark phase the largest
-// part of a busy node's delivery tail (docs/benchmarks.md, "rooms").
+// byte slice the collector does not scan, and decoded only when a
+// subscriber recovers it. A decoded publication costs 6–10 heap objects
+// (the struct, data, client info and its strings, tags); 900 busy channels
+// holding up to 128 of them each made up a quarter of a node's live heap
+// (docs/benchmarks.md, "The recovery cache as stored bodies"). The decoded
+// form is kept once made, for the next subscriber recovering the same
+// publications (a reconnect storm recovers each one thousands of times).
 type recentEntry struct {
 	offset   uint64
-	storedAt int64  // when the engine stored it, Unix ns
-	body     []byte // the publication as the hub encoded it, without its offset
+	storedAt int64                 // when the engine stored it, Unix ns
+	body     []byte                // the publication as the hub encoded it, without its offset
+	pub      *protocol.Publication // body decoded, with its offset; nil until a recovery needs it
 }
 
 // recentPubs is a ring of the newest publications of a channel, with
@@ -97,8 +100,8 @@ func (r *recentPubs) reset() {
 	r.head, r.count = 0, 0
 }
 
-// since returns the publications with offsets greater than after, decoded,
-// when the ring holds every one of them up to top and none was stored
+// since returns the publications with offsets greater than after, decoded
+// (shared with other callers: not to be modified), when the ring holds every one of them up to top and none was stored
 // before notBefore (zero: no age limit); ok is false when it does not.
 func (r *recentPubs) since(after, top uint64, notBefore time.Time) (out []*protocol.Publication, ok bool) {
 	if after >= top {
@@ -119,14 +122,17 @@ func (r *recentPubs) since(after, top uint64, notBefore time.Time) (out []*proto
 		if e.storedAt < cutoff {
 			return nil, false
 		}
-		pub, err := decodePublication(e.body)
-		if err != nil {
-			// It decoded when it was cached; if it no longer does, let
-			// the stream answer instead.
-			return nil, false
+		if e.pub == nil {
+			pub, err := decodePublication(e.body)
+			if err != nil {
+				// It decoded when it was cached; if it no longer does,
+				// let the stream answer instead.
+				return nil, false
+			}
+			pub.Offset = e.offset
+			e.pub = pub
 		}
-		pub.Offset = e.offset
-		out = append(out, pub)
+		out = append(out, e.pub)
 	}
 	return out, true
 }

@@ -65,6 +65,9 @@ func TestRecoveryCacheServesOnlyWhatItHoldsWhole(t *testing.T) {
 	if got := string(pubs[0].Data); got != `{"n":4}` {
 		t.Fatalf("offset 4 decoded as %q: the cache must keep its own copy of the body", got)
 	}
+	if again, _ := r.since(4, 6, time.Time{}); again[0] != pubs[1] {
+		t.Fatal("offset 5 was decoded a second time for the next recovery instead of being shared")
+	}
 	if _, ok := r.since(1, 6, time.Time{}); ok {
 		t.Fatal("offset 2 fell out of a ring of 4, yet the cache claimed to hold everything after 1")
 	}
