@@ -51,14 +51,23 @@ type channel struct {
 
 func newChannel(h *Hub, id ChannelID, ns *Namespace) *channel {
 	return &channel{
-		hub:   h,
-		id:    id,
-		ns:    ns,
-		ready: make(chan struct{}),
-		// The ring never holds more than history keeps: recovery from
-		// memory must not return what history no longer serves.
-		recent: recentPubs{max: min(h.cfg.RecoveryCacheSize, max(ns.HistorySize, 0))},
+		hub:    h,
+		id:     id,
+		ns:     ns,
+		ready:  make(chan struct{}),
+		recent: recentPubs{max: recoveryCacheSize(h.cfg.RecoveryCacheSize, ns)},
 	}
+}
+
+// recoveryCacheSize is how many publications a channel of ns keeps in
+// memory for recovery: none without recovery (nothing would read them),
+// and never more than history keeps, since recovery from memory must not
+// return what history no longer serves.
+func recoveryCacheSize(configured int, ns *Namespace) int {
+	if !ns.Recovery {
+		return 0
+	}
+	return min(configured, max(ns.HistorySize, 0))
 }
 
 // start subscribes this node to the channel and learns its top. For

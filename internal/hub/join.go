@@ -51,7 +51,8 @@ const maxRecoveryReads = 3
 //
 // Recovery is exact (design D3): recovered is true with exactly the
 // publications after the client's position, or false with none when the
-// gap cannot be filled (other epoch, trimmed or aged out, future position).
+// gap cannot be filled (other epoch, trimmed or aged out, future position)
+// or would not fit in one reply (recoveryTooLargeError).
 func (ch *channel) join(ctx context.Context, c *Client, s *subscription, pos streamPos, onJoin func(*protocol.SubscribeResult) bool) error {
 	res := &protocol.SubscribeResult{}
 	ch.mu.Lock()
@@ -67,11 +68,18 @@ func (ch *channel) join(ctx context.Context, c *Client, s *subscription, pos str
 	if pos.recover && ch.ns.Recovery {
 		res.WasRecovering = true
 		pubs, ok, err := ch.recoverLocked(ctx, pos)
+		var tooLarge *recoveryTooLargeError
+		if errors.As(err, &tooLarge) {
+			err = nil
+		}
 		if err != nil {
 			return err
 		}
 		if !ok && pos.rejectUnrecovered {
 			ch.hub.metrics.recoveredFalse.Add(1)
+			if tooLarge != nil {
+				return fmt.Errorf("%w: %w", errUnrecoverablePosition, tooLarge)
+			}
 			return unrecoverable(pos, ch.epoch, ch.top)
 		}
 		res.Recovered = ok
@@ -187,15 +195,37 @@ func (ch *channel) historyCutoff() time.Time {
 	return ch.hub.now().Add(-ch.ns.HistoryTTL)
 }
 
-// limitRecovered refuses recoveries whose reply would not fit in the
-// connection's queue: the client then reloads history in pages.
+// limitRecovered refuses, with a *recoveryTooLargeError, a recovery whose
+// reply would not fit in the connection's queue (the size fitsQueue
+// counts): sent, it would close the connection as a slow consumer. The
+// client then gets recovered: false and reloads history in pages.
 func (ch *channel) limitRecovered(pubs []*protocol.Publication) ([]*protocol.Publication, bool, error) {
+	budget := ch.hub.cfg.QueueMaxBytes / 2
+	if size := replySize(pubs); size > budget {
+		return nil, false, &recoveryTooLargeError{count: len(pubs), after: pubs[0].Offset - 1, bytes: size, budget: budget}
+	}
+	return pubs, true, nil
+}
+
+// replySize estimates, in bytes, what publications take in a reply.
+func replySize(pubs []*protocol.Publication) int {
 	total := 0
 	for _, p := range pubs {
 		total += len(p.Data) + len(p.Info.GetConnInfo()) + 64
 	}
-	if total > ch.hub.cfg.QueueMaxBytes/2 {
-		return nil, false, nil
-	}
-	return pubs, true, nil
+	return total
+}
+
+// recoveryTooLargeError says that the publications a client missed would
+// not fit in one reply.
+type recoveryTooLargeError struct {
+	count  int    // publications missed
+	after  uint64 // the client's offset
+	bytes  int    // their estimated size in a reply
+	budget int    // the most one reply may carry: half of client.queue_max_bytes
+}
+
+func (e *recoveryTooLargeError) Error() string {
+	return fmt.Sprintf("the %d publications after offset %d are about %d bytes, more than one reply may carry (%d bytes, half of client.queue_max_bytes), so they must be read with history in pages",
+		e.count, e.after, e.bytes, e.budget)
 }

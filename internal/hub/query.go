@@ -64,15 +64,15 @@ func (c *Client) handleHistory(ctx context.Context, id uint32, req *protocol.His
 // The size counted is the one recoveries are limited by (limitRecovered).
 func (h *Hub) fitsQueue(pubs []*protocol.Publication) *wire.Error {
 	budget := h.cfg.QueueMaxBytes / 2
-	total, fit := 0, 0
-	for _, p := range pubs {
-		total += len(p.Data) + len(p.Info.GetConnInfo()) + 64
-		if total <= budget {
-			fit++
-		}
-	}
+	total := replySize(pubs)
 	if total <= budget {
 		return nil
+	}
+	fit := 0
+	for used := 0; fit < len(pubs); fit++ {
+		if used += replySize(pubs[fit : fit+1]); used > budget {
+			break
+		}
 	}
 	return wire.Errorf(wire.CodeLimitExceeded, false,
 		"the history reply would be about %d bytes, more than half of what a connection may queue (%d bytes): ask for at most %d publications (limit) and page with since",

@@ -116,3 +116,21 @@ func TestRecoveryCacheGrowsWithTheChannel(t *testing.T) {
 		t.Fatalf("ok %v, offsets %v; want 1 2", ok, offsetsOf(pubs))
 	}
 }
+
+// A channel keeps no more publications for recovery than its history
+// keeps, and none when its namespace has recovery off.
+func TestRecoveryCacheSizeFollowsTheNamespace(t *testing.T) {
+	for _, tc := range []struct {
+		ns   Namespace
+		want int
+	}{
+		{Namespace{HistorySize: 1000, Recovery: true}, 128},
+		{Namespace{HistorySize: 5, Recovery: true}, 5},
+		{Namespace{HistorySize: 1000, Recovery: false}, 0},
+		{Namespace{HistorySize: 0, Recovery: true}, 0},
+	} {
+		if got := recoveryCacheSize(128, &tc.ns); got != tc.want {
+			t.Errorf("history %d, recovery %v: %d cached; want %d", tc.ns.HistorySize, tc.ns.Recovery, got, tc.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/centrifugal/protocol"
 
+	"github.com/liveroom-dev/liveroom/internal/config"
 	"github.com/liveroom-dev/liveroom/internal/testkit"
 )
 
@@ -71,5 +72,35 @@ func TestUnreadableIDClosesSayingWhy(t *testing.T) {
 		if code != 3501 || !strings.Contains(reason, want) {
 			t.Errorf("%s: closed %d %q; want 3501 saying %q", line, code, reason, want)
 		}
+	}
+}
+
+// Missed publications that would not fit in one reply are not recovered:
+// a plain resubscribe gets recovered: false, and one that must recover
+// (flag 2) is refused with 112 saying that size, not trimming, is why.
+// History still serves them, in pages.
+func TestRecoveryTooLargeForOneReplySaysSo(t *testing.T) {
+	node := testkit.Start(t, func(c *config.Config) { c.Client.QueueMaxBytes = 64 << 10 })
+	const ch = "room:big"
+	node.Publish(ch, "first")
+	epoch := node.Epoch(ch)
+	big := strings.Repeat("x", 12<<10)
+	for range 4 { // about 48 KiB missed, more than half of the 64 KiB queue
+		node.Publish(ch, big)
+	}
+	c := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+	c.Connect(node.Token("ann"))
+	rep := c.Call(&protocol.Command{Subscribe: &protocol.SubscribeRequest{Channel: ch, Recover: true, Epoch: epoch, Offset: 1, Flag: 2}})
+	const want = "the 4 publications after offset 1 are about"
+	if rep.Error == nil || rep.Error.Code != 112 || !strings.Contains(rep.Error.Message, want) || !strings.Contains(rep.Error.Message, "history in pages") {
+		t.Fatalf("%+v; want 112 saying %q and how to read them", rep.Error, want)
+	}
+	rep = c.Call(&protocol.Command{Subscribe: &protocol.SubscribeRequest{Channel: ch, Recover: true, Epoch: epoch, Offset: 1}})
+	if rep.Error != nil || rep.Subscribe == nil || !rep.Subscribe.WasRecovering || rep.Subscribe.Recovered || len(rep.Subscribe.Publications) != 0 {
+		t.Fatalf("%+v; want was_recovering, recovered: false and no publications", rep)
+	}
+	rep = c.Call(&protocol.Command{History: &protocol.HistoryRequest{Channel: ch, Limit: 2, Since: &protocol.StreamPosition{Offset: 1, Epoch: epoch}}})
+	if rep.Error != nil || rep.History == nil || len(rep.History.Publications) != 2 || rep.History.Publications[0].Offset != 2 {
+		t.Fatalf("%+v; want a page of the 2 publications after offset 1", rep)
 	}
 }
