@@ -279,7 +279,7 @@ func (ch *channel) fanoutLocked(p StoredPublication) {
 		return
 	}
 	pub.Offset = p.Offset
-	ch.recent.add(p.Offset, p.Time, p.Body)
+	ch.recent.add(p.Offset, p.Time, p.Body, replySize([]*protocol.Publication{pub}))
 	ch.top = p.Offset
 	ch.sendLocked(pub)
 }

@@ -31,11 +31,11 @@ var errUnrecoverablePosition = errors.New("unrecoverable position")
 func unrecoverable(pos streamPos, epoch string, top uint64) error {
 	switch {
 	case pos.epoch != epoch:
-		return fmt.Errorf("%w: epoch %q is not the channel's current epoch %q (its history was reset)", errUnrecoverablePosition, pos.epoch, epoch)
+		return fmt.Errorf("%w: epoch %q is not the channel's current epoch %q (its history was reset); load the state again", errUnrecoverablePosition, pos.epoch, epoch)
 	case pos.offset > top:
-		return fmt.Errorf("%w: offset %d is ahead of the channel's newest, %d", errUnrecoverablePosition, pos.offset, top)
+		return fmt.Errorf("%w: offset %d is ahead of the channel's newest, %d; load the state again", errUnrecoverablePosition, pos.offset, top)
 	}
-	return fmt.Errorf("%w: publications after offset %d are no longer kept", errUnrecoverablePosition, pos.offset)
+	return fmt.Errorf("%w: publications after offset %d are no longer kept; load the state again", errUnrecoverablePosition, pos.offset)
 }
 
 // maxRecoveryReads bounds re-reads when the stream keeps moving ahead of
@@ -140,8 +140,14 @@ func (ch *channel) recoverLocked(ctx context.Context, pos streamPos) ([]*protoco
 		return nil, true, nil
 	}
 	notBefore := ch.historyCutoff()
-	if pubs, ok := ch.recent.since(pos.offset, ch.top, notBefore); ok {
-		return ch.limitRecovered(pubs)
+	budget := ch.hub.cfg.QueueMaxBytes / 2
+	missed := int(ch.top - pos.offset)
+	tooLarge := &recoveryTooLargeError{count: missed, after: pos.offset, budget: budget}
+	if pubs, covered, over := ch.recent.since(pos.offset, ch.top, notBefore, budget); covered {
+		if over {
+			return nil, false, tooLarge
+		}
+		return pubs, true, nil
 	}
 	ch.hub.metrics.recoveryReads.Add(1)
 	for attempt := 0; attempt < maxRecoveryReads; attempt++ {
@@ -158,6 +164,7 @@ func (ch *channel) recoverLocked(ctx context.Context, pos streamPos) ([]*protoco
 			return nil, false, nil
 		}
 		var out []*protocol.Publication
+		size := 0
 		next := pos.offset + 1
 		for _, p := range w.Pubs {
 			if p.Offset > ch.top {
@@ -171,16 +178,22 @@ func (ch *channel) recoverLocked(ctx context.Context, pos streamPos) ([]*protoco
 				return nil, false, err
 			}
 			pub.Offset = p.Offset
+			if size += replySize([]*protocol.Publication{pub}); size > budget {
+				return nil, false, tooLarge // decode no more than can be sent
+			}
 			out = append(out, pub)
 			next++
 		}
 		if next > ch.top {
-			return ch.limitRecovered(out)
+			return out, true, nil
 		}
 		// This node delivered more while the stream was read: take the
 		// rest from the recent window, or read again.
-		if rest, ok := ch.recent.since(next-1, ch.top, notBefore); ok {
-			return ch.limitRecovered(append(out, rest...))
+		if rest, covered, over := ch.recent.since(next-1, ch.top, notBefore, budget-size); covered {
+			if over {
+				return nil, false, tooLarge
+			}
+			return append(out, rest...), true, nil
 		}
 	}
 	return nil, false, nil
@@ -195,18 +208,6 @@ func (ch *channel) historyCutoff() time.Time {
 	return ch.hub.now().Add(-ch.ns.HistoryTTL)
 }
 
-// limitRecovered refuses, with a *recoveryTooLargeError, a recovery whose
-// reply would not fit in the connection's queue (the size fitsQueue
-// counts): sent, it would close the connection as a slow consumer. The
-// client then gets recovered: false and reloads history in pages.
-func (ch *channel) limitRecovered(pubs []*protocol.Publication) ([]*protocol.Publication, bool, error) {
-	budget := ch.hub.cfg.QueueMaxBytes / 2
-	if size := replySize(pubs); size > budget {
-		return nil, false, &recoveryTooLargeError{count: len(pubs), after: pubs[0].Offset - 1, bytes: size, budget: budget}
-	}
-	return pubs, true, nil
-}
-
 // replySize estimates, in bytes, what publications take in a reply.
 func replySize(pubs []*protocol.Publication) int {
 	total := 0
@@ -217,15 +218,18 @@ func replySize(pubs []*protocol.Publication) int {
 }
 
 // recoveryTooLargeError says that the publications a client missed would
-// not fit in one reply.
+// not fit in one reply: more than half of the connection's queue
+// (client.queue_max_bytes, as counted by replySize). Sent, they would
+// close the connection as a slow consumer (3008) however fast the client
+// reads; the client gets recovered: false and reads them with history in
+// pages instead.
 type recoveryTooLargeError struct {
 	count  int    // publications missed
 	after  uint64 // the client's offset
-	bytes  int    // their estimated size in a reply
-	budget int    // the most one reply may carry: half of client.queue_max_bytes
+	budget int    // the most one reply may carry, bytes
 }
 
 func (e *recoveryTooLargeError) Error() string {
-	return fmt.Sprintf("the %d publications after offset %d are about %d bytes, more than one reply may carry (%d bytes, half of client.queue_max_bytes), so they must be read with history in pages",
-		e.count, e.after, e.bytes, e.budget)
+	return fmt.Sprintf("the %d publications after offset %d take more than one reply may carry (%d bytes, half of client.queue_max_bytes); read them with history in pages (limit, since)",
+		e.count, e.after, e.budget)
 }

@@ -46,6 +46,7 @@ func decodePublication(body []byte) (*protocol.Publication, error) {
 type recentEntry struct {
 	offset   uint64
 	storedAt int64                 // when the engine stored it, Unix ns
+	size     int                   // its size in a reply as replySize estimates it, bytes
 	body     []byte                // the publication as the hub encoded it, without its offset
 	pub      *protocol.Publication // body decoded, with its offset; nil until a recovery needs it
 }
@@ -60,16 +61,17 @@ type recentPubs struct {
 	count int
 }
 
-// add caches the publication stored at offset with the given body; the
-// ring keeps its own copy of body, sized to fit.
-func (r *recentPubs) add(offset uint64, at time.Time, body []byte) {
+// add caches the publication stored at offset with the given body, whose
+// decoded form takes size bytes in a reply (replySize); the ring keeps its
+// own copy of body, sized to fit.
+func (r *recentPubs) add(offset uint64, at time.Time, body []byte, size int) {
 	if r.max <= 0 {
 		return
 	}
 	if r.count > 0 && r.newest().offset+1 != offset {
 		r.reset() // not contiguous: start over
 	}
-	e := recentEntry{offset: offset, body: bytes.Clone(body)}
+	e := recentEntry{offset: offset, size: size, body: bytes.Clone(body)}
 	if !at.IsZero() {
 		e.storedAt = at.UnixNano()
 	}
@@ -101,38 +103,52 @@ func (r *recentPubs) reset() {
 }
 
 // since returns the publications with offsets greater than after, decoded
-// (shared with other callers: not to be modified), when the ring holds every one of them up to top and none was stored
-// before notBefore (zero: no age limit); ok is false when it does not.
-func (r *recentPubs) since(after, top uint64, notBefore time.Time) (out []*protocol.Publication, ok bool) {
+// (shared with other callers: not to be modified), when the ring holds
+// every one of them up to top and none was stored before notBefore (zero:
+// no age limit); covered is false when it does not. When they would take
+// more than budget bytes in a reply, covered is true, tooLarge is true and
+// nothing is decoded.
+func (r *recentPubs) since(after, top uint64, notBefore time.Time, budget int) (out []*protocol.Publication, covered, tooLarge bool) {
 	if after >= top {
-		return nil, true
+		return nil, true, false
 	}
 	if r.count == 0 || r.newest().offset != top || r.oldestOffset() > after+1 {
-		return nil, false
+		return nil, false, false
 	}
 	cutoff := int64(0)
 	if !notBefore.IsZero() {
 		cutoff = notBefore.UnixNano()
 	}
+	first, size := -1, 0
 	for i := 0; i < r.count; i++ {
 		e := &r.buf[(r.head+i)%r.max]
 		if e.offset <= after {
 			continue
 		}
 		if e.storedAt < cutoff {
-			return nil, false
+			return nil, false, false
 		}
+		if first < 0 {
+			first = i
+		}
+		size += e.size
+	}
+	if size > budget {
+		return nil, true, true
+	}
+	for i := first; i < r.count; i++ {
+		e := &r.buf[(r.head+i)%r.max]
 		if e.pub == nil {
 			pub, err := decodePublication(e.body)
 			if err != nil {
 				// It decoded when it was cached; if it no longer does,
 				// let the stream answer instead.
-				return nil, false
+				return nil, false, false
 			}
 			pub.Offset = e.offset
 			e.pub = pub
 		}
 		out = append(out, e.pub)
 	}
-	return out, true
+	return out, true, false
 }

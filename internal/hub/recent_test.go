@@ -55,46 +55,46 @@ func TestRecoveryCacheServesOnlyWhatItHoldsWhole(t *testing.T) {
 	r := recentPubs{max: 4}
 	for off := uint64(1); off <= 6; off++ {
 		body := cachedBody(t, fmt.Sprintf(`{"n":%d}`, off))
-		r.add(off, base.Add(time.Duration(off)*time.Second), body)
+		r.add(off, base.Add(time.Duration(off)*time.Second), body, 100)
 		clear(body) // the caller's buffer may be reused
 	}
-	pubs, ok := r.since(3, 6, time.Time{})
+	pubs, ok, _ := r.since(3, 6, time.Time{}, 1<<20)
 	if !ok || !slices.Equal(offsetsOf(pubs), []uint64{4, 5, 6}) {
 		t.Fatalf("since 3 up to 6: ok %v, offsets %v; want 4 5 6", ok, offsetsOf(pubs))
 	}
 	if got := string(pubs[0].Data); got != `{"n":4}` {
 		t.Fatalf("offset 4 decoded as %q: the cache must keep its own copy of the body", got)
 	}
-	if again, _ := r.since(4, 6, time.Time{}); again[0] != pubs[1] {
+	if again, _, _ := r.since(4, 6, time.Time{}, 1<<20); again[0] != pubs[1] {
 		t.Fatal("offset 5 was decoded a second time for the next recovery instead of being shared")
 	}
-	if _, ok := r.since(1, 6, time.Time{}); ok {
+	if _, ok, _ := r.since(1, 6, time.Time{}, 1<<20); ok {
 		t.Fatal("offset 2 fell out of a ring of 4, yet the cache claimed to hold everything after 1")
 	}
-	if _, ok := r.since(3, 7, time.Time{}); ok {
+	if _, ok, _ := r.since(3, 7, time.Time{}, 1<<20); ok {
 		t.Fatal("the cache ends at 6, yet claimed to answer up to a top of 7")
 	}
-	if _, ok := r.since(3, 6, base.Add(5*time.Second)); ok {
+	if _, ok, _ := r.since(3, 6, base.Add(5*time.Second), 1<<20); ok {
 		t.Fatal("offset 4 was stored before the cutoff, yet the cache served it")
 	}
-	if pubs, ok := r.since(4, 6, base.Add(5*time.Second)); !ok || len(pubs) != 2 {
+	if pubs, ok, _ := r.since(4, 6, base.Add(5*time.Second), 1<<20); !ok || len(pubs) != 2 {
 		t.Fatalf("offsets 5 and 6 are within the cutoff: ok %v, %d publications", ok, len(pubs))
 	}
-	if pubs, ok := r.since(6, 6, time.Time{}); !ok || len(pubs) != 0 {
+	if pubs, ok, _ := r.since(6, 6, time.Time{}, 1<<20); !ok || len(pubs) != 0 {
 		t.Fatalf("nothing after the top: ok %v, %d publications; want ok and none", ok, len(pubs))
 	}
 
-	r.add(9, base, cachedBody(t, `{"n":9}`))
-	if _, ok := r.since(5, 9, time.Time{}); ok {
+	r.add(9, base, cachedBody(t, `{"n":9}`), 100)
+	if _, ok, _ := r.since(5, 9, time.Time{}, 1<<20); ok {
 		t.Fatal("offsets 7 and 8 never reached the cache, yet it claimed to hold everything after 5")
 	}
-	if pubs, ok := r.since(8, 9, time.Time{}); !ok || !slices.Equal(offsetsOf(pubs), []uint64{9}) {
+	if pubs, ok, _ := r.since(8, 9, time.Time{}, 1<<20); !ok || !slices.Equal(offsetsOf(pubs), []uint64{9}) {
 		t.Fatalf("after a gap the cache starts over at 9: ok %v, offsets %v", ok, offsetsOf(pubs))
 	}
 	for off := uint64(10); off <= 14; off++ {
-		r.add(off, base, cachedBody(t, fmt.Sprintf(`{"n":%d}`, off)))
+		r.add(off, base, cachedBody(t, fmt.Sprintf(`{"n":%d}`, off)), 100)
 	}
-	pubs, ok = r.since(10, 14, time.Time{})
+	pubs, ok, _ = r.since(10, 14, time.Time{}, 1<<20)
 	if !ok || !slices.Equal(offsetsOf(pubs), []uint64{11, 12, 13, 14}) || string(pubs[3].Data) != `{"n":14}` {
 		t.Fatalf("refilled past its size after starting over: ok %v, offsets %v", ok, offsetsOf(pubs))
 	}
@@ -107,13 +107,34 @@ func TestRecoveryCacheServesOnlyWhatItHoldsWhole(t *testing.T) {
 // for its full size at the first one.
 func TestRecoveryCacheGrowsWithTheChannel(t *testing.T) {
 	r := recentPubs{max: 128}
-	r.add(1, time.Now(), cachedBody(t, `1`))
-	r.add(2, time.Now(), cachedBody(t, `2`))
+	r.add(1, time.Now(), cachedBody(t, `1`), 100)
+	r.add(2, time.Now(), cachedBody(t, `2`), 100)
 	if cap(r.buf) > 8 {
 		t.Fatalf("two publications took storage for %d", cap(r.buf))
 	}
-	if pubs, ok := r.since(0, 2, time.Time{}); !ok || !slices.Equal(offsetsOf(pubs), []uint64{1, 2}) {
+	if pubs, ok, _ := r.since(0, 2, time.Time{}, 1<<20); !ok || !slices.Equal(offsetsOf(pubs), []uint64{1, 2}) {
 		t.Fatalf("ok %v, offsets %v; want 1 2", ok, offsetsOf(pubs))
+	}
+}
+
+// Publications that would not fit in one reply are reported as too large
+// without being decoded: a refused recovery leaves nothing decoded behind.
+func TestRecoveryCacheRefusesTooLargeWithoutDecoding(t *testing.T) {
+	r := recentPubs{max: 8}
+	for off := uint64(1); off <= 4; off++ {
+		r.add(off, time.Now(), cachedBody(t, `"x"`), 100)
+	}
+	pubs, covered, tooLarge := r.since(1, 4, time.Time{}, 250)
+	if !covered || !tooLarge || pubs != nil {
+		t.Fatalf("3 × 100 bytes against a budget of 250: covered %v, too large %v, %d publications; want covered, too large, none", covered, tooLarge, len(pubs))
+	}
+	for i := range r.count {
+		if r.buf[i].pub != nil {
+			t.Fatalf("offset %d was decoded for a recovery that was refused", r.buf[i].offset)
+		}
+	}
+	if pubs, covered, tooLarge = r.since(1, 4, time.Time{}, 300); !covered || tooLarge || len(pubs) != 3 {
+		t.Fatalf("3 × 100 bytes against a budget of 300: covered %v, too large %v, %d publications; want all 3", covered, tooLarge, len(pubs))
 	}
 }
 

@@ -152,7 +152,7 @@ func (c *Client) subscribe(ctx context.Context, name string, s *subscription, po
 		}
 		if errors.Is(err, errUnrecoverablePosition) {
 			why := strings.TrimPrefix(err.Error(), errUnrecoverablePosition.Error()+": ")
-			return nil, wire.Errorf(wire.CodeUnrecoverable, false, "cannot recover %q: %s; load the state again", name, why)
+			return nil, wire.Errorf(wire.CodeUnrecoverable, false, "cannot recover %q: %s", name, why)
 		}
 		h.log.Warn("join failed", "channel", name, "err", err)
 		return nil, wire.Errorf(wire.CodeInternal, true, "could not join %q right now; retry", name)

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -75,32 +76,42 @@ func TestUnreadableIDClosesSayingWhy(t *testing.T) {
 	}
 }
 
-// Missed publications that would not fit in one reply are not recovered:
-// a plain resubscribe gets recovered: false, and one that must recover
-// (flag 2) is refused with 112 saying that size, not trimming, is why.
-// History still serves them, in pages.
+// Missed publications that would not fit in one reply are not recovered,
+// whether the node answers from memory (another subscriber holds the
+// channel) or from the stream: a plain resubscribe gets recovered: false,
+// and one that must recover (flag 2) is refused with 112 saying that size,
+// not trimming, is why. History still serves them, in pages.
 func TestRecoveryTooLargeForOneReplySaysSo(t *testing.T) {
 	node := testkit.Start(t, func(c *config.Config) { c.Client.QueueMaxBytes = 64 << 10 })
-	const ch = "room:big"
-	node.Publish(ch, "first")
-	epoch := node.Epoch(ch)
-	big := strings.Repeat("x", 12<<10)
-	for range 4 { // about 48 KiB missed, more than half of the 64 KiB queue
-		node.Publish(ch, big)
-	}
-	c := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
-	c.Connect(node.Token("ann"))
-	rep := c.Call(&protocol.Command{Subscribe: &protocol.SubscribeRequest{Channel: ch, Recover: true, Epoch: epoch, Offset: 1, Flag: 2}})
-	const want = "the 4 publications after offset 1 are about"
-	if rep.Error == nil || rep.Error.Code != 112 || !strings.Contains(rep.Error.Message, want) || !strings.Contains(rep.Error.Message, "history in pages") {
-		t.Fatalf("%+v; want 112 saying %q and how to read them", rep.Error, want)
-	}
-	rep = c.Call(&protocol.Command{Subscribe: &protocol.SubscribeRequest{Channel: ch, Recover: true, Epoch: epoch, Offset: 1}})
-	if rep.Error != nil || rep.Subscribe == nil || !rep.Subscribe.WasRecovering || rep.Subscribe.Recovered || len(rep.Subscribe.Publications) != 0 {
-		t.Fatalf("%+v; want was_recovering, recovered: false and no publications", rep)
-	}
-	rep = c.Call(&protocol.Command{History: &protocol.HistoryRequest{Channel: ch, Limit: 2, Since: &protocol.StreamPosition{Offset: 1, Epoch: epoch}}})
-	if rep.Error != nil || rep.History == nil || len(rep.History.Publications) != 2 || rep.History.Publications[0].Offset != 2 {
-		t.Fatalf("%+v; want a page of the 2 publications after offset 1", rep)
+	watcher := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+	watcher.Connect(node.Token("watcher"))
+	for _, held := range []bool{false, true} {
+		ch := fmt.Sprintf("room:big-held-%v", held)
+		if held {
+			if rep := watcher.Call(&protocol.Command{Subscribe: &protocol.SubscribeRequest{Channel: ch}}); rep.Error != nil {
+				t.Fatalf("watcher: %+v", rep.Error)
+			}
+		}
+		node.Publish(ch, "first")
+		epoch := node.Epoch(ch)
+		big := strings.Repeat("x", 12<<10)
+		for range 4 { // about 48 KiB missed, more than half of the 64 KiB queue
+			node.Publish(ch, big)
+		}
+		c := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+		c.Connect(node.Token("ann"))
+		rep := c.Call(&protocol.Command{Subscribe: &protocol.SubscribeRequest{Channel: ch, Recover: true, Epoch: epoch, Offset: 1, Flag: 2}})
+		const want = "the 4 publications after offset 1 take more than one reply may carry (32768 bytes"
+		if rep.Error == nil || rep.Error.Code != 112 || !strings.Contains(rep.Error.Message, want) || !strings.Contains(rep.Error.Message, "history in pages") {
+			t.Fatalf("held %v: %+v; want 112 saying %q and how to read them", held, rep.Error, want)
+		}
+		rep = c.Call(&protocol.Command{Subscribe: &protocol.SubscribeRequest{Channel: ch, Recover: true, Epoch: epoch, Offset: 1}})
+		if rep.Error != nil || rep.Subscribe == nil || !rep.Subscribe.WasRecovering || rep.Subscribe.Recovered || len(rep.Subscribe.Publications) != 0 {
+			t.Fatalf("held %v: %+v; want was_recovering, recovered: false and no publications", held, rep)
+		}
+		rep = c.Call(&protocol.Command{History: &protocol.HistoryRequest{Channel: ch, Limit: 2, Since: &protocol.StreamPosition{Offset: 1, Epoch: epoch}}})
+		if rep.Error != nil || rep.History == nil || len(rep.History.Publications) != 2 || rep.History.Publications[0].Offset != 2 {
+			t.Fatalf("held %v: %+v; want a page of the 2 publications after offset 1", held, rep)
+		}
 	}
 }
