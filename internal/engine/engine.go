@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -97,6 +98,9 @@ type Engine struct {
 	// stores remembers the streams the embedded server can no longer
 	// write (see ErrStoreFailed).
 	stores storeHealth
+	// historyRead counts stored messages read for history and recovery
+	// (scans and seek probes), so tests can tell how much a read costs.
+	historyRead atomic.Uint64
 
 	mu      sync.Mutex           // guards streams
 	streams map[string]*nsStream // namespace → its stream, once ensured

@@ -111,10 +111,13 @@ func parseStored(msg *nats.Msg) (StoredPub, error) {
 }
 
 type directGetRequest struct {
-	Seq      uint64 `json:"seq,omitempty"`
-	NextFor  string `json:"next_by_subj,omitempty"`
-	Batch    int    `json:"batch,omitempty"`
-	MaxBytes int    `json:"max_bytes,omitempty"`
+	Seq     uint64 `json:"seq,omitempty"`
+	NextFor string `json:"next_by_subj,omitempty"`
+	// StartTime asks for the first message stored at this time or later
+	// (with NextFor: of that subject); it excludes Seq.
+	StartTime *time.Time `json:"start_time,omitempty"`
+	Batch     int        `json:"batch,omitempty"`
+	MaxBytes  int        `json:"max_bytes,omitempty"`
 }
 
 const (
@@ -124,7 +127,12 @@ const (
 
 // scan calls fn for each stored message of ch with stream sequence ≥
 // fromSeq, in order, until fn returns false or the channel has no more.
-func (e *Engine) scan(ctx context.Context, s *nsStream, ch ChannelRef, fromSeq uint64, fn func(StoredPub) bool) error {
+// It asks for batch messages at a time (at most scanBatch; < 1: scanBatch),
+// so a caller that knows it needs few does not have the server send more.
+func (e *Engine) scan(ctx context.Context, s *nsStream, ch ChannelRef, fromSeq uint64, batch int, fn func(StoredPub) bool) error {
+	if batch < 1 || batch > scanBatch {
+		batch = scanBatch
+	}
 	if fromSeq == 0 {
 		fromSeq = 1
 	}
@@ -137,7 +145,7 @@ func (e *Engine) scan(ctx context.Context, s *nsStream, ch ChannelRef, fromSeq u
 	subj := e.directGet + s.name
 batches:
 	for {
-		req, _ := json.Marshal(directGetRequest{Seq: fromSeq, NextFor: ch.inSubject(), Batch: scanBatch, MaxBytes: scanMaxBytes})
+		req, _ := json.Marshal(directGetRequest{Seq: fromSeq, NextFor: ch.inSubject(), Batch: batch, MaxBytes: scanMaxBytes})
 		if err := e.nc.PublishRequest(subj, inbox, req); err != nil {
 			return fmt.Errorf("engine: history of %s: %w", ch.Name, err)
 		}
@@ -165,6 +173,7 @@ batches:
 				return fmt.Errorf("engine: history of %s: %w", ch.Name, err)
 			}
 			got++
+			e.historyRead.Add(1)
 			fromSeq = p.Seq + 1
 			if !fn(p) {
 				return nil
@@ -204,46 +213,4 @@ func (e *Engine) ReadAfter(ctx context.Context, ch ChannelRef, after uint64, lim
 // serves (limit < 0: all), oldest first.
 func (e *Engine) ReadOldest(ctx context.Context, ch ChannelRef, limit int, now time.Time) (Window, error) {
 	return e.read(ctx, ch, 0, limit, now, false)
-}
-
-func (e *Engine) read(ctx context.Context, ch ChannelRef, after uint64, limit int, now time.Time, strict bool) (Window, error) {
-	s, err := e.stream(ch.Namespace)
-	if err != nil {
-		return Window{}, err
-	}
-	w := Window{Epoch: s.epoch}
-	var cutoff time.Time
-	if s.spec.HistoryTTL > 0 {
-		cutoff = now.Add(-s.spec.HistoryTTL)
-	}
-	err = e.scan(ctx, s, ch, 1, func(p StoredPub) bool {
-		w.Top = p.Offset
-		if !cutoff.IsZero() && p.Time.Before(cutoff) {
-			return true // hidden by age
-		}
-		if w.First == 0 {
-			w.First = p.Offset
-			if strict && after+1 < p.Offset {
-				return false // the gap reaches past what is kept
-			}
-		}
-		if p.Offset > after {
-			if limit >= 0 && len(w.Pubs) >= limit {
-				return false
-			}
-			w.Pubs = append(w.Pubs, p)
-		}
-		return true
-	})
-	if err != nil {
-		return Window{}, err
-	}
-	if strict && w.First != 0 && after+1 < w.First {
-		w.Pubs = nil
-		return w, ErrUnrecoverable
-	}
-	if strict && w.First == 0 && after < w.Top {
-		return w, ErrUnrecoverable // everything after the position aged out
-	}
-	return w, nil
 }

@@ -280,22 +280,16 @@ func unknownOutcome(ch ChannelRef, err error) error {
 }
 
 func (e *Engine) duplicateResult(ctx context.Context, s *nsStream, ch ChannelRef, seq uint64) (PublishResult, error) {
-	var found *StoredPub
-	err := e.scan(ctx, s, ch, seq, func(p StoredPub) bool {
-		if p.Seq == seq {
-			found = &p
-		}
-		return false
-	})
+	p, found, err := e.getNext(ctx, s, ch, seq)
 	if err != nil {
 		return PublishResult{}, err
 	}
-	if found == nil {
+	if !found || p.Seq != seq {
 		// The original was stored but has since been trimmed from history;
 		// its offset is no longer known.
 		return PublishResult{Seq: seq, Epoch: s.epoch, Duplicate: true}, nil
 	}
-	return PublishResult{Offset: found.Offset, Seq: seq, Epoch: s.epoch, Duplicate: true}, nil
+	return PublishResult{Offset: p.Offset, Seq: seq, Epoch: s.epoch, Duplicate: true}, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
