@@ -200,3 +200,8 @@ func (e *Engine) scanWindow(ctx context.Context, s *nsStream, ch ChannelRef, fro
 	}
 	return w, nil
 }
+
+// HistoryMessagesRead counts the stored messages this engine has read for
+// history and recovery since it started: scanned, and read by the probes
+// that find where a read starts.
+func (e *Engine) HistoryMessagesRead() uint64 { return e.historyRead.Load() }

@@ -111,7 +111,7 @@ func (h *Hub) history(ctx context.Context, id ChannelID, ns *Namespace, limit in
 	var w HistoryWindow
 	switch {
 	case reverse:
-		w, err = h.broker.ReadOldest(ctx, id, -1, h.now()) // the kept window; its newest part is taken below
+		w, err = h.readNewest(ctx, id, top.Offset, limit, since)
 	case since != nil:
 		w, err = h.broker.ReadAfter(ctx, id, since.Offset, limit, h.now())
 		if errors.Is(err, ErrUnrecoverable) {
@@ -151,6 +151,32 @@ func (h *Hub) history(ctx context.Context, id ChannelID, ns *Namespace, limit in
 		res.Publications = append(res.Publications, pub)
 	}
 	return res, nil
+}
+
+// readNewest reads, oldest first, the newest limit publications of a
+// channel whose top offset is top, before since when given (with since
+// only those below since.Offset): the page a reverse history returns, read
+// from where it starts rather than from the channel's oldest publication.
+// When history no longer keeps the page's start, it reads from the oldest
+// kept; the caller still cuts at since and at limit, so a window that moved
+// meanwhile cannot put wrong publications in the page.
+func (h *Hub) readNewest(ctx context.Context, id ChannelID, top uint64, limit int, since *StreamPosition) (HistoryWindow, error) {
+	upper := top // the newest offset the page may hold
+	if since != nil {
+		if since.Offset == 0 {
+			return HistoryWindow{}, nil
+		}
+		upper = min(upper, since.Offset-1)
+	}
+	lower := upper - min(upper, uint64(limit)) // the page is lower+1 … upper
+	w, err := h.broker.ReadAfter(ctx, id, lower, int(upper-lower), h.now())
+	if !errors.Is(err, ErrUnrecoverable) {
+		return w, err
+	}
+	if w.First == 0 || w.First > upper { // nothing kept below since
+		return HistoryWindow{Epoch: w.Epoch}, nil
+	}
+	return h.broker.ReadOldest(ctx, id, int(upper-w.First+1), h.now())
 }
 
 func (c *Client) handlePresence(ctx context.Context, id uint32, req *protocol.PresenceRequest) *wire.Error {

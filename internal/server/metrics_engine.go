@@ -19,6 +19,7 @@ var (
 	descLeafMsgs     = desc("nats_leaf_messages", "Messages over a leaf link of the embedded NATS server since that link connected, by direction.", "leaf", "direction")
 	descLeafBytes    = desc("nats_leaf_bytes", "Payload bytes over a leaf link of the embedded NATS server since that link connected, by direction.", "leaf", "direction")
 	descStreamLeader = desc("engine_stream_leader", "1 for the server currently leading each stream (no series while a stream has no leader).", "stream", "leader")
+	descHistoryRead  = desc("engine_history_messages_read_total", "Stored messages this node read from the streams for history and recovery (scanned, and read by the probes that find where a read starts).")
 )
 
 func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -27,6 +28,7 @@ func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descLeafMsgs
 	ch <- descLeafBytes
 	ch <- descStreamLeader
+	ch <- descHistoryRead
 }
 
 func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
@@ -36,6 +38,7 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descLinkUp, prometheus.GaugeValue, up)
 	ch <- prometheus.MustNewConstMetric(descRoutes, prometheus.GaugeValue, float64(c.eng.Peers()))
+	ch <- prometheus.MustNewConstMetric(descHistoryRead, prometheus.CounterValue, float64(c.eng.HistoryMessagesRead()))
 	// Per-connection counters restart when a link reconnects: gauges.
 	for _, l := range c.eng.LeafStats() {
 		ch <- prometheus.MustNewConstMetric(descLeafMsgs, prometheus.GaugeValue, float64(l.InMsgs), l.Name, "in")
