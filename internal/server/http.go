@@ -140,17 +140,24 @@ func (s *Server) admission(next http.Handler) http.Handler {
 	})
 }
 
-// readiness answers /readyz: ready when the engine answers and a probe
-// publication makes the round trip through it.
+// readiness answers /readyz: ready when the engine answers, a probe
+// publication makes the round trip through it, and the WebSocket listener
+// still accepts connections.
 type readiness struct {
 	hub *hub.Hub
+	// capacity reports the WebSocket connections open and their limit
+	// (0: none); a node at its limit refuses upgrades, so it is not ready
+	// for new clients (a load balancer sends them elsewhere).
+	capacity func() (open int64, limit int)
 
 	mu        sync.Mutex // guards checkedAt and lastErr
 	checkedAt time.Time
 	lastErr   error
 }
 
-func newReadiness(h *hub.Hub) *readiness { return &readiness{hub: h} }
+func newReadiness(h *hub.Hub, capacity func() (int64, int)) *readiness {
+	return &readiness{hub: h, capacity: capacity}
+}
 
 // readyCacheFor keeps one probe result for a short while so a burst of
 // readiness checks costs one probe.
@@ -169,8 +176,25 @@ func (rd *readiness) check(ctx context.Context) error {
 	return rd.lastErr
 }
 
+// atLimit says why the node takes no new WebSocket connections, or nil.
+// It is read at every request (two loads), not cached with the probe.
+func (rd *readiness) atLimit() error {
+	if rd.capacity == nil {
+		return nil
+	}
+	open, limit := rd.capacity()
+	if limit <= 0 || open < int64(limit) {
+		return nil
+	}
+	return fmt.Errorf("at the WebSocket connection limit (%d of %d open, set by the open-file limit): new connections are refused with 503 until some close; raise the open-file limit (ulimit -n) or add nodes", open, limit)
+}
+
 func (rd *readiness) serve(w http.ResponseWriter, r *http.Request) {
-	if err := rd.check(r.Context()); err != nil {
+	err := rd.atLimit()
+	if err == nil {
+		err = rd.check(r.Context())
+	}
+	if err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
 		return
 	}

@@ -204,7 +204,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			return nil, err
 		}
 	}
-	s.ready = newReadiness(s.hub)
+	s.ready = newReadiness(s.hub, s.ws.Capacity)
 	s.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {

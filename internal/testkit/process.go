@@ -80,11 +80,32 @@ func StartProcess(t testing.TB, dataDir string, args ...string) *Process {
 	return p
 }
 
+// StartProcessWithFileLimit is StartProcess with the process's open-file
+// limit (RLIMIT_NOFILE) set to fileLimit, through the shell's ulimit.
+func StartProcessWithFileLimit(t testing.TB, dataDir string, fileLimit int, args ...string) *Process {
+	t.Helper()
+	p, err := startProcessLimited(t, Binary(t), dataDir, fileLimit, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // startProcess is StartProcess for any goroutine: it returns errors
 // instead of failing the test.
 func startProcess(t testing.TB, bin, dataDir string, args ...string) (*Process, error) {
+	return startProcessLimited(t, bin, dataDir, 0, args...)
+}
+
+// startProcessLimited is startProcess with an open-file limit (0: as
+// inherited).
+func startProcessLimited(t testing.TB, bin, dataDir string, fileLimit int, args ...string) (*Process, error) {
 	all := append([]string{"--addr", "127.0.0.1:0", "--data-dir", dataDir}, args...)
 	cmd := exec.Command(bin, all...)
+	if fileLimit > 0 {
+		script := fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, fileLimit)
+		cmd = exec.Command("sh", append([]string{"-c", script, bin}, all...)...)
+	}
 	cmd.Env = append(os.Environ(), "LIVEROOM_LOG_LEVEL=warn")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

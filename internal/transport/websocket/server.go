@@ -100,6 +100,12 @@ func (s *Server) Start() error {
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats { return s.stats.snapshot() }
 
+// Capacity reports the upgraded connections open now and the most that
+// may be (Config.MaxConnections; 0: no limit).
+func (s *Server) Capacity() (open int64, limit int) {
+	return s.stats.open.Load(), s.cfg.MaxConnections
+}
+
 // sweep closes connections stalled mid-frame for longer than FrameTimeout.
 // One goroutine for all connections: no timer per connection.
 func (s *Server) sweep() {
