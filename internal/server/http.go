@@ -19,6 +19,7 @@ import (
 
 	"github.com/liveroom-dev/liveroom/internal/api"
 	"github.com/liveroom-dev/liveroom/internal/hub"
+	"github.com/liveroom-dev/liveroom/internal/transport/connlimit"
 	"github.com/liveroom-dev/liveroom/web"
 )
 
@@ -145,18 +146,18 @@ func (s *Server) admission(next http.Handler) http.Handler {
 // still accepts connections.
 type readiness struct {
 	hub *hub.Hub
-	// capacity reports the WebSocket connections open and their limit
-	// (0: none); a node at its limit refuses upgrades, so it is not ready
-	// for new clients (a load balancer sends them elsewhere).
-	capacity func() (open int64, limit int)
+	// conns counts client connections (WebSocket, SSE, HTTP streaming)
+	// against their limit; a node at its limit refuses new ones, so it is
+	// not ready for new clients (a load balancer sends them elsewhere).
+	conns *connlimit.Limit
 
 	mu        sync.Mutex // guards checkedAt and lastErr
 	checkedAt time.Time
 	lastErr   error
 }
 
-func newReadiness(h *hub.Hub, capacity func() (int64, int)) *readiness {
-	return &readiness{hub: h, capacity: capacity}
+func newReadiness(h *hub.Hub, conns *connlimit.Limit) *readiness {
+	return &readiness{hub: h, conns: conns}
 }
 
 // readyCacheFor keeps one probe result for a short while so a burst of
@@ -176,17 +177,17 @@ func (rd *readiness) check(ctx context.Context) error {
 	return rd.lastErr
 }
 
-// atLimit says why the node takes no new WebSocket connections, or nil.
-// It is read at every request (two loads), not cached with the probe.
+// atLimit says why the node takes no new client connections, or nil. It
+// is read at every request (two loads), not cached with the probe.
 func (rd *readiness) atLimit() error {
-	if rd.capacity == nil {
+	if rd.conns == nil {
 		return nil
 	}
-	open, limit := rd.capacity()
+	open, limit := rd.conns.Open(), rd.conns.Max()
 	if limit <= 0 || open < int64(limit) {
 		return nil
 	}
-	return fmt.Errorf("at the WebSocket connection limit (%d of %d open, set by the open-file limit): new connections are refused with 503 until some close; raise the open-file limit (ulimit -n) or add nodes", open, limit)
+	return fmt.Errorf("at the client connection limit (%d of %d open over WebSocket, SSE and HTTP streaming, set by the open-file limit): new connections are refused with 503 until some close; raise the open-file limit (ulimit -n) or add nodes", open, limit)
 }
 
 func (rd *readiness) serve(w http.ResponseWriter, r *http.Request) {

@@ -27,6 +27,7 @@ import (
 	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/internal/origin"
 	supportmodule "github.com/liveroom-dev/liveroom/internal/support/module"
+	"github.com/liveroom-dev/liveroom/internal/transport/connlimit"
 	"github.com/liveroom-dev/liveroom/internal/transport/httpstream"
 	"github.com/liveroom-dev/liveroom/internal/transport/websocket"
 )
@@ -46,6 +47,7 @@ type Server struct {
 	http  *http.Server
 	ln    net.Listener
 	ready *readiness
+	conns *connlimit.Limit // client connections of every transport
 	prom  *metrics
 	debug *http.Server // pprof listener, nil when off
 	lock  *os.File     // the data directory's lock, held while running
@@ -173,8 +175,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	s.startFeatures()
 	var fds syscall.Rlimit
 	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &fds)
+	// One count for every transport's connections, so that together they
+	// leave the store its descriptors.
+	s.conns = connlimit.New(websocket.ConnectionsForDescriptors(fds.Cur))
 	s.ws, err = websocket.NewServer(websocket.Config{
-		MaxConnections:   websocket.ConnectionsForDescriptors(fds.Cur),
+		Limit:            s.conns,
 		MaxMessageSize:   cfg.Client.MaxMessageBytes.Int(),
 		FrameTimeout:     cfg.Client.FrameTimeout.Duration(),
 		Compression:      cfg.Client.Compression,
@@ -192,6 +197,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		MaxMessageSize: cfg.Client.MaxMessageBytes.Int(),
 		BodyTimeout:    cfg.Client.FrameTimeout.Duration(),
 		WriteTimeout:   cfg.Client.WriteTimeout.Duration(),
+		Limit:          s.conns,
 		Logger:         log,
 	}, s.hub, s.hub)
 	if err != nil {
@@ -204,7 +210,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			return nil, err
 		}
 	}
-	s.ready = newReadiness(s.hub, s.ws.Capacity)
+	s.ready = newReadiness(s.hub, s.conns)
 	s.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
@@ -267,7 +273,7 @@ func (s *Server) logStart(namespaces int) {
 	s.log.Info("liveroom started", "node", s.cfg.NodeName, "addr", hostPort(s.ln.Addr()), "data_dir", s.cfg.DataDir,
 		"engine", engineKind, "sync_always", s.cfg.Engine.SyncAlways, "demo", s.cfg.DemoEnabled(),
 		"namespaces", namespaces, "fd_limit", fds.Cur, "gomaxprocs", runtime.GOMAXPROCS(0),
-		"socket_pollers", websocket.DefaultPollers(), "websocket_max_connections", websocket.ConnectionsForDescriptors(fds.Cur),
+		"socket_pollers", websocket.DefaultPollers(), "max_client_connections", websocket.ConnectionsForDescriptors(fds.Cur),
 		"version", Version)
 }
 

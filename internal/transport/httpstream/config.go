@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/liveroom-dev/liveroom/internal/transport/connlimit"
 )
 
 // Defaults applied by NewServer to zero Config fields.
@@ -33,6 +35,11 @@ type Config struct {
 	// CloseTimeout bounds writing what is left, the disconnect push
 	// included, once a stream is closed. Default 1 s.
 	CloseTimeout time.Duration
+	// Limit, when set, counts streams against a limit shared with the
+	// process's other transports: a stream takes a place before its first
+	// byte (503 with Retry-After when none is left) and gives it back when
+	// it ends. Default: no limit.
+	Limit *connlimit.Limit
 	// Logger receives the transport's logs. Default: discard.
 	Logger *slog.Logger
 }
@@ -55,6 +62,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Limit == nil {
+		c.Limit = connlimit.New(0)
 	}
 	return c, nil
 }

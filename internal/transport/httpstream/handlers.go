@@ -81,6 +81,12 @@ func (s *Server) HTTPStream() http.Handler {
 // open starts a stream: the response headers, the hub's session, the
 // connect command, then the write loop until the stream ends.
 func (s *Server) open(w http.ResponseWriter, r *http.Request, k kind, proto protocol.Type, first []byte) {
+	if !s.cfg.Limit.Take() {
+		w.Header().Set("Retry-After", "5")
+		s.refuse(w, refusef(http.StatusServiceUnavailable, "server is at its connection limit; retry later"))
+		return
+	}
+	defer s.cfg.Limit.Release()
 	c := newConn(s, k, proto, remoteAddr(r))
 	if !s.register(c) {
 		s.refuse(w, refusef(http.StatusServiceUnavailable, "server is shutting down: connect again (to another node)"))

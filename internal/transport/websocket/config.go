@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/liveroom-dev/liveroom/internal/transport/connlimit"
 )
 
 // Defaults applied by NewServer to zero Config fields.
@@ -59,6 +61,11 @@ type Config struct {
 	// descriptor limit its writes fail). 0: no limit; see
 	// ConnectionsForDescriptors for the value the server uses.
 	MaxConnections int
+	// Limit, when set, is a count shared with the process's other
+	// transports, and replaces MaxConnections: an upgrade takes a place in
+	// it (503 with Retry-After when none is left) and gives it back when
+	// the connection ends.
+	Limit *connlimit.Limit
 	// Workers is the most goroutines that run Session callbacks at once
 	// (they start on demand and exit when idle). Default 128.
 	Workers int
@@ -128,11 +135,12 @@ func (c Config) sweepInterval() time.Duration {
 // Session of one connection before it is closed with 3013.
 func (c Config) pendingLimit() int { return 8*max(c.MaxMessageSize, c.MaxInflatedSize) + 64<<10 }
 
-// ConnectionsForDescriptors is how many WebSocket connections a process
-// with a descriptor limit of fdLimit (RLIMIT_NOFILE) may hold and still
-// keep a reserve for everything else — the message store's files, the
-// NATS connections, HTTP requests and fallback streams: a fiftieth of the
-// limit, at least 256. It returns 0 (no limit) when fdLimit is unknown.
+// ConnectionsForDescriptors is how many client connections (WebSocket and
+// fallback streams together, see package connlimit) a process with a
+// descriptor limit of fdLimit (RLIMIT_NOFILE) may hold and still keep a
+// reserve for everything else — the message store's files, the NATS
+// connections, HTTP requests: a fiftieth of the limit, at least 256. It
+// returns 0 (no limit) when fdLimit is unknown.
 func ConnectionsForDescriptors(fdLimit uint64) int {
 	if fdLimit == 0 || fdLimit > 1<<30 {
 		return 0

@@ -11,6 +11,7 @@ import (
 
 	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/internal/netpoll"
+	"github.com/liveroom-dev/liveroom/internal/transport/connlimit"
 	"github.com/liveroom-dev/liveroom/wire"
 )
 
@@ -28,6 +29,7 @@ type Server struct {
 	poller *netpoll.Poller
 	disp   dispatcher
 	stats  counters
+	limit  *connlimit.Limit // places for connections, shared or our own
 
 	mu       sync.Mutex
 	state    int                // mu; serverNew, serverRunning, serverStopped
@@ -74,6 +76,10 @@ func NewServer(cfg Config, acc hub.Acceptor) (*Server, error) {
 		partial:  make(map[*conn]struct{}),
 	}
 	s.disp.max = cfg.Workers
+	s.limit = cfg.Limit
+	if s.limit == nil {
+		s.limit = connlimit.New(cfg.MaxConnections)
+	}
 	return s, nil
 }
 
@@ -99,12 +105,6 @@ func (s *Server) Start() error {
 
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats { return s.stats.snapshot() }
-
-// Capacity reports the upgraded connections open now and the most that
-// may be (Config.MaxConnections; 0: no limit).
-func (s *Server) Capacity() (open int64, limit int) {
-	return s.stats.open.Load(), s.cfg.MaxConnections
-}
 
 // sweep closes connections stalled mid-frame for longer than FrameTimeout.
 // One goroutine for all connections: no timer per connection.
@@ -198,6 +198,7 @@ func (s *Server) unregister(c *conn) {
 	}
 	delete(s.conns, c)
 	s.stats.open.Add(-1)
+	s.limit.Release()
 	if len(s.conns) == 0 && s.emptied != nil {
 		close(s.emptied)
 		s.emptied = nil

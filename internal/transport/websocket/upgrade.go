@@ -47,17 +47,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, refuse(http.StatusForbidden, "origin not allowed"))
 		return
 	}
-	if limit := s.cfg.MaxConnections; limit > 0 && s.stats.open.Load() >= int64(limit) {
-		w.Header().Set("Retry-After", "5")
-		s.refuse(w, refuse(http.StatusServiceUnavailable, "server is at its connection limit; retry later"))
-		return
-	}
 	if r.TLS != nil {
 		s.refuse(w, refuse(http.StatusInternalServerError, "websocket transport needs plain TCP: terminate TLS in front"))
 		return
 	}
+	// The place taken here is given back by unregister, or below when the
+	// connection never gets that far.
+	if !s.limit.Take() {
+		w.Header().Set("Retry-After", "5")
+		s.refuse(w, refuse(http.StatusServiceUnavailable, "server is at its connection limit; retry later"))
+		return
+	}
 	netConn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
+		s.limit.Release()
 		s.refuse(w, refuse(http.StatusInternalServerError, "connection cannot be upgraded"))
 		return
 	}
@@ -67,6 +70,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		early = append([]byte(nil), p...)
 	}
 	if err := writeSwitching(netConn, u); err != nil {
+		s.limit.Release()
 		_ = netConn.Close()
 		s.stats.rejected.Add(1)
 		s.log.Debug("websocket: writing 101 failed", "remote", r.RemoteAddr, "err", err)
@@ -99,6 +103,7 @@ func (s *Server) startConn(netConn net.Conn, u upgrade, early []byte, r *http.Re
 		c.remote = a.AddrPort()
 	}
 	if !s.register(c) {
+		s.limit.Release()
 		_ = netConn.Close()
 		return
 	}
