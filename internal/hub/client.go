@@ -78,7 +78,7 @@ type Client struct {
 	presenceOwner smallMap[string, *subscription] // presenceMu; by channel name: whose entry it is
 
 	cmdMu    sync.Mutex // guards cmdQueue and cmdBusy
-	cmdQueue []*protocol.Command
+	cmdQueue []queuedCommand
 	cmdBytes int // encoded size of cmdQueue (cmdMu)
 	cmdBusy  bool
 
@@ -207,17 +207,35 @@ func (c *Client) admitCommand(cmd *protocol.Command, now time.Time) bool {
 		}
 		return true
 	}
-	size := cmd.SizeCF()
+	if werr := c.queueCommand(queuedCommand{cmd: cmd, size: cmd.SizeCF()}); werr != nil {
+		c.replyError(cmd.Id, werr)
+	}
+	return true
+}
+
+// queuedCommand is a command waiting for the connection's command
+// goroutine or, with refusal set, the answer to a command that could not
+// be decoded (cmd then holds only its id): kept in line so that it follows
+// the replies to the commands before it, the connect reply first.
+type queuedCommand struct {
+	cmd     *protocol.Command
+	refusal *wire.Error
+	size    int // bytes counted against maxQueuedCommandBytes
+}
+
+// queueCommand appends q to the command queue and starts the command
+// goroutine if it is not running. It returns the error to answer instead
+// when the queue is full.
+func (c *Client) queueCommand(q queuedCommand) *wire.Error {
 	c.cmdMu.Lock()
-	if len(c.cmdQueue) >= maxQueuedCommands || c.cmdBytes+size > maxQueuedCommandBytes {
+	if len(c.cmdQueue) >= maxQueuedCommands || c.cmdBytes+q.size > maxQueuedCommandBytes {
 		n, b := len(c.cmdQueue), c.cmdBytes
 		c.cmdMu.Unlock()
-		c.replyError(cmd.Id, wire.Errorf(wire.CodeTooManyRequests, true,
-			"too many commands waiting (%d, %d bytes); wait for replies before sending more", n, b))
-		return true
+		return wire.Errorf(wire.CodeTooManyRequests, true,
+			"too many commands waiting (%d, %d bytes); wait for replies before sending more", n, b)
 	}
-	c.cmdQueue = append(c.cmdQueue, cmd)
-	c.cmdBytes += size
+	c.cmdQueue = append(c.cmdQueue, q)
+	c.cmdBytes += q.size
 	start := !c.cmdBusy
 	c.cmdBusy = true
 	c.cmdMu.Unlock()
@@ -225,7 +243,19 @@ func (c *Client) admitCommand(cmd *protocol.Command, now time.Time) bool {
 		c.hub.cmdWG.Add(1)
 		go c.runCommands()
 	}
-	return true
+	return nil
+}
+
+// refuseInLine answers command id with werr after the replies to the
+// commands queued before it. Before any connect nothing is queued, so the
+// answer goes at once.
+func (c *Client) refuseInLine(id uint32, werr *wire.Error) {
+	c.mu.Lock()
+	seen := c.connectSeen
+	c.mu.Unlock()
+	if !seen || c.queueCommand(queuedCommand{cmd: &protocol.Command{Id: id}, refusal: werr}) != nil {
+		c.replyError(id, werr)
+	}
 }
 
 func isPong(cmd *protocol.Command) bool {
@@ -247,12 +277,12 @@ func (c *Client) runCommands() {
 			c.cmdMu.Unlock()
 			return
 		}
-		cmd := c.cmdQueue[0]
-		c.cmdQueue[0] = nil
+		q := c.cmdQueue[0]
+		c.cmdQueue[0] = queuedCommand{}
 		c.cmdQueue = c.cmdQueue[1:]
-		c.cmdBytes -= cmd.SizeCF()
+		c.cmdBytes -= q.size
 		c.cmdMu.Unlock()
-		c.dispatch(cmd)
+		c.dispatch(q.cmd, q.refusal)
 	}
 }
 

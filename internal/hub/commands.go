@@ -18,8 +18,10 @@ const commandTimeout = 10 * time.Second
 
 func (h *Hub) now() time.Time { return time.Now() }
 
-// dispatch runs one command on the connection's command goroutine.
-func (c *Client) dispatch(cmd *protocol.Command) {
+// dispatch runs one command on the connection's command goroutine, or
+// answers it with refusal when that is set (a command that could not be
+// decoded).
+func (c *Client) dispatch(cmd *protocol.Command, refusal *wire.Error) {
 	c.mu.Lock()
 	state := c.state
 	c.mu.Unlock()
@@ -29,6 +31,9 @@ func (c *Client) dispatch(cmd *protocol.Command) {
 	case state == stateConnecting && cmd.Connect == nil:
 		// The connect command before this one failed.
 		c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code, Reason: "command sent before a successful connect"})
+		return
+	case refusal != nil:
+		c.replyError(cmd.Id, refusal)
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.hub.ctx, commandTimeout)

@@ -38,7 +38,7 @@ func (c *Client) handleJSON(buf []byte, now time.Time) {
 					Reason: truncateReason("malformed command: " + unanswerableReason(line, err))})
 				return
 			}
-			c.replyError(id, wire.Errorf(wire.CodeBadRequest, false, "command %d is malformed: %s", id, commandErrorReason(line, err)))
+			c.refuseInLine(id, wire.Errorf(wire.CodeBadRequest, false, "command %d is malformed: %s", id, commandErrorReason(line, err)))
 			continue
 		}
 		if !c.admitCommand(cmd, now) {
