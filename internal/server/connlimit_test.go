@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/liveroom-dev/liveroom/internal/testkit"
+	"github.com/liveroom-dev/liveroom/internal/transport/connlimit"
 	ws "github.com/liveroom-dev/liveroom/internal/transport/websocket"
 )
 
@@ -22,7 +23,7 @@ import (
 // the node is ready again and the place can go to either transport.
 func TestConnectionLimitCoversEveryTransport(t *testing.T) {
 	const fileLimit = 320
-	limit := ws.ConnectionsForDescriptors(fileLimit)
+	limit := connlimit.ClientsOf(ws.ConnectionsForDescriptors(fileLimit))
 	p := testkit.StartProcessWithFileLimit(t, t.TempDir(), fileLimit)
 	ready := func() (int, string) {
 		resp, err := http.Get(p.BaseURL + "/readyz")

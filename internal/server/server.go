@@ -47,6 +47,7 @@ type Server struct {
 	http  *http.Server
 	ln    net.Listener
 	ready *readiness
+	tcp   *connlimit.Limit // TCP connections the HTTP listener accepted
 	conns *connlimit.Limit // client connections of every transport
 	prom  *metrics
 	debug *http.Server // pprof listener, nil when off
@@ -175,9 +176,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	s.startFeatures()
 	var fds syscall.Rlimit
 	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &fds)
-	// One count for every transport's connections, so that together they
-	// leave the store its descriptors.
-	s.conns = connlimit.New(websocket.ConnectionsForDescriptors(fds.Cur))
+	// Every accepted TCP connection is counted (s.tcp, at the listener)
+	// so that together they leave the store its descriptors; the clients
+	// of every transport are counted again (s.conns) against a smaller
+	// share, which leaves plain HTTP requests some room.
+	s.tcp = connlimit.New(websocket.ConnectionsForDescriptors(fds.Cur))
+	s.conns = connlimit.New(connlimit.ClientsOf(s.tcp.Max()))
 	s.ws, err = websocket.NewServer(websocket.Config{
 		Limit:            s.conns,
 		MaxMessageSize:   cfg.Client.MaxMessageBytes.Int(),
@@ -211,15 +215,17 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		}
 	}
 	s.ready = newReadiness(s.hub, s.conns)
-	s.ln, err = net.Listen("tcp", cfg.Addr)
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, fmt.Errorf("listen on %s: %w (another process uses this address: stop it, or give another with --addr or LIVEROOM_ADDR)", cfg.Addr, err)
 		}
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	s.ln = connlimit.Listener(ln, s.tcp, log)
 	s.http = &http.Server{
 		Handler:           s.routes(),
+		ConnContext:       connlimit.ConnContext,
 		ReadHeaderTimeout: cfg.Client.HandshakeTimeout.Duration(),
 		// A whole request: its headers, then its body. Streams (SSE,
 		// HTTP-streaming) lift both deadlines once they start.
@@ -273,7 +279,7 @@ func (s *Server) logStart(namespaces int) {
 	s.log.Info("liveroom started", "node", s.cfg.NodeName, "addr", hostPort(s.ln.Addr()), "data_dir", s.cfg.DataDir,
 		"engine", engineKind, "sync_always", s.cfg.Engine.SyncAlways, "demo", s.cfg.DemoEnabled(),
 		"namespaces", namespaces, "fd_limit", fds.Cur, "gomaxprocs", runtime.GOMAXPROCS(0),
-		"socket_pollers", websocket.DefaultPollers(), "max_client_connections", websocket.ConnectionsForDescriptors(fds.Cur),
+		"socket_pollers", websocket.DefaultPollers(), "max_connections", s.tcp.Max(), "max_client_connections", s.conns.Max(),
 		"version", Version)
 }
 

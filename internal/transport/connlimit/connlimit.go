@@ -1,14 +1,22 @@
-// Package connlimit counts the long-lived client connections of every
-// transport (WebSocket, SSE, HTTP streaming) against one limit.
+// Package connlimit counts connections against limits, so that together
+// they leave the message store its file descriptors.
 //
-// Each such connection holds a file descriptor for its whole life, and so
-// does the message store for each file it has open: a process that lets
-// client connections take every descriptor fails its store writes (a
-// JetStream write that cannot open a block file). The limit is what the
-// descriptor limit leaves after a reserve (see
-// websocket.ConnectionsForDescriptors); every transport takes a place
-// before it starts a connection and gives it back when the connection
-// ends, so no one transport can use the others' share or the store's.
+// Each connection holds a file descriptor for its whole life, and so does
+// the message store for each file it has open: a process that lets
+// connections take every descriptor fails its store writes (a JetStream
+// write that cannot open a block file), and the store stays failed until
+// the process restarts. Two counts keep it from that:
+//
+//   - every TCP connection the HTTP listener accepts takes a place in the
+//     listener's Limit (Listener) from accept to close, or, for a
+//     WebSocket connection handed to an event loop, until that connection
+//     ends (Conn.Keep); past the limit a connection is answered 503 and
+//     closed at once;
+//   - the long-lived client connections of every transport (WebSocket,
+//     SSE, HTTP streaming) take a place in a second, smaller Limit, so
+//     that plain HTTP requests (the server API, health checks, metrics)
+//     keep some room when clients fill theirs, and so that /readyz can say
+//     the node takes no more clients.
 package connlimit
 
 import "sync/atomic"
@@ -40,8 +48,43 @@ func (l *Limit) Take() bool {
 // Release gives back a place taken with Take.
 func (l *Limit) Release() { l.open.Add(-1) }
 
+// A Place is one connection's share of a Limit. Releasing it more than
+// once releases it once; a nil Place releases nothing.
+type Place struct {
+	l        *Limit
+	released atomic.Bool
+}
+
+// TakePlace is Take returning the place taken, or nil when none is left.
+func (l *Limit) TakePlace() *Place {
+	if !l.Take() {
+		return nil
+	}
+	return &Place{l: l}
+}
+
+// Release gives the place back, the first time it is called.
+func (p *Place) Release() {
+	if p != nil && p.released.CompareAndSwap(false, true) {
+		p.l.Release()
+	}
+}
+
 // Open is the number of places taken now.
 func (l *Limit) Open() int64 { return l.open.Load() }
 
 // Max is the limit (0: none).
 func (l *Limit) Max() int { return int(l.max) }
+
+// ClientsOf is the client connections (WebSocket, SSE, HTTP streaming)
+// allowed when the listener allows total connections in all: total less a
+// headroom for plain HTTP requests (the server API, health checks and
+// metrics), a fiftieth of total but at least a quarter of it up to 64
+// (0: no limit).
+func ClientsOf(total int) int {
+	if total <= 0 {
+		return 0
+	}
+	headroom := max(total/50, min(64, total/4))
+	return max(total-headroom, 1)
+}

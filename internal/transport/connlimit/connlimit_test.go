@@ -46,3 +46,13 @@ func TestTakeNeverPassesTheLimit(t *testing.T) {
 		t.Fatalf("unlimited: open %d max %d; want 1000 and 0", free.Open(), free.Max())
 	}
 }
+
+func TestClientsOfLeavesHeadroomForHTTP(t *testing.T) {
+	for _, c := range []struct{ total, want int }{
+		{0, 0}, {1, 1}, {4, 3}, {64, 48}, {768, 704}, {19600, 19208},
+	} {
+		if got := ClientsOf(c.total); got != c.want {
+			t.Errorf("ClientsOf(%d) = %d; want %d", c.total, got, c.want)
+		}
+	}
+}

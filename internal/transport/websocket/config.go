@@ -135,12 +135,12 @@ func (c Config) sweepInterval() time.Duration {
 // Session of one connection before it is closed with 3013.
 func (c Config) pendingLimit() int { return 8*max(c.MaxMessageSize, c.MaxInflatedSize) + 64<<10 }
 
-// ConnectionsForDescriptors is how many client connections (WebSocket and
-// fallback streams together, see package connlimit) a process with a
-// descriptor limit of fdLimit (RLIMIT_NOFILE) may hold and still keep a
-// reserve for everything else — the message store's files, the NATS
-// connections, HTTP requests: a fiftieth of the limit, at least 256. It
-// returns 0 (no limit) when fdLimit is unknown.
+// ConnectionsForDescriptors is how many connections the HTTP listener may
+// hold at once (WebSocket, fallback streams and plain requests together;
+// see package connlimit) in a process with a descriptor limit of fdLimit
+// (RLIMIT_NOFILE), keeping a reserve for everything else — the message
+// store's files, the NATS connections: a fiftieth of the limit, at least
+// 256. It returns 0 (no limit) when fdLimit is unknown.
 func ConnectionsForDescriptors(fdLimit uint64) int {
 	if fdLimit == 0 || fdLimit > 1<<30 {
 		return 0

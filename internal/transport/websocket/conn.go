@@ -13,6 +13,7 @@ import (
 
 	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/internal/netpoll"
+	"github.com/liveroom-dev/liveroom/internal/transport/connlimit"
 	"github.com/liveroom-dev/liveroom/wire"
 )
 
@@ -37,6 +38,9 @@ type conn struct {
 	// without context takeover: no compression state is kept here.
 	deflate bool
 	remote  netip.AddrPort
+	// tcpPlace is the socket's place in the HTTP listener's count (nil
+	// when the listener counts nothing), released by unregister.
+	tcpPlace *connlimit.Place
 
 	rmu sync.Mutex
 	// dec is owned by rmu (the poller goroutine, and the handshake

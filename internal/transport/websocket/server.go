@@ -199,6 +199,7 @@ func (s *Server) unregister(c *conn) {
 	delete(s.conns, c)
 	s.stats.open.Add(-1)
 	s.limit.Release()
+	c.tcpPlace.Release()
 	if len(s.conns) == 0 && s.emptied != nil {
 		close(s.emptied)
 		s.emptied = nil

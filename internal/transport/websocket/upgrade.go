@@ -11,6 +11,7 @@ import (
 	"github.com/centrifugal/protocol"
 
 	"github.com/liveroom-dev/liveroom/internal/hub"
+	"github.com/liveroom-dev/liveroom/internal/transport/connlimit"
 	"github.com/liveroom-dev/liveroom/wire"
 )
 
@@ -64,6 +65,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, refuse(http.StatusInternalServerError, "connection cannot be upgraded"))
 		return
 	}
+	// A socket counted by the HTTP listener keeps its place there until
+	// the connection ends, although the poller closes netConn once it has
+	// a duplicate of its descriptor.
+	var tcpPlace *connlimit.Place
+	if lc, ok := netConn.(*connlimit.Conn); ok {
+		tcpPlace = lc.Keep()
+	}
 	var early []byte // bytes the client sent after its request, already read
 	if n := brw.Reader.Buffered(); n > 0 {
 		p, _ := brw.Reader.Peek(n)
@@ -71,12 +79,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := writeSwitching(netConn, u); err != nil {
 		s.limit.Release()
+		tcpPlace.Release()
 		_ = netConn.Close()
 		s.stats.rejected.Add(1)
 		s.log.Debug("websocket: writing 101 failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	s.startConn(netConn, u, early, r)
+	s.startConn(netConn, u, early, r, tcpPlace)
 }
 
 func writeSwitching(nc net.Conn, u upgrade) error {
@@ -93,8 +102,8 @@ func writeSwitching(nc net.Conn, u upgrade) error {
 // startConn registers the upgraded socket with the poller, feeds the early
 // bytes to the decoder before anything the poller reads, then asks the hub
 // to accept the connection.
-func (s *Server) startConn(netConn net.Conn, u upgrade, early []byte, r *http.Request) {
-	c := &conn{srv: s, proto: u.proto, dataOp: opText, deflate: u.deflate}
+func (s *Server) startConn(netConn net.Conn, u upgrade, early []byte, r *http.Request, tcpPlace *connlimit.Place) {
+	c := &conn{srv: s, proto: u.proto, dataOp: opText, deflate: u.deflate, tcpPlace: tcpPlace}
 	if u.proto != protocol.TypeJSON {
 		c.dataOp = opBinary
 	}
@@ -104,6 +113,7 @@ func (s *Server) startConn(netConn net.Conn, u upgrade, early []byte, r *http.Re
 	}
 	if !s.register(c) {
 		s.limit.Release()
+		tcpPlace.Release()
 		_ = netConn.Close()
 		return
 	}
