@@ -86,16 +86,17 @@ func TestConnectionLimitCoversEveryTransport(t *testing.T) {
 		streams = append(streams, resp)
 	}
 	waitFor("at the limit", http.StatusServiceUnavailable, fmt.Sprintf("connection limit (%d of %d open", limit, limit))
-	if _, resp, err := d.Dial(p.WSURL, nil); err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("an upgrade past the limit: err %v; want it refused with 503", err)
+	if _, resp, err := d.Dial(p.WSURL, nil); err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable || !resp.Close {
+		t.Fatalf("an upgrade past the limit: err %v; want it refused with 503 and the connection closed", err)
 	}
 	resp, err := http.Get(sseURL("late"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
-		t.Fatalf("an SSE stream past the limit: %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !resp.Close {
+		t.Fatalf("an SSE stream past the limit: %d, Retry-After %q, close %v; want 503 with Retry-After, not kept alive (a refused client would hold the room left for plain HTTP)",
+			resp.StatusCode, resp.Header.Get("Retry-After"), resp.Close)
 	}
 
 	// An SSE stream ends: its place goes to the next WebSocket client.

@@ -83,6 +83,7 @@ func (s *Server) HTTPStream() http.Handler {
 func (s *Server) open(w http.ResponseWriter, r *http.Request, k kind, proto protocol.Type, first []byte) {
 	if !s.cfg.Limit.Take() {
 		w.Header().Set("Retry-After", "5")
+		w.Header().Set("Connection", "close") // see websocket: no idle refused clients
 		s.refuse(w, refusef(http.StatusServiceUnavailable, "server is at its connection limit; retry later"))
 		return
 	}

@@ -56,6 +56,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// connection never gets that far.
 	if !s.limit.Take() {
 		w.Header().Set("Retry-After", "5")
+		// Not kept alive: an idle refused client would hold a place in
+		// the listener's count, the room left for plain HTTP requests.
+		w.Header().Set("Connection", "close")
 		s.refuse(w, refuse(http.StatusServiceUnavailable, "server is at its connection limit; retry later"))
 		return
 	}
