@@ -76,6 +76,7 @@ func TestIdleHTTPConnectionsLeaveTheStoreItsDescriptors(t *testing.T) {
 			t.Fatalf("unexpected answer %q", line)
 		}
 	}
+	t.Logf("%d served, %d refused", served, refused)
 	if served == 0 || served > limit || refused == 0 {
 		t.Fatalf("of %d connections %d were served and %d refused; want between 1 and %d served, the rest refused", flood, served, refused, limit)
 	}
@@ -92,6 +93,27 @@ func TestIdleHTTPConnectionsLeaveTheStoreItsDescriptors(t *testing.T) {
 	_ = resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("readyz during the flood: %d; want 200 (the store is healthy, clients have room)", resp.StatusCode)
+	}
+
+	// The refusals and the limit show on /metrics (read over the backend's
+	// connection: a new one would be refused now).
+	mresp, err := backend.Get(p.BaseURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var metrics bytes.Buffer
+	_, _ = metrics.ReadFrom(mresp.Body)
+	_ = mresp.Body.Close()
+	for _, want := range []string{
+		fmt.Sprintf("liveroom_listener_connections_limit %d\n", limit),
+		fmt.Sprintf("liveroom_listener_connections %d\n", limit),
+	} {
+		if !strings.Contains(metrics.String(), want) {
+			t.Fatalf("/metrics lacks %q", strings.TrimSpace(want))
+		}
+	}
+	if !strings.Contains(metrics.String(), "liveroom_listener_refused_total ") || strings.Contains(metrics.String(), "liveroom_listener_refused_total 0\n") {
+		t.Fatal("/metrics does not count the refused connections (liveroom_listener_refused_total)")
 	}
 
 	for _, c := range conns {

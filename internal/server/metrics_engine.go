@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/liveroom-dev/liveroom/internal/engine"
+	"github.com/liveroom-dev/liveroom/internal/transport/connlimit"
 )
 
 // engineCollector reads the engine's link state, the embedded server's
@@ -53,4 +54,32 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descStreamLeader, prometheus.GaugeValue, 1, stream, leader)
 		}
 	}
+}
+
+// limitCollector reads the connection counts of decision 0025 at scrape
+// time: the HTTP listener's (every accepted connection) and the clients'.
+type limitCollector struct{ tcp, clients *connlimit.Limit }
+
+var (
+	descListenerOpen    = desc("listener_connections", "Connections the HTTP listener holds now (clients and plain HTTP), counted against the descriptors.")
+	descListenerLimit   = desc("listener_connections_limit", "The most connections the HTTP listener holds at once (the open-file limit less the store's reserve; 0: none).")
+	descListenerRefused = desc("listener_refused_total", "Connections answered 503 and closed at accept because the listener held its limit.")
+	descClientLimit     = desc("client_connections_limit", "The most client connections (WebSocket, SSE, HTTP-streaming) at once (0: none).")
+	descClientRefused   = desc("client_connections_refused_total", "WebSocket upgrades and streams refused with 503 because clients held their share.")
+)
+
+func (c limitCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descListenerOpen
+	ch <- descListenerLimit
+	ch <- descListenerRefused
+	ch <- descClientLimit
+	ch <- descClientRefused
+}
+
+func (c limitCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(descListenerOpen, prometheus.GaugeValue, float64(c.tcp.Open()))
+	ch <- prometheus.MustNewConstMetric(descListenerLimit, prometheus.GaugeValue, float64(c.tcp.Max()))
+	ch <- prometheus.MustNewConstMetric(descListenerRefused, prometheus.CounterValue, float64(c.tcp.Refused()))
+	ch <- prometheus.MustNewConstMetric(descClientLimit, prometheus.GaugeValue, float64(c.clients.Max()))
+	ch <- prometheus.MustNewConstMetric(descClientRefused, prometheus.CounterValue, float64(c.clients.Refused()))
 }

@@ -208,7 +208,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		return nil, err
 	}
 	s.prom.watch(s.hub, s.ws, s.hs)
-	s.prom.reg.MustRegister(engineCollector{s.eng})
+	s.prom.reg.MustRegister(engineCollector{s.eng}, limitCollector{tcp: s.tcp, clients: s.conns})
 	if cfg.DebugAddr != "" {
 		if s.debug, err = startDebug(cfg.DebugAddr, log); err != nil {
 			return nil, err

@@ -24,8 +24,9 @@ import "sync/atomic"
 // Limit is a count of open connections with an upper bound. The zero
 // value has no bound. It is safe for concurrent use.
 type Limit struct {
-	max  int64
-	open atomic.Int64
+	max     int64
+	open    atomic.Int64
+	refused atomic.Uint64
 }
 
 // New returns a Limit of max connections (max ≤ 0: no limit, only a count).
@@ -40,10 +41,14 @@ func (l *Limit) Take() bool {
 	n := l.open.Add(1)
 	if l.max > 0 && n > l.max {
 		l.open.Add(-1)
+		l.refused.Add(1)
 		return false
 	}
 	return true
 }
+
+// Refused counts the takes refused so far.
+func (l *Limit) Refused() uint64 { return l.refused.Load() }
 
 // Release gives back a place taken with Take.
 func (l *Limit) Release() { l.open.Add(-1) }
