@@ -70,6 +70,9 @@ type Client struct {
 	// connect timeout then no longer applies: the client did its part in
 	// time, however long the server takes to answer.
 	connectSeen bool
+	// firstRefused: a command before any connect could not be decoded
+	// (answered 107), so a later "first command must be connect" says so.
+	firstRefused atomic.Bool
 
 	// presenceMu orders this connection's presence writes (see
 	// putPresence); it is taken before, never while holding, mu or a
@@ -197,7 +200,11 @@ func (c *Client) admitCommand(cmd *protocol.Command, now time.Time) bool {
 	}
 	c.mu.Unlock()
 	if state == stateConnecting && cmd.Connect == nil && !seen {
-		c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code, Reason: "the first command must be connect"})
+		reason := "the first command must be connect"
+		if c.firstRefused.Load() {
+			reason = "no connect yet: the first command could not be decoded (see its 107); send a valid connect first"
+		}
+		c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code, Reason: reason})
 		return false
 	}
 	if ok, retry := c.limiter.take(now); !ok {
@@ -253,6 +260,9 @@ func (c *Client) refuseInLine(id uint32, werr *wire.Error) {
 	c.mu.Lock()
 	seen := c.connectSeen
 	c.mu.Unlock()
+	if !seen {
+		c.firstRefused.Store(true)
+	}
 	if !seen || c.queueCommand(queuedCommand{cmd: &protocol.Command{Id: id}, refusal: werr}) != nil {
 		c.replyError(id, werr)
 	}

@@ -71,3 +71,37 @@ func TestPipelinedMalformedCommandIsAnsweredAfterConnect(t *testing.T) {
 		t.Fatalf("the commands around the malformed one: %+v, %+v; want both answered", replies[2], replies[4])
 	}
 }
+
+// A connect that cannot be decoded is answered 107; a command after it
+// then closes the connection with a reason that says the connect was
+// refused, not that none was sent.
+func TestUndecodableConnectIsNamedInTheClose(t *testing.T) {
+	node := testkit.Start(t, nil)
+	ws, _, err := websocket.DefaultDialer.Dial(node.WSURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	frame := `{"id":1,"connect":{"token":5}}` + "\n" + `{"id":2,"rpc":{"method":"time"}}`
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var got107 bool
+	for {
+		_, data, err := ws.ReadMessage()
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			if !got107 || ce.Code != 3501 || !strings.Contains(ce.Text, "first command could not be decoded") {
+				t.Fatalf("closed with %d %q after the 107: %v; want 3501 naming the undecodable first command", ce.Code, ce.Text, got107)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		if strings.Contains(string(data), `"id":1`) && strings.Contains(string(data), `"code":107`) {
+			got107 = true
+		}
+	}
+}
