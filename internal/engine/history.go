@@ -68,26 +68,32 @@ func (e *Engine) lastOf(ctx context.Context, s *nsStream, ch ChannelRef) (offset
 // lastMsg reads the channel's newest message; found is false when it has
 // none.
 func (e *Engine) lastMsg(ctx context.Context, s *nsStream, ch ChannelRef) (p StoredPub, found bool, err error) {
-	subj := e.directGet + s.name + "." + ch.inSubject()
+	return e.directGetOne(ctx, e.directGet+s.name+"."+ch.inSubject(), nil, "read top of "+ch.Name)
+}
+
+// directGetOne sends one direct get that answers with at most one message
+// (a 404 status: none, found false) and parses it. what names the read in
+// errors. Without a deadline in ctx, publishAttemptTimeout bounds it.
+func (e *Engine) directGetOne(ctx context.Context, subj string, body []byte, what string) (StoredPub, bool, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, publishAttemptTimeout)
 		defer cancel()
 	}
-	msg, err := e.nc.RequestWithContext(ctx, subj, nil)
+	msg, err := e.nc.RequestWithContext(ctx, subj, body)
 	if err != nil {
-		return StoredPub{}, false, fmt.Errorf("engine: read top of %s: %w", ch.Name, err)
+		return StoredPub{}, false, fmt.Errorf("engine: %s: %w", what, err)
 	}
 	switch msg.Header.Get(hdrStatus) {
 	case "":
 	case "404":
 		return StoredPub{}, false, nil
 	default:
-		return StoredPub{}, false, fmt.Errorf("engine: read top of %s: status %s %s", ch.Name, msg.Header.Get(hdrStatus), msg.Header.Get("Description"))
+		return StoredPub{}, false, fmt.Errorf("engine: %s: status %s %s", what, msg.Header.Get(hdrStatus), msg.Header.Get("Description"))
 	}
-	p, err = parseStored(msg)
+	p, err := parseStored(msg)
 	if err != nil {
-		return StoredPub{}, false, fmt.Errorf("engine: read top of %s: %w", ch.Name, err)
+		return StoredPub{}, false, fmt.Errorf("engine: %s: %w", what, err)
 	}
 	return p, true, nil
 }

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 )
 
@@ -46,31 +45,15 @@ func (e *Engine) getFirstSince(ctx context.Context, s *nsStream, ch ChannelRef, 
 	return e.getOne(ctx, s, ch, directGetRequest{StartTime: &t, NextFor: ch.inSubject()})
 }
 
-// getOne sends one direct get that answers with at most one message.
+// getOne sends one direct get of ch's stream that answers with at most
+// one message, and counts it as read for history.
 func (e *Engine) getOne(ctx context.Context, s *nsStream, ch ChannelRef, req directGetRequest) (StoredPub, bool, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, publishAttemptTimeout)
-		defer cancel()
-	}
 	body, _ := json.Marshal(req)
-	msg, err := e.nc.RequestWithContext(ctx, e.directGet+s.name, body)
-	if err != nil {
-		return StoredPub{}, false, fmt.Errorf("engine: history of %s: %w", ch.Name, err)
+	p, found, err := e.directGetOne(ctx, e.directGet+s.name, body, "history of "+ch.Name)
+	if found {
+		e.historyRead.Add(1)
 	}
-	switch msg.Header.Get(hdrStatus) {
-	case "":
-	case "404":
-		return StoredPub{}, false, nil
-	default:
-		return StoredPub{}, false, fmt.Errorf("engine: history of %s: status %s %s", ch.Name, msg.Header.Get(hdrStatus), msg.Header.Get("Description"))
-	}
-	e.historyRead.Add(1)
-	p, err := parseStored(msg)
-	if err != nil {
-		return StoredPub{}, false, fmt.Errorf("engine: history of %s: %w", ch.Name, err)
-	}
-	return p, true, nil
+	return p, found, err
 }
 
 // seekAfter returns a stream sequence from which a scan of ch meets every
