@@ -225,7 +225,6 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	s.ln = connlimit.Listener(ln, s.tcp, log)
 	s.http = &http.Server{
 		Handler:           s.routes(),
-		ConnContext:       connlimit.ConnContext,
 		ReadHeaderTimeout: cfg.Client.HandshakeTimeout.Duration(),
 		// A whole request: its headers, then its body. Streams (SSE,
 		// HTTP-streaming) lift both deadlines once they start.

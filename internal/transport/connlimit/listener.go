@@ -1,7 +1,6 @@
 package connlimit
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -36,8 +35,8 @@ const refusalLinger = 500 * time.Millisecond
 // connection takes a place when it is accepted and gives it back when it
 // is closed (see Conn.Keep for a transport that keeps the descriptor).
 // Past the limit a connection is answered 503 with Retry-After and closed,
-// and Accept goes on to the next one. Serve it with ConnContext as the
-// http.Server's ConnContext so that handlers can find their Conn.
+// and Accept goes on to the next one. A handler that hijacks the
+// connection gets the *Conn back from Hijack.
 func Listener(ln net.Listener, l *Limit, log *slog.Logger) net.Listener {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -148,22 +147,4 @@ func (c *Conn) CloseWrite() error {
 		return cw.CloseWrite()
 	}
 	return errors.ErrUnsupported
-}
-
-type connKey struct{}
-
-// ConnContext is for http.Server.ConnContext: it puts the Conn (when c is
-// one) into the context of every request on it.
-func ConnContext(ctx context.Context, c net.Conn) context.Context {
-	if lc, ok := c.(*Conn); ok {
-		return context.WithValue(ctx, connKey{}, lc)
-	}
-	return ctx
-}
-
-// ConnFrom returns the Conn a request came on, or nil when the server's
-// listener does not count connections.
-func ConnFrom(ctx context.Context) *Conn {
-	c, _ := ctx.Value(connKey{}).(*Conn)
-	return c
 }
