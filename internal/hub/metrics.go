@@ -20,6 +20,7 @@ type metrics struct {
 	gapsUnrecoverable   atomic.Int64
 	recoveredTrue       atomic.Int64
 	recoveryReads       atomic.Int64
+	historyFromRing     atomic.Int64 // history pages answered from the recent ring
 	recoveredFalse      atomic.Int64
 	piecesCompressed    atomic.Int64 // publications compressed for the fan-out (once per form)
 	deltasComputed      atomic.Int64 // fossil deltas computed (once per publication)
@@ -55,11 +56,14 @@ type Stats struct {
 	RecoveredTrue       int64 `json:"recovered_true"`
 	// RecoveryReads counts recoveries the node's recent publications did
 	// not cover, which read the stream instead.
-	RecoveryReads    int64            `json:"recovery_reads"`
-	RecoveredFalse   int64            `json:"recovered_false"`
-	PiecesCompressed int64            `json:"pieces_compressed"`
-	DeltasComputed   int64            `json:"deltas_computed"`
-	Disconnects      map[uint32]int64 `json:"disconnects"`
+	RecoveryReads int64 `json:"recovery_reads"`
+	// HistoryFromMemory counts history pages answered from the channel's
+	// recent publications in memory, without a stream read.
+	HistoryFromMemory int64            `json:"history_from_memory"`
+	RecoveredFalse    int64            `json:"recovered_false"`
+	PiecesCompressed  int64            `json:"pieces_compressed"`
+	DeltasComputed    int64            `json:"deltas_computed"`
+	Disconnects       map[uint32]int64 `json:"disconnects"`
 }
 
 // Stats returns a snapshot of this node's counters.
@@ -78,6 +82,7 @@ func (h *Hub) Stats() Stats {
 		GapsUnrecoverable:   m.gapsUnrecoverable.Load(),
 		RecoveredTrue:       m.recoveredTrue.Load(),
 		RecoveryReads:       m.recoveryReads.Load(),
+		HistoryFromMemory:   m.historyFromRing.Load(),
 		RecoveredFalse:      m.recoveredFalse.Load(),
 		PiecesCompressed:    m.piecesCompressed.Load(),
 		DeltasComputed:      m.deltasComputed.Load(),

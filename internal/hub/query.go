@@ -2,7 +2,6 @@ package hub
 
 import (
 	"context"
-	"errors"
 
 	"github.com/centrifugal/protocol"
 
@@ -77,106 +76,6 @@ func (h *Hub) fitsQueue(pubs []*protocol.Publication) *wire.Error {
 	return wire.Errorf(wire.CodeLimitExceeded, false,
 		"the history reply would be about %d bytes, more than half of what a connection may queue (%d bytes): ask for at most %d publications (limit) and page with since",
 		total, h.cfg.QueueMaxBytes, max(fit, 1))
-}
-
-// history reads a channel's history the way the protocol's history command
-// defines it: limit 0 returns only the current position, a negative limit
-// everything kept; since (with a matching epoch, else 112) starts after
-// that offset, or before it when reverse; reverse returns newest first.
-func (h *Hub) history(ctx context.Context, id ChannelID, ns *Namespace, limit int, since *StreamPosition, reverse bool) (*protocol.HistoryResult, *wire.Error) {
-	if !ns.HasHistory() {
-		return nil, wire.Errorf(wire.CodeNotAvailable, false, "channels of namespace %q keep no history", ns.Name)
-	}
-	if limit < 0 || limit > ns.HistorySize {
-		limit = ns.HistorySize
-	}
-	top, err := h.broker.Top(ctx, id)
-	if err != nil {
-		return nil, h.engineError(id.Name, err)
-	}
-	res := &protocol.HistoryResult{Epoch: top.Epoch, Offset: top.Offset}
-	if since != nil && since.Epoch == "" {
-		return nil, wire.Errorf(wire.CodeBadRequest, false, "since needs the epoch of a previous reply together with its offset")
-	}
-	if since != nil && since.Epoch != top.Epoch {
-		return nil, wire.Errorf(wire.CodeUnrecoverable, false, "epoch %q is not the channel's current epoch %q: history was reset; load it without since", since.Epoch, top.Epoch)
-	}
-	if since != nil && since.Offset > top.Offset {
-		return nil, wire.Errorf(wire.CodeUnrecoverable, false, "offset %d is ahead of the channel's newest, %d: it is not a position this channel gave; load history without since", since.Offset, top.Offset)
-	}
-	if limit == 0 { // only the position: an empty list, as any empty page
-		res.Publications = []*protocol.Publication{}
-		return res, nil
-	}
-	var w HistoryWindow
-	switch {
-	case reverse:
-		w, err = h.readNewest(ctx, id, top.Offset, limit, since)
-	case since != nil:
-		w, err = h.broker.ReadAfter(ctx, id, since.Offset, limit, h.now())
-		if errors.Is(err, ErrUnrecoverable) {
-			return nil, wire.Errorf(wire.CodeUnrecoverable, false, "publications after offset %d are no longer kept; load history without since", since.Offset)
-		}
-	default:
-		w, err = h.broker.ReadOldest(ctx, id, limit, h.now())
-	}
-	if err != nil {
-		return nil, h.engineError(id.Name, err)
-	}
-	pubs := w.Pubs
-	if reverse {
-		if since != nil {
-			cut := len(pubs)
-			for cut > 0 && pubs[cut-1].Offset >= since.Offset {
-				cut--
-			}
-			pubs = pubs[:cut]
-		}
-		if len(pubs) > limit {
-			pubs = pubs[len(pubs)-limit:]
-		}
-	}
-	res.Publications = make([]*protocol.Publication, 0, len(pubs))
-	for i := range pubs {
-		p := pubs[i]
-		if reverse {
-			p = pubs[len(pubs)-1-i]
-		}
-		pub, err := decodePublication(p.Body)
-		if err != nil {
-			h.log.Error("undecodable stored publication", "channel", id.Name, "offset", p.Offset, "err", err)
-			continue
-		}
-		pub.Offset = p.Offset
-		res.Publications = append(res.Publications, pub)
-	}
-	return res, nil
-}
-
-// readNewest reads, oldest first, the newest limit publications of a
-// channel whose top offset is top, before since when given (with since
-// only those below since.Offset): the page a reverse history returns, read
-// from where it starts rather than from the channel's oldest publication.
-// When history no longer keeps the page's start, it reads from the oldest
-// kept; the caller still cuts at since and at limit, so a window that moved
-// meanwhile cannot put wrong publications in the page.
-func (h *Hub) readNewest(ctx context.Context, id ChannelID, top uint64, limit int, since *StreamPosition) (HistoryWindow, error) {
-	upper := top // the newest offset the page may hold
-	if since != nil {
-		if since.Offset == 0 {
-			return HistoryWindow{}, nil
-		}
-		upper = min(upper, since.Offset-1)
-	}
-	lower := upper - min(upper, uint64(limit)) // the page is lower+1 … upper
-	w, err := h.broker.ReadAfter(ctx, id, lower, int(upper-lower), h.now())
-	if !errors.Is(err, ErrUnrecoverable) {
-		return w, err
-	}
-	if w.First == 0 || w.First > upper { // nothing kept below since
-		return HistoryWindow{Epoch: w.Epoch}, nil
-	}
-	return h.broker.ReadOldest(ctx, id, int(upper-w.First+1), h.now())
 }
 
 func (c *Client) handlePresence(ctx context.Context, id uint32, req *protocol.PresenceRequest) *wire.Error {

@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/centrifugal/protocol"
 
@@ -84,5 +86,86 @@ func TestReverseHistoryReadsOnlyThePage(t *testing.T) {
 	read := metricValue(t, node, "liveroom_engine_history_messages_read_total") - before
 	if read > 40 {
 		t.Fatalf("the newest 5 of %d kept publications read %v stored messages; want at most 40 (the page, the probes that find it, and fewer than 16 before it)", kept, read)
+	}
+}
+
+// While this node holds a channel (a subscriber is on it), a history page
+// that its recent publications in memory cover is answered from them,
+// without reading the stream, and is the same page the stream gives; a
+// page reaching past them reads the stream.
+func TestHistoryPagesFromMemoryWhileTheChannelIsHeld(t *testing.T) {
+	const published = 200 // the memory holds the newest 128
+	node := testkit.Start(t, func(c *config.Config) {
+		ns := config.NamespaceDefaults("hist")
+		ns.HistorySize, ns.Recovery = 300, true
+		c.Namespaces = append(c.Namespaces, ns)
+	})
+	const channel = "hist:live"
+	sub := dialP(t, node.WSURL)
+	sub.connect(node.Token("watcher"))
+	if rep := sub.call(&protocol.Command{Subscribe: &protocol.SubscribeRequest{Channel: channel}}); rep.Error != nil {
+		t.Fatalf("subscribe: %v", rep.Error)
+	}
+	for i := 1; i <= published; i++ {
+		node.Publish(channel, map[string]int{"i": i})
+	}
+	c := dialP(t, node.WSURL)
+	c.connect(node.Token("reader"))
+	epoch := c.call(&protocol.Command{History: &protocol.HistoryRequest{Channel: channel, Limit: 0}}).History.Epoch
+
+	cases := []struct {
+		name       string
+		req        protocol.HistoryRequest
+		first      uint64 // offset of the first publication in the reply
+		n          int
+		fromMemory bool
+	}{
+		{"newest 50", protocol.HistoryRequest{Limit: 50, Reverse: true}, 200, 50, true},
+		{"10 before 150", protocol.HistoryRequest{Limit: 10, Reverse: true, Since: &protocol.StreamPosition{Offset: 150}}, 149, 10, true},
+		{"5 after 180", protocol.HistoryRequest{Limit: 5, Since: &protocol.StreamPosition{Offset: 180}}, 181, 5, true},
+		{"newest 150 (past memory)", protocol.HistoryRequest{Limit: 150, Reverse: true}, 200, 150, false},
+		{"5 after 10 (past memory)", protocol.HistoryRequest{Limit: 5, Since: &protocol.StreamPosition{Offset: 10}}, 11, 5, false},
+	}
+	// The node must be at the top before the first case: poll until the
+	// subscriber has the last publication.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(sub.pushes) == 0 || sub.pushes[len(sub.pushes)-1].Pub.GetOffset() != published {
+		if time.Now().After(deadline) {
+			t.Fatalf("the subscriber did not receive offset %d", published)
+		}
+		if err := sub.read(deadline); err != nil {
+			t.Fatalf("the subscriber did not receive offset %d: %v", published, err)
+		}
+	}
+	for _, tc := range cases {
+		req := tc.req
+		req.Channel = channel
+		if req.Since != nil {
+			req.Since.Epoch = epoch
+		}
+		memBefore := metricValue(t, node, "liveroom_history_from_memory_total")
+		readBefore := metricValue(t, node, "liveroom_engine_history_messages_read_total")
+		rep := c.call(&protocol.Command{History: &req})
+		if rep.Error != nil {
+			t.Fatalf("%s: %v", tc.name, rep.Error)
+		}
+		pubs := rep.History.Publications
+		if len(pubs) != tc.n {
+			t.Fatalf("%s: %d publications; want %d", tc.name, len(pubs), tc.n)
+		}
+		for i, p := range pubs {
+			want := tc.first + uint64(i)
+			if req.Reverse {
+				want = tc.first - uint64(i)
+			}
+			if p.Offset != want || string(p.Data) != fmt.Sprintf(`{"i":%d}`, want) {
+				t.Fatalf("%s: publication %d is offset %d %s; want offset %d", tc.name, i, p.Offset, p.Data, want)
+			}
+		}
+		fromMemory := metricValue(t, node, "liveroom_history_from_memory_total") > memBefore
+		read := metricValue(t, node, "liveroom_engine_history_messages_read_total") - readBefore
+		if fromMemory != tc.fromMemory || (tc.fromMemory && read != 0) || (!tc.fromMemory && read == 0) {
+			t.Fatalf("%s: answered from memory %v with %v stored messages read; want from memory %v", tc.name, fromMemory, read, tc.fromMemory)
+		}
 	}
 }

@@ -88,6 +88,7 @@ var (
 	descDisconnects     = desc("disconnects_total", "Connections closed, by disconnect code.", "code")
 	descRecoveries      = desc("recoveries_total", "Resubscribes that asked for recovery, by outcome.", "recovered")
 	descRecoveryReads   = desc("recovery_stream_reads_total", "Recoveries not covered by the channel's recent publications in memory, which read the stream.")
+	descHistoryMemory   = desc("history_from_memory_total", "History pages (with since, or reverse) answered from the channel's recent publications in memory, without a stream read.")
 	descGaps            = desc("stream_gaps_total", "Gaps in a channel's delivery, by outcome.", "outcome")
 	descWSHandshakes    = desc("websocket_handshakes_rejected_total", "WebSocket upgrade requests refused.")
 	descWSFramesIn      = desc("websocket_frames_in_total", "WebSocket frames received.")
@@ -105,7 +106,7 @@ var (
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descConnections, descAccepted, descSubscriptions, descChannels, descCommands,
 		descPubIn, descPubOut, descDeliveries, descFramesOut, descOverflows, descQueued, descDisconnects,
-		descRecoveries, descRecoveryReads, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg, descWSPongsDeferred,
+		descRecoveries, descRecoveryReads, descHistoryMemory, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg, descWSPongsDeferred,
 		descStreamsOpen, descStreamsOpened, descStreamsRefused, descEmulation,
 		descWSCompressed, descCompressions} {
 		ch <- d
@@ -137,6 +138,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descRecoveries, float64(s.RecoveredTrue), "true")
 	counter(descRecoveries, float64(s.RecoveredFalse), "false")
 	counter(descRecoveryReads, float64(s.RecoveryReads))
+	counter(descHistoryMemory, float64(s.HistoryFromMemory))
 	counter(descGaps, float64(s.GapsFilled), "filled")
 	counter(descGaps, float64(s.GapsUnrecoverable), "unrecoverable")
 	w := c.ws.Stats()
