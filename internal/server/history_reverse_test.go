@@ -115,16 +115,16 @@ func TestHistoryPagesFromMemoryWhileTheChannelIsHeld(t *testing.T) {
 
 	cases := []struct {
 		name       string
-		req        protocol.HistoryRequest
+		req        *protocol.HistoryRequest
 		first      uint64 // offset of the first publication in the reply
 		n          int
 		fromMemory bool
 	}{
-		{"newest 50", protocol.HistoryRequest{Limit: 50, Reverse: true}, 200, 50, true},
-		{"10 before 150", protocol.HistoryRequest{Limit: 10, Reverse: true, Since: &protocol.StreamPosition{Offset: 150}}, 149, 10, true},
-		{"5 after 180", protocol.HistoryRequest{Limit: 5, Since: &protocol.StreamPosition{Offset: 180}}, 181, 5, true},
-		{"newest 150 (past memory)", protocol.HistoryRequest{Limit: 150, Reverse: true}, 200, 150, false},
-		{"5 after 10 (past memory)", protocol.HistoryRequest{Limit: 5, Since: &protocol.StreamPosition{Offset: 10}}, 11, 5, false},
+		{"newest 50", &protocol.HistoryRequest{Limit: 50, Reverse: true}, 200, 50, true},
+		{"10 before 150", &protocol.HistoryRequest{Limit: 10, Reverse: true, Since: &protocol.StreamPosition{Offset: 150}}, 149, 10, true},
+		{"5 after 180", &protocol.HistoryRequest{Limit: 5, Since: &protocol.StreamPosition{Offset: 180}}, 181, 5, true},
+		{"newest 150 (past memory)", &protocol.HistoryRequest{Limit: 150, Reverse: true}, 200, 150, false},
+		{"5 after 10 (past memory)", &protocol.HistoryRequest{Limit: 5, Since: &protocol.StreamPosition{Offset: 10}}, 11, 5, false},
 	}
 	// The node must be at the top before the first case: poll until the
 	// subscriber has the last publication.
@@ -145,7 +145,7 @@ func TestHistoryPagesFromMemoryWhileTheChannelIsHeld(t *testing.T) {
 		}
 		memBefore := metricValue(t, node, "liveroom_history_from_memory_total")
 		readBefore := metricValue(t, node, "liveroom_engine_history_messages_read_total")
-		rep := c.call(&protocol.Command{History: &req})
+		rep := c.call(&protocol.Command{History: req})
 		if rep.Error != nil {
 			t.Fatalf("%s: %v", tc.name, rep.Error)
 		}
