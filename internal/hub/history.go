@@ -61,6 +61,12 @@ func (h *Hub) history(ctx context.Context, id ChannelID, ns *Namespace, limit in
 	if err != nil {
 		return nil, h.engineError(id.Name, err)
 	}
+	// The page ends at the top the reply names: what was stored since that
+	// read is left for the next page (a client pages on from offset, and
+	// would otherwise get it twice).
+	for len(pubs) > 0 && pubs[len(pubs)-1].Offset > top.Offset {
+		pubs = pubs[:len(pubs)-1]
+	}
 	if !reverse {
 		res.Publications = pubs
 		if pubs == nil {

@@ -169,3 +169,63 @@ func TestHistoryPagesFromMemoryWhileTheChannelIsHeld(t *testing.T) {
 		}
 	}
 }
+
+// While publications keep arriving, no history page holds a publication
+// newer than the top offset its reply names (a client pages on from that
+// offset and would get it twice), and every page is contiguous.
+func TestHistoryPageEndsAtTheRepliedTop(t *testing.T) {
+	node := testkit.Start(t, func(c *config.Config) {
+		ns := config.NamespaceDefaults("hist")
+		ns.HistorySize = 30
+		c.Namespaces = append(c.Namespaces, ns)
+	})
+	const channel = "hist:busy"
+	node.Publish(channel, map[string]int{"i": 0})
+	stop := make(chan struct{})
+	published := make(chan struct{})
+	go func() {
+		defer close(published)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				status, err := testkit.CallAPI(node.BaseURL, node.APIKey, "publish", map[string]any{"channel": channel, "data": 1}, nil)
+				if err != nil || status != 200 {
+					return // the node is going away; the test goroutine reports failures
+				}
+			}
+		}
+	}()
+	defer func() { close(stop); <-published }()
+
+	c := dialP(t, node.WSURL)
+	c.connect(node.Token("reader"))
+	epoch := c.call(&protocol.Command{History: &protocol.HistoryRequest{Channel: channel, Limit: 0}}).History.Epoch
+	for i := 0; i < 300; i++ {
+		req := &protocol.HistoryRequest{Channel: channel, Limit: []int32{-1, 5, 40}[i%3], Reverse: i%2 == 0}
+		if i%4 == 1 {
+			req.Since = &protocol.StreamPosition{Offset: 1, Epoch: epoch}
+			req.Reverse = false
+		}
+		rep := c.call(&protocol.Command{History: req})
+		if rep.Error != nil {
+			if req.Since != nil && rep.Error.Code == 112 {
+				continue // offset 1 trimmed away: a correct answer
+			}
+			t.Fatalf("history %+v: %v", req, rep.Error)
+		}
+		pubs := rep.History.Publications
+		for j, p := range pubs {
+			if p.Offset > rep.History.Offset {
+				t.Fatalf("history %+v: offset %d in a reply whose top is %d", req, p.Offset, rep.History.Offset)
+			}
+			if j > 0 {
+				step := int64(p.Offset) - int64(pubs[j-1].Offset)
+				if (req.Reverse && step != -1) || (!req.Reverse && step != 1) {
+					t.Fatalf("history %+v: offsets %d then %d", req, pubs[j-1].Offset, p.Offset)
+				}
+			}
+		}
+	}
+}
