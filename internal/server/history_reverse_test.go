@@ -84,6 +84,7 @@ func TestReverseHistoryReadsOnlyThePage(t *testing.T) {
 		t.Fatalf("newest 5: %+v", rep)
 	}
 	read := metricValue(t, node, "liveroom_engine_history_messages_read_total") - before
+	t.Logf("the newest 5 of %d kept publications read %v stored messages", kept, read)
 	if read > 40 {
 		t.Fatalf("the newest 5 of %d kept publications read %v stored messages; want at most 40 (the page, the probes that find it, and fewer than 16 before it)", kept, read)
 	}
