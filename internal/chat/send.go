@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/liveroom-dev/liveroom/wire"
@@ -117,18 +118,25 @@ func (r *Room) messageText(s string) (string, *wire.Error) {
 }
 
 func (r *Room) checkLinks(a Actor, text string, mod bool) *wire.Error {
-	if mod || !HasLink(text) {
+	if mod {
 		return nil
 	}
+	link := FindLink(text)
+	if link == "" {
+		return nil
+	}
+	// Name what read as a link: a file name like "readme.md" is one
+	// (Moldova's domain), and the sender needs to know what to change.
+	seen := fmt.Sprintf("%q reads as a link", link)
 	switch r.Pub.Settings.Links {
 	case wire.LinksMods:
-		return wire.Errorf(wire.CodeChatLink, false, "links are off in this room: only moderators may post them")
+		return wire.Errorf(wire.CodeChatLink, false, "links are off in this room (%s): only moderators may post them; if it is not a link, put a space after the full stop", seen)
 	case wire.LinksMembers:
 		if a.Guest || a.User == "" {
-			return wire.Errorf(wire.CodeChatLink, false, "links need a signed-in account in this room")
+			return wire.Errorf(wire.CodeChatLink, false, "links need a signed-in account in this room (%s)", seen)
 		}
 		if n := r.Pub.Known[a.User]; n < r.cfg.NewUserMessages {
-			return wire.Errorf(wire.CodeChatLink, false, "links are allowed after your first %d messages in this room (%d so far)", r.cfg.NewUserMessages, n)
+			return wire.Errorf(wire.CodeChatLink, false, "links are allowed after your first %d messages in this room (%d so far; %s)", r.cfg.NewUserMessages, n, seen)
 		}
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/net/idna"
+	"golang.org/x/net/publicsuffix"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -99,46 +101,95 @@ func Mentions(text string) []string {
 
 func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
 
-// linkTLDs are the top-level domains that make a bare "name.tld" a link.
-var linkTLDs = map[string]bool{
-	"com": true, "net": true, "org": true, "io": true, "co": true, "me": true, "tv": true, "gg": true,
-	"ly": true, "app": true, "dev": true, "xyz": true, "info": true, "biz": true, "ru": true, "de": true,
-	"uk": true, "cn": true, "link": true, "site": true, "online": true, "live": true, "top": true,
-	"shop": true, "click": true, "fr": true, "es": true, "it": true, "nl": true, "be": true, "us": true,
-}
-
 // labelDots turns the full stops that browsers read as domain label
 // separators into '.': U+3002 (ideographic), U+FF0E (full-width) and
 // U+FF61 (half-width ideographic), per IDNA (RFC 3490 §3.1; UTS #46 maps
 // them the same way), so "spam。com" opens like "spam.com".
 var labelDots = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
 
-// HasLink reports whether text holds something a browser would open: a
-// URL with a scheme, "www.", or a bare domain with a common top-level
-// domain ("spam.example.com", "bit.ly/x"). The text is first brought to
-// Unicode NFKC (UAX #15), as IDNA's mapping does (UTS #46 §4), so
-// full-width letters, the one-dot leader and the small full stop read as
-// their ASCII forms, and then every label-separating full stop reads as
-// '.'.
-func HasLink(text string) bool {
+// HasLink reports whether text holds something a browser would open as a
+// link; see FindLink.
+func HasLink(text string) bool { return FindLink(text) != "" }
+
+// FindLink returns the first part of text a browser would open as a link,
+// lower-cased as it was read, or "" when there is none: a URL with a
+// scheme ("https://…"), a host starting with "www.", or a bare domain
+// whose last label is a top-level domain run under ICANN ("spam.example.com",
+// "bit.ly/x", "free.gift", "is.gd", "сайт.рф"). Top-level domains come from
+// the Public Suffix List (publicsuffix.org) compiled into
+// golang.org/x/net/publicsuffix; an internationalised one is looked up in
+// its ASCII form (IDNA, RFC 5891). So file names whose extension is also a
+// country's domain read as links ("readme.md": Moldova, "run.sh": Saint
+// Helena), as they do in browsers' address bars, while "node.js" does not.
+//
+// The text is first brought to Unicode NFKC (UAX #15), as IDNA's mapping
+// does (UTS #46 §4), so full-width letters, the one-dot leader and the
+// small full stop read as their ASCII forms, and then every
+// label-separating full stop reads as '.'.
+func FindLink(text string) string {
 	low := strings.ToLower(labelDots.Replace(norm.NFKC.String(text)))
-	if strings.Contains(low, "://") || strings.Contains(low, "www.") {
-		return true
+	for _, word := range strings.Fields(low) {
+		if i := strings.Index(word, "://"); i > 0 && isScheme(word[:i]) {
+			return word
+		}
 	}
-	for _, word := range strings.FieldsFunc(low, func(r rune) bool {
-		return !(r == '.' || r == '-' || r == '/' || r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9'))
-	}) {
+	for _, word := range strings.FieldsFunc(low, notHostRune) {
 		host, _, _ := strings.Cut(word, "/")
 		host = strings.Trim(host, ".-")
 		dot := strings.LastIndexByte(host, '.')
 		if dot <= 0 {
 			continue
 		}
-		if linkTLDs[host[dot+1:]] {
-			return true
+		if strings.HasPrefix(host, "www.") || isTopLevelDomain(host[dot+1:]) {
+			return strings.Trim(word, ".-")
 		}
 	}
-	return false
+	return ""
+}
+
+// isScheme reports whether s ends with a URL scheme (RFC 3986 §3.1: a
+// letter, then letters, digits, '+', '-' or '.'); what comes before it
+// ("see:", a quote) does not matter.
+func isScheme(s string) bool {
+	n := 0
+	for i := len(s) - 1; i >= 0; i-- {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.' {
+			n++
+			continue
+		}
+		break
+	}
+	return n > 0 && s[len(s)-n] >= 'a' && s[len(s)-n] <= 'z'
+}
+
+// notHostRune reports whether r cannot be part of a host name or the path
+// after it: hosts are letters and digits of any script, the marks some
+// scripts need, '-' and '.'.
+func notHostRune(r rune) bool {
+	return !(r == '.' || r == '-' || r == '/' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r))
+}
+
+// isTopLevelDomain reports whether label (lower case) is a top-level
+// domain managed by ICANN ("com", "gd", "zip", "xn--p1ai" for "рф"), not
+// merely the last label of some text ("js", "txt").
+func isTopLevelDomain(label string) bool {
+	if label == "" {
+		return false
+	}
+	ascii := label
+	for i := 0; i < len(label); i++ {
+		if label[i] >= utf8.RuneSelf {
+			a, err := idna.Lookup.ToASCII(label)
+			if err != nil {
+				return false
+			}
+			ascii = a
+			break
+		}
+	}
+	suffix, icann := publicsuffix.PublicSuffix(ascii)
+	return icann && suffix == ascii
 }
 
 // ValidEmoji accepts a reaction: 1–32 bytes with no letters, digits,

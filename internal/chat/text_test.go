@@ -29,9 +29,33 @@ func TestHasLink(t *testing.T) {
 		"\uff45\uff56\uff49\uff4c\uff0e\uff43\uff4f\uff4d": true, "evil.\uff43\uff4f\uff4d": true, "evil\ufe52com": true,
 		"evil\u2024com": true, "evil\ufe12com": true, "\uff37\uff37\uff37.evil.test": true,
 		"\uff48\uff54\uff54\uff50\uff53\uff1a\uff0f\uff0fevil.test": true, "\uff11\uff0e\uff15 cups": false,
+		// Top-level domains beyond the common few: shorteners, the free
+		// ones spam favours, new generic ones, internationalised ones.
+		"is.gd/abc": true, "free-robux.tk": true, "claim.gift": true, "update.zip": true, "сайт.рф": true,
+		"公司.中国": true, "spam.xn--p1ai": true, "\u0430pple.com": true,
+		// Not domains: no such top-level domain, no scheme, or a word that
+		// only contains "www.".
+		"config.json": false, "main.go": false, "v1.2.3": false, "Awww. so cute": false, "awww.cute": false,
+		":// nothing": false, "\u043c\u0438\u0440.\u043c\u0438\u0440": false,
 	} {
 		if got := HasLink(text); got != want {
 			t.Errorf("HasLink(%q) = %v; want %v", text, got, want)
+		}
+	}
+}
+
+// TestFindLinkNamesWhatItRead: the part returned is the one that read as a
+// link, so a refusal can name it.
+func TestFindLinkNamesWhatItRead(t *testing.T) {
+	for text, want := range map[string]string{
+		"see README.md first":           "readme.md",
+		"go to (https://x.test/a) now":  "(https://x.test/a)",
+		"join www.Example.org/room!":    "www.example.org/room",
+		"ask at support.example.com.":   "support.example.com",
+		"nothing here, node.js and 3.1": "",
+	} {
+		if got := FindLink(text); got != want {
+			t.Errorf("FindLink(%q) = %q; want %q", text, got, want)
 		}
 	}
 }
@@ -76,4 +100,19 @@ func TestCleanTextComposesAfterRemoving(t *testing.T) {
 	if got, n := CleanText("e\u200b\u0301"); got != "\u00e9" || n != 1 {
 		t.Fatalf("CleanText(e, ZWSP, combining acute) = %q (%d); want é (1)", got, n)
 	}
+}
+
+// FuzzFindLink: any text is read without failing, and what is named as a
+// link is part of the text as it was read (normalised, lower case).
+func FuzzFindLink(f *testing.F) {
+	for _, s := range []string{"see a.com", "https://x", "сайт.рф", "\xff.com", "a.\u0301com", "x.xn--", "www."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		link := FindLink(in)
+		read := strings.ToLower(labelDots.Replace(norm.NFKC.String(in)))
+		if link != "" && !strings.Contains(read, link) {
+			t.Fatalf("FindLink(%q) = %q, which is not in %q", in, link, read)
+		}
+	})
 }
