@@ -83,7 +83,11 @@ const (
 // PublishEphemeral sends a message of the given kind on a channel's core
 // subject: nothing stored, no offset. Order holds per publisher.
 func (e *Engine) PublishEphemeral(ch ChannelRef, kind string, body []byte) error {
-	if err := e.nc.Publish(ch.ephemeralSubject(kind), body); err != nil {
+	subject := ch.ephemeralSubject(kind)
+	if err := checkSubject("publish", subject); err != nil {
+		return err
+	}
+	if err := e.nc.Publish(subject, body); err != nil {
 		return fmt.Errorf("engine: publish to %s: %w", ch.Name, err)
 	}
 	return nil
@@ -107,6 +111,9 @@ const subjectControl = "lr.ctl."
 // dot-separated list of tokens; callers encode user-supplied parts with
 // EncodeToken.
 func (e *Engine) Broadcast(topic string, data []byte) error {
+	if err := checkSubject("broadcast", subjectControl+topic); err != nil {
+		return err
+	}
 	if err := e.nc.Publish(subjectControl+topic, data); err != nil {
 		return fmt.Errorf("engine: broadcast %s: %w", topic, err)
 	}
@@ -117,6 +124,9 @@ func (e *Engine) Broadcast(topic string, data []byte) error {
 // goroutine per listener. reply, when non-empty, is where to answer with
 // Reply.
 func (e *Engine) Listen(ctx context.Context, topic string, fn func(data []byte, reply string)) (Subscription, error) {
+	if err := checkSubject("listen", subjectControl+topic); err != nil {
+		return nil, err
+	}
 	sub, err := e.nc.Subscribe(subjectControl+topic, func(m *nats.Msg) { fn(m.Data, m.Reply) })
 	if err != nil {
 		return nil, fmt.Errorf("engine: listen %s: %w", topic, err)
@@ -136,6 +146,9 @@ func (e *Engine) Reply(reply string, data []byte) error {
 // Gather sends a request on a control topic and collects answers from
 // every listener until want answers arrived or wait elapsed.
 func (e *Engine) Gather(ctx context.Context, topic string, data []byte, want int, wait time.Duration) ([][]byte, error) {
+	if err := checkSubject("gather", subjectControl+topic); err != nil {
+		return nil, err
+	}
 	inbox := nats.NewInbox()
 	sub, err := e.nc.SubscribeSync(inbox)
 	if err != nil {

@@ -180,6 +180,11 @@ func (e *Engine) connOptions() []nats.Option {
 			}
 			e.log.Warn("NATS connection lost", "err", err)
 		}),
+		nats.ClosedHandler(func(nc *nats.Conn) {
+			if err := e.ConnectionLost(); err != nil {
+				e.log.Error("NATS connection closed and will not reconnect: this node serves nothing until it restarts (its /healthz now fails)", "err", err)
+			}
+		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			e.log.Info("NATS connection restored", "url", nc.ConnectedUrlRedacted())
 		}),
@@ -231,6 +236,27 @@ func (e *Engine) shutdownServer() {
 		e.srv.Shutdown()
 		e.srv.WaitForShutdown()
 	}
+}
+
+// ConnectionLost returns why the node's NATS connection is closed for good
+// while the engine is running (nil while it is connected or reconnecting,
+// and after Close). nats.go closes a connection for good after some
+// protocol errors from the server ("maximum control line exceeded", an
+// authorization change); the node can then serve nothing until it restarts,
+// so its liveness check fails on this.
+func (e *Engine) ConnectionLost() error {
+	select {
+	case <-e.stop:
+		return nil
+	default:
+	}
+	if e.nc == nil || !e.nc.IsClosed() {
+		return nil
+	}
+	if err := e.nc.LastError(); err != nil {
+		return fmt.Errorf("engine: the NATS connection closed for good: %w", err)
+	}
+	return errors.New("engine: the NATS connection closed for good")
 }
 
 // Embedded reports whether the NATS server runs in this process.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -287,4 +288,48 @@ func TestEpochChangesWhenHistoryIsLost(t *testing.T) {
 		_ = e.js.DeleteStream(context.Background(), streamName("room"))
 	}
 	t.Fatalf("epoch stayed %q after the stream was deleted and recreated", before)
+}
+
+// TestOverlongSubjectsAreRefusedBeforeTheBus: a name that would make a
+// subject over the NATS protocol line limit is refused with ErrNameTooLong
+// by every kind of operation, and the connection stays up; a subject sent
+// past the guard closes the connection for good, which ConnectionLost
+// reports.
+func TestOverlongSubjectsAreRefusedBeforeTheBus(t *testing.T) {
+	ctx := context.Background()
+	e := startEngine(t, t.TempDir())
+	ensure(t, e, NamespaceSpec{Namespace: "room", HistorySize: 10})
+	long := strings.Repeat("x", 5000)
+	checks := map[string]error{}
+	_, checks["publish"] = e.Publish(ctx, Ref("room", long), []byte("{}"), "")
+	checks["presence put"] = e.PresencePut(ctx, Ref("room", "r"), "c1", long, nil)
+	checks["connection put"] = e.ConnectionPut(ctx, long, "c1")
+	_, checks["kv get"] = e.KVGet(ctx, "profiles", long)
+	_, checks["kv put"] = e.KVPut(ctx, "profiles", long, []byte("{}"))
+	checks["broadcast"] = e.Broadcast("user."+long, nil)
+	for what, err := range checks {
+		if !errors.Is(err, ErrNameTooLong) {
+			t.Errorf("%s with a 5,000-byte name: %v; want ErrNameTooLong", what, err)
+		}
+	}
+	if err := e.ConnectionLost(); err != nil {
+		t.Fatalf("after refusals: %v", err)
+	}
+	if _, err := e.Publish(ctx, Ref("room", "fine"), []byte("{}"), ""); err != nil {
+		t.Fatalf("publish after the refusals: %v", err)
+	}
+
+	// Past the guard, the server closes the connection and nats.go does not
+	// reconnect: the engine must say so.
+	if err := e.nc.Publish(strings.Repeat("y", 5000), nil); err != nil {
+		t.Fatalf("raw publish: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.ConnectionLost() == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("the connection is %s; want it closed and reported by ConnectionLost", e.nc.Status())
+		}
+		time.Sleep(10 * time.Millisecond) // polling with a deadline
+	}
+	t.Logf("reported: %v", e.ConnectionLost())
 }

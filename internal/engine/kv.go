@@ -119,6 +119,9 @@ func kvErr(op, bucket, key string, err error) error {
 
 // KVGet returns the key's latest value; ErrKeyNotFound when it has none.
 func (e *Engine) KVGet(ctx context.Context, bucket, key string) (KVEntry, error) {
+	if err := checkSubject("kv get "+bucket, e.kvSubject(bucket, key)); err != nil {
+		return KVEntry{}, err
+	}
 	kv, err := e.bucket(ctx, bucket)
 	if err != nil {
 		return KVEntry{}, err
@@ -174,6 +177,9 @@ func (e *Engine) KVDelete(ctx context.Context, bucket, key string) error {
 // store is known to have failed (ErrStoreFailed, as is), its other errors
 // mapped by kvErr.
 func (e *Engine) kvWrite(ctx context.Context, op, bucket, key string, write func(jetstream.KeyValue) (uint64, error)) (uint64, error) {
+	if err := checkSubject("kv "+op+" "+bucket, e.kvSubject(bucket, key)); err != nil {
+		return 0, err
+	}
 	kv, err := e.bucket(ctx, bucket)
 	if err != nil {
 		return 0, err
@@ -195,6 +201,9 @@ func (e *Engine) kvWrite(ctx context.Context, op, bucket, key string, write func
 // KVKeys lists the keys with a value that match a NATS subject filter
 // ("user.alice.>", "*"), at most limit of them (limit ≤ 0: all).
 func (e *Engine) KVKeys(ctx context.Context, bucket, filter string, limit int) ([]string, error) {
+	if err := checkSubject("kv keys "+bucket, e.kvSubject(bucket, filter)); err != nil {
+		return nil, err
+	}
 	kv, err := e.bucket(ctx, bucket)
 	if err != nil {
 		return nil, err

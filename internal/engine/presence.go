@@ -73,6 +73,9 @@ func userToken(user string) string {
 // PresencePut records (or refreshes) a connection in a channel.
 func (e *Engine) PresencePut(ctx context.Context, ch ChannelRef, client, user string, info []byte) error {
 	msg := &nats.Msg{Subject: e.presenceSubject(ch, user, client), Data: info}
+	if err := checkSubject("presence put", msg.Subject); err != nil {
+		return err
+	}
 	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
 		return fmt.Errorf("engine: presence put in %s: %w", ch.Name, err)
 	}
@@ -83,6 +86,9 @@ func (e *Engine) PresencePut(ctx context.Context, ch ChannelRef, client, user st
 func (e *Engine) PresenceDelete(ctx context.Context, ch ChannelRef, client, user string) error {
 	msg := &nats.Msg{Subject: e.presenceSubject(ch, user, client), Header: nats.Header{}}
 	msg.Header.Set(hdrGone, "1")
+	if err := checkSubject("presence delete", msg.Subject); err != nil {
+		return err
+	}
 	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
 		return fmt.Errorf("engine: presence delete in %s: %w", ch.Name, err)
 	}
@@ -199,6 +205,9 @@ func splitPresenceSubject(rest string) (user, client string, ok bool) {
 // unless re-put.
 func (e *Engine) ConnectionPut(ctx context.Context, user, client string) error {
 	msg := &nats.Msg{Subject: e.connSubject(user, client)}
+	if err := checkSubject("connection put", msg.Subject); err != nil {
+		return err
+	}
 	if _, err := e.js.PublishMsg(ctx, msg); err != nil {
 		return fmt.Errorf("engine: connection put for %q: %w", user, err)
 	}

@@ -138,6 +138,9 @@ func (e *Engine) publish(ctx context.Context, ch ChannelRef, body []byte, idempo
 		return PublishResult{}, err
 	}
 	subject := ch.inSubject()
+	if err := checkSubject("publish", subject); err != nil {
+		return PublishResult{}, err
+	}
 	w := e.writers.get(subject)
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -120,6 +120,9 @@ func (d *dispatcher) removeRoute(subject string, r *route) {
 // router serves it, else a NATS subscription of its own (registered with
 // the server before it returns).
 func (e *Engine) subscribeChannel(ctx context.Context, subject string, fn func(*nats.Msg)) (Subscription, error) {
+	if err := checkSubject("subscribe", subject); err != nil {
+		return nil, err
+	}
 	if e.dispatch.routed(subject) {
 		return e.dispatch.addRoute(subject, fn), nil
 	}

@@ -162,6 +162,9 @@ var (
 	ErrStoreFailed = errors.New("the store failed on this node")
 	ErrTooLarge    = errors.New("publication too large for the stream")
 	ErrConflict    = errors.New("too many concurrent writers on the channel")
+	// ErrNameTooLong: a channel, user, client id or key would make a
+	// subject longer than the message bus accepts; nothing was sent.
+	ErrNameTooLong = errors.New("name too long for the message bus")
 	// ErrUnknownOutcome: the publication may or may not have been stored
 	// (the engine did not confirm it in time, e.g. during a leader election).
 	ErrUnknownOutcome = errors.New("publication outcome unknown")

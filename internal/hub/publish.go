@@ -191,6 +191,8 @@ func (h *Hub) engineError(channel string, err error) *wire.Error {
 		return wire.Errorf(wire.CodeLimitExceeded, false, "publication too large for the channel's stream")
 	case errors.Is(err, ErrConflict):
 		return wire.Errorf(wire.CodeInternal, true, "too many concurrent writers on %q; retry", channel)
+	case errors.Is(err, ErrNameTooLong):
+		return wire.Errorf(wire.CodeBadRequest, false, "a name in the request (channel, user id or key) is too long for the message bus: use a shorter one")
 	case errors.Is(err, ErrUnknownOutcome), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return wire.Errorf(wire.CodeInternal, true, "the engine did not answer in time; the publication may not be stored: retry (with an idempotency key to be safe)")
 	}

@@ -31,6 +31,8 @@ func mapErr(err error) error {
 		return alsoIs{err: err, sentinel: hub.ErrStoreFailed}
 	case errors.Is(err, engine.ErrTooLarge):
 		return fmt.Errorf("%w: %w", hub.ErrTooLarge, err)
+	case errors.Is(err, engine.ErrNameTooLong):
+		return fmt.Errorf("%w: %w", hub.ErrNameTooLong, err)
 	case errors.Is(err, engine.ErrConflict):
 		return fmt.Errorf("%w: %w", hub.ErrConflict, err)
 	case errors.Is(err, engine.ErrUnknownOutcome):

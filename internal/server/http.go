@@ -34,6 +34,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/api/", apiHandler)
 	s.accountRoutes(mux, s.verifier)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := s.eng.ConnectionLost(); err != nil {
+			// Liveness: nothing short of a restart brings the node back.
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "failed", "reason": err.Error() + "; restart the node"})
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.ready.serve)
