@@ -15,7 +15,8 @@ import (
 // body reads as {}; a key given twice or not in lower case is refused
 // (BodyKeyProblem, skipping the paths isPayload names); unknown fields are
 // refused so a typo fails loudly; one JSON value and nothing after it;
-// the body must be valid UTF-8 (RFC 8259 §8.1), never repaired. It
+// the body must be valid UTF-8 (RFC 8259 §8.1), never repaired; it may
+// nest at most MaxBodyDepth levels. It
 // returns "" when v was filled, else what is wrong in the API's terms (a
 // field and the JSON it needs, never the decoder's Go types), for a
 // 400 / 107 message.
@@ -30,6 +31,9 @@ func DecodeStrict(body []byte, v any, isPayload func(path string) bool) string {
 	}
 	if at := LoneSurrogate(body); at >= 0 {
 		return fmt.Sprintf("the \\u escape at byte %d is half of a UTF-16 surrogate pair: JSON text must encode whole characters", at)
+	}
+	if JSONDepth(body, MaxBodyDepth) > MaxBodyDepth {
+		return fmt.Sprintf("the body nests objects and arrays more than %d levels deep; send a flatter document", MaxBodyDepth)
 	}
 	if problem := BodyKeyProblem(body, isPayload); problem != "" {
 		return problem

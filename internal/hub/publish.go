@@ -35,48 +35,13 @@ func ValidateData(data []byte, limit int) *wire.Error {
 	if at := wire.LoneSurrogate(data); at >= 0 {
 		return wire.Errorf(wire.CodeBadRequest, false, "data has a \\u escape at byte %d that is half of a UTF-16 surrogate pair: JSON text must encode whole characters", at)
 	}
-	if d := jsonDepth(data); d > MaxDataDepth {
+	if d := wire.JSONDepth(data, MaxDataDepth); d > MaxDataDepth {
 		return wire.Errorf(wire.CodeBadRequest, false, "data nests more than %d levels deep", MaxDataDepth)
 	}
 	if !json.Valid(data) {
 		return wire.Errorf(wire.CodeBadRequest, false, "data is not valid JSON")
 	}
 	return nil
-}
-
-// jsonDepth returns the deepest nesting of objects and arrays in data,
-// ignoring brackets inside strings; it stops counting past MaxDataDepth.
-func jsonDepth(data []byte) int {
-	depth, deepest := 0, 0
-	inString, escaped := false, false
-	for _, b := range data {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case b == '\\':
-				escaped = true
-			case b == '"':
-				inString = false
-			}
-			continue
-		}
-		switch b {
-		case '"':
-			inString = true
-		case '{', '[':
-			depth++
-			if depth > deepest {
-				deepest = depth
-				if deepest > MaxDataDepth {
-					return deepest
-				}
-			}
-		case '}', ']':
-			depth--
-		}
-	}
-	return deepest
 }
 
 func (c *Client) handlePublish(ctx context.Context, id uint32, req *protocol.PublishRequest) *wire.Error {
