@@ -70,6 +70,11 @@ type Client struct {
 	// connect timeout then no longer applies: the client did its part in
 	// time, however long the server takes to answer.
 	connectSeen bool
+	// connectRefusedAt is when a connect was last refused with a temporary
+	// answer (109, token expired), since hub.born (mu): the connection
+	// stays open for a new connect, and the connect timeout runs again
+	// from then, so a client that sends none is closed (3502).
+	connectRefusedAt time.Duration
 	// firstRefused: a command before any connect could not be decoded
 	// (answered 107), so a later "first command must be connect" says so.
 	firstRefused atomic.Bool
@@ -194,14 +199,17 @@ func (c *Client) admitCommand(cmd *protocol.Command, now time.Time) bool {
 		return false
 	}
 	c.mu.Lock()
-	state, seen := c.state, c.connectSeen
+	state, seen, refused := c.state, c.connectSeen, c.connectRefusedAt > 0
 	if cmd.Connect != nil {
 		c.connectSeen = true
 	}
 	c.mu.Unlock()
 	if state == stateConnecting && cmd.Connect == nil && !seen {
 		reason := "the first command must be connect"
-		if c.firstRefused.Load() {
+		switch {
+		case refused:
+			reason = "not connected: the connect was refused (109); send a connect with a new token first"
+		case c.firstRefused.Load():
 			reason = "no connect yet: the first command could not be decoded (see its 107); send a valid connect first"
 		}
 		c.Disconnect(wire.Disconnect{Code: wire.DisconnectBadRequest.Code, Reason: reason})

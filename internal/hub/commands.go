@@ -154,6 +154,10 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 		creds, err = h.auth.Connect(ctx, req.Token, now)
 		if err != nil {
 			if isTokenExpired(err) {
+				c.mu.Lock()
+				c.connectSeen = false
+				c.connectRefusedAt = time.Since(h.born)
+				c.mu.Unlock()
 				return wire.Errorf(wire.CodeTokenExpired, false, "%s: get a new token and connect again", err.Error())
 			}
 			if d, ok := refusal(err); ok {

@@ -142,7 +142,7 @@ func bySweepSlice(cs, out []*Client, bounds []int) []*Client {
 func (c *Client) sweep(now time.Time) {
 	h := c.hub
 	c.mu.Lock()
-	state, expires, connectSeen := c.state, c.expiresAt, c.connectSeen
+	state, expires, connectSeen, refusedAt := c.state, c.expiresAt, c.connectSeen, c.connectRefusedAt
 	var expired []string
 	for name, s := range c.subs.all() {
 		if !s.expiresAt.IsZero() && now.After(s.expiresAt.Add(h.cfg.ExpiryGrace)) {
@@ -154,7 +154,12 @@ func (c *Client) sweep(now time.Time) {
 	case stateClosed:
 		return
 	case stateConnecting:
-		if !connectSeen && now.Sub(h.born)-c.acceptedAt > h.cfg.ConnectTimeout {
+		switch since := now.Sub(h.born); {
+		case connectSeen:
+		case refusedAt > 0 && since-refusedAt > h.cfg.ConnectTimeout:
+			c.Disconnect(wire.Disconnect{Code: wire.DisconnectStale.Code,
+				Reason: "no new connect within client.connect_timeout after a refused one (109: get a new token and connect again)"})
+		case refusedAt == 0 && since-c.acceptedAt > h.cfg.ConnectTimeout:
 			c.Disconnect(wire.DisconnectStale)
 		}
 		return

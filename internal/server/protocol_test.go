@@ -192,6 +192,15 @@ func TestConnectRefusals(t *testing.T) {
 			c := testkit.DialRaw(t, node.WSURL, p.t)
 			wantError(t, c.Call(&protocol.Command{Connect: &protocol.ConnectRequest{Token: expired}}), 109, "expired")
 			c.Connect(node.Token("fresh")) // a new token on the same connection works
+
+			// A connection refused with 109 that sends no new connect is
+			// closed like one that sent none: it holds a socket and is not
+			// pinged.
+			silent := testkit.DialRaw(t, node.WSURL, p.t)
+			wantError(t, silent.Call(&protocol.Command{Connect: &protocol.ConnectRequest{Token: expired}}), 109, "expired")
+			if got, reason := silent.Closed(5 * time.Second); got != 3502 || !strings.Contains(reason, "refused") {
+				t.Fatalf("silent after 109: closed with %d (%s); want 3502 naming the refused connect", got, reason)
+			}
 		})
 	}
 }
