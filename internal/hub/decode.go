@@ -56,7 +56,7 @@ func (c *Client) malformed(err error) {
 // commands back to back, each after its length as a varint (the protocol's
 // framing). The protocol's decoder stops silently at a prefix that is not a
 // varint, which would drop the rest of the message unanswered; this says
-// what is wrong instead. It reads only the prefixes.
+// what is wrong instead. It reads the prefixes, and each command's id.
 func checkProtobufFraming(msg []byte) error {
 	for off := 0; off < len(msg); {
 		l, n := binary.Uvarint(msg[off:])
@@ -66,9 +66,58 @@ func checkProtobufFraming(msg []byte) error {
 		if rest := uint64(len(msg) - off - n); l > rest {
 			return fmt.Errorf("the command at byte %d declares %d bytes, but only %d follow", off, l, rest)
 		}
+		if id, ok := protobufCommandID(msg[off+n : off+n+int(l)]); ok && id > math.MaxUint32 {
+			return fmt.Errorf("the command at byte %d has id %d; ids are 1 to %d", off, id, uint32(math.MaxUint32))
+		}
 		off += n + int(l)
 	}
 	return nil
+}
+
+// protobufCommandID reads the id (field 1, a varint) of one encoded
+// Command as the 64-bit value sent. proto3 reads a varint into a uint32
+// field by dropping its high bits (protobuf encoding guide, "Varints"), so
+// an id of 2^32+2 would be answered as 2 and could collide with another
+// command; this finds such ids so they are refused, as in JSON. ok is
+// false when there is no id or the fields cannot be walked (the decoder
+// then says what is wrong).
+func protobufCommandID(cmd []byte) (id uint64, ok bool) {
+	for len(cmd) > 0 {
+		tag, n := binary.Uvarint(cmd)
+		if n <= 0 {
+			return 0, false
+		}
+		cmd = cmd[n:]
+		var skip int
+		switch wireType := tag & 7; wireType {
+		case 0: // varint
+			v, m := binary.Uvarint(cmd)
+			if m <= 0 {
+				return 0, false
+			}
+			if tag>>3 == 1 {
+				id, ok = v, true // the last one wins, as in the decoder
+			}
+			skip = m
+		case 1: // 64-bit
+			skip = 8
+		case 2: // length-delimited
+			l, m := binary.Uvarint(cmd)
+			if m <= 0 || l > uint64(len(cmd)-m) {
+				return 0, false
+			}
+			skip = m + int(l)
+		case 5: // 32-bit
+			skip = 4
+		default:
+			return 0, false
+		}
+		if skip > len(cmd) {
+			return 0, false
+		}
+		cmd = cmd[skip:]
+	}
+	return id, ok
 }
 
 // commandErrorReason says what is wrong with a JSON command the decoder

@@ -93,7 +93,10 @@ func (c *conn) message(op byte, payload []byte, compressed bool) {
 		c.qmu.Unlock()
 		putBuf(b)
 		d := wire.DisconnectTooManyRequests
-		c.closeWith(uint16(d.Code), d.Reason, closeDiscard, &ProtocolError{Code: uint16(d.Code), Reason: "too many messages waiting for the session"})
+		// The reason says what to do: the limit is on bytes received and
+		// not yet read by the session, not on a rate.
+		reason := fmt.Sprintf("over %d KiB of messages waiting: wait for replies before sending more", c.srv.cfg.pendingLimit()>>10)
+		c.closeWith(uint16(d.Code), reason, closeDiscard, &ProtocolError{Code: uint16(d.Code), Reason: "too many messages waiting for the session"})
 		return
 	}
 	c.queue = append(c.queue, b)
