@@ -33,11 +33,44 @@ type ChatModerateRequest struct {
 }
 
 // ChatSettingsRequest reads (Set and Terms nil) or changes a room's
-// settings and term filter.
+// settings and term filter. Set changes only the settings it names; Terms
+// replaces the whole term filter.
 type ChatSettingsRequest struct {
-	Room  string        `json:"room"`
-	Set   *ChatSettings `json:"set,omitempty"`
-	Terms *[]ChatTerm   `json:"terms,omitempty"`
+	Room  string             `json:"room"`
+	Set   *ChatSettingsPatch `json:"set,omitempty"`
+	Terms *[]ChatTerm        `json:"terms,omitempty"`
+}
+
+// ChatSettingsPatch changes some of a room's settings (ChatSettings has
+// the meaning of each field): a field left out, or null, keeps the room's
+// current value, so two moderators changing different settings at once do
+// not undo each other. An empty patch changes nothing.
+type ChatSettingsPatch struct {
+	SlowMode        *int    `json:"slow_mode,omitempty"`
+	AutoSlow        *bool   `json:"auto_slow,omitempty"`
+	AutoSlowSeconds *int    `json:"auto_slow_seconds,omitempty"`
+	MembersOnly     *bool   `json:"members_only,omitempty"`
+	Links           *string `json:"links,omitempty"`
+}
+
+// Apply returns s with the fields p names replaced.
+func (p ChatSettingsPatch) Apply(s ChatSettings) ChatSettings {
+	if p.SlowMode != nil {
+		s.SlowMode = *p.SlowMode
+	}
+	if p.AutoSlow != nil {
+		s.AutoSlow = *p.AutoSlow
+	}
+	if p.AutoSlowSeconds != nil {
+		s.AutoSlowSeconds = *p.AutoSlowSeconds
+	}
+	if p.MembersOnly != nil {
+		s.MembersOnly = *p.MembersOnly
+	}
+	if p.Links != nil {
+		s.Links = *p.Links
+	}
+	return s
 }
 
 // ChatSettingsResult is a room's settings and its own term filter.

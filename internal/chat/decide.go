@@ -75,10 +75,11 @@ type Moderate struct {
 	SubjectRoles []string
 }
 
-// SetSettings changes a room's public settings.
+// SetSettings changes the room's public settings that Patch names; the
+// others keep their current values.
 type SetSettings struct {
 	Actor
-	Settings wire.ChatSettings
+	Patch wire.ChatSettingsPatch
 }
 
 // SetFilter replaces a room's term filter.

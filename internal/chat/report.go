@@ -58,15 +58,14 @@ func (r *Room) report(c Report, now int64) (Decision, error) {
 	}, nil
 }
 
-// setSettings changes the room's public settings (moderators).
+// setSettings changes the room's public settings (moderators): the
+// fields the patch names, on top of the settings in force when it is
+// decided, so a concurrent change of another field is kept.
 func (r *Room) setSettings(c SetSettings, now int64) (Decision, error) {
 	if !r.IsModerator(c.Actor) {
 		return Decision{}, wire.Errorf(wire.CodePermissionDenied, false, "only moderators of room %q can change its settings", r.id)
 	}
-	s := c.Settings
-	if s.Links == "" {
-		s.Links = wire.LinksAllow
-	}
+	s := c.Patch.Apply(r.Pub.Settings)
 	switch {
 	case s.SlowMode < 0 || s.SlowMode > MaxSlowMode:
 		return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "slow mode is 0 (off) to %d seconds, not %d", MaxSlowMode, s.SlowMode)

@@ -20,7 +20,7 @@ import (
 //	react ACTOR ID EMOJI [off]
 //	report ACTOR message=ID|user=U reason=
 //	mod ACTOR ACTION [user=] [id=] [seconds=] [reason=] [role=] [target=] [outcome=] [subjectroles=a,b]
-//	settings ACTOR [slow=] [auto=on|off] [autosec=] [members=on|off] [links=]
+//	settings ACTOR [slow=] [auto=on|off] [autosec=] [members=on|off] [links=]  (only those named change)
 //	filter ACTOR [block:term] [hold:"a phrase"] [mask:term] …
 //	tick
 //	state ACTOR | queue | settings? | canread ACTOR | nexttick
@@ -67,23 +67,27 @@ func (h *harness) command(t *testing.T, args []string) Command {
 		}
 		return m
 	case "settings":
-		s := h.room.Pub.Settings
+		var p wire.ChatSettingsPatch
 		if v, ok := kv["slow"]; ok {
-			s.SlowMode, _ = strconv.Atoi(v)
+			n, _ := strconv.Atoi(v)
+			p.SlowMode = &n
 		}
 		if v, ok := kv["auto"]; ok {
-			s.AutoSlow = v == "on"
+			on := v == "on"
+			p.AutoSlow = &on
 		}
 		if v, ok := kv["autosec"]; ok {
-			s.AutoSlowSeconds, _ = strconv.Atoi(v)
+			n, _ := strconv.Atoi(v)
+			p.AutoSlowSeconds = &n
 		}
 		if v, ok := kv["members"]; ok {
-			s.MembersOnly = v == "on"
+			on := v == "on"
+			p.MembersOnly = &on
 		}
 		if v, ok := kv["links"]; ok {
-			s.Links = v
+			p.Links = &v
 		}
-		return SetSettings{Actor: a, Settings: s}
+		return SetSettings{Actor: a, Patch: p}
 	case "filter":
 		var terms []wire.ChatTerm
 		for _, p := range args[2:] {

@@ -129,9 +129,11 @@ func (r *Room) checkLinks(a Actor, text string, mod bool) *wire.Error {
 	// (Moldova's domain), and the sender needs to know what to change.
 	seen := fmt.Sprintf("%q reads as a link", link)
 	switch r.Pub.Settings.Links {
+	case wire.LinksAllow:
+		return nil
 	case wire.LinksMods:
 		return wire.Errorf(wire.CodeChatLink, false, "links are off in this room (%s): only moderators may post them; if it is not a link, put a space after the full stop", seen)
-	case wire.LinksMembers:
+	default: // members, and a policy this server does not know: never looser than members
 		if a.Guest || a.User == "" {
 			return wire.Errorf(wire.CodeChatLink, false, "links need a signed-in account in this room (%s)", seen)
 		}

@@ -35,7 +35,8 @@ func TestChatStateSurvivesRestartPastHistory(t *testing.T) {
 		node := testkit.Start(t, small)
 		mia := chatUser(t, node, "mia", modRoles)
 		mustRPC(t, mia, wire.MethodChatModerate, wire.ChatModerateRequest{Room: room, Action: wire.ActBan, User: "bob"}, nil)
-		mustRPC(t, mia, wire.MethodChatSettings, wire.ChatSettingsRequest{Room: room, Set: &wire.ChatSettings{SlowMode: 0, Links: wire.LinksAllow}}, nil)
+		mustRPC(t, mia, wire.MethodChatSettings, wire.ChatSettingsRequest{Room: room, Set: &wire.ChatSettingsPatch{
+			SlowMode: new(0), AutoSlow: new(false), AutoSlowSeconds: new(0), MembersOnly: new(false), Links: new(wire.LinksAllow)}}, nil)
 		for i := 0; i < 60; i++ {
 			mustRPC(t, mia, wire.MethodChatSend, wire.ChatSendRequest{Room: room, Text: fmt.Sprintf("message %d", i)}, nil)
 		}

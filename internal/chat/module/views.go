@@ -62,7 +62,7 @@ func (m *Module) settings(ctx context.Context, c caller, data []byte) (any, erro
 	}
 	a := c.actor(req.Room)
 	if req.Set != nil {
-		if _, err := m.exec(ctx, req.Room, chat.SetSettings{Actor: a, Settings: *req.Set}); err != nil {
+		if _, err := m.exec(ctx, req.Room, chat.SetSettings{Actor: a, Patch: *req.Set}); err != nil {
 			return nil, err
 		}
 	}

@@ -10,8 +10,18 @@ interface SettingsResult {
   terms: ChatTerm[];
 }
 
+// What the form showed when the settings were last read or saved: a save
+// sends only what the moderator changed since, so two moderators saving at
+// once keep each other's changes to other settings (and to the term
+// filter, unless both changed it: then the last save wins).
+interface Shown {
+  settings: ChatSettings;
+  terms: string;
+}
+
 export class SettingsPanel {
   private readonly form = byId<HTMLFormElement>("settings-form");
+  private shown: Shown | undefined;
 
   constructor(
     private readonly client: Centrifuge,
@@ -39,28 +49,52 @@ export class SettingsPanel {
     byId<HTMLInputElement>("s-members").checked = r.settings.members_only;
     byId<HTMLSelectElement>("s-links").value = r.settings.links;
     byId<HTMLTextAreaElement>("s-terms").value = r.terms.map((t) => `${t.action}: ${t.term}`).join("\n");
+    const terms = this.terms();
+    this.shown = { settings: this.settings(), terms: JSON.stringify(terms ?? []) };
   }
 
-  private async save(): Promise<void> {
-    const set: ChatSettings = {
+  /** The settings as the form has them. */
+  private settings(): ChatSettings {
+    return {
       slow_mode: Number(byId<HTMLInputElement>("s-slow").value || 0),
       auto_slow: byId<HTMLInputElement>("s-auto").checked,
       auto_slow_seconds: Number(byId<HTMLInputElement>("s-autosec").value || 5),
       members_only: byId<HTMLInputElement>("s-members").checked,
       links: byId<HTMLSelectElement>("s-links").value,
     };
+  }
+
+  /** The term filter as the form has it; undefined (and said) when a line is not a term. */
+  private terms(): ChatTerm[] | undefined {
     const terms: ChatTerm[] = [];
     for (const line of byId<HTMLTextAreaElement>("s-terms").value.split("\n")) {
       const m = /^\s*(block|hold|mask)\s*:\s*(.+?)\s*$/i.exec(line);
       if (m) terms.push({ action: (m[1] ?? "").toLowerCase(), term: m[2] ?? "" });
       else if (line.trim()) {
         this.note.show(`term line "${line.trim()}" is not "block: …", "hold: …" or "mask: …"`, "error");
-        return;
+        return undefined;
       }
     }
+    return terms;
+  }
+
+  private async save(): Promise<void> {
+    const terms = this.terms();
+    if (!terms) return;
+    const now = this.settings();
+    const set: Partial<ChatSettings> = {};
+    for (const key of Object.keys(now) as (keyof ChatSettings)[]) {
+      if (!this.shown || now[key] !== this.shown.settings[key]) Object.assign(set, { [key]: now[key] });
+    }
+    // Switching automatic slow mode on needs its seconds, which the form
+    // fills in (5) when the room has none.
+    if (set.auto_slow) set.auto_slow_seconds = now.auto_slow_seconds;
+    const req: { room: string; set?: Partial<ChatSettings>; terms?: ChatTerm[] } = { room: this.room };
+    if (Object.keys(set).length > 0) req.set = set;
+    if (!this.shown || JSON.stringify(terms) !== this.shown.terms) req.terms = terms;
     try {
-      this.show(await call<SettingsResult>(this.client, "chat.settings", { room: this.room, set, terms }));
-      this.note.show("settings saved: the room sees them now", "info", 4000);
+      this.show(await call<SettingsResult>(this.client, "chat.settings", req));
+      this.note.show(req.set || req.terms ? "settings saved: the room sees them now" : "nothing changed", "info", 4000);
     } catch (e) {
       this.note.show(`settings not saved: ${explain(e, "save")}`, "error");
     }
