@@ -113,6 +113,10 @@ type ChatReport struct {
 const (
 	OutcomeActioned  = "actioned"  // a moderator acted on the target
 	OutcomeDismissed = "dismissed" // no action needed
+	// OutcomeExpired: the room's moderation queue was full and the group
+	// was dropped to make room before a moderator resolved it; no
+	// moderator decided anything (only in notices, never in a resolve).
+	OutcomeExpired = "expired"
 )
 
 // ChatNotice is what the chat sends to one user's personal channel

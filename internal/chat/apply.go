@@ -136,7 +136,10 @@ func (r *Room) applyPrivate(ev wire.ChatEvent) {
 	case wire.EventReport:
 		if ev.Report != nil {
 			r.addReport(*ev.Report, ev.At)
+			a := r.activity(p.Users, ev.Report.Reporter)
+			a.Reports = append(a.Reports, ev.At)
 		}
+		r.prunePrivate(ev.At)
 	case wire.EventResolved:
 		delete(p.Reports, ev.Target)
 	case wire.EventFilter:
@@ -149,13 +152,7 @@ func (r *Room) addReport(rep wire.ChatReport, at int64) {
 	g := p.Reports[rep.Target]
 	if g == nil {
 		if len(p.Reports) >= r.cfg.MaxReportGroups {
-			oldest := ""
-			for k, v := range p.Reports {
-				if oldest == "" || v.First < p.Reports[oldest].First || v.First == p.Reports[oldest].First && k < oldest {
-					oldest = k
-				}
-			}
-			delete(p.Reports, oldest)
+			delete(p.Reports, p.evictee())
 		}
 		g = &ReportGroup{Target: rep.Target, User: rep.User, Message: rep.Message, Text: rep.Text, First: at}
 		p.Reports[rep.Target] = g
@@ -233,6 +230,7 @@ func pruneUsers(users map[string]*Activity, cfg *Config, now int64) {
 		a.Sends = since(a.Sends, now-cfg.RateWindow.Milliseconds())
 		a.Mentions = since(a.Mentions, now-cfg.MentionWindow.Milliseconds())
 		a.Reacts = since(a.Reacts, now-cfg.ReactWindow.Milliseconds())
+		a.Reports = since(a.Reports, now-cfg.ReportWindow.Milliseconds())
 		cut := now - cfg.RepeatWindow.Milliseconds()
 		i := 0
 		for i < len(a.Texts) && a.Texts[i].At <= cut {
@@ -245,7 +243,7 @@ func pruneUsers(users map[string]*Activity, cfg *Config, now int64) {
 			i++
 		}
 		a.Sent = a.Sent[i:]
-		if len(a.Sends) == 0 && len(a.Mentions) == 0 && len(a.Reacts) == 0 && len(a.Texts) == 0 &&
+		if len(a.Sends) == 0 && len(a.Mentions) == 0 && len(a.Reacts) == 0 && len(a.Reports) == 0 && len(a.Texts) == 0 &&
 			len(a.Sent) == 0 && now-a.Last > int64(MaxSlowMode)*1000 {
 			delete(users, u)
 		}

@@ -29,6 +29,10 @@ type Config struct {
 	// ReactLimit reactions per ReactWindow per user (they are history too).
 	ReactLimit  int
 	ReactWindow time.Duration
+	// ReportLimit reports per ReportWindow per user, so that one user
+	// cannot fill the moderation queue.
+	ReportLimit  int
+	ReportWindow time.Duration
 	// NewUserMessages: a user with fewer published messages in the room
 	// counts as new (the "members" link policy refuses their links).
 	NewUserMessages int
@@ -52,7 +56,9 @@ type Config struct {
 	Terms []wire.ChatTerm
 	// Defaults are a new room's settings.
 	Defaults wire.ChatSettings
-	// Bounds of what a room remembers (oldest dropped first).
+	// Bounds of what a room remembers (oldest dropped first; report groups:
+	// the one with the fewest reporters, then the oldest, and its reporters
+	// are told).
 	MaxHeld, MaxReportGroups, MaxKnownUsers int
 	// TypingTTL is how long a typing indicator shows.
 	TypingTTL time.Duration
@@ -73,6 +79,8 @@ func DefaultConfig() Config {
 		MentionWindow:      time.Minute,
 		ReactLimit:         20,
 		ReactWindow:        10 * time.Second,
+		ReportLimit:        5,
+		ReportWindow:       time.Minute,
 		NewUserMessages:    3,
 		MaxTimeout:         14 * 24 * time.Hour,
 		KeepMessages:       300,

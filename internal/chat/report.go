@@ -8,7 +8,11 @@ import (
 )
 
 // report files a report about a message or a user. Reports are grouped by
-// target for moderators; one reporter counts once per target.
+// target for moderators; one reporter counts once per target. A reporter
+// files at most ReportLimit per ReportWindow, and only about users the
+// room has seen. When the queue is full, a new group pushes out the one
+// with the fewest reporters (the oldest of them), whose reporters are told
+// (outcome "expired").
 func (r *Room) report(c Report, now int64) (Decision, error) {
 	if c.Guest || c.User == "" {
 		return Decision{}, wire.Errorf(wire.CodePermissionDenied, false, "sign in to report")
@@ -37,25 +41,47 @@ func (r *Room) report(c Report, now int64) (Decision, error) {
 		if c.Reported == c.User {
 			return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "you cannot report yourself")
 		}
+		if !r.seen(c.Reported) {
+			return Decision{}, wire.Errorf(wire.CodeChatNoMessage, false, "no user %q has written in room %q: check the user id, or report one of their messages", c.Reported, r.id)
+		}
 		rep.Target, rep.User = "user:"+c.Reported, c.Reported
 	default:
 		return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "say what you report: a message id or a user")
 	}
-	if g := r.Priv.Reports[rep.Target]; g != nil {
+	g := r.Priv.Reports[rep.Target]
+	if g != nil {
 		for _, have := range g.Reports {
 			if have.Reporter == c.User {
 				return Decision{Reply: wire.ChatReportResult{Target: rep.Target, Already: true}}, nil
 			}
 		}
 	}
+	w := r.cfg.ReportWindow.Milliseconds()
+	if reports := r.merged(c.User).Reports; countSince(reports, now-w) >= r.cfg.ReportLimit {
+		return Decision{}, wire.Errorf(wire.CodeChatRateLimited, true, "too many reports: %d in %s is the limit; wait %s",
+			r.cfg.ReportLimit, Wait(w), Wait(nthNewest(reports, now-w, r.cfg.ReportLimit)+w-now))
+	}
 	n := notice(r.id, wire.NoticeReported, now)
 	n.Target, n.ID = rep.Target, rep.ID
-	return Decision{
+	d := Decision{
 		Stream:  Private,
 		Events:  []wire.ChatEvent{{Type: wire.EventReport, At: now, Report: &rep}},
 		Reply:   wire.ChatReportResult{Target: rep.Target},
 		Effects: []Effect{{To: c.User, Notice: n}},
-	}, nil
+	}
+	if g == nil && len(r.Priv.Reports) >= r.cfg.MaxReportGroups {
+		// Apply drops the same group (PrivateState.evictee); tell its
+		// reporters, since no moderator will.
+		if old := r.Priv.Reports[r.Priv.evictee()]; old != nil {
+			for _, have := range old.Reports {
+				o := notice(r.id, wire.NoticeOutcome, now)
+				o.Target, o.Outcome = old.Target, wire.OutcomeExpired
+				o.Reason = "the room's moderation queue was full, so your report was dropped before a moderator saw it; report again if it still matters"
+				d.Effects = append(d.Effects, Effect{To: have.Reporter, Notice: o})
+			}
+		}
+	}
+	return d, nil
 }
 
 // setSettings changes the room's public settings (moderators): the

@@ -119,7 +119,8 @@ func (h *harness) actor(t *testing.T, spec string) Actor {
 }
 
 // configure changes limits: rate=3/10s maxchars=N edit=DUR repeat=DUR
-// mentions=N mentionlimit=N/DUR react=N/DUR newuser=N keep=N
+// mentions=N mentionlimit=N/DUR react=N/DUR report=N/DUR reportgroups=N
+// newuser=N keep=N
 // autoslow=ON/OFF (messages/s) autowindow=DUR calm=DUR minon=DUR
 // terms=action:term,… (global terms).
 func (h *harness) configure(t *testing.T, line string) {
@@ -164,6 +165,10 @@ func (h *harness) configure(t *testing.T, line string) {
 			c.MentionLimit, c.MentionWindow = rateOf(v)
 		case "react":
 			c.ReactLimit, c.ReactWindow = rateOf(v)
+		case "report":
+			c.ReportLimit, c.ReportWindow = rateOf(v)
+		case "reportgroups":
+			c.MaxReportGroups = atoi(v)
 		case "newuser":
 			c.NewUserMessages = atoi(v)
 		case "keep":

@@ -162,6 +162,7 @@ func (r *Room) merged(user string) Activity {
 		out.Texts = append(out.Texts, a.Texts...)
 		out.Mentions = append(out.Mentions, a.Mentions...)
 		out.Reacts = append(out.Reacts, a.Reacts...)
+		out.Reports = append(out.Reports, a.Reports...)
 		if a.Last > out.Last {
 			out.Last = a.Last
 		}

@@ -99,6 +99,7 @@ type Activity struct {
 	Texts    []TextStamp `json:"texts,omitempty"`    // recent texts (repeats)
 	Mentions []int64     `json:"mentions,omitempty"` // one time per mention
 	Reacts   []int64     `json:"reacts,omitempty"`   // reaction times
+	Reports  []int64     `json:"reports,omitempty"`  // times of reports filed (moderation stream)
 	// Sent answers retries of the last few sends that carried a cid.
 	Sent []SentRecord `json:"sent,omitempty"`
 }
@@ -214,6 +215,58 @@ func (p *PublicState) msg(id string) *Msg {
 		}
 	}
 	return nil
+}
+
+// evictee is the report group to drop when the queue is full: the one
+// with the fewest reporters, the oldest of those (then by target, so every
+// node folds the same). A flood of single reports about many targets
+// pushes out its own groups before a group that several people reported.
+func (p *PrivateState) evictee() string {
+	var out *ReportGroup
+	for _, g := range p.Reports {
+		if out == nil || len(g.Reports) < len(out.Reports) ||
+			len(g.Reports) == len(out.Reports) && (g.First < out.First || g.First == out.First && g.Target < out.Target) {
+			out = g
+		}
+	}
+	if out == nil {
+		return ""
+	}
+	return out.Target
+}
+
+// seen reports whether the room knows user: they wrote in it (its message
+// counts, its recent messages and the activity inside its windows, held
+// or shadow messages included), or are timed out, banned, shadow-banned,
+// granted a role or reported there already.
+func (r *Room) seen(user string) bool {
+	p, q := r.Pub, r.Priv
+	if p.Known[user] > 0 || p.Users[user] != nil || q.Users[user] != nil || p.Roles[user] != "" {
+		return true
+	}
+	if _, ok := p.Timeouts[user]; ok {
+		return true
+	}
+	if _, ok := p.Bans[user]; ok {
+		return true
+	}
+	if _, ok := q.Shadow[user]; ok {
+		return true
+	}
+	if q.Reports["user:"+user] != nil {
+		return true
+	}
+	for _, m := range p.Messages {
+		if m.User == user {
+			return true
+		}
+	}
+	for _, h := range q.Held {
+		if h.Event.User == user {
+			return true
+		}
+	}
+	return false
 }
 
 // held finds a pending held message by id.

@@ -128,6 +128,10 @@ export class Extras {
       case "reported":
         break; // the report's own answer already confirmed it
       case "outcome":
+        if (n.outcome === "expired") {
+          this.note.show(`Your report could not be reviewed: ${n.reason ?? "the moderators' queue was full"}.`, "info", 15000);
+          break;
+        }
         this.note.show(
           `Your report was handled: ${n.outcome === "actioned" ? "a moderator took action" : "no action was needed"}${n.reason ? ` — “${n.reason}”` : ""}. Thank you.`,
           "info",
