@@ -13,7 +13,10 @@
 //   - unsubscribe codes 2000–2499 do not resubscribe, 2500–2999 resubscribe.
 package wire
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Error is a reply error as the client sees it: a code from the tables below,
 // a short specific message, and whether the same command may succeed later.
@@ -24,6 +27,12 @@ type Error struct {
 	Message string `json:"message"`
 	// Temporary is true when retrying the same command later may succeed.
 	Temporary bool `json:"temporary,omitempty"`
+	// RetryAfter, on a temporary error, is how long to wait before the same
+	// command can succeed, when the server knows (0: it does not). It is
+	// not sent in the protocol's error (the message says the wait); the
+	// server API sends it as the Retry-After header, in whole seconds
+	// rounded up.
+	RetryAfter time.Duration `json:"-"`
 }
 
 func (e *Error) Error() string {

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -160,8 +161,15 @@ type errorBody struct {
 	Error *wire.Error `json:"error"`
 }
 
+// writeError answers an error. A temporary error that knows its wait
+// (wire.Error.RetryAfter) sends it as Retry-After, in seconds rounded up,
+// whatever the status (a chat timeout is 403); other temporary 429 and 503
+// answers send Retry-After: 1.
 func writeError(w http.ResponseWriter, status int, e *wire.Error) {
-	if e.Temporary && (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) {
+	switch {
+	case e.Temporary && e.RetryAfter > 0:
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
+	case e.Temporary && (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests):
 		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, status, errorBody{Error: e})

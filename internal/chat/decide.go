@@ -206,7 +206,7 @@ func (r *Room) mayWrite(a Actor, now int64) *wire.Error {
 		return werr
 	}
 	if until, ok := r.Pub.Timeouts[a.User]; ok && until > now {
-		return wire.Errorf(wire.CodeChatTimedOut, true, "timed out by a moderator: you can write again in %s (at %s)",
+		return tooSoon(wire.CodeChatTimedOut, until-now, "timed out by a moderator: you can write again in %s (at %s)",
 			Wait(until-now), time.UnixMilli(until).UTC().Format("15:04:05 UTC"))
 	}
 	if r.Pub.Settings.MembersOnly && (a.Guest || a.User == "") {
@@ -238,6 +238,15 @@ func Wait(ms int64) string {
 		return fmt.Sprintf("%d h %d min", s/3600, (s%3600+59)/60)
 	}
 	return fmt.Sprintf("%d d %d h", s/86400, (s%86400+3599)/3600)
+}
+
+// tooSoon is a temporary refusal of what may succeed in wait ms: the
+// message says so for people (with Wait), RetryAfter for programs (the
+// server API's Retry-After header).
+func tooSoon(code uint32, wait int64, format string, args ...any) *wire.Error {
+	e := wire.Errorf(code, true, format, args...)
+	e.RetryAfter = time.Duration(max(wait, 1)) * time.Millisecond
+	return e
 }
 
 func audit(room string, a Actor, action string, at int64) *wire.AuditEntry {

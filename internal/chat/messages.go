@@ -41,8 +41,9 @@ func (r *Room) edit(c Edit, now int64) (Decision, error) {
 	a := r.merged(c.User)
 	window := r.cfg.RateWindow.Milliseconds()
 	if countSince(a.Sends, now-window) >= r.cfg.RateMessages {
-		return Decision{}, wire.Errorf(wire.CodeChatRateLimited, true, "too many messages and edits: %d in %s is the limit; wait %s",
-			r.cfg.RateMessages, Wait(window), Wait(nthNewest(a.Sends, now-window, r.cfg.RateMessages)+window-now))
+		wait := nthNewest(a.Sends, now-window, r.cfg.RateMessages) + window - now
+		return Decision{}, tooSoon(wire.CodeChatRateLimited, wait, "too many messages and edits: %d in %s is the limit; wait %s",
+			r.cfg.RateMessages, Wait(window), Wait(wait))
 	}
 	ev := wire.ChatEvent{Type: wire.EventEdit, At: now, ID: m.ID, User: c.User, Text: f.text, Masked: f.text != text}
 	return Decision{Stream: Public, Events: []wire.ChatEvent{ev}, Reply: wire.ChatOK{OK: true}}, nil
@@ -116,8 +117,9 @@ func (r *Room) react(c React, now int64) (Decision, error) {
 		w := r.cfg.ReactWindow.Milliseconds()
 		a := r.merged(c.User)
 		if countSince(a.Reacts, now-w) >= r.cfg.ReactLimit {
-			return Decision{}, wire.Errorf(wire.CodeChatRateLimited, true, "too many reactions: %d in %s is the limit; wait %s",
-				r.cfg.ReactLimit, Wait(w), Wait(nthNewest(a.Reacts, now-w, r.cfg.ReactLimit)+w-now))
+			wait := nthNewest(a.Reacts, now-w, r.cfg.ReactLimit) + w - now
+			return Decision{}, tooSoon(wire.CodeChatRateLimited, wait, "too many reactions: %d in %s is the limit; wait %s",
+				r.cfg.ReactLimit, Wait(w), Wait(wait))
 		}
 		typ = wire.EventReact
 		count++

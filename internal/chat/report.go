@@ -58,8 +58,9 @@ func (r *Room) report(c Report, now int64) (Decision, error) {
 	}
 	w := r.cfg.ReportWindow.Milliseconds()
 	if reports := r.merged(c.User).Reports; countSince(reports, now-w) >= r.cfg.ReportLimit {
-		return Decision{}, wire.Errorf(wire.CodeChatRateLimited, true, "too many reports: %d in %s is the limit; wait %s",
-			r.cfg.ReportLimit, Wait(w), Wait(nthNewest(reports, now-w, r.cfg.ReportLimit)+w-now))
+		wait := nthNewest(reports, now-w, r.cfg.ReportLimit) + w - now
+		return Decision{}, tooSoon(wire.CodeChatRateLimited, wait, "too many reports: %d in %s is the limit; wait %s",
+			r.cfg.ReportLimit, Wait(w), Wait(wait))
 	}
 	n := notice(r.id, wire.NoticeReported, now)
 	n.Target, n.ID = rep.Target, rep.ID

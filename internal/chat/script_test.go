@@ -82,7 +82,9 @@ func (h *harness) run(t *testing.T, line string) string {
 		}
 		temp := ""
 		if we.Temporary {
-			temp = " (temporary)"
+			// The wait a program reads (the API's Retry-After, in seconds
+			// rounded up): the message's "wait N s" for people.
+			temp = fmt.Sprintf(" (temporary; retry after %d s)", (we.RetryAfter+time.Second-1)/time.Second)
 		}
 		return fmt.Sprintf("error %d%s: %s", we.Code, temp, we.Message)
 	}

@@ -177,22 +177,23 @@ func (r *Room) checkRates(user, text string, mentions int, mod bool, now int64) 
 	if !mod {
 		if slow := r.SlowMode(); slow > 0 && a.Last > 0 {
 			if next := a.Last + int64(slow)*1000; next > now {
-				return wire.Errorf(wire.CodeChatSlowMode, true, "slow mode: wait %s", Wait(next-now))
+				return tooSoon(wire.CodeChatSlowMode, next-now, "slow mode: wait %s", Wait(next-now))
 			}
 		}
 	}
 	window := r.cfg.RateWindow.Milliseconds()
 	if countSince(a.Sends, now-window) >= r.cfg.RateMessages {
-		return wire.Errorf(wire.CodeChatRateLimited, true, "too many messages: %d in %s is the limit; wait %s",
-			r.cfg.RateMessages, Wait(window), Wait(nthNewest(a.Sends, now-window, r.cfg.RateMessages)+window-now))
+		wait := nthNewest(a.Sends, now-window, r.cfg.RateMessages) + window - now
+		return tooSoon(wire.CodeChatRateLimited, wait, "too many messages: %d in %s is the limit; wait %s",
+			r.cfg.RateMessages, Wait(window), Wait(wait))
 	}
 	if !mod {
 		key := repeatKey(text)
 		if key != "" {
 			for _, t := range a.Texts {
 				if t.Key == key && t.At > now-r.cfg.RepeatWindow.Milliseconds() {
-					return wire.Errorf(wire.CodeChatDuplicate, true, "you just sent the same message: change it or wait %s",
-						Wait(t.At+r.cfg.RepeatWindow.Milliseconds()-now))
+					wait := t.At + r.cfg.RepeatWindow.Milliseconds() - now
+					return tooSoon(wire.CodeChatDuplicate, wait, "you just sent the same message: change it or wait %s", Wait(wait))
 				}
 			}
 		}
@@ -200,8 +201,9 @@ func (r *Room) checkRates(user, text string, mentions int, mod bool, now int64) 
 	if mentions > 0 {
 		mw := r.cfg.MentionWindow.Milliseconds()
 		if in := countSince(a.Mentions, now-mw); in+mentions > r.cfg.MentionLimit {
-			return wire.Errorf(wire.CodeChatMentions, true, "too many mentions: %d in %s is the limit; wait %s",
-				r.cfg.MentionLimit, Wait(mw), Wait(nthNewest(a.Mentions, now-mw, r.cfg.MentionLimit+1-mentions)+mw-now))
+			wait := nthNewest(a.Mentions, now-mw, r.cfg.MentionLimit+1-mentions) + mw - now
+			return tooSoon(wire.CodeChatMentions, wait, "too many mentions: %d in %s is the limit; wait %s",
+				r.cfg.MentionLimit, Wait(mw), Wait(wait))
 		}
 	}
 	return nil
