@@ -28,6 +28,9 @@ func (r *Room) edit(c Edit, now int64) (Decision, error) {
 		return Decision{Reply: wire.ChatOK{OK: true}}, nil
 	}
 	mod := r.IsModerator(c.Actor)
+	if werr := r.checkMentions(text); werr != nil {
+		return Decision{}, werr
+	}
 	if werr := r.checkLinks(c.Actor, text, mod); werr != nil {
 		return Decision{}, werr
 	}

@@ -38,8 +38,8 @@ func (r *Room) send(c Send, now int64) (Decision, error) {
 	}
 	mod := r.IsModerator(c.Actor)
 	mentions := Mentions(text)
-	if len(mentions) > r.cfg.MaxMentions {
-		return Decision{}, wire.Errorf(wire.CodeChatMentions, false, "too many mentions: %d in one message; the limit is %d", len(mentions), r.cfg.MaxMentions)
+	if werr := r.checkMentions(text); werr != nil {
+		return Decision{}, werr
 	}
 	if werr := r.checkLinks(c.Actor, text, mod); werr != nil {
 		return Decision{}, werr
@@ -115,6 +115,14 @@ func (r *Room) messageText(s string) (string, *wire.Error) {
 		return "", wire.Errorf(wire.CodeChatBadText, false, "message too long: %d of %d characters; shorten it", n, r.cfg.MaxChars)
 	}
 	return text, nil
+}
+
+// checkMentions applies the per-message mention limit, to sends and edits.
+func (r *Room) checkMentions(text string) *wire.Error {
+	if n := len(Mentions(text)); n > r.cfg.MaxMentions {
+		return wire.Errorf(wire.CodeChatMentions, false, "too many mentions: %d in one message; the limit is %d", n, r.cfg.MaxMentions)
+	}
+	return nil
 }
 
 func (r *Room) checkLinks(a Actor, text string, mod bool) *wire.Error {
