@@ -316,6 +316,10 @@ func (c *Client) handleRefresh(ctx context.Context, id uint32, req *protocol.Ref
 	}
 	c.roles = creds.Roles
 	c.mu.Unlock()
+	// The new token's roles may allow less: every subscription is checked
+	// again before the reply, so none the token does not allow outlives
+	// the refresh.
+	c.recheckSubscriptions(ctx)
 	res := &protocol.RefreshResult{}
 	if !creds.ExpiresAt.IsZero() {
 		res.Expires = true

@@ -24,7 +24,7 @@ const (
 
 // controlCommand acts on a user's connections wherever they are.
 type controlCommand struct {
-	Op      string `json:"op"` // "disconnect", "subscribe", "unsubscribe"
+	Op      string `json:"op"` // "disconnect", "subscribe", "unsubscribe", "recheck"
 	User    string `json:"user"`
 	Client  string `json:"client,omitempty"` // only this connection
 	Channel string `json:"channel,omitempty"`
@@ -126,6 +126,13 @@ func (h *Hub) onControlCommand(data []byte, _ string) {
 			c.serverUnsubscribeReason(cmd.Channel, unsubscribeServer, truncateReason(cmd.Reason))
 		case "subscribe":
 			go c.serverSubscribe(cmd.Channel)
+		case "recheck":
+			// The guards read the engine: not on the bus's goroutine.
+			h.goBackground(func() {
+				ctx, cancel := context.WithTimeout(h.ctx, commandTimeout)
+				defer cancel()
+				c.recheckSubscriptions(ctx)
+			})
 		}
 	}
 }

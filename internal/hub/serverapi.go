@@ -88,6 +88,15 @@ func (h *Hub) UnsubscribeUser(channel, user, client, reason string) *wire.Error 
 	return h.control(controlCommand{Op: "unsubscribe", User: user, Client: client, Channel: channel, Reason: reason})
 }
 
+// RecheckUser asks the guards again about every subscription of user's
+// connections, on every node, and ends those they now refuse (see
+// recheckSubscriptions). A feature calls it after storing a change that
+// takes rights away from the user (a role revoked in a room), so the
+// subscriptions that change no longer allows end at once.
+func (h *Hub) RecheckUser(user string) *wire.Error {
+	return h.control(controlCommand{Op: "recheck", User: user})
+}
+
 // DisconnectUser closes user's connections (or only client) on every node.
 func (h *Hub) DisconnectUser(user, client string, d wire.Disconnect) *wire.Error {
 	if d.Code == 0 {

@@ -174,6 +174,38 @@ func (c *Client) subscribe(ctx context.Context, name string, s *subscription, po
 
 var errClientGone = errors.New("client closed or already subscribed")
 
+// recheckSubscriptions asks the guards again about every subscription of
+// c, with the connection's credentials as they are now, and ends each one
+// a guard refuses: unsubscribe 2000 with the guard's reason, or 2500 when
+// the refusal is temporary (the guard could not decide; the client
+// resubscribes and the subscribe is checked again). It runs when what a
+// connection may use can have shrunk: a refresh with new roles, or a
+// feature's word that a user's rights changed (Hub.RecheckUser). Called
+// with no lock held; the guards may read the engine.
+func (c *Client) recheckSubscriptions(ctx context.Context) {
+	type held struct {
+		name string
+		s    *subscription
+	}
+	c.mu.Lock()
+	subs := make([]held, 0, c.subs.len())
+	for name, s := range c.subs.all() {
+		subs = append(subs, held{name, s})
+	}
+	c.mu.Unlock()
+	for _, x := range subs {
+		werr := c.hub.checkGuard(ctx, x.s.ns.Name, c.access(AccessSubscribe, x.name))
+		if werr == nil {
+			continue
+		}
+		code := unsubscribeServer
+		if werr.Temporary {
+			code = unsubscribeInsufficientState
+		}
+		c.endSubscription(x.name, x.s, code, werr.Message)
+	}
+}
+
 // deltaFossil is the only delta compression of the protocol
 // (SubscribeRequest.delta): fossil deltas between consecutive publications.
 const deltaFossil = "fossil"
@@ -223,8 +255,20 @@ func (c *Client) serverUnsubscribe(channel string, code uint32) {
 // serverUnsubscribeReason is serverUnsubscribe with a reason for the
 // client ("" for the code's usual one).
 func (c *Client) serverUnsubscribeReason(channel string, code uint32, reason string) {
+	c.endSubscription(channel, nil, code, reason)
+}
+
+// endSubscription is serverUnsubscribeReason for the subscription only
+// (nil: whichever c holds to channel): one that replaced it since is left
+// alone.
+func (c *Client) endSubscription(channel string, only *subscription, code uint32, reason string) {
 	c.mu.Lock()
-	s, ok := c.subs.remove(channel)
+	s, ok := c.subs.get(channel)
+	if ok && (only == nil || s == only) {
+		c.subs.remove(channel)
+	} else {
+		ok = false
+	}
 	c.mu.Unlock()
 	if !ok {
 		return
