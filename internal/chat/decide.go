@@ -119,6 +119,12 @@ type Effect struct {
 	// EndAccess ends every subscription of this user to the room's
 	// channels, on every node.
 	EndAccess string
+	// Recheck asks the guards again about every subscription of this
+	// user, on every node: their rights in the room changed (a role
+	// granted or revoked, a ban that overrides their roles), and what no
+	// longer allows a subscription (the moderation channel, the audit
+	// logs) ends it.
+	Recheck string
 	// Audit is appended to the room's audit log.
 	Audit *wire.AuditEntry
 }

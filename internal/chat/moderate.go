@@ -108,7 +108,7 @@ func (r *Room) sanction(c Moderate, reason string, now int64) (Decision, error) 
 			return Decision{Reply: okReply}, nil
 		}
 		d = r.public(wire.ChatEvent{Type: wire.EventBan, At: now, User: u, Mod: true})
-		d.Effects = append(d.Effects, Effect{EndAccess: u})
+		d.Effects = append(d.Effects, Effect{EndAccess: u}, Effect{Recheck: u})
 		n.Kind = wire.NoticeBan
 	case wire.ActUnban:
 		if _, on := p.Bans[u]; !on {
@@ -179,6 +179,9 @@ func (r *Room) role(c Moderate, reason string, now int64) (Decision, error) {
 		return Decision{Reply: okReply}, nil
 	}
 	d := r.public(wire.ChatEvent{Type: wire.EventRole, At: now, User: c.Subject, Role: c.Role, On: on, Mod: true})
+	// A revoke takes rights away, and so may a grant that replaces the
+	// other role.
+	d.Effects = append(d.Effects, Effect{Recheck: c.Subject})
 	return r.audited(d, c.Actor, c.Action, c.Subject, "", reason, c.Role, now), nil
 }
 

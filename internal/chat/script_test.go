@@ -105,6 +105,8 @@ func (h *harness) run(t *testing.T, line string) string {
 			out = append(out, fmt.Sprintf("notice %s %s", e.To, script.JSON(t, e.Notice)))
 		case e.EndAccess != "":
 			out = append(out, "end-access "+e.EndAccess)
+		case e.Recheck != "":
+			out = append(out, "recheck "+e.Recheck)
 		case e.Audit != nil:
 			out = append(out, "audit "+script.JSON(t, e.Audit))
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/centrifugal/centrifuge-go"
 
 	"github.com/liveroom-dev/liveroom/internal/auth"
+	"github.com/liveroom-dev/liveroom/internal/config"
 	"github.com/liveroom-dev/liveroom/internal/testkit"
 	"github.com/liveroom-dev/liveroom/wire"
 )
@@ -95,4 +96,68 @@ func TestRefreshKeepingRolesKeepsModeratorChannels(t *testing.T) {
 	if e, ended := w.last(); ended || modSub.State() != centrifuge.SubStateSubscribed {
 		t.Fatalf("the moderation channel is %v (unsubscribe %+v) after a refresh that keeps the role", modSub.State(), e)
 	}
+}
+
+// Revoking a granted moderator ends their moderation channel and the
+// room's audit log on every connection, on every node, while a user whose
+// token gives them the role keeps them when a role granted in the room is
+// revoked.
+func TestChatRevokeEndsModeratorChannelsOnEveryNode(t *testing.T) {
+	natsURL := testkit.StartNATS(t)
+	dir := t.TempDir() // shared: both nodes use the same generated secrets
+	start := func(name string) *testkit.Node {
+		return testkit.Start(t, func(c *config.Config) { c.NATSURL, c.NodeName, c.DataDir = natsURL, name, dir })
+	}
+	a, b := start("node-a"), start("node-b")
+	const room = "revoked"
+	olga := chatUser(t, a, "olga", wire.Roles{wire.ChatChannel(room): {wire.RoleOwner}})
+	mustRPC(t, olga, wire.MethodChatModerate, wire.ChatModerateRequest{Room: room, Action: wire.ActGrant, User: "max", Role: wire.RoleModerator}, nil)
+	mustRPC(t, olga, wire.MethodChatModerate, wire.ChatModerateRequest{Room: room, Action: wire.ActGrant, User: "tom", Role: wire.RoleOwner}, nil)
+
+	var ends []*unsubWatch
+	var rooms []*centrifuge.Subscription
+	for _, node := range []*testkit.Node{a, b} {
+		maxc := chatUser(t, node, "max", nil)
+		rs, _ := subscribe(t, maxc, wire.ChatChannel(room), centrifuge.SubscriptionConfig{})
+		rooms = append(rooms, rs)
+		for _, ch := range []string{wire.ChatModChannel(room), wire.ChatAuditChannel(room)} {
+			s, _ := subscribe(t, maxc, ch, centrifuge.SubscriptionConfig{})
+			ends = append(ends, watchUnsub(s))
+		}
+	}
+	tom := chatUser(t, b, "tom", modRoles)
+	tomSub, tomRec := subscribe(t, tom, wire.ChatModChannel(room), centrifuge.SubscriptionConfig{})
+
+	mustRPC(t, olga, wire.MethodChatModerate, wire.ChatModerateRequest{Room: room, Action: wire.ActRevoke, User: "tom", Role: wire.RoleOwner}, nil)
+	mustRPC(t, olga, wire.MethodChatModerate, wire.ChatModerateRequest{Room: room, Action: wire.ActRevoke, User: "max", Role: wire.RoleModerator}, nil)
+	for i, w := range ends {
+		endedByServer(t, w, []string{"node-a", "node-b"}[i/2]+": max's "+[]string{"moderation channel", "audit log"}[i%2])
+	}
+	for _, s := range rooms {
+		if s.State() != centrifuge.SubStateSubscribed {
+			t.Fatalf("max's room channel is %v after the revoke; want it kept", s.State())
+		}
+	}
+	consistently(t, time.Second, func() bool { return tomSub.State() == centrifuge.SubStateSubscribed },
+		"tom, a moderator by token, lost the moderation channel when his room role was revoked")
+
+	// Reports keep reaching the moderators who still are.
+	bob := chatUser(t, a, "bob", nil)
+	mustRPC(t, bob, wire.MethodChatReport, wire.ChatReportRequest{Room: room, User: "olga", Reason: "rude"}, nil)
+	testkit.Eventually(t, 10*time.Second, func() bool {
+		return hasEvent(tomRec, func(ev wire.ChatEvent) bool { return ev.Type == wire.EventReport })
+	}, "tom receives the report")
+}
+
+// A banned moderator loses the room's audit log too, not only its room
+// and moderation channels.
+func TestChatBanEndsAuditLog(t *testing.T) {
+	node := testkit.Start(t, nil)
+	const room = "banaudit"
+	olga := chatUser(t, node, "olga", wire.Roles{wire.ChatChannel(room): {wire.RoleOwner}})
+	maxc := chatUser(t, node, "max", modRoles)
+	s, _ := subscribe(t, maxc, wire.ChatAuditChannel(room), centrifuge.SubscriptionConfig{})
+	w := watchUnsub(s)
+	mustRPC(t, olga, wire.MethodChatModerate, wire.ChatModerateRequest{Room: room, Action: wire.ActBan, User: "max"}, nil)
+	endedByServer(t, w, "the banned moderator's audit log")
 }

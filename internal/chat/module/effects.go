@@ -14,7 +14,8 @@ import (
 )
 
 // effects carries out what a stored decision asks for, in order: end a
-// banned user's subscriptions first, then the notices, then the audit
+// banned user's subscriptions first and have the guards check again those
+// of a user whose rights changed, then the notices, then the audit
 // entries. They run after the room's lock is released; a failure is
 // logged (the decision itself is stored and stands).
 func (m *Module) effects(ctx context.Context, r *room, d chat.Decision) {
@@ -22,6 +23,13 @@ func (m *Module) effects(ctx context.Context, r *room, d chat.Decision) {
 	for _, e := range d.Effects {
 		if e.EndAccess != "" {
 			m.endAccess(r.id, e.EndAccess)
+		}
+	}
+	for _, e := range d.Effects {
+		if e.Recheck != "" {
+			if werr := m.host.RecheckUser(e.Recheck); werr != nil {
+				m.log.Error("could not have a user's subscriptions checked again", "room", r.id, "user", e.Recheck, "err", werr.Message)
+			}
 		}
 	}
 	for _, e := range d.Effects {

@@ -27,6 +27,9 @@ type Host interface {
 	// UnsubscribeUser ends a user's subscriptions on every node.
 	// reason ("" for the protocol's default) is told to the client.
 	UnsubscribeUser(channel, user, client, reason string) *wire.Error
+	// RecheckUser asks the guards again about a user's subscriptions on
+	// every node, ending those they now refuse.
+	RecheckUser(user string) *wire.Error
 	RegisterRPC(method string, fn hub.RPCHandler)
 	GuardNamespace(ns string, g hub.Guard)
 }
