@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -160,4 +161,56 @@ func TestChatBanEndsAuditLog(t *testing.T) {
 	w := watchUnsub(s)
 	mustRPC(t, olga, wire.MethodChatModerate, wire.ChatModerateRequest{Room: room, Action: wire.ActBan, User: "max"}, nil)
 	endedByServer(t, w, "the banned moderator's audit log")
+}
+
+// An agent whose token is refreshed without the agent role loses the
+// queue (users' first messages) and the conversation they claimed, at
+// once.
+func TestSupportRefreshWithoutAgentRoleEndsChannels(t *testing.T) {
+	node := testkit.Start(t, nil)
+	ada := chatUser(t, node, "ada", nil)
+	conv := openSupport(t, ada, "lobby", "my stream froze")
+	sam, release := refreshingUser(t, node, "sam", agentRoles, nil)
+	mustRPC(t, sam, wire.MethodSupportClaim, wire.SupportIDRequest{ID: conv.ID}, nil)
+	qs, _ := subscribe(t, sam, wire.SupportQueueChannel, centrifuge.SubscriptionConfig{})
+	cs, _ := subscribe(t, sam, wire.SupportChannel(conv.ID), centrifuge.SubscriptionConfig{})
+	ts, _ := subscribe(t, sam, wire.SupportTypingChannel(conv.ID), centrifuge.SubscriptionConfig{})
+	wq, wc, wt := watchUnsub(qs), watchUnsub(cs), watchUnsub(ts)
+
+	release()
+	endedByServer(t, wq, "the queue")
+	endedByServer(t, wc, "the conversation")
+	endedByServer(t, wt, "the conversation's typing channel")
+	wantCode(t, rpc(sam, wire.MethodSupportSend, wire.SupportSendRequest{ID: conv.ID, Text: "still here"}, nil),
+		wire.CodePermissionDenied, "support.send without the agent role")
+}
+
+// Writing in a conversation as its agent needs the agent role at the
+// time of the call, not only at the claim: a connection of the same user
+// without it is refused, like support.queue refuses it.
+func TestSupportSendNeedsAgentRoleNow(t *testing.T) {
+	node := testkit.Start(t, nil)
+	ada := chatUser(t, node, "ada", nil)
+	conv := openSupport(t, ada, "lobby", "help")
+	sam := chatUser(t, node, "sam", agentRoles)
+	mustRPC(t, sam, wire.MethodSupportClaim, wire.SupportIDRequest{ID: conv.ID}, nil)
+	mustRPC(t, sam, wire.MethodSupportSend, wire.SupportSendRequest{ID: conv.ID, Text: "hello, I am here"}, nil)
+
+	former := chatUser(t, node, "sam", nil)
+	wantCode(t, rpc(former, wire.MethodSupportQueue, struct{}{}, nil), wire.CodePermissionDenied, "support.queue without the role")
+	for _, c := range []struct {
+		method string
+		req    any
+	}{
+		{wire.MethodSupportSend, wire.SupportSendRequest{ID: conv.ID, Text: "not an agent any more"}},
+		{wire.MethodSupportTyping, wire.SupportIDRequest{ID: conv.ID}},
+		{wire.MethodSupportTranscript, wire.SupportIDRequest{ID: conv.ID}},
+		{wire.MethodSupportResolve, wire.SupportResolveRequest{ID: conv.ID, Outcome: wire.OutcomeSolved}},
+	} {
+		wantCode(t, rpc(former, c.method, c.req, nil), wire.CodePermissionDenied, c.method+" without the agent role")
+	}
+	refusedSubscribe(t, former, wire.SupportChannel(conv.ID), wire.CodePermissionDenied, "sam without the role")
+	if _, err := former.History(context.Background(), wire.SupportChannel(conv.ID), centrifuge.WithHistoryLimit(10)); err == nil {
+		t.Fatal("a user without the agent role read the conversation's history")
+	}
 }

@@ -109,7 +109,8 @@ func (c *Conversation) Decide(cmd Command, now time.Time) (Decision, error) {
 
 // CanRead decides whether actor may follow the conversation's channels
 // and read its transcript: its user, the agent who claimed it (also after
-// it was resolved), and the server API. Everyone else, also for a
+// it was resolved) while their token gives them the agent role, and the
+// server API. Everyone else, also for a
 // conversation that does not exist, gets the same refusal, so ids cannot
 // be probed.
 func (c *Conversation) CanRead(a Actor) *wire.Error {
@@ -117,7 +118,11 @@ func (c *Conversation) CanRead(a Actor) *wire.Error {
 	switch {
 	case a.Server:
 		return nil
-	case s.Status != "" && a.User != "" && !a.Guest && (a.User == s.User || a.User == s.Agent):
+	case s.Status != "" && a.User != "" && !a.Guest && a.User == s.User:
+		return nil
+	case s.Status != "" && a.User != "" && !a.Guest && a.User == s.Agent && a.Agent:
+		// The agent who claimed it, while they are an agent: a token
+		// without the role no longer reads it.
 		return nil
 	}
 	return private(s.ID)
@@ -138,7 +143,8 @@ func (c *Conversation) from(a Actor) string {
 		return ""
 	case a.User == c.S.User:
 		return wire.FromUser
-	case a.User == c.S.Agent && c.S.Status == wire.StatusClaimed:
+	case a.User == c.S.Agent && c.S.Status == wire.StatusClaimed && a.Agent:
+		// Checked at every call: the role of the claim may be gone.
 		return wire.FromAgent
 	}
 	return ""
