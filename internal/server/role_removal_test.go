@@ -144,6 +144,7 @@ func TestChatRevokeEndsModeratorChannelsOnEveryNode(t *testing.T) {
 
 	// Reports keep reaching the moderators who still are.
 	bob := chatUser(t, a, "bob", nil)
+	mustRPC(t, olga, wire.MethodChatSend, wire.ChatSendRequest{Room: room, Text: "hello", CID: "olga-1"}, nil) // reports name users the room has seen
 	mustRPC(t, bob, wire.MethodChatReport, wire.ChatReportRequest{Room: room, User: "olga", Reason: "rude"}, nil)
 	testkit.Eventually(t, 10*time.Second, func() bool {
 		return hasEvent(tomRec, func(ev wire.ChatEvent) bool { return ev.Type == wire.EventReport })
