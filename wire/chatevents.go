@@ -34,24 +34,27 @@ const (
 // ChatEvent is one event of a chat channel: the data of one publication.
 // Fields not used by an event type are omitted.
 type ChatEvent struct {
-	Type     string        `json:"type"`
-	At       int64         `json:"at"` // Unix ms, server clock
-	ID       string        `json:"id,omitempty"`
-	User     string        `json:"user,omitempty"`
-	Text     string        `json:"text,omitempty"`
-	ReplyTo  string        `json:"reply_to,omitempty"`
-	Mentions []string      `json:"mentions,omitempty"`
-	CID      string        `json:"cid,omitempty"`
-	Held     string        `json:"held,omitempty"`   // a released held message's id (its ID stays)
-	Masked   bool          `json:"masked,omitempty"` // terms in Text were masked
-	Mod      bool          `json:"mod,omitempty"`    // done by a moderator (room channel: who is not said)
-	Emoji    string        `json:"emoji,omitempty"`
-	Count    int           `json:"count,omitempty"`
-	On       bool          `json:"on,omitempty"`
-	Seconds  int           `json:"seconds,omitempty"`
-	Until    int64         `json:"until,omitempty"` // Unix ms
-	Role     string        `json:"role,omitempty"`
-	Message  *ChatEvent    `json:"message,omitempty"`
+	Type     string     `json:"type"`
+	At       int64      `json:"at"` // Unix ms, server clock
+	ID       string     `json:"id,omitempty"`
+	User     string     `json:"user,omitempty"`
+	Text     string     `json:"text,omitempty"`
+	ReplyTo  string     `json:"reply_to,omitempty"`
+	Mentions []string   `json:"mentions,omitempty"`
+	CID      string     `json:"cid,omitempty"`
+	Held     string     `json:"held,omitempty"`   // a released held message's id (its ID stays)
+	Masked   bool       `json:"masked,omitempty"` // terms in Text were masked
+	Mod      bool       `json:"mod,omitempty"`    // done by a moderator (room channel: who is not said)
+	Emoji    string     `json:"emoji,omitempty"`
+	Count    int        `json:"count,omitempty"`
+	On       bool       `json:"on,omitempty"`
+	Seconds  int        `json:"seconds,omitempty"`
+	Until    int64      `json:"until,omitempty"` // Unix ms
+	Role     string     `json:"role,omitempty"`
+	Message  *ChatEvent `json:"message,omitempty"`
+	// Redacted: the event is served from history or a recovery after
+	// its message was deleted or cleared, without its text (decision 0026).
+	Redacted bool          `json:"redacted,omitempty"`
 	Settings *ChatSettings `json:"settings,omitempty"`
 	// Moderation channel only.
 	By      string      `json:"by,omitempty"`

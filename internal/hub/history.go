@@ -67,6 +67,10 @@ func (h *Hub) history(ctx context.Context, id ChannelID, ns *Namespace, limit in
 	for len(pubs) > 0 && pubs[len(pubs)-1].Offset > top.Offset {
 		pubs = pubs[:len(pubs)-1]
 	}
+	if pubs, err = h.redact(ctx, id, top, pubs); err != nil {
+		h.log.Warn("history not served: redaction failed", "channel", id.Name, "err", err)
+		return nil, wire.Errorf(wire.CodeInternal, true, "history of %q is not available right now; retry", id.Name)
+	}
 	if !reverse {
 		res.Publications = pubs
 		if pubs == nil {

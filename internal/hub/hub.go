@@ -40,6 +40,8 @@ type Hub struct {
 	ns     map[string]*Namespace
 	rpc    rpcRegistry
 	guards guardTable
+	// redactors rewrite withdrawn publications in history and recovery.
+	redactors redactorTable
 
 	metrics  metrics
 	writers  *writerPool

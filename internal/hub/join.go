@@ -75,6 +75,9 @@ func (ch *channel) join(ctx context.Context, c *Client, s *subscription, pos str
 		if err != nil {
 			return err
 		}
+		if pubs, err = ch.hub.redact(ctx, ch.id, StreamPosition{Offset: ch.top, Epoch: ch.epoch}, pubs); err != nil {
+			return err
+		}
 		if !ok && pos.rejectUnrecovered {
 			ch.hub.metrics.recoveredFalse.Add(1)
 			if tooLarge != nil {

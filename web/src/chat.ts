@@ -200,6 +200,14 @@ export class ChatLog {
     if (mine) meta.append(" ", el("span", "state", m.offset >= 0 ? "✓ delivered" : "sending…"));
     li.append(meta, el("p", "text", m.text));
     this.decorate?.(li, m, mine);
+    if (m.redacted) {
+      // The delete that follows says who removed it; until then (or when
+      // the page holds no delete, e.g. after a clear) it is a tombstone.
+      li.classList.add("deleted");
+      li.querySelector(".text")!.textContent = "Message removed";
+      li.querySelector(".rx")?.remove();
+      li.querySelector(".more")?.remove();
+    }
     return li;
   }
 

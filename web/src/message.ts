@@ -26,6 +26,11 @@ export interface ChatMessage extends ChatData {
   id?: string;
   /** The id of the message it answers. */
   replyTo?: string;
+  /**
+   * Served from history or a recovery after it was deleted or cleared:
+   * no text (a tombstone until the delete event names who removed it).
+   */
+  redacted?: boolean;
 }
 
 /** Returns why text cannot be sent, or "" when it can. */
@@ -41,12 +46,13 @@ export function decodeChat(pub: Pick<PublicationContext, "data" | "offset" | "in
   const d: unknown = pub.data;
   if (typeof d !== "object" || d === null) return null;
   const r = d as Record<string, unknown>;
-  if (r["type"] !== "message" || typeof r["text"] !== "string" || typeof pub.offset !== "number") return null;
+  const redacted = r["redacted"] === true;
+  if (r["type"] !== "message" || (typeof r["text"] !== "string" && !redacted) || typeof pub.offset !== "number") return null;
   const info = pub.info;
   const conn = info?.connInfo as Record<string, unknown> | undefined;
   const name = typeof conn?.["name"] === "string" ? conn["name"] : info?.user ? info.user : "server";
   return {
-    text: r["text"].slice(0, maxTextLength * 2),
+    text: typeof r["text"] === "string" ? r["text"].slice(0, maxTextLength * 2) : "",
     cid: typeof r["cid"] === "string" ? r["cid"] : "",
     at: typeof r["at"] === "number" ? r["at"] : 0,
     offset: pub.offset,
@@ -55,6 +61,7 @@ export function decodeChat(pub: Pick<PublicationContext, "data" | "offset" | "in
     client: info?.client ?? "",
     id: typeof r["id"] === "string" ? r["id"] : "",
     ...(typeof r["reply_to"] === "string" ? { replyTo: r["reply_to"] } : {}),
+    ...(redacted ? { redacted: true } : {}),
   };
 }
 

@@ -32,6 +32,7 @@ type Host interface {
 	RecheckUser(user string) *wire.Error
 	RegisterRPC(method string, fn hub.RPCHandler)
 	GuardNamespace(ns string, g hub.Guard)
+	RedactNamespace(ns string, r hub.Redactor)
 }
 
 // Config configures the module.
@@ -60,6 +61,11 @@ type Module struct {
 	mu    sync.Mutex
 	rooms map[string]*room // (mu)
 
+	// redactions holds, per room channel, what its deletes and clears
+	// withdrew (redactMu; each entry has its own lock).
+	redactMu   sync.Mutex
+	redactions map[string]*withdrawals
+
 	profiles profileCache
 
 	ctx    context.Context // cancelled by Stop
@@ -87,7 +93,7 @@ func New(cfg Config, host Host) *Module {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Module{
 		cfg: cfg, host: host, store: host.Modules(), log: cfg.Logger.With("component", "chat"),
-		rooms: map[string]*room{}, ctx: ctx, cancel: cancel,
+		rooms: map[string]*room{}, redactions: map[string]*withdrawals{}, ctx: ctx, cancel: cancel,
 	}
 }
 
@@ -101,6 +107,7 @@ func (m *Module) Register() {
 	m.host.GuardNamespace("chat", m.guardRoom)
 	m.host.GuardNamespace("chatmod", m.guardMod)
 	m.host.GuardNamespace("typing", m.guardTyping)
+	m.host.RedactNamespace("chat", m.redactRoom)
 }
 
 // Start starts the tick loop (automatic slow mode, idle rooms).
@@ -143,6 +150,7 @@ func (m *Module) tickLoop() {
 			delete(m.rooms, id) // its state stays in the streams and snapshots
 		}
 		m.mu.Unlock()
+		m.dropIdleWithdrawals(now)
 		// Each room is checked under its own lock only, so a command in
 		// one room never holds up the others.
 		var due []string
