@@ -265,6 +265,13 @@ type ClusterConfig struct {
 	// Replicas of every stream. 0 = automatic: 3 when routes name at least
 	// three nodes, otherwise 1.
 	Replicas int `toml:"replicas"`
+	// Let this node lower the settings of streams the cluster already has
+	// (replicas, history_size, storage limits) to its own configuration's.
+	// Off: a node whose configuration asks for less keeps what the stream
+	// has and logs a warning, so one stale or mistyped file cannot drop
+	// history or copies on every node. Turn it on for one restart of one
+	// node to lower them on purpose.
+	ApplyLowerLimits bool `toml:"apply_lower_limits"`
 	// Address (host:port) where this core node accepts edge nodes. Empty:
 	// no edges.
 	LeafListen string `toml:"leaf_listen"`

@@ -41,6 +41,12 @@ type Config struct {
 	MaxStorageBytes int64
 	// MaxMemoryBytes caps JetStream memory storage (0 = server default).
 	MaxMemoryBytes int64
+	// ApplyLowerLimits lets this node lower the settings of streams that
+	// exist already (replicas, history per channel, stream limits) to its
+	// configuration's. Without it only a single embedded node does: in a
+	// cluster a stream is shared, and one node's smaller configuration
+	// would drop history or copies on every node (see reconcileStream).
+	ApplyLowerLimits bool
 	// Replicas is the replication factor of streams (default 1; 3 in a
 	// cluster of three or more nodes).
 	Replicas int

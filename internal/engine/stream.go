@@ -151,7 +151,15 @@ func (e *Engine) ensureStreamOnce(ctx context.Context, cfg jetstream.StreamConfi
 		if e.cfg.Edge != "" || sameSettings(info.Config, cfg) {
 			return info, nil
 		}
-		st, err = e.js.UpdateStream(ctx, cfg)
+		merged, kept := reconcileStream(info.Config, cfg, e.lowerLimitsAllowed())
+		for _, k := range kept {
+			e.log.Warn("stream setting not lowered: it applies to every node, and lowering it drops data or copies; to lower it for the whole cluster, restart one node with cluster.apply_lower_limits = true",
+				"stream", cfg.Name, "setting", k.String())
+		}
+		if sameSettings(info.Config, merged) {
+			return info, nil
+		}
+		st, err = e.js.UpdateStream(ctx, merged)
 	case errors.Is(err, jetstream.ErrStreamNotFound) && e.cfg.Edge == "":
 		st, err = e.js.CreateStream(ctx, cfg)
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
