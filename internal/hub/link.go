@@ -94,6 +94,7 @@ func (h *Hub) LinkChanged(up bool, reason string, since time.Time) {
 		h.log.Info("link up: channels caught up, telling clients", "catch_up", time.Since(start).Round(time.Millisecond))
 		h.pushStatus(st)
 		h.refreshPresence()
+		h.readmitAll(current)
 		h.catchUpLater(current)
 	})
 }
@@ -108,6 +109,7 @@ func (h *Hub) Resync() {
 		h.waitEngine(always)
 		h.catchUpChannels()
 		h.refreshPresence()
+		h.readmitAll(always)
 		h.catchUpLater(always)
 	})
 }

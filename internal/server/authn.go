@@ -62,6 +62,14 @@ func (a *authenticator) Connect(ctx context.Context, token string, now time.Time
 		IssuedAt: c.IssuedAt, Session: c.Session, Roles: c.Roles}, nil
 }
 
+// Readmit implements hub.Readmitter with the same guard as Connect.
+func (a *authenticator) Readmit(ctx context.Context, user, session string, issuedAt time.Time) (*wire.Disconnect, error) {
+	if a.guard == nil {
+		return nil, nil
+	}
+	return a.guard.Admit(ctx, user, session, issuedAt)
+}
+
 func (a *authenticator) Subscribe(token, channel, user string, now time.Time) (hub.SubscriptionGrant, error) {
 	c, err := a.v.VerifySubscribe(token, channel, user, now)
 	if err != nil {
