@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -221,7 +222,18 @@ func (e *Engine) startEmbedded(ctx context.Context) error {
 	}
 	if !srv.ReadyForConnections(wait) {
 		srv.Shutdown()
-		return errors.New("engine: embedded NATS did not become ready in time")
+		var listens []string
+		if e.cfg.ClusterListen != "" {
+			listens = append(listens, "cluster routes on "+e.cfg.ClusterListen)
+		}
+		if e.cfg.LeafListen != "" {
+			listens = append(listens, "edges on "+e.cfg.LeafListen)
+		}
+		if len(listens) == 0 {
+			return fmt.Errorf("engine: embedded NATS did not become ready within %s; see its errors above", wait.Round(time.Second))
+		}
+		return fmt.Errorf("engine: embedded NATS did not become ready within %s (it listens for %s: is a port in use or the address wrong? see its errors above)",
+			wait.Round(time.Second), strings.Join(listens, " and "))
 	}
 	e.srv = srv
 	return nil
