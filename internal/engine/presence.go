@@ -95,6 +95,33 @@ func (e *Engine) PresenceDelete(ctx context.Context, ch ChannelRef, client, user
 	return nil
 }
 
+// PresenceLive reports whether this node's entry of a connection in a
+// channel is stored and not a tombstone (a leave's delete, or another
+// node's reaper that took this node for dead). One direct get.
+func (e *Engine) PresenceLive(ctx context.Context, ch ChannelRef, client, user string) (bool, error) {
+	subject := e.presenceSubject(ch, user, client)
+	if err := checkSubject("presence get", subject); err != nil {
+		return false, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, publishAttemptTimeout)
+		defer cancel()
+	}
+	msg, err := e.nc.RequestWithContext(ctx, e.directGet+presenceStream+"."+subject, nil)
+	if err != nil {
+		return false, fmt.Errorf("engine: presence get in %s: %w", ch.Name, err)
+	}
+	switch msg.Header.Get(hdrStatus) {
+	case "":
+		return msg.Header.Get(hdrGone) == "", nil
+	case "404":
+		return false, nil
+	default:
+		return false, fmt.Errorf("engine: presence get in %s: status %s %s", ch.Name, msg.Header.Get(hdrStatus), msg.Header.Get("Description"))
+	}
+}
+
 // PresenceList returns up to max entries of a channel (max < 0: all) and
 // the total number of entries.
 func (e *Engine) PresenceList(ctx context.Context, ch ChannelRef, max int) ([]PresenceEntry, int, error) {

@@ -52,6 +52,10 @@ type Broker interface {
 	// re-puts its entries before they expire.
 	PresencePut(ctx context.Context, ch ChannelID, client, user string, info []byte) error
 	PresenceDelete(ctx context.Context, ch ChannelID, client, user string) error
+	// PresenceLive reports whether the connection's entry is in the store
+	// and not a tombstone (deleted, or reaped by another node that took
+	// this node for dead).
+	PresenceLive(ctx context.Context, ch ChannelID, client, user string) (bool, error)
 	// PresenceList returns up to max entries and the total number.
 	PresenceList(ctx context.Context, ch ChannelID, max int) (entries []PresenceEntry, total int, err error)
 

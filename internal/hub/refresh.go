@@ -39,14 +39,17 @@ func (h *Hub) presenceRefreshLoop() {
 		case <-h.ctx.Done():
 			return
 		case <-t.C:
-			h.refreshRound(time.Duration(float64(interval) * refreshSpread))
+			h.refreshRound(time.Duration(float64(interval)*refreshSpread), false)
 		}
 	}
 }
 
 // refreshPresence re-puts every entry of this node at once: for when the
-// link to the engine comes back and entries may have expired meanwhile.
-func (h *Hub) refreshPresence() { h.refreshRound(0) }
+// link to the engine comes back and entries may have expired meanwhile,
+// or been reaped by nodes that took this one for dead. Those nodes told
+// their subscribers the connections left, so an entry that was gone is
+// announced again with a join (join/leave namespaces).
+func (h *Hub) refreshPresence() { h.refreshRound(0, true) }
 
 // refreshItem is one record to re-put: a presence entry (ch and s set) or a
 // connection record for the per-user limit (ch nil).
@@ -58,8 +61,9 @@ type refreshItem struct {
 
 // refreshRound re-puts this node's connection records and presence
 // entries, the i-th of n no earlier than start + spread·i/n. A spread of 0
-// sends them back to back.
-func (h *Hub) refreshRound(spread time.Duration) {
+// sends them back to back. With announce, an entry that was not in the
+// store before its re-put gets a join.
+func (h *Hub) refreshRound(spread time.Duration, announce bool) {
 	items := h.refreshItems()
 	pace := pacer{start: time.Now(), spread: spread, n: len(items)}
 	failed := map[*channel]bool{} // one warning per channel and round
@@ -74,7 +78,7 @@ func (h *Hub) refreshRound(spread time.Duration) {
 		if failed[it.ch] {
 			continue
 		}
-		if err := h.refreshEntry(it); err != nil {
+		if err := h.refreshEntry(it, announce); err != nil {
 			if h.ctx.Err() != nil {
 				return
 			}
@@ -108,10 +112,22 @@ func (h *Hub) refreshItems() []refreshItem {
 // refreshEntry re-puts one presence entry, unless its subscription has
 // ended or been replaced since the round listed it: then its leave, or the
 // newer subscribe, has written the entry (see putPresence).
-func (h *Hub) refreshEntry(it refreshItem) error {
+func (h *Hub) refreshEntry(it refreshItem, announce bool) error {
 	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
 	defer cancel()
-	_, err := it.c.putPresence(ctx, it.s, it.ch.id, it.c.clientInfo(it.s), false)
+	announce = announce && it.ch.ns.JoinLeave
+	live := true
+	if announce {
+		var err error
+		if live, err = h.broker.PresenceLive(ctx, it.ch.id, it.c.id, it.c.User()); err != nil {
+			live = true // unknown: no join rather than a second one
+		}
+	}
+	info := it.c.clientInfo(it.s)
+	wrote, err := it.c.putPresence(ctx, it.s, it.ch.id, info, false)
+	if err == nil && wrote && !live {
+		h.publishPresenceEvent(it.ch.id, true, info)
+	}
 	return err
 }
 

@@ -160,6 +160,10 @@ func (b broker) PresenceDelete(ctx context.Context, ch hub.ChannelID, client, us
 	return b.e.PresenceDelete(ctx, ref(ch), client, user)
 }
 
+func (b broker) PresenceLive(ctx context.Context, ch hub.ChannelID, client, user string) (bool, error) {
+	return b.e.PresenceLive(ctx, ref(ch), client, user)
+}
+
 func (b broker) PresenceList(ctx context.Context, ch hub.ChannelID, max int) ([]hub.PresenceEntry, int, error) {
 	entries, total, err := b.e.PresenceList(ctx, ref(ch), max)
 	if err != nil {
