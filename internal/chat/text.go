@@ -8,49 +8,63 @@ import (
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/liveroom-dev/liveroom/internal/unitext"
 )
 
 // CleanText normalises a message the way it is stored: Unicode NFC (UAX
 // #15), line breaks and tabs become spaces, control characters and
 // invisible format characters (zero-width spaces, bidirectional
-// overrides) are removed — except the zero-width joiner, which emoji
-// sequences need — runs of spaces collapse to one, and the ends are
-// trimmed. It returns the text and its length in characters.
+// overrides) are removed, runs of spaces collapse to one, and the ends
+// are trimmed. The zero-width joiner stays only between two emoji, where
+// it makes an emoji ZWJ sequence (UTS #51 ED-16: "👩\u200D💻"); anywhere
+// else it would only hide a word from the term and link filters. Text
+// with nothing visible left (only joiners, Hangul fillers, blank braille
+// patterns, variation selectors: see unitext.Blank) becomes "". It
+// returns the text and its length in characters.
 func CleanText(s string) (string, int) {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	s = norm.NFC.String(s)
-	var b strings.Builder
-	b.Grow(len(s))
-	n := 0
-	space := false
+	kept := make([]rune, 0, len(s))
 	for _, r := range s {
 		switch {
 		case r == '\n' || r == '\r' || r == '\t' || unicode.IsSpace(r):
-			space = n > 0
-			continue
+			r = ' '
 		case unicode.IsControl(r):
 			continue
-		case unicode.Is(unicode.Cf, r) && r != '\u200D':
+		case unicode.Is(unicode.Cf, r) && r != unitext.ZWJ:
+			continue
+		}
+		kept = append(kept, r)
+	}
+	out := make([]rune, 0, len(kept))
+	space := false
+	for i, r := range kept {
+		switch {
+		case r == ' ':
+			space = len(out) > 0
+			continue
+		case r == unitext.ZWJ && (space || i+1 == len(kept) || !unitext.JoinerKept(out, kept[i+1])):
 			continue
 		}
 		if space {
-			b.WriteByte(' ')
-			n++
+			out = append(out, ' ')
 			space = false
 		}
-		b.WriteRune(r)
-		n++
+		out = append(out, r)
 	}
-	out := b.String()
-	if !norm.NFC.IsNormalString(out) {
+	text := string(out)
+	if !norm.NFC.IsNormalString(text) {
 		// Removing a character can bring a base and a combining mark
 		// together ("e", U+200B, U+0301): compose again.
-		out = norm.NFC.String(out)
-		n = utf8.RuneCountInString(out)
+		text = norm.NFC.String(text)
 	}
-	return out, n
+	if !unitext.Visible(text) {
+		return "", 0
+	}
+	return text, utf8.RuneCountInString(text)
 }
 
 // repeatKey is what two messages share when they count as the same text:

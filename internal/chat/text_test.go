@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/liveroom-dev/liveroom/internal/unitext"
 )
 
 func TestWait(t *testing.T) {
@@ -68,10 +70,12 @@ func TestMentions(t *testing.T) {
 }
 
 // FuzzCleanText: whatever comes in, what is stored is valid UTF-8 in NFC,
-// without controls or line breaks, trimmed, and cleaning it again changes
-// nothing.
+// without controls or line breaks, trimmed, with a zero-width joiner only
+// between two emoji, empty or with something visible, and cleaning it
+// again changes nothing.
 func FuzzCleanText(f *testing.F) {
-	for _, s := range []string{"hello", "  a\tb\n", "e\u0301", "\u202eevil", "\xff\xfe", "👩\u200d💻", "a\u200bb"} {
+	for _, s := range []string{"hello", "  a\tb\n", "e\u0301", "\u202eevil", "\xff\xfe", "👩\u200d💻", "a\u200bb",
+		"bad\u200dword", "👩\u200b\u200d💻", "👩 \u200d💻", "\u3164", "\u2800\ufe0f", "e\u200d\u0301"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -85,10 +89,17 @@ func FuzzCleanText(f *testing.F) {
 		if out != strings.TrimSpace(out) || strings.Contains(out, "  ") {
 			t.Fatalf("CleanText(%q) = %q: not trimmed and collapsed", in, out)
 		}
-		for _, r := range out {
-			if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) && r != '\u200D' {
+		rs := []rune(out)
+		for i, r := range rs {
+			if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) && r != unitext.ZWJ {
 				t.Fatalf("CleanText(%q) kept U+%04X", in, r)
 			}
+			if r == unitext.ZWJ && (i+1 == len(rs) || !unitext.JoinerKept(rs[:i], rs[i+1])) {
+				t.Fatalf("CleanText(%q) = %q keeps a joiner that joins no emoji at character %d", in, out, i)
+			}
+		}
+		if out != "" && !unitext.Visible(out) {
+			t.Fatalf("CleanText(%q) = %q: nothing visible, yet not empty", in, out)
 		}
 		if again, _ := CleanText(out); again != out {
 			t.Fatalf("CleanText is not idempotent: %q → %q → %q", in, out, again)

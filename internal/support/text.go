@@ -6,55 +6,75 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/liveroom-dev/liveroom/internal/unitext"
 )
 
 // CleanText normalises a message the way it is stored: Unicode NFC (UAX
 // #15); control characters and invisible format characters (zero-width
-// spaces, bidirectional overrides) removed, except the zero-width joiner
-// that emoji sequences need; runs of spaces and tabs within a line become
-// one space; line breaks are kept (a support message may list steps), at
-// most one empty line in a row; the ends are trimmed. It returns the text
-// and its length in characters.
+// spaces, bidirectional overrides) removed; runs of spaces and tabs within
+// a line become one space; line breaks are kept (a support message may
+// list steps), at most one empty line in a row; the ends are trimmed. The
+// zero-width joiner stays only between two emoji, where it makes an emoji
+// ZWJ sequence (UTS #51 ED-16: "👩\u200D💻"). Text with nothing visible
+// left (only joiners, Hangul fillers, blank braille patterns, variation
+// selectors: see unitext.Blank) becomes "". It returns the text and its
+// length in characters.
 func CleanText(s string) (string, int) {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	s = norm.NFC.String(strings.ReplaceAll(s, "\r\n", "\n"))
-	var b strings.Builder
-	b.Grow(len(s))
-	space, breaks := false, 0
+	kept := make([]rune, 0, len(s))
 	for _, r := range s {
 		switch {
-		case r == '\n' || r == '\r':
+		case r == '\r':
+			r = '\n'
+		case r == '\n':
+		case unicode.IsSpace(r):
+			r = ' '
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r) && r != unitext.ZWJ:
+			continue
+		}
+		kept = append(kept, r)
+	}
+	out := make([]rune, 0, len(kept))
+	space, breaks := false, 0
+	for i, r := range kept {
+		switch {
+		case r == '\n':
 			breaks++
 			space = false
 			continue
-		case unicode.IsSpace(r):
+		case r == ' ':
 			space = true
 			continue
-		case unicode.IsControl(r), unicode.Is(unicode.Cf, r) && r != '\u200D':
+		case r == unitext.ZWJ && (space || breaks > 0 || i+1 == len(kept) || !unitext.JoinerKept(out, kept[i+1])):
 			continue
 		}
-		if b.Len() > 0 {
+		if len(out) > 0 {
 			switch {
 			case breaks > 1:
-				b.WriteString("\n\n")
+				out = append(out, '\n', '\n')
 			case breaks == 1:
-				b.WriteByte('\n')
+				out = append(out, '\n')
 			case space:
-				b.WriteByte(' ')
+				out = append(out, ' ')
 			}
 		}
 		space, breaks = false, 0
-		b.WriteRune(r)
+		out = append(out, r)
 	}
-	out := b.String()
-	if !norm.NFC.IsNormalString(out) {
+	text := string(out)
+	if !norm.NFC.IsNormalString(text) {
 		// Removing a character can bring a base and a combining mark
 		// together: compose again.
-		out = norm.NFC.String(out)
+		text = norm.NFC.String(text)
 	}
-	return out, utf8.RuneCountInString(out)
+	if !unitext.Visible(text) {
+		return "", 0
+	}
+	return text, utf8.RuneCountInString(text)
 }
 
 // clip cuts s to at most n characters, marking a cut with "…".

@@ -1,0 +1,69 @@
+// Package unitext holds the Unicode rules that every text liveroom keeps
+// shares: which characters are emoji for the zero-width joiner (UTS #51,
+// Unicode Emoji), and which ones show nothing, so that a message or a name
+// made only of them counts as empty.
+package unitext
+
+import "unicode"
+
+// ZWJ is U+200D ZERO WIDTH JOINER.
+const ZWJ = '\u200D'
+
+// Pictographic reports whether r has the Extended_Pictographic property
+// (UTS #51 Annex A, emoji-data.txt of Unicode 17.0): the characters emoji
+// zero-width-joiner sequences are made of, which UAX #29 (rule GB11) keeps
+// together as one character across a joiner.
+func Pictographic(r rune) bool { return unicode.Is(extendedPictographic, r) }
+
+// emojiModifier reports whether r may follow an emoji inside one element
+// of an emoji ZWJ sequence (UTS #51 §1.4.9, "possible emoji"): a skin tone
+// modifier (Emoji_Modifier, U+1F3FB–U+1F3FF), a variation selector for
+// text or emoji presentation (U+FE0E, U+FE0F), the combining enclosing
+// keycap (U+20E3) or a tag character (U+E0020–U+E007F).
+func emojiModifier(r rune) bool {
+	return r >= 0x1F3FB && r <= 0x1F3FF || r == 0xFE0E || r == 0xFE0F || r == 0x20E3 || r >= 0xE0020 && r <= 0xE007F
+}
+
+// JoinerKept reports whether a zero-width joiner between before (the
+// text so far) and next joins two emoji: an emoji ZWJ sequence (UTS #51
+// ED-16) such as 👩 U+200D 💻 ("woman technologist"), where the joiner
+// is part of the emoji. As in UAX #29 rule GB11, the character before the
+// joiner, after any modifiers of it, and the one after it are
+// Extended_Pictographic. Anywhere else the joiner changes nothing a reader
+// sees, and only hides a word from filters ("bad", U+200D, "word").
+func JoinerKept(before []rune, next rune) bool {
+	if !Pictographic(next) {
+		return false
+	}
+	for i := len(before) - 1; i >= 0; i-- {
+		if !emojiModifier(before[i]) {
+			return Pictographic(before[i])
+		}
+	}
+	return false
+}
+
+// Blank reports whether r shows nothing, or only blank space: white space,
+// control and format characters (Cc, Cf: zero-width spaces and joiners,
+// bidirectional controls), the other default-ignorable code points (UAX
+// #44 Other_Default_Ignorable_Code_Point: the Hangul fillers U+115F,
+// U+1160, U+3164 and U+FFA0, the combining grapheme joiner U+034F, …),
+// variation selectors (Variation_Selector), and U+2800 BRAILLE PATTERN
+// BLANK, a symbol with no dots. The Unicode Standard asks renderers to
+// draw default-ignorable code points as nothing (chapter 5, "Default
+// Ignorable Code Points").
+func Blank(r rune) bool {
+	return r == '\u2800' || unicode.IsSpace(r) || unicode.IsControl(r) ||
+		unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
+}
+
+// Visible reports whether s has a character that is not Blank: text made
+// only of blank characters reads as empty.
+func Visible(s string) bool {
+	for _, r := range s {
+		if !Blank(r) {
+			return true
+		}
+	}
+	return false
+}
