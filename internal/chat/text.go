@@ -206,15 +206,60 @@ func isTopLevelDomain(label string) bool {
 	return icann && suffix == ascii
 }
 
-// ValidEmoji accepts a reaction: 1–32 bytes with no letters, digits,
-// spaces, controls or punctuation from ASCII (so it is an emoji or a
-// symbol, not text).
+// ValidEmoji accepts a reaction: 1–32 bytes of valid UTF-8 with at least
+// one visible emoji or symbol (Extended_Pictographic, UTS #51, or a
+// symbol of category S), and no ASCII, letters, spaces, controls or
+// format characters (zero-width spaces, bidirectional controls), except
+// the two an emoji is made of: a zero-width joiner between two emoji
+// (UTS #51 ED-16, "👩\u200D💻") and the tag characters of a flag after
+// U+1F3F4 (UTS #51 ED-14a, "🏴󠁧󠁢󠁳󠁣󠁴󠁿").
 func ValidEmoji(s string) bool {
 	if s == "" || len(s) > 32 || !utf8.ValidString(s) {
 		return false
 	}
-	for _, r := range s {
-		if r < 0x80 || unicode.IsControl(r) || unicode.IsSpace(r) || unicode.IsLetter(r) {
+	rs := []rune(s)
+	seen := false
+	for i, r := range rs {
+		switch {
+		case r < 0x80 || unicode.IsControl(r) || unicode.IsSpace(r) || unicode.IsLetter(r):
+			return false
+		case r == unitext.ZWJ:
+			if i+1 == len(rs) || !unitext.JoinerKept(rs[:i], rs[i+1]) {
+				return false
+			}
+		case isTag(r):
+			if !inTagSequence(rs, i) {
+				return false
+			}
+		case unicode.Is(unicode.Cf, r):
+			return false
+		case !unitext.Blank(r) && (unitext.Pictographic(r) || unicode.IsSymbol(r)):
+			seen = true
+		}
+	}
+	return seen
+}
+
+// isTag reports whether r is a tag character (U+E0020–U+E007F).
+func isTag(r rune) bool { return r >= 0xE0020 && r <= 0xE007F }
+
+// inTagSequence reports whether the tag character at rs[i] is part of an
+// emoji tag sequence (UTS #51 ED-14a): U+1F3F4 WAVING BLACK FLAG, then
+// tag specs (U+E0020–U+E007E), then U+E007F CANCEL TAG.
+func inTagSequence(rs []rune, i int) bool {
+	start := i
+	for start > 0 && isTag(rs[start-1]) {
+		start--
+	}
+	end := i
+	for end+1 < len(rs) && isTag(rs[end+1]) {
+		end++
+	}
+	if start == 0 || rs[start-1] != 0x1F3F4 || end == start || rs[end] != 0xE007F {
+		return false
+	}
+	for _, r := range rs[start:end] {
+		if r == 0xE007F {
 			return false
 		}
 	}
