@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/liveroom-dev/liveroom/internal/auth"
+	"github.com/liveroom-dev/liveroom/internal/unitext"
 	"github.com/liveroom-dev/liveroom/wire"
 )
 
@@ -139,7 +140,8 @@ func writeDemoError(w http.ResponseWriter, status int, e *wire.Error) {
 }
 
 // cleanDemoName trims a display name and checks it is 1–32 printable
-// characters.
+// characters, at least one of them visible (not only Hangul fillers or
+// blank braille patterns: see unitext.Blank).
 func cleanDemoName(name string) (string, string) {
 	name = strings.TrimSpace(name)
 	if name == "" {
@@ -152,6 +154,9 @@ func cleanDemoName(name string) (string, string) {
 		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
 			return "", fmt.Sprintf("name has a control or invisible character (U+%04X) at character %d; remove it", r, i+1)
 		}
+	}
+	if !unitext.Visible(name) {
+		return "", "name shows nothing (only blank or filler characters): choose a display name with letters, digits or emoji"
 	}
 	return name, ""
 }

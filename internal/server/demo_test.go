@@ -23,6 +23,8 @@ func TestDemoTokenRefusesAmbiguousOrMalformedBodies(t *testing.T) {
 		{"{\"name\":\"a\xffb\"}", "not valid UTF-8"},
 		{`{"name":5}`, `field "name" must be a string; got a JSON number`},
 		{`{"name":"a\u2028b"}`, "control or invisible character (U+2028) at character 2"},
+		{`{"name":"\u3164"}`, "name shows nothing"},
+		{`{"name":"\u2800\u115f\u1160\uffa0"}`, "name shows nothing"},
 		{`[]`, "not a JSON object"},
 	} {
 		r := doHTTP(t, node, httpCall{method: http.MethodPost, path: "/demo/token", raw: []byte(tc.body)})

@@ -417,7 +417,7 @@ func TestRolesAndNames(t *testing.T) {
 	if string(c.Info) != `{"guest":true,"name":"Kim","role":"admin"}` {
 		t.Fatalf("token info %s", c.Info)
 	}
-	for _, bad := range []string{"", "   ", strings.Repeat("x", 33), "a\u200bb", "Deleted User"} {
+	for _, bad := range []string{"", "   ", strings.Repeat("x", 33), "a\u200bb", "Deleted User", "\u3164", "\u2800 \uffa0"} {
 		if _, err := f.Rename(ctx, f.principal(t, ng), bad); err == nil {
 			t.Errorf("name %q accepted", bad)
 		}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/liveroom-dev/liveroom/internal/auth"
+	"github.com/liveroom-dev/liveroom/internal/unitext"
 	"github.com/liveroom-dev/liveroom/wire"
 )
 
@@ -209,7 +210,8 @@ func normalizeEmail(s string) (string, *Error) {
 const maxNameChars = 32
 
 // cleanName trims a display name and checks it is 1–32 printable
-// characters.
+// characters, at least one of them visible (not only Hangul fillers or
+// blank braille patterns: see unitext.Blank).
 func cleanName(name string) (string, *Error) {
 	name = strings.TrimSpace(name)
 	switch {
@@ -224,6 +226,9 @@ func cleanName(name string) (string, *Error) {
 		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
 			return "", refuse(wire.CodeBadRequest, "name has control or invisible characters")
 		}
+	}
+	if !unitext.Visible(name) {
+		return "", refuse(wire.CodeBadRequest, "name shows nothing (only blank or filler characters): choose a display name with letters, digits or emoji")
 	}
 	if strings.EqualFold(name, DeletedName) {
 		return "", refuse(wire.CodeBadRequest, "name %q is reserved", DeletedName)
