@@ -16,6 +16,11 @@ func (r *Room) moderate(c Moderate, now int64) (Decision, error) {
 	if !r.IsModerator(c.Actor) {
 		return Decision{}, wire.Errorf(wire.CodePermissionDenied, false, "only moderators of room %q can %s", r.id, c.Action)
 	}
+	if c.Subject != "" {
+		if err := wire.ValidateUserID(c.Subject); err != nil {
+			return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "%s: %s", c.Action, err.Error())
+		}
+	}
 	reason, werr := r.cleanReason(c.Reason, false)
 	if werr != nil {
 		return Decision{}, werr

@@ -38,6 +38,9 @@ func (r *Room) report(c Report, now int64) (Decision, error) {
 		}
 		rep.Target, rep.User, rep.Message, rep.Text = "message:"+m.ID, m.User, m.ID, m.Text
 	case c.Reported != "":
+		if err := wire.ValidateUserID(c.Reported); err != nil {
+			return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "report: %s", err.Error())
+		}
 		if c.Reported == c.User {
 			return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "you cannot report yourself")
 		}

@@ -230,7 +230,7 @@ func (s *Service) Status(ctx context.Context, user string) (UserStatus, error) {
 }
 
 // maxUserIDBytes bounds a user id given to the guard (a token's sub).
-const maxUserIDBytes = 255
+const maxUserIDBytes = wire.MaxUserIDBytes
 
 // maxRevokeAhead is how far past the server's clock RevokeTokens accepts
 // a moment: clock skew between the caller and the server, not more. A

@@ -78,6 +78,9 @@ func splitUser(method string, body []byte) (string, []byte, *wire.Error) {
 		if err := json.Unmarshal(raw, &user); err != nil {
 			return "", nil, wire.Errorf(wire.CodeBadRequest, false, "%s: %q must be a string", method, key)
 		}
+		if err := wire.ValidateUserID(user); err != nil && user != "" {
+			return "", nil, wire.Errorf(wire.CodeBadRequest, false, "%s: %q: %s", method, key, err.Error())
+		}
 		delete(fields, key)
 	}
 	rest, err := json.Marshal(fields)

@@ -57,6 +57,11 @@ func (m *Module) rpcMethods() map[string]hub.RPCHandler {
 	for name, h := range m.handlers() {
 		out[name] = func(ctx context.Context, call hub.RPCCall) ([]byte, error) {
 			c := caller{user: call.User, client: call.ClientID, roles: call.Roles, info: call.Info}
+			if err := wire.ValidateUserID(c.user); err != nil && c.user != "" {
+				// Such an id would print as another user in the room, and
+				// moderators could not name it to act on it.
+				return nil, wire.Errorf(wire.CodeBadRequest, false, "%s: refused for your connection token's %s; the site must issue you a token with a plain user id", name, err.Error())
+			}
 			if c.user != "" {
 				m.profiles.seen(ctx, m, c.user, c.info, c.roles)
 			}

@@ -51,6 +51,11 @@ func (m *Module) APIMethods() map[string]APIMethod {
 			default:
 				return nil, wire.Errorf(wire.CodeBadRequest, false, "support_list: status %q is not one of open, queued, claimed, resolved", req.Status)
 			}
+			for key, user := range map[string]string{"user": req.User, "agent": req.Agent} {
+				if err := wire.ValidateUserID(user); err != nil && user != "" {
+					return nil, wire.Errorf(wire.CodeBadRequest, false, "support_list: %q: %s", key, err.Error())
+				}
+			}
 			return m.list(ctx, req)
 		}),
 		"support_transcript": wrap("support_transcript", func(ctx context.Context, body []byte) (any, error) {

@@ -1,0 +1,54 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/liveroom-dev/liveroom/internal/testkit"
+	"github.com/liveroom-dev/liveroom/wire"
+)
+
+// A user id with a control or format character (a bidirectional override
+// makes "\u202Eevil" print as "live") is refused wherever one enters the
+// chat and support: the server API's "as", the user a moderator acts on,
+// support_list's filters, and a connection token's "sub" calling a chat
+// method. Plain ids pass.
+func TestChatRefusesUserIDsWithControlOrFormatCharacters(t *testing.T) {
+	node := testkit.Start(t, nil)
+	const room = "ids"
+	for _, tc := range []struct {
+		method string
+		body   map[string]any
+		want   string
+	}{
+		{"chat_send", map[string]any{"room": room, "as": "\u202eevil", "text": "hi"}, `"as": user id "\u202eevil" has a control or format character (U+202E) at byte 0`},
+		{"chat_send", map[string]any{"room": room, "as": "bo\u200bb", "text": "hi"}, "(U+200B) at byte 2"},
+		{"chat_send", map[string]any{"room": room, "as": strings.Repeat("x", 256), "text": "hi"}, "user id is 256 bytes; the limit is 255"},
+		{"chat_moderate", map[string]any{"room": room, "action": "ban", "user": "\u202eevil"}, `ban: user id "\u202eevil" has a control or format character (U+202E)`},
+		{"chat_moderate", map[string]any{"room": room, "as": "mia\u2066", "action": "clear"}, "(U+2066) at byte 3"},
+		{"chat_report", map[string]any{"room": room, "as": "ada", "user": "\u202eevil", "reason": "spam"}, `report: user id "\u202eevil"`},
+		{"support_list", map[string]any{"user": "\u202eevil"}, `support_list: "user": user id "\u202eevil"`},
+		{"support_list", map[string]any{"agent": "sa\u0000m"}, `support_list: "agent": user id`},
+	} {
+		status, werr := chatAPI(t, node, tc.method, tc.body, nil)
+		if status != http.StatusBadRequest || werr == nil || werr.Code != wire.CodeBadRequest || !strings.Contains(werr.Message, tc.want) {
+			t.Errorf("%s %q: %d %+v; want 400, code %d, saying %q", tc.method, tc.body, status, werr, wire.CodeBadRequest, tc.want)
+		}
+	}
+
+	evil := chatUser(t, node, "\u202eevil", nil)
+	err := rpc(evil, wire.MethodChatSend, wire.ChatSendRequest{Room: room, Text: "hi"}, nil)
+	if e := wantCode(t, err, wire.CodeBadRequest, "a chat message from a token whose sub has U+202E"); !strings.Contains(e.Message, "must issue you a token with a plain user id") {
+		t.Errorf("refusal %q; want it to say what the site must change", e.Message)
+	}
+
+	// Plain ids, also beyond ASCII, pass.
+	if status, werr := chatAPI(t, node, "chat_send", map[string]any{"room": room, "as": "élise 2", "text": "hi"}, nil); werr != nil {
+		t.Fatalf("chat_send as a plain user: %d %+v", status, werr)
+	}
+	if status, werr := chatAPI(t, node, "chat_moderate", map[string]any{"room": room, "action": "ban", "user": "élise 2"}, nil); werr != nil {
+		t.Fatalf("chat_moderate on a plain user: %d %+v", status, werr)
+	}
+	mustRPC(t, chatUser(t, node, "ada", nil), wire.MethodChatSend, wire.ChatSendRequest{Room: room, Text: "hi"}, nil)
+}
