@@ -13,8 +13,9 @@ import (
 )
 
 // Support chat, wired to the chat in this one place: a conversation opened
-// from a room gets the room's recent chat messages attached, and the
-// room's chat moderators may read the room's support audit log.
+// from a room gets the room's recent chat messages attached when its user
+// may read the room (not when banned from it), and the room's chat
+// moderators may read the room's support audit log.
 
 func (s *Server) startSupport() {
 	c := s.cfg.Support
@@ -28,7 +29,13 @@ func (s *Server) startSupport() {
 	cfg.MaxEvents = c.MaxEvents
 	mc := supportmodule.Config{Support: cfg, RecentMessages: c.RecentMessages, Logger: s.log}
 	if s.chat != nil {
-		mc.Recent = s.recentChat
+		mc.Recent = func(ctx context.Context, a hub.Access, room string, n int) []wire.SupportContextMessage {
+			a.Op, a.Channel = hub.AccessRead, wire.ChatChannel(room)
+			if s.chat.GuardRoom(ctx, a) != nil {
+				return nil // banned from the room, or its rules cannot be read now: no room context
+			}
+			return s.recentChat(ctx, room, n)
+		}
 		mc.RoomModerator = func(ctx context.Context, a hub.Access, room string) bool {
 			a.Op, a.Channel = hub.AccessRead, wire.ChatAuditChannel(room)
 			return s.chat.GuardAudit(ctx, a) == nil // the chat lets its moderators read its audit log

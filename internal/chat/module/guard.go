@@ -45,8 +45,11 @@ func (m *Module) check(ctx context.Context, room string, fn func(*chat.Room) *wi
 	return werr
 }
 
-// guardRoom: everyone reads the room channel except banned users.
-func (m *Module) guardRoom(ctx context.Context, a hub.Access) *wire.Error {
+// GuardRoom decides access to a room's channel, chat:<room>: everyone
+// reads it except users banned from the room; nobody publishes to it.
+// Support asks it too before attaching the room's recent messages to a
+// conversation.
+func (m *Module) GuardRoom(ctx context.Context, a hub.Access) *wire.Error {
 	if a.Op == hub.AccessPublish {
 		return refusePublish(a.Channel)
 	}

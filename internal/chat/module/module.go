@@ -104,7 +104,7 @@ func (m *Module) Register() {
 	for method, fn := range m.rpcMethods() {
 		m.host.RegisterRPC(method, fn)
 	}
-	m.host.GuardNamespace("chat", m.guardRoom)
+	m.host.GuardNamespace("chat", m.GuardRoom)
 	m.host.GuardNamespace("chatmod", m.guardMod)
 	m.host.GuardNamespace("typing", m.guardTyping)
 	m.host.RedactNamespace("chat", m.redactRoom)

@@ -42,9 +42,11 @@ type Host interface {
 type Config struct {
 	Support support.Config
 	// Recent returns up to n recent chat messages of room, oldest first,
-	// to attach to a conversation that opens there (nil: none). The
-	// server wires it to the chat.
-	Recent func(ctx context.Context, room string, n int) []wire.SupportContextMessage
+	// to attach to a conversation that a opens there (nil: none). It
+	// returns none when a may not read the room's chat: a user banned
+	// from the room sees none of it through support either. The server
+	// wires it to the chat and its rules.
+	Recent func(ctx context.Context, a hub.Access, room string, n int) []wire.SupportContextMessage
 	// RecentMessages is the n given to Recent.
 	RecentMessages int
 	// RoomModerator reports whether the one accessing a room's support

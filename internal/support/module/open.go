@@ -39,7 +39,8 @@ func (m *Module) open(ctx context.Context, c caller, data []byte) (any, error) {
 		}
 		ctxt := &wire.SupportContext{Client: req.Context}
 		if m.cfg.Recent != nil && m.cfg.RecentMessages > 0 {
-			ctxt.Recent = m.cfg.Recent(ctx, req.Room, m.cfg.RecentMessages)
+			reader := hub.Access{User: c.user, Client: c.client, Roles: c.roles}
+			ctxt.Recent = m.cfg.Recent(ctx, reader, req.Room, m.cfg.RecentMessages)
 		}
 		sum, taken, err := m.openNew(ctx, a, support.Open{Actor: a, Room: req.Room, Text: req.Text, Context: ctxt})
 		if err != nil {
