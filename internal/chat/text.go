@@ -55,16 +55,7 @@ func CleanText(s string) (string, int) {
 		}
 		out = append(out, r)
 	}
-	text := string(out)
-	if !norm.NFC.IsNormalString(text) {
-		// Removing a character can bring a base and a combining mark
-		// together ("e", U+200B, U+0301): compose again.
-		text = norm.NFC.String(text)
-	}
-	if !unitext.Visible(text) {
-		return "", 0
-	}
-	return text, utf8.RuneCountInString(text)
+	return unitext.Finish(out)
 }
 
 // repeatKey is what two messages share when they count as the same text:

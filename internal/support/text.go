@@ -65,16 +65,7 @@ func CleanText(s string) (string, int) {
 		space, breaks = false, 0
 		out = append(out, r)
 	}
-	text := string(out)
-	if !norm.NFC.IsNormalString(text) {
-		// Removing a character can bring a base and a combining mark
-		// together: compose again.
-		text = norm.NFC.String(text)
-	}
-	if !unitext.Visible(text) {
-		return "", 0
-	}
-	return text, utf8.RuneCountInString(text)
+	return unitext.Finish(out)
 }
 
 // clip cuts s to at most n characters, marking a cut with "…".

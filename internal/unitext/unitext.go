@@ -4,7 +4,12 @@
 // made only of them counts as empty.
 package unitext
 
-import "unicode"
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
 
 // ZWJ is U+200D ZERO WIDTH JOINER.
 const ZWJ = '\u200D'
@@ -66,4 +71,19 @@ func Visible(s string) bool {
 		}
 	}
 	return false
+}
+
+// Finish turns cleaned characters into the stored text and its length in
+// characters: composed again in NFC (UAX #15) when removing characters
+// brought a base and a combining mark together ("e", U+200B, U+0301), and
+// "" with 0 when nothing in it is visible.
+func Finish(out []rune) (string, int) {
+	text := string(out)
+	if !norm.NFC.IsNormalString(text) {
+		text = norm.NFC.String(text)
+	}
+	if !Visible(text) {
+		return "", 0
+	}
+	return text, utf8.RuneCountInString(text)
 }
