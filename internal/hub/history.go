@@ -28,7 +28,7 @@ func (h *Hub) history(ctx context.Context, id ChannelID, ns *Namespace, limit in
 	}
 	top, err := h.broker.Top(ctx, id)
 	if err != nil {
-		return nil, h.engineError(id.Name, err)
+		return nil, h.readError(id.Name, err)
 	}
 	res := &protocol.HistoryResult{Epoch: top.Epoch, Offset: top.Offset}
 	if since != nil && since.Epoch == "" {
@@ -59,7 +59,7 @@ func (h *Hub) history(ctx context.Context, id ChannelID, ns *Namespace, limit in
 		pubs = h.decodeStored(id, w.Pubs)
 	}
 	if err != nil {
-		return nil, h.engineError(id.Name, err)
+		return nil, h.readError(id.Name, err)
 	}
 	// The page ends at the top the reply names: what was stored since that
 	// read is left for the next page (a client pages on from offset, and

@@ -165,6 +165,16 @@ func (h *Hub) engineError(channel string, err error) *wire.Error {
 	return wire.Errorf(wire.CodeInternal, true, "internal server error; retry")
 }
 
+// readError maps an engine failure of a read (history, presence) onto a
+// protocol error: as engineError, but a read that timed out stored
+// nothing, so it is only retried.
+func (h *Hub) readError(channel string, err error) *wire.Error {
+	if errors.Is(err, ErrUnknownOutcome) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return wire.Errorf(wire.CodeInternal, true, "the engine did not answer in time about %q; retry", channel)
+	}
+	return h.engineError(channel, err)
+}
+
 // StoreFailedError is the error a client gets for a write refused because
 // this node's store failed (err wraps ErrStoreFailed), saying what failed
 // and that the node needs a restart; nil for any other error. Callers need

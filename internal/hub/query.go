@@ -102,7 +102,7 @@ func (h *Hub) presence(ctx context.Context, id ChannelID, ns *Namespace) (map[st
 	}
 	entries, total, err := h.broker.PresenceList(ctx, id, h.cfg.PresenceMaxList)
 	if err != nil {
-		return nil, 0, h.engineError(id.Name, err)
+		return nil, 0, h.readError(id.Name, err)
 	}
 	out := make(map[string]*protocol.ClientInfo, len(entries))
 	for _, e := range entries {
@@ -138,7 +138,7 @@ func (h *Hub) presenceStats(ctx context.Context, id ChannelID, ns *Namespace) (c
 	}
 	entries, _, err := h.broker.PresenceList(ctx, id, -1)
 	if err != nil {
-		return 0, 0, h.engineError(id.Name, err)
+		return 0, 0, h.readError(id.Name, err)
 	}
 	seen := make(map[string]struct{}, len(entries))
 	for _, e := range entries {
