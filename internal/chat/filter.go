@@ -3,6 +3,9 @@ package chat
 import (
 	"fmt"
 	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/liveroom-dev/liveroom/wire"
 )
@@ -30,13 +33,13 @@ func (r *Room) filter(text string) filterResult {
 	rs := []rune(text)
 	low := make([]rune, len(rs))
 	for i, c := range rs {
-		low[i] = unicode.ToLower(c)
+		low[i] = matchFold(c)
 	}
 	masked := false
 	check := func(t wire.ChatTerm) {
 		term := []rune(t.Term)
 		for i := range term {
-			term[i] = unicode.ToLower(term[i])
+			term[i] = matchFold(term[i])
 		}
 		for _, at := range matchTerm(low, term) {
 			if t.Action == wire.TermMask {
@@ -62,6 +65,21 @@ func (r *Room) filter(text string) filterResult {
 		res.text = string(rs)
 	}
 	return res
+}
+
+// matchFold is how a character is compared with a term's: its
+// compatibility form when that is one character (UAX #15 NFKC: full-width
+// "Ｂ", mathematical "𝐛", circled "ⓑ" read as "b"), in lower case. One
+// character for one, so a match's position is the text's.
+func matchFold(r rune) rune {
+	if r >= utf8.RuneSelf {
+		var buf [utf8.UTFMax]byte
+		n := utf8.EncodeRune(buf[:], r)
+		if f := norm.NFKC.Bytes(buf[:n]); utf8.RuneCount(f) == 1 {
+			r, _ = utf8.DecodeRune(f)
+		}
+	}
+	return unicode.ToLower(r)
 }
 
 // matchTerm returns the rune positions where term occurs in text as a

@@ -36,6 +36,10 @@ func CleanText(s string) (string, int) {
 			continue
 		case unicode.Is(unicode.Cf, r) && r != unitext.ZWJ:
 			continue
+		case r == '\u2800': // braille blank: a space that is not white space
+			r = ' '
+		case unitext.Hidden(unitext.Last(kept), r):
+			continue
 		}
 		kept = append(kept, r)
 	}

@@ -143,7 +143,8 @@ func TestDeletedMessagesAreRedactedInHistoryAndRecovery(t *testing.T) {
 	}, "the room channel released")
 	recoverFrom("recovery from the stream")
 
-	// A clear withdraws every message before it.
+	// A clear withdraws every message before it, and pins of them.
+	mustRPC(t, mod, wire.MethodChatModerate, wire.ChatModerateRequest{Room: room, Action: wire.ActPin, ID: keep.ID}, nil)
 	mustRPC(t, mod, wire.MethodChatModerate, wire.ChatModerateRequest{Room: room, Action: wire.ActClear}, nil)
 	after := send("after the clear", "c3")
 	erin := chatUser(t, node, "erin", nil)
@@ -155,6 +156,8 @@ func TestDeletedMessagesAreRedactedInHistoryAndRecovery(t *testing.T) {
 			}
 		case ev.Type == wire.EventMessage && !ev.Redacted:
 			t.Fatalf("message before the clear served with its text: %+v", ev)
+		case ev.Type == wire.EventPin && (!ev.Redacted || ev.Message == nil || ev.Message.Text != ""):
+			t.Fatalf("pin before the clear served with its text: %+v", ev)
 		}
 	}
 }

@@ -62,6 +62,42 @@ func Blank(r rune) bool {
 		unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
 }
 
+// Hidden reports whether r, following prev (the last character kept, 0
+// at the start), is a default-ignorable code point that shows nothing
+// there and must go, because between two letters it only hides a word
+// from filters ("bad", U+034F, "word" renders "badword"): the other
+// default-ignorable code points (UAX #44 Other_Default_Ignorable_Code_Point:
+// the Hangul fillers, the combining grapheme joiner, …), and variation
+// selectors anywhere but where they select something: after an emoji
+// (U+FE0E, U+FE0F: text or emoji presentation, UTS #51), after a keycap
+// base 0–9, # or * (the keycap sequences, UTS #51 ED-14c), after a Han
+// ideograph (ideographic variation sequences, UTS #37) or a Mongolian
+// letter (free variation selectors). Format characters (Cf) are not
+// judged here: cleaning drops them apart from the emoji joiner.
+func Hidden(prev, r rune) bool {
+	switch {
+	case unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r):
+		return true
+	case !unicode.Is(unicode.Variation_Selector, r):
+		return false
+	case Pictographic(prev) || emojiModifier(prev) && prev != 0xFE0E && prev != 0xFE0F:
+		return false
+	case prev >= '0' && prev <= '9' || prev == '#' || prev == '*':
+		return r != 0xFE0E && r != 0xFE0F
+	case unicode.Is(unicode.Han, prev), unicode.Is(unicode.Mongolian, prev):
+		return false
+	}
+	return true
+}
+
+// Last is the last of rs, or 0 when there is none.
+func Last(rs []rune) rune {
+	if len(rs) == 0 {
+		return 0
+	}
+	return rs[len(rs)-1]
+}
+
 // Visible reports whether s has a character that is not Blank: text made
 // only of blank characters reads as empty.
 func Visible(s string) bool {

@@ -83,3 +83,28 @@ func TestPictographicTable(t *testing.T) {
 		}
 	}
 }
+
+// TestHidden: variation selectors stay where they select something and go
+// between letters; the other default-ignorable code points always go.
+func TestHidden(t *testing.T) {
+	for _, c := range []struct {
+		prev, r rune
+		hidden  bool
+	}{
+		{'❤', 0xFE0F, false},   // ❤️: emoji presentation
+		{'1', 0xFE0F, false},   // 1️⃣: a keycap's base
+		{'1', 0xFE00, true},    // not a keycap selector
+		{'葛', 0xE0100, false},  // an ideographic variation sequence
+		{'ᠠ', 0x180B, false},   // a Mongolian free variation selector
+		{'d', 0xFE0F, true},    // between two letters: hides a word
+		{0xFE0F, 0xFE0F, true}, // a second selector
+		{'d', 0x034F, true},    // combining grapheme joiner
+		{'d', 0x3164, true},    // Hangul filler
+		{'d', 'w', false},
+		{0, 0xFE0F, true},
+	} {
+		if got := Hidden(c.prev, c.r); got != c.hidden {
+			t.Errorf("Hidden(%U, %U) = %v; want %v", c.prev, c.r, got, c.hidden)
+		}
+	}
+}

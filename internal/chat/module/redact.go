@@ -48,8 +48,9 @@ type eventHead struct {
 }
 
 // redactRoom is the room namespace's hub.Redactor: messages, edits and
-// pinned copies of messages deleted or cleared by top are served without
-// their text, mentions and client id, marked "redacted". Other events,
+// pins (their copies) of messages deleted, or before a clear, by top are
+// served without their text, mentions and client id, marked "redacted".
+// Other events,
 // and everything when nothing was withdrawn, are returned as they are.
 func (m *Module) redactRoom(ctx context.Context, channel string, top hub.StreamPosition, pubs []*protocol.Publication) ([]*protocol.Publication, error) {
 	heads := make([]eventHead, len(pubs))
@@ -80,7 +81,7 @@ func (m *Module) redactRoom(ctx context.Context, channel string, top hub.StreamP
 		case wire.EventMessage, wire.EventEdit:
 			gone = w.deleted[h.ID] || p.Offset < w.cleared
 		case wire.EventPin:
-			gone = h.Message != nil && w.deleted[h.Message.ID]
+			gone = h.Message != nil && (w.deleted[h.Message.ID] || p.Offset < w.cleared)
 		}
 		if !gone {
 			continue
