@@ -140,6 +140,15 @@ func decodeClaims(data []byte) (*rawClaims, error) {
 		switch name {
 		case "sub":
 			bit, err = seenSub, decodeString(raw, name, &c.User)
+			if err == nil && c.User != "" {
+				// A user id names records and subjects; one that cannot
+				// (over 255 bytes, a control or format character) is
+				// refused here, for good, not at a later lookup that a
+				// client would retry forever.
+				if verr := wire.ValidateUserID(c.User); verr != nil {
+					err = fmt.Errorf("claim \"sub\": %w", verr)
+				}
+			}
 		case "iss":
 			bit, err = seenIss, decodeString(raw, name, &c.Issuer)
 		case "jti":

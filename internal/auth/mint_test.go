@@ -2,6 +2,7 @@ package auth
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -143,5 +144,27 @@ func TestRemainingTTL(t *testing.T) {
 	}
 	if expires, ttl := RemainingTTL(testNow.Add(1500*time.Millisecond), testNow); !expires || ttl != 2 {
 		t.Fatalf("1.5 s: %v %d", expires, ttl)
+	}
+}
+
+// TestSubThatCannotNameAUserIsInvalid: a token whose sub is over 255
+// bytes, or holds a control or format character, used to pass and fail
+// later at the session lookup with "could not check the session;
+// reconnect", which clients retried forever. It is an invalid token.
+func TestSubThatCannotNameAUserIsInvalid(t *testing.T) {
+	key := mustKey(t)(NewHMACKey("h", testSecret))
+	v := mustVerifier(t, VerifierConfig{Keys: mustKeySet(t, key.Public())})
+	for _, sub := range []string{strings.Repeat("a", 4000), "eve\u202e", "a\x00b"} {
+		tok, err := Mint(key, MintClaims{User: sub, TTL: time.Hour, IssuedAt: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.VerifyConnect(tok, testNow); !errors.Is(err, ErrInvalidToken) || !strings.Contains(err.Error(), "sub") {
+			t.Errorf("sub of %d bytes (%q…): %v; want an invalid token naming sub", len(sub), sub[:min(len(sub), 8)], err)
+		}
+	}
+	ok, _ := Mint(key, MintClaims{User: strings.Repeat("a", 255), TTL: time.Hour, IssuedAt: testNow})
+	if _, err := v.VerifyConnect(ok, testNow); err != nil {
+		t.Fatalf("sub of 255 bytes: %v", err)
 	}
 }

@@ -143,6 +143,9 @@ func FindLink(text string) string {
 		}
 	}
 	for _, word := range strings.FieldsFunc(low, notHostRune) {
+		// Slashes before a host ("//evil.com", "https:/evil.com" once the
+		// scheme's colon split it off) do not stop a browser opening it.
+		word = strings.TrimLeft(word, "/")
 		host, _, _ := strings.Cut(word, "/")
 		host = strings.Trim(host, ".-")
 		dot := strings.LastIndexByte(host, '.')

@@ -38,7 +38,7 @@ func TestHasLink(t *testing.T) {
 		// Not domains: no such top-level domain, no scheme, or a word that
 		// only contains "www.".
 		"config.json": false, "main.go": false, "v1.2.3": false, "Awww. so cute": false, "awww.cute": false,
-		":// nothing": false, "\u043c\u0438\u0440.\u043c\u0438\u0440": false,
+		":// nothing": false, "see //evil.com": true, "https:/evil.com": true, "and/or": false, "\u043c\u0438\u0440.\u043c\u0438\u0440": false,
 	} {
 		if got := HasLink(text); got != want {
 			t.Errorf("HasLink(%q) = %v; want %v", text, got, want)

@@ -70,10 +70,11 @@ type Client struct {
 	// connect timeout then no longer applies: the client did its part in
 	// time, however long the server takes to answer.
 	connectSeen bool
-	// connectRefusedAt is when a connect was last refused with a temporary
-	// answer (109, token expired), since hub.born (mu): the connection
-	// stays open for a new connect, and the connect timeout runs again
-	// from then, so a client that sends none is closed (3502).
+	// connectRefusedAt is when a connect was first refused with 109 (token
+	// expired), since hub.born (mu): the connection stays open for a new
+	// connect, and the connect timeout runs again from then (not from
+	// later refusals), so a client that connects with no valid token
+	// within it is closed (3502).
 	connectRefusedAt time.Duration
 	// firstRefused: a command before any connect could not be decoded
 	// (answered 107), so a later "first command must be connect" says so.
@@ -200,9 +201,6 @@ func (c *Client) admitCommand(cmd *protocol.Command, now time.Time) bool {
 	}
 	c.mu.Lock()
 	state, seen, refused := c.state, c.connectSeen, c.connectRefusedAt > 0
-	if cmd.Connect != nil {
-		c.connectSeen = true
-	}
 	c.mu.Unlock()
 	if state == stateConnecting && cmd.Connect == nil && !seen {
 		reason := "the first command must be connect"
@@ -222,7 +220,19 @@ func (c *Client) admitCommand(cmd *protocol.Command, now time.Time) bool {
 		}
 		return true
 	}
+	if cmd.Connect != nil {
+		// Seen once it will run: a connect refused by the rate limit
+		// above, or not queued below, leaves the connect timeout running.
+		c.mu.Lock()
+		c.connectSeen = true
+		c.mu.Unlock()
+	}
 	if werr := c.queueCommand(queuedCommand{cmd: cmd, size: cmd.SizeCF()}); werr != nil {
+		if cmd.Connect != nil {
+			c.mu.Lock()
+			c.connectSeen = false
+			c.mu.Unlock()
+		}
 		c.replyError(cmd.Id, werr)
 	}
 	return true

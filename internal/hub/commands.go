@@ -156,7 +156,11 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 			if isTokenExpired(err) {
 				c.mu.Lock()
 				c.connectSeen = false
-				c.connectRefusedAt = time.Since(h.born)
+				if c.connectRefusedAt == 0 {
+					// From the first refusal only: refusals one after
+					// another must not keep an unauthenticated socket open.
+					c.connectRefusedAt = time.Since(h.born)
+				}
 				c.mu.Unlock()
 				return wire.Errorf(wire.CodeTokenExpired, false, "%s: get a new token and connect again", err.Error())
 			}

@@ -45,6 +45,12 @@ func TestOverlongUserIDsLeaveTheNodeServing(t *testing.T) {
 		}
 	}
 
+	// Account calls name the id's limit rather than failing as if the
+	// store were down.
+	if status := node.API("revoke_sessions", map[string]any{"user": long}, nil); status != 400 {
+		t.Fatalf("POST /api/revoke_sessions with a %d-byte user: %d; want 400", len(long), status)
+	}
+
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get(node.BaseURL + path)
 		if err != nil {

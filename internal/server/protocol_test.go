@@ -1,12 +1,14 @@
 package server_test
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/centrifugal/protocol"
+	"github.com/gorilla/websocket"
 
 	"github.com/liveroom-dev/liveroom/internal/auth"
 	"github.com/liveroom-dev/liveroom/internal/config"
@@ -200,6 +202,32 @@ func TestConnectRefusals(t *testing.T) {
 			wantError(t, silent.Call(&protocol.Command{Connect: &protocol.ConnectRequest{Token: expired}}), 109, "expired")
 			if got, reason := silent.Closed(5 * time.Second); got != 3502 || !strings.Contains(reason, "refused") {
 				t.Fatalf("silent after 109: closed with %d (%s); want 3502 naming the refused connect", got, reason)
+			}
+
+			// Expired connects one after another do not keep it open: the
+			// timeout runs from the first refusal.
+			again := testkit.DialRaw(t, node.WSURL, p.t)
+			mt := websocket.TextMessage
+			if p.t == protocol.TypeProtobuf {
+				mt = websocket.BinaryMessage
+			}
+			first := time.Now()
+			for {
+				// A new expired connect every 50 ms, far more often than
+				// the 300 ms connect timeout.
+				_ = again.WS.WriteMessage(mt, again.Encode(&protocol.Command{Connect: &protocol.ConnectRequest{Token: expired}}))
+				_ = again.WS.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+				_, _, err := again.WS.ReadMessage()
+				var ce *websocket.CloseError
+				if errors.As(err, &ce) {
+					if ce.Code != 3502 {
+						t.Fatalf("repeated expired connects: closed with %d; want 3502", ce.Code)
+					}
+					break
+				}
+				if time.Since(first) > 5*time.Second {
+					t.Fatal("repeated expired connects kept the connection open for 5 s; the connect timeout is 300 ms")
+				}
 			}
 		})
 	}

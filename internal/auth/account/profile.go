@@ -46,6 +46,9 @@ func (s *Service) Me(ctx context.Context, p Principal) (Profile, error) {
 // ProfileOf returns any account's public profile; a deleted account reads
 // as "deleted user" and keeps only its id.
 func (s *Service) ProfileOf(ctx context.Context, user string) (Profile, error) {
+	if err := checkUserID(user); err != nil {
+		return Profile{}, err
+	}
 	acct, err := s.account(ctx, user)
 	if err != nil {
 		return Profile{}, err

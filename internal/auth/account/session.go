@@ -364,6 +364,9 @@ func (s *Service) RevokeOthers(ctx context.Context, p Principal) (int, error) {
 // RevokeAll ends every session of user (admins, the server API), with
 // 4506 "session revoked by an administrator", and returns how many.
 func (s *Service) RevokeAll(ctx context.Context, user string) (int, error) {
+	if err := checkUserID(user); err != nil {
+		return 0, err
+	}
 	n, err := s.revokeAll(ctx, user, "", wire.DisconnectSessionRevokedByAdmin)
 	if err == nil && n > 0 {
 		s.notify(ctx, user, wire.AccountNotice{Type: wire.NoticeSessionsRevoked, Count: n,
@@ -374,6 +377,9 @@ func (s *Service) RevokeAll(ctx context.Context, user string) (int, error) {
 
 // RevokeSession ends one session of user for an admin or the backend.
 func (s *Service) RevokeSession(ctx context.Context, user, session string) error {
+	if err := checkUserID(user); err != nil {
+		return err
+	}
 	return s.revoke(ctx, user, session, wire.DisconnectSessionRevokedByAdmin, "")
 }
 
