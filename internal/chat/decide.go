@@ -43,6 +43,17 @@ type Edit struct {
 type Delete struct {
 	Actor
 	ID, Reason string
+	// Old is the message when it has left the room's memory (the last
+	// 300) but not its history; moderators may delete it then.
+	Old *OldMessage
+}
+
+// OldMessage is a message still in a room's history but no longer in its
+// memory, as the module found it in the stream, so a moderator can delete
+// it (and history and recovery serve it redacted, decision 0026).
+type OldMessage struct {
+	ID, User, Text string
+	Deleted        bool // a delete of it is in the history already
 }
 
 // React adds (On) or removes a reaction.
@@ -66,9 +77,10 @@ type Moderate struct {
 	Subject string // the user acted on
 	Seconds int    // timeouts
 	Reason  string
-	Role    string // grant, revoke
-	Target  string // resolve: "message:<id>" or "user:<id>"
-	Outcome string // resolve
+	Role    string      // grant, revoke
+	Target  string      // resolve: "message:<id>" or "user:<id>"
+	Outcome string      // resolve
+	Old     *OldMessage // delete: as Delete.Old
 	// SubjectRoles are the token roles the subject last showed the server
 	// (the module keeps them with profiles), so a moderator cannot act on
 	// an owner or another moderator whose role comes from their token.
@@ -139,7 +151,7 @@ func (r *Room) Decide(cmd Command, now time.Time) (Decision, error) {
 	case Edit:
 		return r.edit(c, ms)
 	case Delete:
-		return r.delete(c.Actor, c.ID, c.Reason, ms)
+		return r.delete(c.Actor, c.ID, c.Reason, c.Old, ms)
 	case React:
 		return r.react(c, ms)
 	case Report:

@@ -53,9 +53,13 @@ func (r *Room) edit(c Edit, now int64) (Decision, error) {
 }
 
 // delete turns a message into a tombstone: the author's own, or any for a
-// moderator (audited, with the reason).
-func (r *Room) delete(a Actor, id, reason string, now int64) (Decision, error) {
+// moderator (audited, with the reason). A moderator may also delete old,
+// a message that left the room's memory but not its history.
+func (r *Room) delete(a Actor, id, reason string, old *OldMessage, now int64) (Decision, error) {
 	m := r.Pub.msg(id)
+	if m == nil && old != nil && old.ID == id && r.IsModerator(a) {
+		m = &Msg{ID: old.ID, User: old.User, Text: old.Text, Deleted: old.Deleted}
+	}
 	if m == nil {
 		return Decision{}, wire.Errorf(wire.CodeChatNoMessage, false, "no message %q in this room (or it is too old to delete)", id)
 	}

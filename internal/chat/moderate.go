@@ -27,7 +27,7 @@ func (r *Room) moderate(c Moderate, now int64) (Decision, error) {
 	}
 	switch c.Action {
 	case wire.ActDelete:
-		return r.delete(c.Actor, c.ID, reason, now)
+		return r.delete(c.Actor, c.ID, reason, c.Old, now)
 	case wire.ActTimeout, wire.ActUntimeout, wire.ActBan, wire.ActUnban, wire.ActShadowBan, wire.ActUnshadowBan:
 		return r.sanction(c, reason, now)
 	case wire.ActClear:

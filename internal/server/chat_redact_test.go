@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/centrifugal/centrifuge-go"
 	"github.com/centrifugal/protocol"
 
+	"github.com/liveroom-dev/liveroom/internal/config"
 	"github.com/liveroom-dev/liveroom/internal/testkit"
 	"github.com/liveroom-dev/liveroom/wire"
 )
@@ -159,5 +161,45 @@ func TestDeletedMessagesAreRedactedInHistoryAndRecovery(t *testing.T) {
 		case ev.Type == wire.EventPin && (!ev.Redacted || ev.Message == nil || ev.Message.Text != ""):
 			t.Fatalf("pin before the clear served with its text: %+v", ev)
 		}
+	}
+}
+
+// TestModeratorDeletesAMessageOlderThanTheRoomsMemory: the room keeps its
+// last 300 messages in memory, and a delete of an older one was refused
+// as "too old to delete" while history still served its text. A moderator
+// may delete any message history still holds; it is then served redacted.
+func TestModeratorDeletesAMessageOlderThanTheRoomsMemory(t *testing.T) {
+	node := testkit.Start(t, func(c *config.Config) {
+		c.Chat.RateMessages = 10000 // 302 messages from one user, fast
+		c.Chat.AutoSlowOnRate = 10000
+		c.Client.CommandsPerSecond = 0
+	})
+	ada := chatUser(t, node, "ada", nil)
+	mod := chatUser(t, node, "mia", modRoles)
+	const room = "old"
+	var first wire.ChatSendResult
+	mustRPC(t, ada, wire.MethodChatSend, wire.ChatSendRequest{Room: room, Text: "my phone is 555 0100", CID: "c0"}, &first)
+	for i := 1; i <= 301; i++ {
+		mustRPC(t, ada, wire.MethodChatSend, wire.ChatSendRequest{Room: room, Text: fmt.Sprintf("message %d", i), CID: fmt.Sprintf("c%d", i)}, nil)
+	}
+	// Out of memory now; an author cannot delete it, a moderator can.
+	err := rpc(ada, wire.MethodChatDelete, wire.ChatDeleteRequest{Room: room, ID: first.ID}, nil)
+	wantCode(t, err, wire.CodeChatNoMessage, "the author deleting a message older than the room's memory")
+	mustRPC(t, mod, wire.MethodChatModerate, wire.ChatModerateRequest{Room: room, Action: wire.ActDelete, ID: first.ID, Reason: "personal data"}, nil)
+	mustRPC(t, mod, wire.MethodChatModerate, wire.ChatModerateRequest{Room: room, Action: wire.ActDelete, ID: first.ID}, nil) // again: no error
+
+	deletes := 0
+	for _, ev := range chatHistory(t, chatUser(t, node, "carol", nil), room) {
+		switch {
+		case ev.ID == first.ID && ev.Type == wire.EventMessage && (!ev.Redacted || ev.Text != ""):
+			t.Fatalf("the old message served with its text: %+v", ev)
+		case ev.ID == first.ID && ev.Type == wire.EventDelete:
+			deletes++
+		case ev.ID != first.ID && ev.Type == wire.EventMessage && ev.Redacted:
+			t.Fatalf("another message served redacted: %+v", ev)
+		}
+	}
+	if deletes != 1 {
+		t.Fatalf("%d delete events for the old message; want 1 (the second delete changes nothing)", deletes)
 	}
 }

@@ -117,7 +117,12 @@ func (m *Module) delete(ctx context.Context, c caller, data []byte) (any, error)
 	if werr := decodeRoom(wire.MethodChatDelete, data, &req, &req.Room); werr != nil {
 		return nil, werr
 	}
-	d, err := m.exec(ctx, req.Room, chat.Delete{Actor: c.actor(req.Room), ID: req.ID, Reason: req.Reason})
+	cmd := chat.Delete{Actor: c.actor(req.Room), ID: req.ID, Reason: req.Reason}
+	d, err := m.exec(ctx, req.Room, cmd)
+	d, err = m.withOld(ctx, req.Room, req.ID, d, err, func(old *chat.OldMessage) (chat.Decision, error) {
+		cmd.Old = old
+		return m.exec(ctx, req.Room, cmd)
+	})
 	return d.Reply, err
 }
 
@@ -150,6 +155,12 @@ func (m *Module) moderate(ctx context.Context, c caller, data []byte) (any, erro
 		cmd.SubjectRoles = m.knownRoles(ctx, req.User).For(wire.ChatChannel(req.Room))
 	}
 	d, err := m.exec(ctx, req.Room, cmd)
+	if req.Action == wire.ActDelete {
+		d, err = m.withOld(ctx, req.Room, req.ID, d, err, func(old *chat.OldMessage) (chat.Decision, error) {
+			cmd.Old = old
+			return m.exec(ctx, req.Room, cmd)
+		})
+	}
 	return d.Reply, err
 }
 
