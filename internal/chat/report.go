@@ -108,7 +108,7 @@ func (r *Room) setSettings(c SetSettings, now int64) (Decision, error) {
 		return Decision{Reply: okReply}, nil
 	}
 	d := r.public(wire.ChatEvent{Type: wire.EventSettings, At: now, Settings: &s, Mod: true})
-	return r.audited(d, c.Actor, "settings", "", "", "", describeSettings(s), now), nil
+	return r.audited(d, c.Actor, "settings", "", "", "", describeChange(r.Pub.Settings, s), now), nil
 }
 
 // setFilter replaces the room's term filter (moderators).
@@ -139,21 +139,36 @@ func sameTerms(a, b []wire.ChatTerm) bool {
 	return true
 }
 
-func describeSettings(s wire.ChatSettings) string {
+// describeChange says what a settings change changed, for the audit log:
+// only the settings that differ, each as "before → after".
+func describeChange(from, to wire.ChatSettings) string {
+	slow := func(s wire.ChatSettings) string {
+		if s.SlowMode > 0 {
+			return fmt.Sprintf("%d s", s.SlowMode)
+		}
+		return "off"
+	}
+	auto := func(s wire.ChatSettings) string {
+		if s.AutoSlow {
+			return fmt.Sprintf("%d s", s.AutoSlowSeconds)
+		}
+		return fmt.Sprintf("off (%d s when on)", s.AutoSlowSeconds)
+	}
+	onOff := func(b bool) string {
+		if b {
+			return "on"
+		}
+		return "off"
+	}
 	var parts []string
-	if s.SlowMode > 0 {
-		parts = append(parts, fmt.Sprintf("slow mode %d s", s.SlowMode))
-	} else {
-		parts = append(parts, "slow mode off")
+	add := func(what, before, after string) {
+		if before != after {
+			parts = append(parts, what+" "+before+" → "+after)
+		}
 	}
-	if s.AutoSlow {
-		parts = append(parts, fmt.Sprintf("automatic slow mode %d s", s.AutoSlowSeconds))
-	} else {
-		parts = append(parts, "automatic slow mode off")
-	}
-	if s.MembersOnly {
-		parts = append(parts, "members only")
-	}
-	parts = append(parts, "links: "+s.Links)
-	return strings.Join(parts, ", ")
+	add("slow mode", slow(from), slow(to))
+	add("automatic slow mode", auto(from), auto(to))
+	add("members only", onOff(from.MembersOnly), onOff(to.MembersOnly))
+	add("links", from.Links, to.Links)
+	return strings.Join(parts, "; ")
 }
