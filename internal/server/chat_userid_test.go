@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/centrifugal/protocol"
 
 	"github.com/liveroom-dev/liveroom/internal/testkit"
 	"github.com/liveroom-dev/liveroom/wire"
@@ -12,8 +15,8 @@ import (
 // A user id with a control or format character (a bidirectional override
 // makes "\u202Eevil" print as "live") is refused wherever one enters the
 // chat and support: the server API's "as", the user a moderator acts on,
-// support_list's filters, and a connection token's "sub" calling a chat
-// method. Plain ids pass.
+// support_list's filters, and a connection token's "sub" (the token is
+// invalid). Plain ids pass.
 func TestChatRefusesUserIDsWithControlOrFormatCharacters(t *testing.T) {
 	node := testkit.Start(t, nil)
 	const room = "ids"
@@ -37,10 +40,11 @@ func TestChatRefusesUserIDsWithControlOrFormatCharacters(t *testing.T) {
 		}
 	}
 
-	evil := chatUser(t, node, "\u202eevil", nil)
-	err := rpc(evil, wire.MethodChatSend, wire.ChatSendRequest{Room: room, Text: "hi"}, nil)
-	if e := wantCode(t, err, wire.CodeBadRequest, "a chat message from a token whose sub has U+202E"); !strings.Contains(e.Message, "must issue you a token with a plain user id") {
-		t.Errorf("refusal %q; want it to say what the site must change", e.Message)
+	// A token whose sub has one does not connect at all (3500, naming sub).
+	raw := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+	raw.Send(&protocol.Command{Connect: &protocol.ConnectRequest{Token: node.Token("\u202eevil")}})
+	if code, reason := raw.Closed(5 * time.Second); code != 3500 || !strings.Contains(reason, "sub") {
+		t.Errorf("connect with a sub holding U+202E: closed %d %q; want 3500 naming sub", code, reason)
 	}
 
 	// Plain ids, also beyond ASCII, pass.
