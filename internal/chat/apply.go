@@ -51,6 +51,8 @@ func (r *Room) applyPublic(offset uint64, ev wire.ChatEvent) {
 	case wire.EventDelete:
 		if m := p.msg(ev.ID); m != nil {
 			m.Deleted, m.Text, m.Reactions = true, "", nil
+		} else {
+			p.noteDeletedOld(ev.ID)
 		}
 		if p.Pinned != nil && p.Pinned.ID == ev.ID {
 			p.Pinned = nil

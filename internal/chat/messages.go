@@ -58,7 +58,9 @@ func (r *Room) edit(c Edit, now int64) (Decision, error) {
 func (r *Room) delete(a Actor, id, reason string, old *OldMessage, now int64) (Decision, error) {
 	m := r.Pub.msg(id)
 	if m == nil && old != nil && old.ID == id && r.IsModerator(a) {
-		m = &Msg{ID: old.ID, User: old.User, Text: old.Text, Deleted: old.Deleted}
+		// Deleted already if the history said so when it was read, or if a
+		// delete of it was applied since (a concurrent one, decided first).
+		m = &Msg{ID: old.ID, User: old.User, Text: old.Text, Deleted: old.Deleted || r.Pub.deletedOld(id)}
 	}
 	if m == nil {
 		return Decision{}, wire.Errorf(wire.CodeChatNoMessage, false, "no message %q in this room (or it is too old to delete)", id)

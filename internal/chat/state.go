@@ -64,6 +64,35 @@ type PublicState struct {
 	Released map[string]int64 `json:"released"`
 	// Pruned is when expired activity was last dropped (ms).
 	Pruned int64 `json:"pruned,omitempty"`
+	// DeletedOld are the ids of messages deleted after they left Messages
+	// (a moderator deleting from history), newest last, at most
+	// maxDeletedOld: a second delete of one is a no-op.
+	DeletedOld []string `json:"deleted_old,omitempty"`
+}
+
+// maxDeletedOld bounds PublicState.DeletedOld.
+const maxDeletedOld = 1000
+
+// noteDeletedOld records the delete of a message no longer in Messages.
+func (p *PublicState) noteDeletedOld(id string) {
+	if p.deletedOld(id) {
+		return
+	}
+	if len(p.DeletedOld) >= maxDeletedOld {
+		p.DeletedOld = append(p.DeletedOld[:0], p.DeletedOld[1:]...)
+	}
+	p.DeletedOld = append(p.DeletedOld, id)
+}
+
+// deletedOld reports whether a delete of message id, deleted after it left
+// Messages, was applied.
+func (p *PublicState) deletedOld(id string) bool {
+	for _, have := range p.DeletedOld {
+		if have == id {
+			return true
+		}
+	}
+	return false
 }
 
 // PrivateState is what the moderation channel's events say.
