@@ -22,12 +22,27 @@ func ValidateUserID(user string) error {
 	case len(user) > MaxUserIDBytes:
 		return fmt.Errorf("user id is %d bytes; the limit is %d", len(user), MaxUserIDBytes)
 	case !utf8.ValidString(user):
-		return fmt.Errorf("user id %q is not valid UTF-8", user)
+		return fmt.Errorf("user id %q is not valid UTF-8", shortID(user))
 	}
 	for i, r := range user {
 		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return fmt.Errorf("user id %q has a control or format character (U+%04X) at byte %d; user ids may not hold one", user, r, i)
+			return fmt.Errorf("user id %q has a control or format character (U+%04X) at byte %d; user ids may not hold one", shortID(user), r, i)
 		}
 	}
 	return nil
+}
+
+// shortID is a user id cut for an error message (at most 24 bytes, on a
+// character boundary, "…" marking a cut), so that what is wrong still
+// fits in a close reason (123 bytes).
+func shortID(user string) string {
+	const most = 24
+	if len(user) <= most {
+		return user
+	}
+	cut := most
+	for cut > 0 && !utf8.RuneStart(user[cut]) {
+		cut--
+	}
+	return user[:cut] + "…"
 }

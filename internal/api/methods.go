@@ -161,13 +161,25 @@ type UserRequest struct {
 	Session string `json:"session,omitempty"`
 }
 
+// checkUser refuses a user id no connection can have (wire.ValidateUserID:
+// tokens with such a sub are refused), with what is wrong.
+func checkUser(user string) *wire.Error {
+	if user == "" {
+		return wire.Errorf(wire.CodeBadRequest, false, "user is required")
+	}
+	if err := wire.ValidateUserID(user); err != nil {
+		return wire.Errorf(wire.CodeBadRequest, false, "user: %s", err.Error())
+	}
+	return nil
+}
+
 func (a *Handler) subscribe(_ context.Context, body []byte) (any, *wire.Error) {
 	var req UserRequest
 	if werr := decode(body, &req); werr != nil {
 		return nil, werr
 	}
-	if req.User == "" {
-		return nil, wire.Errorf(wire.CodeBadRequest, false, "user is required")
+	if werr := checkUser(req.User); werr != nil {
+		return nil, werr
 	}
 	if werr := a.hub.SubscribeUser(req.Channel, req.User, req.Client); werr != nil {
 		return nil, werr
@@ -180,8 +192,8 @@ func (a *Handler) unsubscribe(_ context.Context, body []byte) (any, *wire.Error)
 	if werr := decode(body, &req); werr != nil {
 		return nil, werr
 	}
-	if req.User == "" {
-		return nil, wire.Errorf(wire.CodeBadRequest, false, "user is required")
+	if werr := checkUser(req.User); werr != nil {
+		return nil, werr
 	}
 	if werr := a.hub.UnsubscribeUser(req.Channel, req.User, req.Client, ""); werr != nil {
 		return nil, werr
@@ -194,8 +206,8 @@ func (a *Handler) disconnect(_ context.Context, body []byte) (any, *wire.Error) 
 	if werr := decode(body, &req); werr != nil {
 		return nil, werr
 	}
-	if req.User == "" {
-		return nil, wire.Errorf(wire.CodeBadRequest, false, "user is required")
+	if werr := checkUser(req.User); werr != nil {
+		return nil, werr
 	}
 	f := hub.ConnFilter{Client: req.Client, Session: req.Session}
 	if werr := a.hub.DisconnectWhere(req.User, f, wire.Disconnect{Code: req.Code, Reason: req.Reason}); werr != nil {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/liveroom-dev/liveroom/wire"
@@ -145,9 +146,7 @@ func decodeClaims(data []byte) (*rawClaims, error) {
 				// (over 255 bytes, a control or format character) is
 				// refused here, for good, not at a later lookup that a
 				// client would retry forever.
-				if verr := wire.ValidateUserID(c.User); verr != nil {
-					err = fmt.Errorf("claim \"sub\": %w", verr)
-				}
+				err = checkSub(c.User)
 			}
 		case "iss":
 			bit, err = seenIss, decodeString(raw, name, &c.Issuer)
@@ -301,4 +300,21 @@ func decodeRoles(raw []byte, dst *wire.Roles) error {
 	}
 	*dst = out
 	return nil
+}
+
+// checkSub says what makes sub unusable as a user id (wire.ValidateUserID),
+// in few words: a close reason holds 123 bytes, and the cause must fit.
+func checkSub(sub string) error {
+	if wire.ValidateUserID(sub) == nil {
+		return nil
+	}
+	if len(sub) > wire.MaxUserIDBytes {
+		return fmt.Errorf("claim \"sub\" is %d bytes; at most %d", len(sub), wire.MaxUserIDBytes)
+	}
+	for i, r := range sub {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("claim \"sub\" has U+%04X at byte %d: no control or format characters", r, i)
+		}
+	}
+	return fmt.Errorf("claim \"sub\" is not valid UTF-8")
 }

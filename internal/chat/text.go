@@ -34,7 +34,7 @@ func CleanText(s string) (string, int) {
 			r = ' '
 		case unicode.IsControl(r):
 			continue
-		case unicode.Is(unicode.Cf, r) && r != unitext.ZWJ:
+		case unicode.Is(unicode.Cf, r) && r != unitext.ZWJ && !unitext.TagKept(unitext.Last(kept), r):
 			continue
 		case r == '\u2800': // braille blank: a space that is not white space
 			r = ' '

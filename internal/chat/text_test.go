@@ -127,3 +127,19 @@ func FuzzFindLink(f *testing.F) {
 		}
 	})
 }
+
+// TestCleanTextKeepsTagFlags: the flags of Scotland and England are a
+// black flag and tag characters (format characters, dropped elsewhere);
+// cleaning kept only the black flag. A tag between letters still goes.
+func TestCleanTextKeepsTagFlags(t *testing.T) {
+	scotland := "\U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F"
+	for in, want := range map[string]string{
+		scotland + " flag":        scotland + " flag",
+		"bad\U000E0067word":       "badword",
+		"\U000E0067\U000E007F hi": "hi",
+	} {
+		if got, _ := CleanText(in); got != want {
+			t.Errorf("CleanText(%q) = %q; want %q", in, got, want)
+		}
+	}
+}

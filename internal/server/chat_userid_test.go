@@ -41,10 +41,13 @@ func TestChatRefusesUserIDsWithControlOrFormatCharacters(t *testing.T) {
 	}
 
 	// A token whose sub has one does not connect at all (3500, naming sub).
-	raw := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
-	raw.Send(&protocol.Command{Connect: &protocol.ConnectRequest{Token: node.Token("\u202eevil")}})
-	if code, reason := raw.Closed(5 * time.Second); code != 3500 || !strings.Contains(reason, "sub") {
-		t.Errorf("connect with a sub holding U+202E: closed %d %q; want 3500 naming sub", code, reason)
+	// The cause fits in the close reason (123 bytes) also for a long id.
+	for sub, cause := range map[string]string{"\u202eevil": "U+202E", strings.Repeat("é", 120) + "\n": "U+000A at byte 240"} {
+		raw := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+		raw.Send(&protocol.Command{Connect: &protocol.ConnectRequest{Token: node.Token(sub)}})
+		if code, reason := raw.Closed(5 * time.Second); code != 3500 || !strings.Contains(reason, cause) {
+			t.Errorf("connect with a sub holding %s: closed %d %q; want 3500 naming it", cause, code, reason)
+		}
 	}
 
 	// Plain ids, also beyond ASCII, pass.

@@ -35,7 +35,7 @@ func TestOverlongUserIDsLeaveTheNodeServing(t *testing.T) {
 		body   any
 	}{
 		{"chat_send", map[string]any{"room": "lobby", "as": long, "text": "hi"}},
-		{"disconnect", map[string]any{"user": long}},
+		{"disconnect", map[string]any{"user": long}}, // 400 now: no connection can have it
 		{"presence", map[string]any{"channel": "room:" + long}},
 	} {
 		status := node.API(call.method, call.body, nil)
@@ -47,8 +47,13 @@ func TestOverlongUserIDsLeaveTheNodeServing(t *testing.T) {
 
 	// Account calls name the id's limit rather than failing as if the
 	// store were down.
-	if status := node.API("revoke_sessions", map[string]any{"user": long}, nil); status != 400 {
-		t.Fatalf("POST /api/revoke_sessions with a %d-byte user: %d; want 400", len(long), status)
+	for _, method := range []string{"revoke_sessions", "disconnect", "block_user"} {
+		if status := node.API(method, map[string]any{"user": long}, nil); status != 400 {
+			t.Fatalf("POST /api/%s with a %d-byte user: %d; want 400", method, len(long), status)
+		}
+		if status := node.API(method, map[string]any{"user": "a\u202eb"}, nil); status != 400 {
+			t.Fatalf("POST /api/%s with a user holding U+202E: %d; want 400", method, status)
+		}
 	}
 
 	for _, path := range []string{"/healthz", "/readyz"} {

@@ -33,7 +33,7 @@ func CleanText(s string) (string, int) {
 		case r == '\n':
 		case unicode.IsSpace(r):
 			r = ' '
-		case unicode.IsControl(r), unicode.Is(unicode.Cf, r) && r != unitext.ZWJ:
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r) && r != unitext.ZWJ && !unitext.TagKept(unitext.Last(kept), r):
 			continue
 		case r == '\u2800': // braille blank: a space that is not white space
 			r = ' '

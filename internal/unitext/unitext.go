@@ -90,6 +90,15 @@ func Hidden(prev, r rune) bool {
 	return true
 }
 
+// TagKept reports whether the tag character r (U+E0020–U+E007F, format
+// characters that cleaning drops elsewhere) continues an emoji tag
+// sequence after prev, the last character kept (UTS #51 ED-14a: U+1F3F4
+// WAVING BLACK FLAG, tag specs U+E0020–U+E007E, then U+E007F CANCEL TAG),
+// as in the flags of Scotland and England.
+func TagKept(prev, r rune) bool {
+	return r >= 0xE0020 && r <= 0xE007F && (prev == 0x1F3F4 || prev >= 0xE0020 && prev <= 0xE007E)
+}
+
 // Last is the last of rs, or 0 when there is none.
 func Last(rs []rune) rune {
 	if len(rs) == 0 {

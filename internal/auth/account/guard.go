@@ -246,5 +246,9 @@ func checkUserID(user string) *Error {
 	case len(user) > maxUserIDBytes:
 		return refuse(wire.CodeBadRequest, "user id is %d bytes; at most %d", len(user), maxUserIDBytes)
 	}
+	if err := wire.ValidateUserID(user); err != nil {
+		// No token can carry such a sub (it is refused as invalid).
+		return refuse(wire.CodeBadRequest, "%s", err.Error())
+	}
 	return nil
 }
