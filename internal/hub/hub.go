@@ -65,6 +65,9 @@ type Hub struct {
 	started   time.Time
 
 	storageFullAt atomic.Int64 // unix ns of the last publish refused for storage
+	// reapedUntil: until then (unix ns) other nodes may have reaped this
+	// node's presence entries (see MayHaveBeenReaped).
+	reapedUntil atomic.Int64
 }
 
 // storageFullWindow is how long a storage refusal keeps the node not ready.

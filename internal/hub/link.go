@@ -69,6 +69,7 @@ func (h *Hub) LinkChanged(up bool, reason string, since time.Time) {
 	}
 	h.link.down = false
 	h.link.upAt = time.Now()
+	h.MayHaveBeenReaped()
 	h.link.catchingUp = true
 	downSince := h.link.status.Since
 	h.link.mu.Unlock()
@@ -104,6 +105,7 @@ func (h *Hub) LinkChanged(up bool, reason string, since time.Time) {
 // when another node came back after its route to this one was cut, and
 // deliveries that crossed that route may be lost. No status is pushed.
 func (h *Hub) Resync() {
+	h.MayHaveBeenReaped()
 	always := func() bool { return h.ctx.Err() == nil }
 	h.goBackground(func() {
 		h.waitEngine(always)

@@ -21,6 +21,7 @@ type metrics struct {
 	recoveredTrue       atomic.Int64
 	recoveryReads       atomic.Int64
 	historyFromRing     atomic.Int64 // history pages answered from the recent ring
+	leavesReaped        atomic.Int64 // leaves not announced: a reaper had announced them
 	recoveredFalse      atomic.Int64
 	piecesCompressed    atomic.Int64 // publications compressed for the fan-out (once per form)
 	deltasComputed      atomic.Int64 // fossil deltas computed (once per publication)
@@ -59,11 +60,14 @@ type Stats struct {
 	RecoveryReads int64 `json:"recovery_reads"`
 	// HistoryFromMemory counts history pages answered from the channel's
 	// recent publications in memory, without a stream read.
-	HistoryFromMemory int64            `json:"history_from_memory"`
-	RecoveredFalse    int64            `json:"recovered_false"`
-	PiecesCompressed  int64            `json:"pieces_compressed"`
-	DeltasComputed    int64            `json:"deltas_computed"`
-	Disconnects       map[uint32]int64 `json:"disconnects"`
+	HistoryFromMemory int64 `json:"history_from_memory"`
+	// LeavesReaped counts leaves this node did not announce because
+	// another node's reaper had, while this node was taken for dead.
+	LeavesReaped     int64            `json:"leaves_reaped"`
+	RecoveredFalse   int64            `json:"recovered_false"`
+	PiecesCompressed int64            `json:"pieces_compressed"`
+	DeltasComputed   int64            `json:"deltas_computed"`
+	Disconnects      map[uint32]int64 `json:"disconnects"`
 }
 
 // Stats returns a snapshot of this node's counters.
@@ -83,6 +87,7 @@ func (h *Hub) Stats() Stats {
 		RecoveredTrue:       m.recoveredTrue.Load(),
 		RecoveryReads:       m.recoveryReads.Load(),
 		HistoryFromMemory:   m.historyFromRing.Load(),
+		LeavesReaped:        m.leavesReaped.Load(),
 		RecoveredFalse:      m.recoveredFalse.Load(),
 		PiecesCompressed:    m.piecesCompressed.Load(),
 		DeltasComputed:      m.deltasComputed.Load(),

@@ -293,13 +293,14 @@ func (h *Hub) leaveChannel(c *Client, name string, s *subscription, live bool) {
 	id := ChannelID{Name: name, Namespace: s.ns.Name}
 	if removed {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		announced := s.ns.Presence && s.ns.JoinLeave && h.leaveAnnounced(ctx, c, id)
 		if s.ns.Presence {
 			if _, err := c.deletePresence(ctx, s, id); err != nil {
 				h.log.Warn("presence delete failed; the entry expires with its TTL", "channel", name, "err", err)
 			}
 		}
 		cancel()
-		if s.ns.JoinLeave {
+		if s.ns.JoinLeave && !announced {
 			h.publishPresenceEvent(id, false, c.clientInfo(s))
 		}
 	}

@@ -78,6 +78,7 @@ func (h *Hub) sweepLoop() {
 	var listed, round []*Client                 // this round's connections, listed at its first slice
 	bounds := make([]int, 2, h.sweepSlices()+1) // slice k is round[bounds[k]:bounds[k+1]]
 	slice := 0
+	var lastTick time.Time
 	for {
 		select {
 		case <-h.ctx.Done():
@@ -95,8 +96,14 @@ func (h *Hub) sweepLoop() {
 		}
 		lo, hi := bounds[slice], bounds[slice+1]
 		// The ticker's own time may be late; pings and deadlines count
-		// from now.
+		// from now. Late by more than the node timeout, this process was
+		// frozen or starved, and the other nodes may have taken it for
+		// dead.
 		now := time.Now()
+		if !lastTick.IsZero() && h.cfg.NodeTimeout > 0 && now.Sub(lastTick) > h.cfg.NodeTimeout {
+			h.MayHaveBeenReaped()
+		}
+		lastTick = now
 		for i, c := range round[lo:hi] {
 			c.sweep(now)
 			// Yield now and then: with one or few Ps a goroutine that does

@@ -89,6 +89,7 @@ var (
 	descRecoveries      = desc("recoveries_total", "Resubscribes that asked for recovery, by outcome.", "recovered")
 	descRecoveryReads   = desc("recovery_stream_reads_total", "Recoveries not covered by the channel's recent publications in memory, which read the stream.")
 	descHistoryMemory   = desc("history_from_memory_total", "History pages (with since, or reverse) answered from the channel's recent publications in memory, without a stream read.")
+	descLeavesReaped    = desc("presence_leaves_already_announced_total", "Leaves this node did not announce because another node's reaper had, while this node was taken for dead (a partition, a frozen process).")
 	descGaps            = desc("stream_gaps_total", "Gaps in a channel's delivery, by outcome.", "outcome")
 	descWSHandshakes    = desc("websocket_handshakes_rejected_total", "WebSocket upgrade requests refused.")
 	descWSFramesIn      = desc("websocket_frames_in_total", "WebSocket frames received.")
@@ -106,7 +107,7 @@ var (
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descConnections, descAccepted, descSubscriptions, descChannels, descCommands,
 		descPubIn, descPubOut, descDeliveries, descFramesOut, descOverflows, descQueued, descDisconnects,
-		descRecoveries, descRecoveryReads, descHistoryMemory, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg, descWSPongsDeferred,
+		descRecoveries, descRecoveryReads, descHistoryMemory, descLeavesReaped, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg, descWSPongsDeferred,
 		descStreamsOpen, descStreamsOpened, descStreamsRefused, descEmulation,
 		descWSCompressed, descCompressions} {
 		ch <- d
@@ -139,6 +140,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descRecoveries, float64(s.RecoveredFalse), "false")
 	counter(descRecoveryReads, float64(s.RecoveryReads))
 	counter(descHistoryMemory, float64(s.HistoryFromMemory))
+	counter(descLeavesReaped, float64(s.LeavesReaped))
 	counter(descGaps, float64(s.GapsFilled), "filled")
 	counter(descGaps, float64(s.GapsUnrecoverable), "unrecoverable")
 	w := c.ws.Stats()
