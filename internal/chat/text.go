@@ -29,19 +29,9 @@ func CleanText(s string) (string, int) {
 	s = norm.NFC.String(s)
 	kept := make([]rune, 0, len(s))
 	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t' || unicode.IsSpace(r):
-			r = ' '
-		case unicode.IsControl(r):
-			continue
-		case unicode.Is(unicode.Cf, r) && r != unitext.ZWJ && !unitext.TagKept(unitext.Last(kept), r):
-			continue
-		case r == '\u2800': // braille blank: a space that is not white space
-			r = ' '
-		case unitext.Hidden(unitext.Last(kept), r):
-			continue
+		if r, ok := unitext.Keep(kept, r); ok {
+			kept = append(kept, r) // line breaks and tabs are spaces here
 		}
-		kept = append(kept, r)
 	}
 	out := make([]rune, 0, len(kept))
 	space := false

@@ -28,19 +28,13 @@ func CleanText(s string) (string, int) {
 	kept := make([]rune, 0, len(s))
 	for _, r := range s {
 		switch {
-		case r == '\r':
-			r = '\n'
-		case r == '\n':
-		case unicode.IsSpace(r):
-			r = ' '
-		case unicode.IsControl(r), unicode.Is(unicode.Cf, r) && r != unitext.ZWJ && !unitext.TagKept(unitext.Last(kept), r):
-			continue
-		case r == '\u2800': // braille blank: a space that is not white space
-			r = ' '
-		case unitext.Hidden(unitext.Last(kept), r):
-			continue
+		case r == '\r', r == '\n': // line breaks stay in support messages
+			kept = append(kept, '\n')
+		default:
+			if r, ok := unitext.Keep(kept, r); ok {
+				kept = append(kept, r)
+			}
 		}
-		kept = append(kept, r)
 	}
 	out := make([]rune, 0, len(kept))
 	space, breaks := false, 0

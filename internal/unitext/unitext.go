@@ -99,6 +99,26 @@ func TagKept(prev, r rune) bool {
 	return r >= 0xE0020 && r <= 0xE007F && (prev == 0x1F3F4 || prev >= 0xE0020 && prev <= 0xE007E)
 }
 
+// Keep is what cleaning does with r after the characters kept so far:
+// white space becomes ' ', as does U+2800 BRAILLE PATTERN BLANK (a space
+// that is not white space); control characters, format characters (but
+// the emoji joiner, which a later pass keeps only between two emoji, and
+// the tags of a flag, TagKept) and Hidden characters go (ok false).
+// Everything else is kept as it is.
+func Keep(kept []rune, r rune) (rune, bool) {
+	switch {
+	case unicode.IsSpace(r), r == '\u2800':
+		return ' ', true
+	case unicode.IsControl(r):
+		return 0, false
+	case unicode.Is(unicode.Cf, r) && r != ZWJ && !TagKept(Last(kept), r):
+		return 0, false
+	case Hidden(Last(kept), r):
+		return 0, false
+	}
+	return r, true
+}
+
 // Last is the last of rs, or 0 when there is none.
 func Last(rs []rune) rune {
 	if len(rs) == 0 {
