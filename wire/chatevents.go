@@ -54,7 +54,11 @@ type ChatEvent struct {
 	Message  *ChatEvent `json:"message,omitempty"`
 	// Redacted: the event is served from history or a recovery after
 	// its message was deleted or cleared, without its text (decision 0026).
-	Redacted bool          `json:"redacted,omitempty"`
+	Redacted bool `json:"redacted,omitempty"`
+	// Edited: a message served from history or a recovery with the text
+	// of a later edit instead of the text it was sent with (decision
+	// 0027).
+	Edited   bool          `json:"edited,omitempty"`
 	Settings *ChatSettings `json:"settings,omitempty"`
 	// Moderation channel only.
 	By      string      `json:"by,omitempty"`

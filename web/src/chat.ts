@@ -197,6 +197,7 @@ export class ChatLog {
       t.dateTime = new Date(m.at).toISOString();
       meta.append(" ", t);
     }
+    if (m.edited) meta.append(" ", el("span", "edited", "(edited)"));
     if (mine) meta.append(" ", el("span", "state", m.offset >= 0 ? "✓ delivered" : "sending…"));
     li.append(meta, el("p", "text", m.text));
     this.decorate?.(li, m, mine);

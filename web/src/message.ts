@@ -31,6 +31,8 @@ export interface ChatMessage extends ChatData {
    * no text (a tombstone until the delete event names who removed it).
    */
   redacted?: boolean;
+  /** Served from history or a recovery with the text of a later edit. */
+  edited?: boolean;
 }
 
 /** Returns why text cannot be sent, or "" when it can. */
@@ -62,6 +64,7 @@ export function decodeChat(pub: Pick<PublicationContext, "data" | "offset" | "in
     id: typeof r["id"] === "string" ? r["id"] : "",
     ...(typeof r["reply_to"] === "string" ? { replyTo: r["reply_to"] } : {}),
     ...(redacted ? { redacted: true } : {}),
+    ...(r["edited"] === true ? { edited: true } : {}),
   };
 }
 

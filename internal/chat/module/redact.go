@@ -16,27 +16,37 @@ import (
 )
 
 // A room channel is the room's history (decision 0013), and a stream only
-// grows: a delete or a clear is an event after the messages it withdraws.
-// What a client reads as history or recovers after that must not carry
-// the withdrawn text (decision 0026), so the room namespace's reads go
-// through redactRoom. Each node folds, per room, the deletes and clears
-// of the kept events up to the position a reply names, reading only the
+// grows: a delete, a clear or an edit is an event after the message it
+// withdraws or replaces. What a client reads as history or recovers after
+// that must not carry the withdrawn text (decision 0026) nor the text an
+// edit replaced (decision 0027), so the room namespace's reads go through
+// redactRoom. Each node folds, per room, the deletes, clears and edits of
+// the kept events up to the position a reply names, reading only the
 // events it has not folded yet.
 
-// maxWithdrawnIDs bounds the deleted message ids kept per room; past it
-// the room's withdrawals are folded again from the kept events, which
-// hold at most the namespace's history_size events.
+// maxWithdrawnIDs bounds the deleted and edited message ids kept per
+// room; past it the room's withdrawals are folded again from the kept
+// events, which hold at most the namespace's history_size events.
 const maxWithdrawnIDs = 4096
 
-// withdrawals is what a room channel has withdrawn, folded from its kept
-// events up to top.
+// withdrawals is what a room channel has withdrawn or replaced, folded
+// from its kept events up to top.
 type withdrawals struct {
 	mu      sync.Mutex
 	epoch   string
-	top     uint64          // last event folded
-	deleted map[string]bool // deleted message ids
-	cleared uint64          // a clear at this offset hides every message before it
-	used    time.Time       // last use (Module.redactMu)
+	top     uint64              // last event folded
+	deleted map[string]bool     // deleted message ids
+	edited  map[string]lastEdit // edited message ids: their latest edit
+	cleared uint64              // a clear at this offset hides every message before it
+	used    time.Time           // last use (Module.redactMu)
+}
+
+// lastEdit is a message's latest edit as folded: where it is and the text
+// it gave the message.
+type lastEdit struct {
+	offset uint64
+	text   string
+	masked bool
 }
 
 // eventHead is the part of a room event redaction looks at.
@@ -50,9 +60,11 @@ type eventHead struct {
 
 // redactRoom is the room namespace's hub.Redactor: messages, edits and
 // pins (their copies) of messages deleted, or before a clear, by top are
-// served without their text, mentions and client id, marked "redacted".
-// Other events,
-// and everything when nothing was withdrawn, are returned as they are.
+// served without their text, mentions and client id, marked "redacted";
+// those of messages edited after them carry the latest edit's text
+// instead of their own, a message marked "edited". Other events, and
+// everything when nothing was withdrawn or replaced, are returned as they
+// are.
 func (m *Module) redactRoom(ctx context.Context, channel string, top hub.StreamPosition, pubs []*protocol.Publication) ([]*protocol.Publication, error) {
 	heads := make([]eventHead, len(pubs))
 	candidates := false
@@ -76,18 +88,24 @@ func (m *Module) redactRoom(ctx context.Context, channel string, top hub.StreamP
 	}
 	var out []*protocol.Publication // a copy of pubs once one changes
 	for i, p := range pubs {
-		h := heads[i]
-		var gone bool
-		switch h.Type {
-		case wire.EventMessage, wire.EventEdit:
-			gone = w.deleted[h.ID] || p.Offset < w.cleared
-		case wire.EventPin:
-			gone = h.Message != nil && (w.deleted[h.Message.ID] || p.Offset < w.cleared)
-		}
-		if !gone {
+		var id string // the message the event is about
+		switch h := heads[i]; {
+		case h.Type == wire.EventMessage || h.Type == wire.EventEdit:
+			id = h.ID
+		case h.Type == wire.EventPin && h.Message != nil:
+			id = h.Message.ID
+		default:
 			continue
 		}
-		data, err := redactedEvent(p.Data)
+		var data []byte
+		var err error
+		if e, ok := w.edited[id]; w.deleted[id] || p.Offset < w.cleared {
+			data, err = redactedEvent(p.Data)
+		} else if ok && e.offset > p.Offset {
+			data, err = supersededEvent(p.Data, e)
+		} else {
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("chat: redact %s offset %d: %w", channel, p.Offset, err)
 		}
@@ -127,13 +145,37 @@ func redactedEvent(data []byte) ([]byte, error) {
 	return json.Marshal(ev)
 }
 
+// supersededEvent is the event with the text of the message's latest
+// edit e in place of the text it was stored with: a message (marked
+// "edited", its mentions those of the new text), an earlier edit, or a
+// pin's copy.
+func supersededEvent(data []byte, e lastEdit) ([]byte, error) {
+	var ev wire.ChatEvent
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return nil, err
+	}
+	switch ev.Type {
+	case wire.EventMessage:
+		ev.Text, ev.Masked, ev.Mentions, ev.Edited = e.text, e.masked, chat.Mentions(e.text), true
+	case wire.EventEdit:
+		ev.Text, ev.Masked = e.text, e.masked
+	case wire.EventPin:
+		if ev.Message != nil {
+			msg := *ev.Message
+			msg.Text, msg.Masked, msg.Mentions, msg.Edited = e.text, e.masked, chat.Mentions(e.text), true
+			ev.Message = &msg
+		}
+	}
+	return json.Marshal(ev)
+}
+
 // withdrawalsOf returns the room channel's entry, creating it if needed.
 func (m *Module) withdrawalsOf(channel string) *withdrawals {
 	m.redactMu.Lock()
 	defer m.redactMu.Unlock()
 	w := m.redactions[channel]
 	if w == nil {
-		w = &withdrawals{deleted: map[string]bool{}}
+		w = &withdrawals{deleted: map[string]bool{}, edited: map[string]lastEdit{}}
 		m.redactions[channel] = w
 	}
 	w.used = m.now()
@@ -144,9 +186,10 @@ func (m *Module) withdrawalsOf(channel string) *withdrawals {
 // epoch changed or too many ids piled up, otherwise only the events after
 // what it folded. The caller holds w.mu.
 func (m *Module) foldWithdrawals(ctx context.Context, w *withdrawals, channel string, top hub.StreamPosition) error {
-	if w.epoch != top.Epoch || len(w.deleted) > maxWithdrawnIDs {
+	if w.epoch != top.Epoch || len(w.deleted)+len(w.edited) > maxWithdrawnIDs {
 		w.epoch, w.top, w.cleared = top.Epoch, 0, 0
 		clear(w.deleted)
+		clear(w.edited)
 	}
 	if w.top >= top.Offset {
 		return nil
@@ -156,6 +199,7 @@ func (m *Module) foldWithdrawals(ctx context.Context, w *withdrawals, channel st
 		// Events after w.top were trimmed: what they withdrew is gone with
 		// them, and the kept ones are read from the oldest.
 		clear(w.deleted)
+		clear(w.edited)
 		w.cleared = 0
 		if win.First == 0 {
 			w.top = win.Top
@@ -182,6 +226,11 @@ func (m *Module) foldWithdrawals(ctx context.Context, w *withdrawals, channel st
 				w.deleted[h.ID] = true
 			case wire.EventClear:
 				w.cleared = e.Offset
+			case wire.EventEdit:
+				var ev wire.ChatEvent
+				if json.Unmarshal(e.Data, &ev) == nil {
+					w.edited[h.ID] = lastEdit{offset: e.Offset, text: ev.Text, masked: ev.Masked}
+				}
 			}
 		}
 		w.top = e.Offset
@@ -199,53 +248,4 @@ func (m *Module) dropIdleWithdrawals(now time.Time) {
 			delete(m.redactions, ch)
 		}
 	}
-}
-
-// oldMessage finds message id in the room's kept history, for a
-// moderator deleting a message that left the room's memory (the last 300
-// messages) but is still served by history: the text it had (after its
-// edits), its author, and whether a delete of it is stored already. It
-// reads the room channel's kept events, at most its history_size; nil
-// when the history holds no such message.
-func (m *Module) oldMessage(ctx context.Context, room, id string) (*chat.OldMessage, error) {
-	channel := wire.ChatChannel(room)
-	win, err := m.store.Read(ctx, channel, 0, -1)
-	if errors.Is(err, hub.ErrUnrecoverable) && win.First > 0 {
-		win, err = m.store.Read(ctx, channel, win.First-1, -1)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("chat: read %s for message %q: %w", channel, id, err)
-	}
-	var found *chat.OldMessage
-	for _, e := range win.Events {
-		var ev wire.ChatEvent
-		if json.Unmarshal(e.Data, &ev) != nil || ev.ID != id {
-			continue
-		}
-		switch {
-		case ev.Type == wire.EventMessage:
-			found = &chat.OldMessage{ID: id, User: ev.User, Text: ev.Text}
-		case found == nil:
-		case ev.Type == wire.EventEdit:
-			found.Text = ev.Text
-		case ev.Type == wire.EventDelete:
-			found.Deleted = true
-		}
-	}
-	return found, nil
-}
-
-// withOld runs a delete that failed because the message left the room's
-// memory again, with the message as the room's history has it (retry
-// builds the command with it). Any other outcome is returned as it is.
-func (m *Module) withOld(ctx context.Context, room, id string, d chat.Decision, err error, retry func(*chat.OldMessage) (chat.Decision, error)) (chat.Decision, error) {
-	var werr *wire.Error
-	if !errors.As(err, &werr) || werr.Code != wire.CodeChatNoMessage || id == "" {
-		return d, err
-	}
-	old, ferr := m.oldMessage(ctx, room, id)
-	if ferr != nil || old == nil {
-		return d, err
-	}
-	return retry(old)
 }
