@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -156,4 +157,42 @@ func TestKeyRotation(t *testing.T) {
 	wantInvalid(t, err, `signed with EdDSA but key "k2" expects HS256`)
 	_, err = v.VerifyConnect(mint(mustKey(t)(NewHMACKey("", testSecret+"-unknown"))), testNow)
 	wantInvalid(t, err, "signature is invalid")
+}
+
+func TestFingerprintsTellKeysApartWithoutShowingThem(t *testing.T) {
+	secret := strings.Repeat("s", 32)
+	a, err := NewHMACKey("a", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSecret, _ := NewHMACKey("other-id", secret)
+	otherSecret, _ := NewHMACKey("a", strings.Repeat("t", 32))
+	if a.Fingerprint() != sameSecret.Fingerprint() {
+		t.Fatal("one secret under two ids has two fingerprints; the id must not count")
+	}
+	if a.Fingerprint() == otherSecret.Fingerprint() {
+		t.Fatal("two secrets share a fingerprint")
+	}
+	if fp := a.Fingerprint(); len(fp) != 16 || strings.Contains(fp, "sss") {
+		t.Fatalf("fingerprint %q: want 16 hex digits and nothing of the secret", fp)
+	}
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ek, err := NewPublicKey("e", pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := NewKeySet(a, ek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fps := set.Fingerprints()
+	if len(fps) != 2 || fps["a"] != a.Fingerprint() || fps["e"] != ek.Fingerprint() || fps["e"] == fps["a"] {
+		t.Fatalf("key set fingerprints %v", fps)
+	}
+	if SecretFingerprint(secret) != a.Fingerprint() {
+		t.Fatal("an API key and a token key with the same secret must compare equal through SecretFingerprint")
+	}
 }

@@ -18,6 +18,10 @@ type Config struct {
 	// count it as gone and remove its presence; nodes announce themselves
 	// every NodeTimeout/4.
 	NodeTimeout time.Duration
+	// Fingerprints of the keys this node verifies tokens and API calls
+	// with, announced to the other nodes, which log an error when theirs
+	// differ.
+	Fingerprints Fingerprints
 	// Version is reported in connect replies.
 	Version string
 

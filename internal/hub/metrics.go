@@ -22,6 +22,7 @@ type metrics struct {
 	recoveryReads       atomic.Int64
 	historyFromRing     atomic.Int64 // history pages answered from the recent ring
 	leavesReaped        atomic.Int64 // leaves not announced: a reaper had announced them
+	keyMismatches       atomic.Int64 // differences in keys found with other nodes
 	recoveredFalse      atomic.Int64
 	piecesCompressed    atomic.Int64 // publications compressed for the fan-out (once per form)
 	deltasComputed      atomic.Int64 // fossil deltas computed (once per publication)
@@ -63,7 +64,10 @@ type Stats struct {
 	HistoryFromMemory int64 `json:"history_from_memory"`
 	// LeavesReaped counts leaves this node did not announce because
 	// another node's reaper had, while this node was taken for dead.
-	LeavesReaped     int64            `json:"leaves_reaped"`
+	LeavesReaped int64 `json:"leaves_reaped"`
+	// KeyMismatches counts differences in keys found with other nodes
+	// (each logged as an error; see Config.Fingerprints).
+	KeyMismatches    int64            `json:"key_mismatches"`
 	RecoveredFalse   int64            `json:"recovered_false"`
 	PiecesCompressed int64            `json:"pieces_compressed"`
 	DeltasComputed   int64            `json:"deltas_computed"`
@@ -88,6 +92,7 @@ func (h *Hub) Stats() Stats {
 		RecoveryReads:       m.recoveryReads.Load(),
 		HistoryFromMemory:   m.historyFromRing.Load(),
 		LeavesReaped:        m.leavesReaped.Load(),
+		KeyMismatches:       m.keyMismatches.Load(),
 		RecoveredFalse:      m.recoveredFalse.Load(),
 		PiecesCompressed:    m.piecesCompressed.Load(),
 		DeltasComputed:      m.deltasComputed.Load(),

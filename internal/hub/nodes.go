@@ -30,6 +30,9 @@ import (
 type heartbeat struct {
 	Node     string `json:"node"`
 	Instance string `json:"instance"`
+	// Keys is what the node verifies tokens and API calls with, as
+	// fingerprints; nil from a node that does not say.
+	Keys *Fingerprints `json:"keys,omitempty"`
 }
 
 type nodeSeen struct {
@@ -81,7 +84,11 @@ func (h *Hub) heartbeatLoop() {
 
 // beat announces this node run on the control bus.
 func (h *Hub) beat() {
-	data, _ := json.Marshal(heartbeat{Node: h.cfg.NodeID, Instance: h.cfg.Instance})
+	hb := heartbeat{Node: h.cfg.NodeID, Instance: h.cfg.Instance}
+	if fp := h.cfg.Fingerprints; fp.APIKey != "" || len(fp.TokenKeys) > 0 {
+		hb.Keys = &fp
+	}
+	data, _ := json.Marshal(hb)
 	_ = h.broker.Broadcast(topicHeartbeat, data)
 }
 
@@ -123,6 +130,7 @@ func (h *Hub) onHeartbeat(data []byte, _ string) {
 		h.queueSuspects()
 	}
 	if !known {
+		h.checkKeys(hb.Node, hb.Keys)
 		// Answer a newcomer at once, so it knows every node before its
 		// next heartbeat (its first one may have gone out before this
 		// node listened).

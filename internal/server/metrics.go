@@ -90,6 +90,7 @@ var (
 	descRecoveryReads   = desc("recovery_stream_reads_total", "Recoveries not covered by the channel's recent publications in memory, which read the stream.")
 	descHistoryMemory   = desc("history_from_memory_total", "History pages (with since, or reverse) answered from the channel's recent publications in memory, without a stream read.")
 	descLeavesReaped    = desc("presence_leaves_already_announced_total", "Leaves this node did not announce because another node's reaper had, while this node was taken for dead (a partition, a frozen process).")
+	descKeyMismatches   = desc("node_key_mismatches_total", "Differences found between this node's token or API keys and another node's (each logged as an error naming the node): clients or backends are refused by one of the two.")
 	descGaps            = desc("stream_gaps_total", "Gaps in a channel's delivery, by outcome.", "outcome")
 	descWSHandshakes    = desc("websocket_handshakes_rejected_total", "WebSocket upgrade requests refused.")
 	descWSFramesIn      = desc("websocket_frames_in_total", "WebSocket frames received.")
@@ -107,7 +108,7 @@ var (
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descConnections, descAccepted, descSubscriptions, descChannels, descCommands,
 		descPubIn, descPubOut, descDeliveries, descFramesOut, descOverflows, descQueued, descDisconnects,
-		descRecoveries, descRecoveryReads, descHistoryMemory, descLeavesReaped, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg, descWSPongsDeferred,
+		descRecoveries, descRecoveryReads, descHistoryMemory, descLeavesReaped, descKeyMismatches, descGaps, descWSHandshakes, descWSFramesIn, descWSCloses, descWSMaxPartialMsg, descWSPongsDeferred,
 		descStreamsOpen, descStreamsOpened, descStreamsRefused, descEmulation,
 		descWSCompressed, descCompressions} {
 		ch <- d
@@ -141,6 +142,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descRecoveryReads, float64(s.RecoveryReads))
 	counter(descHistoryMemory, float64(s.HistoryFromMemory))
 	counter(descLeavesReaped, float64(s.LeavesReaped))
+	counter(descKeyMismatches, float64(s.KeyMismatches))
 	counter(descGaps, float64(s.GapsFilled), "filled")
 	counter(descGaps, float64(s.GapsUnrecoverable), "unrecoverable")
 	w := c.ws.Stats()

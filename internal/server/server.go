@@ -133,6 +133,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	hcfg := hubConfig(cfg, log)
 	hcfg.Observer = s.prom
 	hcfg.Instance = instance
+	hcfg.Fingerprints = hub.Fingerprints{TokenKeys: s.creds.Keys.Fingerprints()}
+	if s.creds.APIKey != "" {
+		hcfg.Fingerprints.APIKey = auth.SecretFingerprint(s.creds.APIKey)
+	}
 	for _, ns := range hcfg.Namespaces {
 		if !ns.HasHistory() {
 			continue
