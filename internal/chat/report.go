@@ -124,7 +124,40 @@ func (r *Room) setFilter(c SetFilter, now int64) (Decision, error) {
 		return Decision{Reply: okReply}, nil
 	}
 	d := r.private(wire.ChatEvent{Type: wire.EventFilter, At: now, Terms: terms, By: c.Actor.User})
-	return r.audited(d, c.Actor, "filter", "", "", "", fmt.Sprintf("%d terms", len(terms)), now), nil
+	return r.audited(d, c.Actor, "filter", "", "", "", describeTerms(r.Priv.Terms, terms), now), nil
+}
+
+// maxTermChanges is how many term changes an audit entry names; the rest
+// are counted.
+const maxTermChanges = 20
+
+// describeTerms says how a term filter changed, for the audit log:
+// `added "scam" (mask); removed "heck"; "spam" mask → block; 3 terms now`.
+func describeTerms(from, to []wire.ChatTerm) string {
+	before := make(map[string]string, len(from))
+	for _, t := range from {
+		before[t.Term] = t.Action
+	}
+	var parts []string
+	seen := make(map[string]bool, len(to))
+	for _, t := range to {
+		seen[t.Term] = true
+		switch was, ok := before[t.Term]; {
+		case !ok:
+			parts = append(parts, fmt.Sprintf("added %q (%s)", t.Term, t.Action))
+		case was != t.Action:
+			parts = append(parts, fmt.Sprintf("%q %s → %s", t.Term, was, t.Action))
+		}
+	}
+	for _, t := range from {
+		if !seen[t.Term] {
+			parts = append(parts, fmt.Sprintf("removed %q", t.Term))
+		}
+	}
+	if n := len(parts) - maxTermChanges; n > 0 {
+		parts = append(parts[:maxTermChanges], fmt.Sprintf("%d more changes", n))
+	}
+	return strings.Join(append(parts, fmt.Sprintf("%d terms now", len(to))), "; ")
 }
 
 func sameTerms(a, b []wire.ChatTerm) bool {
