@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/liveroom-dev/liveroom/wire"
@@ -20,5 +22,17 @@ func TestUnknownLinkPolicyIsNotAllow(t *testing.T) {
 		if we, ok := err.(*wire.Error); !ok || we.Code != wire.CodeChatLink {
 			t.Errorf("links %q: a new user's link answered %v; want error %d", links, err, wire.CodeChatLink)
 		}
+	}
+}
+
+func TestDescribeTermsCountsPastTwentyChanges(t *testing.T) {
+	var to []wire.ChatTerm
+	for i := range 25 {
+		to = append(to, wire.ChatTerm{Term: fmt.Sprintf("t%02d", i), Action: wire.TermMask})
+	}
+	got := describeTerms(nil, to)
+	if !strings.HasPrefix(got, `added "t00" (mask); `) || !strings.HasSuffix(got, "; 5 more changes; 25 terms now") ||
+		strings.Contains(got, `"t20"`) {
+		t.Fatalf("describeTerms: %q; want 20 named, 5 counted, the total", got)
 	}
 }
