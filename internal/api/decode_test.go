@@ -36,7 +36,7 @@ func TestDecodeNamesTheFieldAndTheJSONItNeeds(t *testing.T) {
 			var v BroadcastRequest
 			err = decode([]byte(c.body), &v)
 		case strings.Contains(c.body, "before"):
-			var v UserControlRequest
+			var v RevokeTokensRequest
 			err = decode([]byte(c.body), &v)
 		case strings.Contains(c.body, "since"):
 			var v HistoryRequest
@@ -94,7 +94,7 @@ func FuzzDecode(f *testing.F) {
 		if err := decode(body, &p); err != nil && (err.Code != wire.CodeBadRequest || err.Message == "") {
 			t.Fatalf("%q: %+v", body, err)
 		}
-		var u UserControlRequest
+		var u RevokeTokensRequest
 		if err := decode(body, &u); err != nil && (err.Code != wire.CodeBadRequest || err.Message == "") {
 			t.Fatalf("%q: %+v", body, err)
 		}

@@ -148,17 +148,26 @@ func (a *Handler) presenceStats(ctx context.Context, body []byte) (any, *wire.Er
 	return map[string]int{"num_clients": clients, "num_users": users}, nil
 }
 
-// UserRequest is the body of subscribe, unsubscribe and disconnect.
-type UserRequest struct {
+// SubscribeRequest is the body of subscribe and unsubscribe.
+type SubscribeRequest struct {
 	User    string `json:"user"`
-	Client  string `json:"client,omitempty"`
-	Channel string `json:"channel,omitempty"`
-	// Code and Reason of a disconnect (default 3503, no reconnect).
-	Code   uint32 `json:"code,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	Channel string `json:"channel"`
+	// Client limits the call to one connection of the user.
+	Client string `json:"client,omitempty"`
+}
+
+// DisconnectRequest is the body of disconnect. Each method has its own
+// body type, so a field of another method (a "channel" here) is unknown
+// and refused rather than ignored.
+type DisconnectRequest struct {
+	User   string `json:"user"`
+	Client string `json:"client,omitempty"`
 	// Session limits a disconnect to the connections whose token carried
 	// this "sid" claim.
 	Session string `json:"session,omitempty"`
+	// Code and Reason of the disconnect (default 3503, no reconnect).
+	Code   uint32 `json:"code,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // checkUser refuses a user id no connection can have (wire.ValidateUserID:
@@ -174,7 +183,7 @@ func checkUser(user string) *wire.Error {
 }
 
 func (a *Handler) subscribe(_ context.Context, body []byte) (any, *wire.Error) {
-	var req UserRequest
+	var req SubscribeRequest
 	if werr := decode(body, &req); werr != nil {
 		return nil, werr
 	}
@@ -188,7 +197,7 @@ func (a *Handler) subscribe(_ context.Context, body []byte) (any, *wire.Error) {
 }
 
 func (a *Handler) unsubscribe(_ context.Context, body []byte) (any, *wire.Error) {
-	var req UserRequest
+	var req SubscribeRequest
 	if werr := decode(body, &req); werr != nil {
 		return nil, werr
 	}
@@ -202,7 +211,7 @@ func (a *Handler) unsubscribe(_ context.Context, body []byte) (any, *wire.Error)
 }
 
 func (a *Handler) disconnect(_ context.Context, body []byte) (any, *wire.Error) {
-	var req UserRequest
+	var req DisconnectRequest
 	if werr := decode(body, &req); werr != nil {
 		return nil, werr
 	}

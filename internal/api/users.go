@@ -34,26 +34,57 @@ func (a *Handler) WithUsers(svc *account.Service) *Handler {
 	return a
 }
 
-// UserControlRequest is the body of the user methods.
-type UserControlRequest struct {
+// The user methods' bodies. Each method has its own type, so a field
+// only another method reads (a "before" sent to block_user) is unknown and
+// refused rather than silently ignored.
+
+// UserOnlyRequest is the body of unblock_user and user_status.
+type UserOnlyRequest struct {
 	User string `json:"user"`
-	// Reason is shown to a blocked user (block_user; at most 80 bytes).
-	Reason string `json:"reason,omitempty"`
-	// Before is a Unix time in seconds (revoke_tokens): tokens issued
-	// before it are refused. 0 or absent means now.
-	Before int64 `json:"before,omitempty"`
-	// Session is one session id (revoke_sessions); absent means all.
-	Session string `json:"session,omitempty"`
-	// Role is user, moderator, agent or admin (set_role).
-	Role account.Role `json:"role,omitempty"`
 }
 
-func (a *Handler) userRequest(body []byte) (UserControlRequest, *wire.Error) {
-	var req UserControlRequest
+// BlockUserRequest is the body of block_user.
+type BlockUserRequest struct {
+	User string `json:"user"`
+	// Reason is shown to the blocked user (at most 80 bytes).
+	Reason string `json:"reason,omitempty"`
+}
+
+// RevokeTokensRequest is the body of revoke_tokens.
+type RevokeTokensRequest struct {
+	User string `json:"user"`
+	// Before is a Unix time in seconds: tokens issued before it are
+	// refused. 0 or absent means now.
+	Before int64 `json:"before,omitempty"`
+}
+
+// RevokeSessionsRequest is the body of revoke_sessions.
+type RevokeSessionsRequest struct {
+	User string `json:"user"`
+	// Session is one session id; absent means all.
+	Session string `json:"session,omitempty"`
+}
+
+// SetRoleRequest is the body of set_role.
+type SetRoleRequest struct {
+	User string `json:"user"`
+	// Role is user, moderator, agent or admin.
+	Role account.Role `json:"role"`
+}
+
+func (r UserOnlyRequest) userID() string       { return r.User }
+func (r BlockUserRequest) userID() string      { return r.User }
+func (r RevokeTokensRequest) userID() string   { return r.User }
+func (r RevokeSessionsRequest) userID() string { return r.User }
+func (r SetRoleRequest) userID() string        { return r.User }
+
+// userRequest decodes a user method's body and checks that it names a user.
+func userRequest[T interface{ userID() string }](body []byte) (T, *wire.Error) {
+	var req T
 	if werr := decode(body, &req); werr != nil {
 		return req, werr
 	}
-	if req.User == "" {
+	if req.userID() == "" {
 		return req, wire.Errorf(wire.CodeBadRequest, false, "user is required")
 	}
 	return req, nil
@@ -73,7 +104,7 @@ func (a *Handler) userErr(err error) *wire.Error {
 }
 
 func (a *Handler) blockUser(ctx context.Context, body []byte) (any, *wire.Error) {
-	req, werr := a.userRequest(body)
+	req, werr := userRequest[BlockUserRequest](body)
 	if werr != nil {
 		return nil, werr
 	}
@@ -84,7 +115,7 @@ func (a *Handler) blockUser(ctx context.Context, body []byte) (any, *wire.Error)
 }
 
 func (a *Handler) unblockUser(ctx context.Context, body []byte) (any, *wire.Error) {
-	req, werr := a.userRequest(body)
+	req, werr := userRequest[UserOnlyRequest](body)
 	if werr != nil {
 		return nil, werr
 	}
@@ -95,7 +126,7 @@ func (a *Handler) unblockUser(ctx context.Context, body []byte) (any, *wire.Erro
 }
 
 func (a *Handler) revokeTokens(ctx context.Context, body []byte) (any, *wire.Error) {
-	req, werr := a.userRequest(body)
+	req, werr := userRequest[RevokeTokensRequest](body)
 	if werr != nil {
 		return nil, werr
 	}
@@ -114,7 +145,7 @@ func (a *Handler) revokeTokens(ctx context.Context, body []byte) (any, *wire.Err
 }
 
 func (a *Handler) userStatus(ctx context.Context, body []byte) (any, *wire.Error) {
-	req, werr := a.userRequest(body)
+	req, werr := userRequest[UserOnlyRequest](body)
 	if werr != nil {
 		return nil, werr
 	}
@@ -133,7 +164,7 @@ func (a *Handler) userStatus(ctx context.Context, body []byte) (any, *wire.Error
 }
 
 func (a *Handler) revokeSessions(ctx context.Context, body []byte) (any, *wire.Error) {
-	req, werr := a.userRequest(body)
+	req, werr := userRequest[RevokeSessionsRequest](body)
 	if werr != nil {
 		return nil, werr
 	}
@@ -151,7 +182,7 @@ func (a *Handler) revokeSessions(ctx context.Context, body []byte) (any, *wire.E
 }
 
 func (a *Handler) setRole(ctx context.Context, body []byte) (any, *wire.Error) {
-	req, werr := a.userRequest(body)
+	req, werr := userRequest[SetRoleRequest](body)
 	if werr != nil {
 		return nil, werr
 	}

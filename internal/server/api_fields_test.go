@@ -1,0 +1,55 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/centrifugal/protocol"
+
+	"github.com/liveroom-dev/liveroom/internal/testkit"
+	"github.com/liveroom-dev/liveroom/wire"
+)
+
+// Each server API method takes only its own fields: a field another method
+// reads is unknown here and refused, never silently ignored. A backend
+// that sends disconnect with a channel (meaning "only from this channel")
+// must not close every connection of the user, and block_user with a
+// "before" must not block the user for good while the backend believes it
+// set a time.
+func TestAPIMethodsRefuseOtherMethodsFields(t *testing.T) {
+	node := testkit.Start(t, nil)
+	kept := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+	kept.Connect(node.Token("kept"))
+	api := map[string]string{"X-API-Key": node.APIKey}
+	for _, tc := range []struct{ method, body, field string }{
+		{"disconnect", `{"user":"kept","channel":"room:a"}`, "channel"},
+		{"subscribe", `{"user":"kept","channel":"room:a","session":"s1"}`, "session"},
+		{"subscribe", `{"user":"kept","channel":"room:a","code":4000}`, "code"},
+		{"unsubscribe", `{"user":"kept","channel":"room:a","reason":"x"}`, "reason"},
+		{"block_user", `{"user":"kept","before":1}`, "before"},
+		{"block_user", `{"user":"kept","session":"s1"}`, "session"},
+		{"unblock_user", `{"user":"kept","reason":"x"}`, "reason"},
+		{"user_status", `{"user":"kept","role":"admin"}`, "role"},
+		{"revoke_tokens", `{"user":"kept","session":"s1"}`, "session"},
+		{"revoke_sessions", `{"user":"kept","before":1}`, "before"},
+		{"set_role", `{"user":"kept","role":"admin","reason":"x"}`, "reason"},
+	} {
+		r := doHTTP(t, node, httpCall{method: http.MethodPost, path: "/api/" + tc.method, raw: []byte(tc.body), header: api})
+		want := `unknown field "` + tc.field + `"`
+		if r.status != http.StatusBadRequest || r.errCode() != wire.CodeBadRequest || !strings.Contains(r.errMessage(), want) {
+			t.Errorf("%s %s: %d %s; want 400, code %d, saying %q", tc.method, tc.body, r.status, r.body, wire.CodeBadRequest, want)
+		}
+	}
+	var st struct {
+		Blocked       bool  `json:"blocked"`
+		RevokedBefore int64 `json:"revoked_before"`
+	}
+	node.API("user_status", map[string]any{"user": "kept"}, &st)
+	if st.Blocked || st.RevokedBefore != 0 {
+		t.Fatalf("user_status after refused calls = %+v; want neither blocked nor revoked", st)
+	}
+	if rep := kept.Call(&protocol.Command{Id: 1, Rpc: &protocol.RPCRequest{Method: "time"}}); rep.Error != nil {
+		t.Fatalf("the user's connection after refused calls: %+v", rep.Error)
+	}
+}
