@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/liveroom-dev/liveroom/internal/auth/account"
@@ -125,6 +126,10 @@ func (a *Handler) unblockUser(ctx context.Context, body []byte) (any, *wire.Erro
 	return struct{}{}, nil
 }
 
+// maxUnixSeconds is the latest Unix time time.Unix holds without wrapping
+// around (Go counts seconds from the year 1 in an int64).
+const maxUnixSeconds = math.MaxInt64 - 62135596800
+
 func (a *Handler) revokeTokens(ctx context.Context, body []byte) (any, *wire.Error) {
 	req, werr := userRequest[RevokeTokensRequest](body)
 	if werr != nil {
@@ -133,6 +138,12 @@ func (a *Handler) revokeTokens(ctx context.Context, body []byte) (any, *wire.Err
 	var before time.Time
 	if req.Before < 0 {
 		return nil, wire.Errorf(wire.CodeBadRequest, false, "before must be a Unix time in seconds")
+	}
+	if req.Before > maxUnixSeconds {
+		// time.Unix would wrap such a value around to year 1, and the
+		// call would answer 200 having revoked nothing.
+		return nil, wire.Errorf(wire.CodeBadRequest, false,
+			"before %d is out of range; give a Unix time in seconds, at most a minute ahead of the server's clock", req.Before)
 	}
 	if req.Before > 0 {
 		before = time.Unix(req.Before, 0)

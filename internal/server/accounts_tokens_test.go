@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -136,7 +137,10 @@ func TestServerAPIBlockAndRevokeTokens(t *testing.T) {
 	for _, bad := range []map[string]any{{"user": ""}, {"user": "x", "extra": 1}, {"user": "x", "before": -5},
 		// Milliseconds by mistake, and a year far ahead: refused, not
 		// stored (either would lock the user out until then).
-		{"user": "app-7", "before": time.Now().UnixMilli()}, {"user": "app-7", "before": 99999999999}} {
+		{"user": "app-7", "before": time.Now().UnixMilli()}, {"user": "app-7", "before": 99999999999},
+		// Past what a time can hold: it wrapped around to year 1 and
+		// answered 200 with revoked_before -62135596800, revoking nothing.
+		{"user": "fresh-9", "before": int64(math.MaxInt64)}} {
 		if s := node.API("revoke_tokens", bad, nil); s != http.StatusBadRequest {
 			t.Fatalf("revoke_tokens %v: %d; want 400", bad, s)
 		}
