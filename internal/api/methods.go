@@ -60,6 +60,14 @@ func (a *Handler) broadcast(ctx context.Context, body []byte) (any, *wire.Error)
 	if len(req.Channels) > maxBroadcastChannels {
 		return nil, wire.Errorf(wire.CodeLimitExceeded, false, "%d channels; a broadcast takes at most %d", len(req.Channels), maxBroadcastChannels)
 	}
+	// What no channel could take fails the whole call (each namespace's
+	// size limit is still checked per channel).
+	if werr := hub.ValidateData(req.Data, 0); werr != nil {
+		return nil, werr
+	}
+	if werr := hub.ValidateIdempotencyKey(req.IdempotencyKey); werr != nil {
+		return nil, werr
+	}
 	results := make([]BroadcastResult, len(req.Channels))
 	for i, ch := range req.Channels {
 		out, werr := a.hub.Publish(ctx, ch, req.Data, req.IdempotencyKey) // keys are per channel

@@ -23,7 +23,7 @@ func (h *Hub) Publish(ctx context.Context, channel string, data []byte, idempote
 	if werr := ValidateData(data, ns.MaxPublicationBytes); werr != nil {
 		return PublishOutcome{}, werr
 	}
-	if werr := validateIdempotencyKey(idempotencyKey); werr != nil {
+	if werr := ValidateIdempotencyKey(idempotencyKey); werr != nil {
 		return PublishOutcome{}, werr
 	}
 	if werr := h.checkGuard(ctx, ns.Name, Access{Op: AccessPublish, Channel: channel, Server: true}); werr != nil {
@@ -152,9 +152,9 @@ func (h *Hub) control(cmd controlCommand) *wire.Error {
 // MaxIdempotencyKeyBytes bounds an idempotency key.
 const MaxIdempotencyKeyBytes = 128
 
-// validateIdempotencyKey accepts 1–128 printable ASCII characters (it
+// ValidateIdempotencyKey accepts 1–128 printable ASCII characters (it
 // travels in a message header).
-func validateIdempotencyKey(key string) *wire.Error {
+func ValidateIdempotencyKey(key string) *wire.Error {
 	if len(key) > MaxIdempotencyKeyBytes {
 		return wire.Errorf(wire.CodeBadRequest, false, "idempotency key is %d bytes; the limit is %d", len(key), MaxIdempotencyKeyBytes)
 	}

@@ -53,3 +53,27 @@ func TestAPIMethodsRefuseOtherMethodsFields(t *testing.T) {
 		t.Fatalf("the user's connection after refused calls: %+v", rep.Error)
 	}
 }
+
+// A broadcast whose data or idempotency key no channel could take is a bad
+// request as a whole: 400 once, not 200 with the same error for every
+// channel (a backend that checks the status would take it for delivered).
+func TestBroadcastRefusesBadDataOnce(t *testing.T) {
+	node := testkit.Start(t, nil)
+	api := map[string]string{"X-API-Key": node.APIKey}
+	for _, tc := range []struct{ body, want string }{
+		{`{"channels":["room:a","room:b"]}`, "data is empty"},
+		{`{"channels":["room:a","room:b"],"data":1,"idempotency_key":"a b"}`, "idempotency key"},
+	} {
+		r := doHTTP(t, node, httpCall{method: http.MethodPost, path: "/api/broadcast", raw: []byte(tc.body), header: api})
+		if r.status != http.StatusBadRequest || r.errCode() != wire.CodeBadRequest || !strings.Contains(r.errMessage(), tc.want) {
+			t.Errorf("broadcast %s: %d %s; want 400, code %d, saying %q", tc.body, r.status, r.body, wire.CodeBadRequest, tc.want)
+		}
+	}
+	var hist struct {
+		Offset uint64 `json:"offset"`
+	}
+	node.API("history", map[string]any{"channel": "room:a"}, &hist)
+	if hist.Offset != 0 {
+		t.Fatalf("room:a is at offset %d after refused broadcasts; want nothing stored", hist.Offset)
+	}
+}
