@@ -218,6 +218,10 @@ func (a *Handler) unsubscribe(_ context.Context, body []byte) (any, *wire.Error)
 	return struct{}{}, nil
 }
 
+// maxDisconnectReasonBytes is what a WebSocket close frame holds of a
+// reason (RFC 6455 §5.5); a longer one would reach the client cut.
+const maxDisconnectReasonBytes = 123
+
 func (a *Handler) disconnect(_ context.Context, body []byte) (any, *wire.Error) {
 	var req DisconnectRequest
 	if werr := decode(body, &req); werr != nil {
@@ -225,6 +229,10 @@ func (a *Handler) disconnect(_ context.Context, body []byte) (any, *wire.Error) 
 	}
 	if werr := checkUser(req.User); werr != nil {
 		return nil, werr
+	}
+	if len(req.Reason) > maxDisconnectReasonBytes {
+		return nil, wire.Errorf(wire.CodeBadRequest, false,
+			"reason is %d bytes; at most %d (what a WebSocket close frame holds)", len(req.Reason), maxDisconnectReasonBytes)
 	}
 	f := hub.ConnFilter{Client: req.Client, Session: req.Session}
 	if werr := a.hub.DisconnectWhere(req.User, f, wire.Disconnect{Code: req.Code, Reason: req.Reason}); werr != nil {

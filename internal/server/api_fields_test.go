@@ -77,3 +77,25 @@ func TestBroadcastRefusesBadDataOnce(t *testing.T) {
 		t.Fatalf("room:a is at offset %d after refused broadcasts; want nothing stored", hist.Offset)
 	}
 }
+
+// A disconnect reason travels in the WebSocket close frame, which holds 123
+// bytes of it: a longer one is refused with the limit rather than cut
+// silently, and one that fits arrives whole.
+func TestDisconnectReasonFitsTheCloseFrame(t *testing.T) {
+	node := testkit.Start(t, nil)
+	c := testkit.DialRaw(t, node.WSURL, protocol.TypeJSON)
+	c.Connect(node.Token("kicked"))
+	long := strings.Repeat("é", 62) // 124 bytes
+	r := doHTTP(t, node, httpCall{method: http.MethodPost, path: "/api/disconnect",
+		body: map[string]any{"user": "kicked", "code": 4000, "reason": long}, header: map[string]string{"X-API-Key": node.APIKey}})
+	if r.status != http.StatusBadRequest || r.errCode() != wire.CodeBadRequest || !strings.Contains(r.errMessage(), "123") {
+		t.Fatalf("disconnect with a 124-byte reason: %d %s; want 400 naming the 123-byte limit", r.status, r.body)
+	}
+	fits := long[:122] + "x"
+	if status := node.API("disconnect", map[string]any{"user": "kicked", "code": 4000, "reason": fits}, nil); status != http.StatusOK {
+		t.Fatalf("disconnect with a 123-byte reason: %d", status)
+	}
+	if code, reason := c.Closed(testTimeout); code != 4000 || reason != fits {
+		t.Fatalf("closed with %d %q; want 4000 and the whole reason", code, reason)
+	}
+}
