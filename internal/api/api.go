@@ -86,6 +86,10 @@ func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, wire.Errorf(wire.CodeMethodNotFound, false, "unknown API method %q; see docs/api.md", name))
 		return
 	}
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		writeError(w, http.StatusUnsupportedMediaType, wire.Errorf(wire.CodeBadRequest, false, "Content-Encoding %q is not supported: send the JSON body uncompressed", ce))
+		return
+	}
 	body, err := readBody(w, r)
 	if err != nil {
 		var tooBig *http.MaxBytesError

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"net/http"
 	"strings"
 	"testing"
@@ -97,5 +99,25 @@ func TestDisconnectReasonFitsTheCloseFrame(t *testing.T) {
 	}
 	if code, reason := c.Closed(testTimeout); code != 4000 || reason != fits {
 		t.Fatalf("closed with %d %q; want 4000 and the whole reason", code, reason)
+	}
+}
+
+// A compressed body is refused for what it is, not as invalid UTF-8 at
+// byte 1: the API reads bodies as they are sent.
+func TestAPIRefusesCompressedBodies(t *testing.T) {
+	node := testkit.Start(t, nil)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte(`{"channel":"room:gz","data":1}`))
+	_ = zw.Close()
+	r := doHTTP(t, node, httpCall{method: http.MethodPost, path: "/api/publish", raw: gz.Bytes(),
+		header: map[string]string{"X-API-Key": node.APIKey, "Content-Encoding": "gzip"}})
+	if r.status != http.StatusUnsupportedMediaType || r.errCode() != wire.CodeBadRequest || !strings.Contains(r.errMessage(), "Content-Encoding") {
+		t.Fatalf("gzip body: %d %s; want 415, code %d, naming Content-Encoding", r.status, r.body, wire.CodeBadRequest)
+	}
+	r = doHTTP(t, node, httpCall{method: http.MethodPost, path: "/api/publish", raw: []byte(`{"channel":"room:gz","data":1}`),
+		header: map[string]string{"X-API-Key": node.APIKey, "Content-Encoding": "identity"}})
+	if r.status != http.StatusOK {
+		t.Fatalf("identity body: %d %s; want 200", r.status, r.body)
 	}
 }
