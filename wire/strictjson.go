@@ -127,7 +127,9 @@ func describeDecodeError(err error, target any) string {
 		msg, _ := DescribeTypeErrorIn(err, target)
 		return msg
 	case errors.As(err, &syntaxErr):
-		return fmt.Sprintf("not valid JSON at byte %d (%s)", syntaxErr.Offset, strings.TrimPrefix(syntaxErr.Error(), "json: "))
+		// Offset counts the bytes read, the bad one included; messages
+		// name a byte by its index from 0.
+		return fmt.Sprintf("not valid JSON at byte %d (%s)", max(syntaxErr.Offset-1, 0), strings.TrimPrefix(syntaxErr.Error(), "json: "))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "the JSON ends too early"
 	}

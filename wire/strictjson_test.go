@@ -37,7 +37,10 @@ func TestDecodeStrict(t *testing.T) {
 		`{"room":"\ud83d\ude00"}`:      "",
 		`{"room":"\\ud800"}`:           "",
 		`{"room":"a"}x`:                "more after the JSON value at byte 12",
-		`{room:1}`:                     "not valid JSON at byte 2",
+		// Bytes count from 0 in every message: the 'r' is byte 1, as the
+		// 'x' of {"room":"a"}x is byte 12.
+		`{room:1}`: "not valid JSON at byte 1 ",
+		`x`:        "not valid JSON at byte 0 ",
 	} {
 		var v req
 		got := DecodeStrict([]byte(body), &v, isData)
