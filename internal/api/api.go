@@ -2,7 +2,9 @@
 // the X-API-Key header, JSON in and out, and real HTTP status codes. Errors
 // carry the protocol code and a specific message in the body:
 //
-//	{"error": {"code": 102, "message": "unknown channel namespace \"x\"", "temporary": false}}
+//	{"error": {"code": 102, "message": "unknown channel namespace \"x\""}}
+//
+// with "temporary": true added when a retry may succeed.
 //
 // The methods and their shapes are listed in docs/api.md.
 package api
