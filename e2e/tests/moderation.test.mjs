@@ -199,3 +199,51 @@ test("a held message waits as pending review until approved; slow mode counts do
   await ada.locator("#standing", { hasText: "Slow mode is on" }).waitFor({ timeout: 8000 });
   await say(ada, "second after the wait");
 });
+
+test("a banned viewer is told why and is out of the room, also after a reload; a lifted ban lets them back in", async (t) => {
+  const room = "mod-ban";
+  const ben = await join(browser, server.url, room, "Ben", phone);
+  const other = await join(browser, server.url, room, "Oda", desktop);
+  const mod = await openConsole(browser, server.url, room, "Mia", desktop);
+  closeAll(t, ben, other, mod);
+
+  await say(ben, "first from Ben");
+  const card = mod.locator("#mod-log li.card", { hasText: "first from Ben" });
+  await card.waitFor();
+  const user = await card.locator(".author").getAttribute("data-user");
+  const act = async (action, reason) => {
+    await mod.locator("#user-id").fill(user);
+    await mod.locator("#user-action").selectOption(action);
+    await mod.locator("#user-reason").fill(reason);
+    await mod.locator("#user-form button[type=submit]").click();
+  };
+
+  await act("ban", "spamming links");
+  // Why, and what it means; the badge does not pretend to be catching up.
+  await ben.locator("#note", { hasText: "You were banned from this room — reason: spamming links" }).waitFor({ timeout: 5000 });
+  await ben.locator("#standing", { hasText: "You are banned from this room: you can no longer read or write here." }).waitFor();
+  await ben.locator('#badge[data-state="out"]', { hasText: "not in the room" }).waitFor({ timeout: 5000 });
+  assert.doesNotMatch(await ben.locator("#note").textContent(), /reload/, "reloading does not undo a ban");
+  await other.locator("#log li.system", { hasText: "Ben was banned by a moderator" }).waitFor();
+  await snap(ben, "10-banned");
+
+  // A reload says the same: the room refuses the subscription.
+  await ben.reload();
+  await ben.locator("#standing", { hasText: "You are banned from this room" }).waitFor({ timeout: 5000 });
+  await ben.locator("#note", { hasText: "reason: spamming links" }).waitFor({ timeout: 5000 });
+  await ben.locator('#badge[data-state="out"]').waitFor({ timeout: 5000 });
+  assert.equal(await ben.locator("#send").getAttribute("aria-disabled"), "true");
+  await ben.locator("#composer-input").fill("am I still here?");
+  await ben.locator("#composer-input").press("Enter");
+  await ben.locator("#feedback", { hasText: "you are banned from this room" }).waitFor();
+
+  // Lifted: the page joins again by itself, and the chat flows.
+  await act("unban", "");
+  await ben.locator("#note", { hasText: "Your ban was lifted: you are back in the room" }).waitFor({ timeout: 5000 });
+  await ben.locator('#badge[data-state="connected"]').waitFor({ timeout: 5000 });
+  await ben.locator("#standing").waitFor({ state: "hidden" });
+  await say(other, "welcome back, Ben");
+  await ben.locator("#log li.msg", { hasText: "welcome back, Ben" }).waitFor({ timeout: 5000 });
+  await say(ben, "thanks, I will behave");
+  assert.deepEqual([...ben.errors.filter((e) => !/banned/.test(e)), ...mod.errors], []);
+});

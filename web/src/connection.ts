@@ -3,7 +3,7 @@
 import { Centrifuge, type Subscription } from "centrifuge";
 import { byId } from "./dom";
 
-export type Shown = "connecting" | "connected" | "reconnecting" | "catching-up" | "offline";
+export type Shown = "connecting" | "connected" | "reconnecting" | "catching-up" | "offline" | "out";
 
 const labels: Record<Shown, string> = {
   connecting: "connecting…",
@@ -11,6 +11,7 @@ const labels: Record<Shown, string> = {
   reconnecting: "reconnecting…",
   "catching-up": "catching up…",
   offline: "offline",
+  out: "not in the room",
 };
 
 /** How often the round trip is measured while connected. */
@@ -74,6 +75,9 @@ export class ConnectionBadge {
       if (!navigator.onLine) return "offline";
       return this.everConnected ? "reconnecting" : "connecting";
     }
+    // The server ended the room's subscription (a ban) or refused it: the
+    // connection is up, but nothing is being caught up.
+    if (this.room.state === Centrifuge.SubscriptionState.Unsubscribed) return "out";
     if (this.room.state !== Centrifuge.SubscriptionState.Subscribed || this.catchingUp) return "catching-up";
     return "connected";
   }

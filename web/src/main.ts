@@ -103,6 +103,11 @@ async function main(): Promise<void> {
   const live = new LiveChat(client, room, chat, feedback, () => ({ user: me.user, name: me.name }), () => badge.clockOffset());
   const extras = new Extras(live, note, () => me.user);
   roomSub.other = (pub, fromHistory) => live.onEvent(pub, fromHistory);
+  roomSub.banned = () => {
+    live.composer.setBanned(true);
+    void live.refresh();
+  };
+  extras.unbanned = () => roomSub.rejoin();
   roomSub.sub.on("subscribed", () => {
     void live.refresh();
     void live.learnNames(roomSub.sub);

@@ -4,6 +4,7 @@ import { SubscriptionState, type Centrifuge, type PublicationContext, type Subsc
 import type { ChatLog } from "./chat";
 import type { ConnectionBadge } from "./connection";
 import type { Flash } from "./dom";
+import { codes } from "./chat/wire";
 import { explain } from "./errors";
 import { decodeChat } from "./message";
 import { OnlineCount } from "./presence";
@@ -21,6 +22,8 @@ export class Room {
   private readonly online = new OnlineCount();
   /** Gets the room's other events (edits, deletes, reactions, moderation). */
   other: ((pub: { data: unknown; offset?: number }, fromHistory: boolean) => void) | null = null;
+  /** Called when the server ends or refuses the room because the user is banned. */
+  banned: (() => void) | null = null;
 
   constructor(
     client: Centrifuge,
@@ -40,7 +43,15 @@ export class Room {
     this.sub.on("leave", () => this.refreshStats(300));
     this.sub.on("error", (ctx) => this.feedback.show(`room: ${explain(ctx.error, "wait")}`, "error"));
     this.sub.on("unsubscribed", (ctx) => {
-      if (ctx.code !== 0) this.note.show(`left the room: ${ctx.reason} — reload the page to join again`, "error", 0);
+      if (ctx.code === 0) return;
+      // A ban (the server's refusal, or the end of the subscription, whose
+      // reason names it): reloading does not help, and the composer's
+      // standing and the ban notice say why; a lifted ban rejoins.
+      if (ctx.code === codes.banned || /\bbanned\b/.test(ctx.reason)) {
+        this.banned?.();
+        return;
+      }
+      this.note.show(`left the room: ${ctx.reason} — reload the page to join again`, "error", 0);
     });
   }
 
@@ -51,6 +62,11 @@ export class Room {
   }
 
   private badge: ConnectionBadge | null = null;
+
+  /** Joins again after the server ended the subscription (a lifted ban). */
+  rejoin(): void {
+    if (this.sub.state === SubscriptionState.Unsubscribed) this.sub.subscribe();
+  }
 
   private onSubscribed(ctx: SubscribedContext): void {
     // At once on every (re)join: the count from before may be out of date.

@@ -86,7 +86,7 @@ export class Composer {
     let text = "";
     let kind = "info";
     if (this.banned) {
-      text = "You are banned from this room: you can no longer write here.";
+      text = "You are banned from this room: you can no longer read or write here.";
       kind = "error";
     } else if (this.timeoutUntil > now) {
       text = `${this.timeoutText()}. You can read meanwhile.`;

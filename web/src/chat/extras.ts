@@ -16,6 +16,8 @@ export class Extras {
   private typingTimer: number | undefined;
   private lastTyping = 0;
   private readonly line = byId("typing");
+  /** Called when a moderator lifts this user's ban (the room is joined again). */
+  unbanned: (() => void) | null = null;
 
   constructor(
     private readonly chat: LiveChat,
@@ -68,7 +70,11 @@ export class Extras {
           this.chat.composer.timedOut(this.chat.local(n.until), n.reason ?? "");
           return;
         }
-        if (n.kind === "ban") return; // the room's state says so; a ban has no end to show
+        if (n.kind === "ban") {
+          // The room's state says whether; the notice says why.
+          this.note.show(`You were banned from this room${n.reason ? ` — reason: ${n.reason}` : ""}`, "error", 0);
+          return;
+        }
       }
     } catch {
       /* the room's state still says whether and until when */
@@ -114,7 +120,9 @@ export class Extras {
         break;
       case "unban":
         this.chat.composer.setBanned(false);
-        this.note.show("Your ban was lifted: reload the page to join again", "info", 0);
+        this.note.show("Your ban was lifted: you are back in the room", "info", 8000);
+        this.unbanned?.();
+        if (this.typing.state === "unsubscribed") this.typing.subscribe();
         break;
       case "rejected":
         fb.show(`A moderator did not approve your message${n.reason ? `: ${n.reason}` : ""}`, "error", 8000);
