@@ -115,3 +115,38 @@ test("a support conversation from the room to a resolution, watched by a moderat
   await snapSection(mod, "7-moderator-support-log", "p-support");
   assert.deepEqual([...user.errors, ...agent.errors, ...mod.errors], []);
 });
+
+test("the support panel, full screen on a phone, says when the connection is lost and when it is back", async (t) => {
+  const room = "help-offline";
+  const user = await join(browser, server.url, room, "Una", phone);
+  t.after(() => user.context().close());
+  await user.locator("#help").click();
+  const panel = user.locator("#support");
+  await panel.locator(".sstatus", { hasText: "waiting for an agent — you are in the queue" }).waitFor({ timeout: 5000 });
+  // The status is read whole at a phone's width, not cut off.
+  const fits = await panel.locator(".sstatus").evaluate((p) => ({ scroll: p.scrollWidth, client: p.clientWidth }));
+  assert.ok(fits.scroll <= fits.client, `the status fits its box: ${JSON.stringify(fits)}`);
+  const conn = panel.locator(".sconn");
+  assert.equal(await conn.isHidden(), true, "no connection line while connected");
+
+  // The panel covers the room's badge: it must say so itself.
+  await user.context().setOffline(true);
+  await panel.locator(".sconn", { hasText: /^offline — waiting for the network/ }).waitFor({ timeout: 10000 });
+  await snap(user, "support-offline");
+  await user.context().setOffline(false);
+  await badge(user, "connected");
+  await conn.waitFor({ state: "hidden", timeout: 5000 });
+  await user.locator("#support-input").fill("back again");
+  await user.locator("#support-input").press("Enter");
+  await panel.locator('.bubble.mine[data-state="confirmed"]', { hasText: "back again" }).waitFor({ timeout: 5000 });
+
+  // A disconnect for good (here: the server ends the connection) is said
+  // too, with its reason.
+  const res = await fetch(`${server.url}/api/disconnect`, {
+    method: "POST",
+    headers: { "X-API-Key": server.apiKey, "Content-Type": "application/json" },
+    body: JSON.stringify({ user: await user.evaluate(() => JSON.parse(localStorage.getItem("liveroom.session")).user), code: 4509, reason: "removed by the operator" }),
+  });
+  assert.equal(res.status, 200, await res.text());
+  await panel.locator('.sconn[data-state="disconnected"]', { hasText: "disconnected: removed by the operator" }).waitFor({ timeout: 5000 });
+});

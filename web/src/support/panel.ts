@@ -18,6 +18,9 @@ export class SupportPanel {
   private readonly panel = el("section", "support");
   private readonly status = el("p", "sstatus");
   private readonly problem = el("p", "sproblem");
+  /** The connection, when it is not up: the panel covers the room's badge on a phone. */
+  private readonly conn = el("p", "sconn");
+  private everConnected = false;
   private readonly form = el("form", "scomposer");
   private readonly input = el("textarea");
   private readonly end = el("button", "secondary", "End conversation");
@@ -54,7 +57,35 @@ export class SupportPanel {
   start(header: HTMLElement, before: Element | null): void {
     header.insertBefore(this.button, before);
     document.body.append(this.panel);
-    this.client.on("connected", () => void this.resume());
+    this.client.on("connected", () => {
+      this.everConnected = true;
+      this.showConnection("");
+      void this.resume();
+    });
+    this.client.on("connecting", () => this.showConnection(""));
+    this.client.on("disconnected", (ctx) => this.showConnection(ctx.reason));
+    window.addEventListener("online", () => this.showConnection(""));
+    window.addEventListener("offline", () => this.showConnection(""));
+  }
+
+  /**
+   * Says in the panel when the connection is not up, and what that means
+   * for the conversation; hidden while connected. reason: why the client
+   * stopped for good (a disconnect), or "".
+   */
+  private showConnection(reason: string): void {
+    const state = this.client.state;
+    let text = "";
+    if (state === "disconnected") {
+      text = `disconnected${reason ? `: ${reason}` : ""} — messages cannot be sent; close this panel to see what to do`;
+    } else if (state === "connecting" && this.everConnected) {
+      text = navigator.onLine
+        ? "reconnecting… — the conversation picks up where it was once back"
+        : "offline — waiting for the network; the conversation picks up where it was once back";
+    }
+    this.conn.textContent = text;
+    this.conn.dataset["state"] = state;
+    this.conn.hidden = text === "";
   }
 
   private build(list: HTMLOListElement, typing: HTMLElement): void {
@@ -81,6 +112,8 @@ export class SupportPanel {
     this.status.setAttribute("role", "status");
     this.problem.hidden = true;
     this.problem.setAttribute("role", "alert");
+    this.conn.hidden = true;
+    this.conn.setAttribute("role", "status");
 
     const label = el("label", "sr-only", "Message to support");
     label.htmlFor = "support-input";
@@ -111,7 +144,7 @@ export class SupportPanel {
     this.again.addEventListener("click", () => void this.openNew());
     const foot = el("div", "sfoot");
     foot.append(this.form, this.end, this.again);
-    this.panel.append(head, this.problem, list, typing, foot);
+    this.panel.append(head, this.conn, this.problem, list, typing, foot);
     this.panel.addEventListener("keydown", (ev) => {
       if (ev.key === "Escape") this.hide();
     });
