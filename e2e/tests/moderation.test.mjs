@@ -247,3 +247,25 @@ test("a banned viewer is told why and is out of the room, also after a reload; a
   await say(ben, "thanks, I will behave");
   assert.deepEqual([...ben.errors.filter((e) => !/banned/.test(e)), ...mod.errors], []);
 });
+
+test("slow mode turned off during a countdown: the viewer can send at once", async (t) => {
+  const room = "mod-slow-off";
+  const ada = await join(browser, server.url, room, "Ada", phone);
+  const mod = await openConsole(browser, server.url, room, "Mia", desktop);
+  closeAll(t, ada, mod);
+
+  await mod.locator("#s-slow").fill("60");
+  await mod.locator("#settings-form button[type=submit]").click();
+  await ada.locator("#standing", { hasText: "Slow mode is on: one message every 60 s" }).waitFor({ timeout: 5000 });
+  await say(ada, "one under slow mode");
+  await ada.locator("#standing", { hasText: /Slow mode: you can send again in \d+ s/ }).waitFor();
+
+  await mod.locator("#s-slow").fill("0");
+  await mod.locator("#settings-form button[type=submit]").click();
+  await ada.locator("#log li.system", { hasText: "slow mode off" }).waitFor({ timeout: 5000 });
+  // The countdown ends with the slow mode, not a minute later.
+  await ada.locator("#standing").waitFor({ state: "hidden", timeout: 5000 });
+  assert.equal(await ada.locator("#send").getAttribute("aria-disabled"), "false");
+  await say(ada, "free to talk again");
+  assert.equal(await ada.locator("#feedback").isVisible(), false, "no slow-mode refusal");
+});

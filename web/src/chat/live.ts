@@ -75,7 +75,9 @@ export class LiveChat {
       this.composer.setSlowMode(st.slow_mode);
       this.composer.setBanned(st.me.banned === true);
       this.composer.timedOut(st.me.timeout_until ? this.local(st.me.timeout_until) : 0, "");
-      if (st.me.next_at) this.composer.waitUntil(this.local(st.me.next_at));
+      // The state is the server's word: without next_at (slow mode turned
+      // off or shortened past it) a countdown still running ends now.
+      this.composer.waitUntil(st.me.next_at ? this.local(st.me.next_at) : 0);
       this.showPinned(st.pinned ?? null);
       byId("mod-link").hidden = !st.me.moderator;
     } catch {
