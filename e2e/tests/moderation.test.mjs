@@ -269,3 +269,23 @@ test("slow mode turned off during a countdown: the viewer can send at once", asy
   await say(ada, "free to talk again");
   assert.equal(await ada.locator("#feedback").isVisible(), false, "no slow-mode refusal");
 });
+
+test("a short timeout ends by itself: its notice and the standing go, and the viewer can write", async (t) => {
+  const room = "mod-timeout-ends";
+  const tia = await join(browser, server.url, room, "Tia", phone);
+  closeAll(t, tia);
+  const user = await tia.evaluate(() => JSON.parse(localStorage.getItem("liveroom.session")).user);
+  const res = await fetch(`${server.url}/api/chat_moderate`, {
+    method: "POST",
+    headers: { "X-API-Key": server.apiKey, "Content-Type": "application/json" },
+    body: JSON.stringify({ room, action: "timeout", user, seconds: 3, reason: "cool down" }),
+  });
+  assert.equal(res.status, 200, await res.text());
+  const note = tia.locator("#note", { hasText: "A moderator timed you out until" });
+  await note.waitFor({ timeout: 5000 });
+  await tia.locator("#standing", { hasText: "You are timed out until" }).waitFor();
+  // Once it is over, nothing on the page still says it is on.
+  await tia.locator("#standing").waitFor({ state: "hidden", timeout: 10000 });
+  await note.waitFor({ state: "hidden", timeout: 2000 });
+  await say(tia, "back after the timeout");
+});

@@ -34,7 +34,8 @@ export class Flash {
     this.node.textContent = text;
     this.node.dataset["kind"] = kind;
     this.node.hidden = false;
-    if (ms > 0) this.timer = window.setTimeout(() => this.clear(), ms);
+    // setTimeout fires at once past 2^31 − 1 ms: clamp (about 24 days).
+    if (ms > 0) this.timer = window.setTimeout(() => this.clear(), Math.min(ms, 2 ** 31 - 1));
   }
 
   clear(): void {

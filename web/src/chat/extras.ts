@@ -107,7 +107,8 @@ export class Extras {
       case "timeout": {
         const until = this.chat.local(n.until ?? 0);
         this.chat.composer.timedOut(until, n.reason ?? "");
-        this.note.show(`A moderator timed you out until ${clockTime(until)}${n.reason ? ` — reason: ${n.reason}` : ""}`, "error", 0);
+        // Shown until the timeout ends (then the composer frees up too), not for ever.
+        this.note.show(`A moderator timed you out until ${clockTime(until)}${n.reason ? ` — reason: ${n.reason}` : ""}`, "error", Math.max(1000, until - Date.now()));
         break;
       }
       case "untimeout":
