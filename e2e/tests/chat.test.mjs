@@ -177,3 +177,32 @@ test("a display name the server refuses: the dialog shows the server's reason an
     await context.close();
   }
 });
+
+test("a late joiner sees the recent messages even when reactions to them fill the newest history", async () => {
+  const room = "busy-reactions";
+  const api = async (method, body) => {
+    const r = await fetch(`${server.url}/api/${method}`, {
+      method: "POST",
+      headers: { "X-API-Key": server.apiKey, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const text = await r.text();
+    assert.equal(r.status, 200, `${method}: ${text}`);
+    return JSON.parse(text);
+  };
+  const sent = [];
+  for (let i = 0; i < 12; i++) sent.push((await api("chat_send", { room, as: `writer-${i}`, text: `message ${i}` })).id);
+  // A crowd reacts to the last message: 120 reaction events, newer than
+  // every message and more than a page of history.
+  for (let i = 0; i < 120; i++) await api("chat_react", { room, as: `fan-${i}`, id: sent[11], emoji: "🔥", on: true });
+
+  const late = await join(browser, server.url, room, "Lia", phone);
+  try {
+    await until(async () => (await texts(late)).length === 12, { timeout: 5000, message: "the 12 messages on the late joiner's page" });
+    assert.deepEqual(await texts(late), sent.map((_, i) => `message ${i}`));
+    await late.locator("#log li.msg", { hasText: "message 11" }).locator(".rx", { hasText: "🔥" }).locator("text=120").waitFor({ timeout: 5000 });
+    assert.deepEqual(late.errors, []);
+  } finally {
+    await late.context().close();
+  }
+});

@@ -11,6 +11,14 @@ import { OnlineCount } from "./presence";
 
 /** Messages loaded on join and after a failed recovery. */
 const historyLimit = 50;
+/**
+ * Publications read per history page. The room's history interleaves
+ * messages with reactions, edits and moderation events, so the page reads
+ * back, page by page, until it has historyLimit messages, the history
+ * starts, or historyPages pages were read.
+ */
+const historyPage = 100;
+const historyPages = 5;
 
 export class Room {
   readonly sub: Subscription;
@@ -112,10 +120,10 @@ export class Room {
   private async loadHistory(afterGap: boolean, newEpoch: boolean): Promise<void> {
     this.badge?.setCatchingUp(true);
     try {
-      const res = await this.sub.history({ limit: historyLimit, reverse: true });
+      const pubs = await this.newestHistory();
       if (newEpoch) this.chat.clear();
       const before = this.chat.lastOffset();
-      for (const pub of [...res.publications].reverse()) {
+      for (const pub of pubs) {
         const m = decodeChat(pub);
         if (m) this.chat.add(m, true);
         else this.other?.(pub, true);
@@ -126,6 +134,28 @@ export class Room {
     } finally {
       this.badge?.setCatchingUp(false);
     }
+  }
+
+  /**
+   * The newest publications holding up to historyLimit messages, oldest
+   * first (events before the oldest message shown are left out: they
+   * concern messages that are not on the page).
+   */
+  private async newestHistory(): Promise<PublicationContext[]> {
+    const newestFirst: PublicationContext[] = [];
+    let messages = 0;
+    let res = await this.sub.history({ limit: historyPage, reverse: true });
+    const epoch = res.epoch;
+    for (let page = 1; ; page++) {
+      for (const pub of res.publications) {
+        newestFirst.push(pub);
+        if (decodeChat(pub) && ++messages === historyLimit) return newestFirst.reverse();
+      }
+      const oldest = res.publications[res.publications.length - 1];
+      if (page >= historyPages || res.publications.length < historyPage || !oldest || oldest.offset === undefined || oldest.offset <= 1) break;
+      res = await this.sub.history({ limit: historyPage, reverse: true, since: { offset: oldest.offset, epoch } });
+    }
+    return newestFirst.reverse();
   }
 
   /** Asks for the online count after ms (coalescing join/leave bursts). */
