@@ -314,14 +314,28 @@ func (c *Client) runCommands() {
 	}
 }
 
-// HandleClosed runs when the transport is gone (Session).
+// HandleClosed runs when the transport is gone (Session). A connection
+// the hub had not closed yet is counted under the code of a
+// *DisconnectError in cause (a transport that ended it on its own: a
+// stream whose client took nothing for the write timeout is a slow
+// consumer, 3008), else as closed by the client (3000).
 func (c *Client) HandleClosed(cause error) {
+	d := wire.DisconnectConnectionClosed
+	var de *DisconnectError
+	if errors.As(cause, &de) {
+		d = de.Disconnect
+	}
 	c.mu.Lock()
-	if c.state != stateClosed {
+	counted := c.state != stateClosed
+	if counted {
 		c.state = stateClosed
-		c.hub.metrics.disconnect(wire.DisconnectConnectionClosed.Code)
+		c.hub.metrics.disconnect(d.Code)
 	}
 	c.mu.Unlock()
+	if counted && d.Code == wire.DisconnectSlow.Code {
+		c.hub.metrics.queueOverflows.Add(1)
+		c.hub.log.Info("slow consumer disconnected by its transport", "client", c.id, "user", c.User(), "cause", cause)
+	}
 	c.out.drop()
 	// Cleanup talks to the engine (presence, leave events); keep it off the
 	// transport's goroutine.

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -193,7 +195,7 @@ func (c *conn) run(ctx context.Context, w http.ResponseWriter) error {
 				}
 				c.buffered.Add(-int64(len(out)))
 				if err != nil {
-					return fmt.Errorf("httpstream: write: %w", err)
+					return writeError(err, closing == nil, timeout)
 				}
 				c.taken.Add(uint64(len(out)))
 				c.srv.stats.writes.Add(1)
@@ -213,6 +215,19 @@ func (c *conn) run(ctx context.Context, w http.ResponseWriter) error {
 	c.mu.Unlock()
 	c.buffered.Store(0)
 	return err
+}
+
+// writeError is why a stream ended on a failed write. A write that ran
+// past its deadline before the stream was closing means the client took
+// nothing for the write timeout: a slow consumer, reported to the hub as
+// 3008 like a WebSocket whose peer stopped reading (no disconnect push can
+// reach it).
+func writeError(err error, open bool, timeout time.Duration) error {
+	if open && errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("httpstream: client took nothing for %s: %w: %w", timeout,
+			&hub.DisconnectError{Disconnect: wire.DisconnectSlow}, err)
+	}
+	return fmt.Errorf("httpstream: write: %w", err)
 }
 
 var _ hub.Transport = (*conn)(nil)
