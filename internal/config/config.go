@@ -306,7 +306,10 @@ type ClusterConfig struct {
 type ShutdownConfig struct {
 	// On shutdown, clients are disconnected with code 3001 (reconnect) at
 	// random moments spread over this window, so they do not all reconnect
-	// to the other nodes at once.
+	// to the other nodes at once. Meanwhile the node still serves HTTP: the
+	// clients not disconnected yet keep working (SSE and HTTP-streaming
+	// clients' commands included), new connections get 503 and /readyz
+	// answers 503 "shutting down".
 	DrainWindow Duration `toml:"drain_window"`
 	// Longest a shutdown may take in total, drain_window included; what is
 	// still open then is closed. At least drain_window.

@@ -21,6 +21,7 @@ import (
 	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/internal/transport/connlimit"
 	"github.com/liveroom-dev/liveroom/web"
+	"github.com/liveroom-dev/liveroom/wire"
 )
 
 // routes is every HTTP entry point of a node.
@@ -121,9 +122,11 @@ func getOnly(next http.Handler) http.Handler {
 	})
 }
 
-// admission refuses new WebSocket connections before the upgrade when this
-// node is over its accept rate (a reconnect storm) or the address over its
-// connection limit, with a status and Retry-After a client can act on.
+// admission refuses new connections (WebSocket upgrades and streams)
+// before the upgrade or the first stream byte when this node is over its
+// accept rate (a reconnect storm), the address over its connection limit
+// (429), or the node shutting down (503), with a status and Retry-After a
+// client can act on.
 func (s *Server) admission(next http.Handler) http.Handler {
 	var limiter *rate.Limiter
 	if r := s.cfg.Client.AcceptRate; r > 0 {
@@ -137,6 +140,12 @@ func (s *Server) admission(next http.Handler) http.Handler {
 		}
 		if addr, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 			if err := s.hub.AdmitAddr(addr.Addr().Unmap()); err != nil {
+				if de := (*hub.DisconnectError)(nil); errors.As(err, &de) && de.Code == wire.DisconnectShutdown.Code {
+					// The node drains before it stops: connect to another.
+					w.Header().Set("Retry-After", "1")
+					http.Error(w, "server is shutting down: connect again (to another node)", http.StatusServiceUnavailable)
+					return
+				}
 				w.Header().Set("Retry-After", "10")
 				http.Error(w, err.Error(), http.StatusTooManyRequests)
 				return

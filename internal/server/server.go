@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -63,6 +64,9 @@ type Server struct {
 	chat     *chatmodule.Module
 	// support is support chat; nil when off.
 	support *supportmodule.Module
+
+	stopOnce sync.Once // the first Shutdown runs close; later ones wait for it
+	stopErr  error     // close's result, set inside stopOnce
 }
 
 // NewLogger builds the process logger from the configuration.
@@ -301,9 +305,14 @@ func redactURL(raw string) string {
 // Shutdown stops the node: no new connections, clients disconnected with
 // 3001 over the drain window, commands in flight finished, the engine
 // flushed and closed.
+// It is safe to call more than once, also concurrently: later calls wait
+// for the first and return its result.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.log.Info("shutting down")
-	return s.close(ctx)
+	s.stopOnce.Do(func() {
+		s.log.Info("shutting down", "drain_window", s.cfg.Shutdown.DrainWindow.Duration())
+		s.stopErr = s.close(ctx)
+	})
+	return s.stopErr
 }
 
 func (s *Server) close(ctx context.Context) error {
@@ -311,17 +320,13 @@ func (s *Server) close(ctx context.Context) error {
 	if s.debug != nil {
 		_ = s.debug.Close()
 	}
-	// net/http stops accepting and waits for requests in flight; it does
-	// not track hijacked WebSocket connections, and streams (SSE,
-	// HTTP-streaming) stay in flight until the hub disconnects them, so the
-	// hub drains while it waits.
-	httpDone := make(chan error, 1)
-	if s.http != nil {
-		go func() { httpDone <- s.http.Shutdown(ctx) }()
-	} else {
-		httpDone <- nil
-	}
 	s.stopFeatures()
+	// The HTTP server keeps serving while the hub drains: clients not
+	// disconnected yet keep working, the stream clients' commands and
+	// pongs included (they come as emulation requests, on new HTTP
+	// requests), new connections get 503 and /readyz says the node is
+	// shutting down. Closing the listener first would cut every stream
+	// client off at once, and each would reconnect at once.
 	if s.hub != nil {
 		if err := s.hub.Shutdown(ctx, s.cfg.Shutdown.DrainWindow.Duration()); err != nil {
 			errs = append(errs, err)
@@ -332,8 +337,13 @@ func (s *Server) close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := <-httpDone; err != nil {
-		errs = append(errs, fmt.Errorf("http: %w", err))
+	// net/http now stops accepting and waits for the requests in flight;
+	// it does not track hijacked WebSocket connections.
+	if s.http != nil {
+		if err := s.http.Shutdown(ctx); err != nil {
+			_ = s.http.Close()
+			errs = append(errs, fmt.Errorf("http: %w", err))
+		}
 	}
 	if s.ws != nil {
 		if err := s.ws.Shutdown(ctx); err != nil {

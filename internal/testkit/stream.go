@@ -317,6 +317,13 @@ func (s *Stream) Reply(id uint32) *protocol.Reply {
 	return rep
 }
 
+// Replied reports whether the reply to command id has arrived.
+func (s *Stream) Replied(id uint32) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.replies[id] != nil
+}
+
 // Until waits until cond holds (it is checked again whenever the stream
 // reads something), failing the test after d or when the stream ends first.
 func (s *Stream) Until(d time.Duration, cond func() bool, what string) {
