@@ -264,11 +264,29 @@ func (c *Client) queueCommand(q queuedCommand) *wire.Error {
 	start := !c.cmdBusy
 	c.cmdBusy = true
 	c.cmdMu.Unlock()
-	if start {
-		c.hub.cmdWG.Add(1)
-		go c.runCommands()
+	if start && !c.hub.goCommands(c.runCommands) {
+		c.cmdMu.Lock()
+		c.cmdQueue, c.cmdBytes, c.cmdBusy = nil, 0, false
+		c.cmdMu.Unlock()
+		return wire.Errorf(wire.CodeInternal, true, "server shutting down: connect again")
 	}
 	return nil
+}
+
+// goCommands starts run, a connection's command goroutine, unless the hub
+// has stopped running commands (Shutdown, once every client was
+// disconnected), so that cmdWG.Add never races cmdWG.Wait — a data race,
+// and a panic ("WaitGroup misuse") without the race detector. It reports
+// whether run was started.
+func (h *Hub) goCommands(run func()) bool {
+	h.cmdGate.RLock()
+	defer h.cmdGate.RUnlock()
+	if h.cmdStopped {
+		return false
+	}
+	h.cmdWG.Add(1)
+	go run()
+	return true
 }
 
 // refuseInLine answers command id with werr after the replies to the

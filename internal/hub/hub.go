@@ -58,6 +58,11 @@ type Hub struct {
 	bgMu      sync.Mutex     // guards bgStopped and h.wg.Add after Start
 	bgStopped bool           // Shutdown is waiting for h.wg: start nothing more
 	cmdWG     sync.WaitGroup // command goroutines in flight
+	// cmdGate orders command goroutine starts (read-locked around
+	// cmdWG.Add) before Shutdown's cmdWG.Wait: Shutdown write-locks it to
+	// set cmdStopped, after which no command goroutine starts.
+	cmdGate    sync.RWMutex
+	cmdStopped bool // cmdGate
 
 	listeners []Stopper // control bus subscriptions
 	nodes     nodeTable
@@ -200,6 +205,11 @@ func (h *Hub) Shutdown(ctx context.Context, drainWindow time.Duration) error {
 		h.log.Info("disconnecting clients for shutdown", "clients", len(clients), "window", drainWindow)
 	}
 	spreadDisconnect(ctx, clients, drainWindow, wire.DisconnectShutdown)
+	// A request being decoded when its connection closed still admits
+	// its later commands; none may start a goroutine once Wait runs.
+	h.cmdGate.Lock()
+	h.cmdStopped = true
+	h.cmdGate.Unlock()
 	done := make(chan struct{})
 	go func() {
 		h.cmdWG.Wait()
