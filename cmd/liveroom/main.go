@@ -13,6 +13,14 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal starts a graceful stop (shutdown.drain_window,
+		// then shutdown.timeout at most). Giving the signals back to the
+		// runtime's default handling makes a second one end the process
+		// at once, for whoever cannot wait. Ends when run returns, too.
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

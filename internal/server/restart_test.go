@@ -3,13 +3,17 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/centrifugal/centrifuge-go"
+	"github.com/centrifugal/protocol"
 
 	"github.com/liveroom-dev/liveroom/internal/testkit"
 )
@@ -113,5 +117,37 @@ func TestDataDirectoryIsLocked(t *testing.T) {
 	status, err := testkit.CallAPI(first.BaseURL, first.APIKey, "publish", map[string]any{"channel": "room:still", "data": 1}, nil)
 	if err != nil || status != 200 {
 		t.Fatalf("first process after the refused start: %d %v", status, err)
+	}
+}
+
+// A second Ctrl-C (or SIGTERM) during a long graceful stop ends the
+// process at once; it used to be swallowed, so an operator had to wait out
+// the whole drain window or reach for kill -9.
+func TestSecondSignalStopsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "liveroom.toml")
+	if err := os.WriteFile(cfgFile, []byte("[shutdown]\ndrain_window = \"120s\"\ntimeout = \"180s\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := testkit.StartProcess(t, filepath.Join(dir, "data"), "--config", cfgFile)
+	// Two clients: the drain spreads their disconnects over the window, so
+	// the second one is at least a minute away.
+	for _, user := range []string{"ann", "bob"} {
+		raw := testkit.DialRaw(t, p.WSURL, protocol.TypeJSON)
+		raw.Connect(p.Token(user))
+	}
+	if code, err := p.Signal(os.Interrupt, 0); err == nil {
+		t.Fatalf("exited with %d at the first signal; want a graceful stop of about a minute", code)
+	}
+	testkit.Eventually(t, 20*time.Second, func() bool {
+		res, err := http.Get(p.BaseURL + "/readyz")
+		if err != nil {
+			return false
+		}
+		_ = res.Body.Close()
+		return res.StatusCode == http.StatusServiceUnavailable
+	}, "draining after the first signal")
+	if _, err := p.Signal(os.Interrupt, 15*time.Second); err != nil {
+		t.Fatalf("second signal: %v\n%s", err, p.Log())
 	}
 }
