@@ -2,6 +2,7 @@ package chat
 
 import (
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/liveroom-dev/liveroom/wire"
@@ -233,8 +234,18 @@ func (r *Room) mayWrite(a Actor, now int64) *wire.Error {
 	return nil
 }
 
-// MayWrite is mayWrite for the module (typing indicators).
+// MayWrite is mayWrite for the module (typing indicators, floating
+// reactions).
 func (r *Room) MayWrite(a Actor, now time.Time) *wire.Error { return r.mayWrite(a, now.UnixMilli()) }
+
+// WriteRules returns a room holding a copy of only what MayWrite reads
+// (granted roles, timeouts, bans, the settings), which the caller may use
+// without the room's lock while r changes.
+func (r *Room) WriteRules() *Room {
+	pub := &PublicState{Settings: r.Pub.Settings, Roles: maps.Clone(r.Pub.Roles),
+		Timeouts: maps.Clone(r.Pub.Timeouts), Bans: maps.Clone(r.Pub.Bans)}
+	return &Room{cfg: r.cfg, id: r.id, Pub: pub, Priv: newPrivate()}
+}
 
 // Wait formats a wait for people: "4 s", "2 min 5 s", "1 h 3 min". It
 // rounds up to whole seconds, so a client that waits as long never hits

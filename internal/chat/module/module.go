@@ -68,6 +68,10 @@ type Module struct {
 
 	profiles profileCache
 
+	// writeRules holds, per room, a copy of who may write, for the
+	// floating reactions' guard (its own locks).
+	writeRules writeRulesTable
+
 	ctx    context.Context // cancelled by Stop
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the tick loop and snapshot writers
@@ -97,8 +101,8 @@ func New(cfg Config, host Host) *Module {
 	}
 }
 
-// Register adds the chat's RPC methods and the guards of the chat, chatmod
-// and typing namespaces. The audit namespace may hold other features' logs
+// Register adds the chat's RPC methods and the guards of the chat, chatmod,
+// typing and reactions namespaces. The audit namespace may hold other features' logs
 // too, so its guard is the server's: it calls GuardAudit for "chat.*".
 func (m *Module) Register() {
 	for method, fn := range m.rpcMethods() {
@@ -107,6 +111,7 @@ func (m *Module) Register() {
 	m.host.GuardNamespace("chat", m.GuardRoom)
 	m.host.GuardNamespace("chatmod", m.guardMod)
 	m.host.GuardNamespace("typing", m.guardTyping)
+	m.host.GuardNamespace("reactions", m.guardReactions)
 	m.host.RedactNamespace("chat", m.redactRoom)
 }
 
@@ -151,6 +156,7 @@ func (m *Module) tickLoop() {
 		}
 		m.mu.Unlock()
 		m.dropIdleWithdrawals(now)
+		m.dropIdleWriteRules(now)
 		// Each room is checked under its own lock only, so a command in
 		// one room never holds up the others.
 		var due []string
