@@ -148,9 +148,12 @@ func (p *Policy) hint() string {
 // next must accept them only with an explicit token (the hub does so for
 // connections: see hub.ConnInfo). Mount it on every WebSocket and
 // streaming endpoint.
-func (p *Policy) Guard(next http.Handler) http.Handler {
+func (p *Policy) Guard(next http.Handler, onRefused ...func()) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if v, reason := p.Check(r); v == Refused {
+			for _, f := range onRefused {
+				f()
+			}
 			h := w.Header()
 			h.Set("Content-Type", "text/plain; charset=utf-8")
 			h.Set("X-Content-Type-Options", "nosniff")

@@ -27,8 +27,9 @@ import (
 // routes is every HTTP entry point of a node.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	// Every WebSocket and streaming endpoint goes through s.origins.Guard.
-	mux.Handle("/connection/websocket", s.origins.Guard(s.admission(s.ws)))
+	// Every WebSocket and streaming endpoint goes through the origin policy
+	// (s.originGuard).
+	mux.Handle("/connection/websocket", s.originGuard(s.admission(s.ws)))
 	s.streamRoutes(mux)
 	apiHandler := api.New(s.hub, s.creds.APIKey, s.log).WithUsers(s.accounts)
 	s.registerFeatureAPI(apiHandler)
@@ -72,17 +73,17 @@ func (s *Server) streamRoutes(mux *http.ServeMux) {
 	}
 	c := s.cfg.Client
 	if c.SSE {
-		mux.Handle("/connection/sse", s.origins.Guard(s.admission(s.hs.SSE())))
+		mux.Handle("/connection/sse", s.originGuard(s.admission(s.hs.SSE())))
 	} else {
 		mux.Handle("/connection/sse", off("the SSE transport", "client.sse"))
 	}
 	if c.HTTPStream {
-		mux.Handle("/connection/http_stream", s.origins.Guard(s.admission(s.hs.HTTPStream())))
+		mux.Handle("/connection/http_stream", s.originGuard(s.admission(s.hs.HTTPStream())))
 	} else {
 		mux.Handle("/connection/http_stream", off("the HTTP-streaming transport", "client.http_stream"))
 	}
 	if c.SSE || c.HTTPStream {
-		mux.Handle("/emulation", s.origins.Guard(s.hs.Emulation()))
+		mux.Handle("/emulation", s.originGuard(s.hs.Emulation()))
 	} else {
 		mux.Handle("/emulation", off("emulation (SSE and HTTP-streaming)", "client.sse and client.http_stream"))
 	}
@@ -134,6 +135,7 @@ func (s *Server) admission(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if limiter != nil && !limiter.Allow() {
+			s.prom.refused.WithLabelValues(refusedAcceptRate).Inc()
 			w.Header().Set("Retry-After", "1")
 			http.Error(w, "too many new connections right now; retry in a second", http.StatusServiceUnavailable)
 			return
@@ -142,10 +144,12 @@ func (s *Server) admission(next http.Handler) http.Handler {
 			if err := s.hub.AdmitAddr(addr.Addr().Unmap()); err != nil {
 				if de := (*hub.DisconnectError)(nil); errors.As(err, &de) && de.Code == wire.DisconnectShutdown.Code {
 					// The node drains before it stops: connect to another.
+					s.prom.refused.WithLabelValues(refusedShuttingDown).Inc()
 					w.Header().Set("Retry-After", "1")
 					http.Error(w, "server is shutting down: connect again (to another node)", http.StatusServiceUnavailable)
 					return
 				}
+				s.prom.refused.WithLabelValues(refusedPerIP).Inc()
 				w.Header().Set("Retry-After", "10")
 				http.Error(w, err.Error(), http.StatusTooManyRequests)
 				return
@@ -230,4 +234,9 @@ func hostPort(a net.Addr) string {
 		return net.JoinHostPort(tcp.IP.String(), strconv.Itoa(tcp.Port))
 	}
 	return a.String()
+}
+
+// originGuard is the origin policy's guard, counting what it refuses.
+func (s *Server) originGuard(next http.Handler) http.Handler {
+	return s.origins.Guard(next, func() { s.prom.refused.WithLabelValues(refusedOrigin).Inc() })
 }

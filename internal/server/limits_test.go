@@ -57,6 +57,9 @@ func TestConnectionLimitsPerUserAndAddress(t *testing.T) {
 			if open != 3 {
 				t.Fatalf("refused with 429 while %d connections were open from the address; the limit is 3", open)
 			}
+			if got := metricValue(t, node, `liveroom_connections_refused_total{reason="per_ip"}`); got != 1 {
+				t.Fatalf("connections refused per address in the metrics: %v; want 1", got)
+			}
 			break
 		}
 		if status != http.StatusSwitchingProtocols || open >= 3 || i == 3 {
@@ -82,6 +85,9 @@ func TestAcceptRateLimitsConnectionStorms(t *testing.T) {
 	}
 	if statuses[http.StatusSwitchingProtocols] < 2 || statuses[http.StatusServiceUnavailable] < 2 {
 		t.Fatalf("statuses %v for 5 quick upgrades with rate 1/s burst 2; want the burst admitted and the rest refused with 503", statuses)
+	}
+	if got := metricValue(t, node, `liveroom_connections_refused_total{reason="accept_rate"}`); got != float64(statuses[http.StatusServiceUnavailable]) {
+		t.Fatalf("connections refused by the accept rate in the metrics: %v; want %d", got, statuses[http.StatusServiceUnavailable])
 	}
 }
 

@@ -19,7 +19,18 @@ type metrics struct {
 	reg      *prometheus.Registry
 	commands *prometheus.HistogramVec
 	publish  *prometheus.HistogramVec
+	// refused counts WebSocket upgrades and streams refused before they
+	// reached their transport, by reason (see Server.admission).
+	refused *prometheus.CounterVec
 }
+
+// Reasons of liveroom_connections_refused_total.
+const (
+	refusedAcceptRate   = "accept_rate"   // client.accept_rate (503)
+	refusedPerIP        = "per_ip"        // client.max_connections_per_ip (429)
+	refusedShuttingDown = "shutting_down" // the node drains (503)
+	refusedOrigin       = "origin"        // web.allowed_origins (403)
+)
 
 // latencyBuckets span 50 µs to 10 s, in seconds.
 var latencyBuckets = prometheus.ExponentialBucketsRange(0.00005, 10, 18)
@@ -37,8 +48,16 @@ func newMetrics() *metrics {
 			Help:    "Time until the engine acknowledged (stored) a publication, by outcome.",
 			Buckets: latencyBuckets,
 		}, []string{"outcome"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "liveroom", Name: "connections_refused_total",
+			Help: "WebSocket upgrades and SSE / HTTP-streaming requests refused before their transport, by reason: " +
+				"accept_rate (503), per_ip (429), shutting_down (503), origin (403).",
+		}, []string{"reason"}),
 	}
-	m.reg.MustRegister(m.commands, m.publish,
+	for _, r := range []string{refusedAcceptRate, refusedPerIP, refusedShuttingDown, refusedOrigin} {
+		m.refused.WithLabelValues(r) // every reason shows, at 0 until it happens
+	}
+	m.reg.MustRegister(m.commands, m.publish, m.refused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

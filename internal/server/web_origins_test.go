@@ -87,6 +87,13 @@ func TestOriginsOnEveryUpgradeEndpoint(t *testing.T) {
 }
 
 func checkOrigins(t *testing.T, node *testkit.Node, allowed string, refused []string) {
+	series := `liveroom_connections_refused_total{reason="origin"}`
+	before := metricValue(t, node, series)
+	defer func() {
+		if got, want := metricValue(t, node, series)-before, float64(len(upgradeEndpoints)*(len(refused)+1)); got != want {
+			t.Errorf("upgrades refused for their origin in the metrics: %v; want %v", got, want)
+		}
+	}()
 	for _, path := range upgradeEndpoints {
 		for _, o := range refused {
 			if _, status := dialWith(t, node, path, originHeader(o)); status != http.StatusForbidden {
