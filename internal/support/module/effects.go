@@ -3,11 +3,8 @@ package module
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"sync"
 	"time"
 
-	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/internal/support"
 	"github.com/liveroom-dev/liveroom/wire"
 )
@@ -66,58 +63,4 @@ func (m *Module) typing(ctx context.Context, c *conv, from string, sum wire.Supp
 	if _, werr := m.host.Publish(ctx, wire.SupportTypingChannel(c.id), data, ""); werr != nil {
 		m.log.Info("typing indicator not sent", "conversation", c.id, "err", werr.Message)
 	}
-}
-
-// topCache remembers the last offsets this node saw of the channels it
-// appends to without a state of its own (the queue, audit logs), so an
-// append is usually one round trip.
-type topCache struct {
-	mu sync.Mutex
-	m  map[string]uint64 // channel → offset (mu)
-}
-
-func (t *topCache) get(ch string) uint64 {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.m[ch]
-}
-
-func (t *topCache) set(ch string, off uint64) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.m == nil || len(t.m) > 10000 {
-		t.m = map[string]uint64{}
-	}
-	if off > t.m[ch] {
-		t.m[ch] = off
-	}
-}
-
-// appendTo appends v to a channel that several nodes write (the queue, an
-// audit log): with the last offset this node knows as the expected one,
-// re-reading the top after a conflict.
-func (m *Module) appendTo(ctx context.Context, ch string, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return
-	}
-	expected := m.tops.get(ch)
-	for attempt := 0; attempt < maxAttempts; attempt++ {
-		pos, err := m.store.Append(ctx, ch, data, nil, expected)
-		if err == nil {
-			m.tops.set(ch, pos.Offset)
-			return
-		}
-		if !errors.Is(err, hub.ErrOffsetMoved) {
-			m.log.Error("support event not stored", "channel", ch, "err", err)
-			return
-		}
-		top, err := m.store.Top(ctx, ch)
-		if err != nil {
-			m.log.Error("support event not stored", "channel", ch, "err", err)
-			return
-		}
-		expected = top.Offset
-	}
-	m.log.Error("support event not stored: too many concurrent writers", "channel", ch)
 }

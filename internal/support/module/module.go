@@ -72,8 +72,8 @@ type Module struct {
 	mu    sync.Mutex
 	convs map[string]*conv // (mu)
 
-	names nameCache
-	tops  topCache // last known offsets of the queue and audit channels
+	names  nameCache
+	shared sharedLogs // the queue and audit channels, which every conversation appends to
 }
 
 // New builds the module; Register it with the hub.
