@@ -26,6 +26,12 @@ type SupportConfig struct {
 	// Recent chat messages of the room attached to a conversation when it
 	// opens (0: none).
 	RecentMessages int `toml:"recent_messages"`
+	// New conversations one user may open per open_window (a sliding
+	// window; 0: no limit). Opening again while one is open returns it
+	// and is not counted.
+	OpenRate int `toml:"open_rate"`
+	// The window of open_rate.
+	OpenWindow Duration `toml:"open_window"`
 }
 
 func defaultSupport() SupportConfig {
@@ -36,6 +42,8 @@ func defaultSupport() SupportConfig {
 		RateWindow:     Duration(10 * time.Second),
 		MaxEvents:      500,
 		RecentMessages: 10,
+		OpenRate:       5,
+		OpenWindow:     Duration(10 * time.Minute),
 	}
 }
 
@@ -68,6 +76,10 @@ func (c *Config) validateSupport(ck *checker) {
 	ck.atLeast("", "support.rate_messages", int64(s.RateMessages), 1, s.RateMessages)
 	ck.positive("support.rate_window", s.RateWindow)
 	ck.atLeast("", "support.max_events", int64(s.MaxEvents), 10, s.MaxEvents)
+	ck.atLeast("", "support.open_rate", int64(s.OpenRate), 0, s.OpenRate)
+	if s.OpenRate > 0 {
+		ck.positive("support.open_window", s.OpenWindow)
+	}
 	if s.RecentMessages < 0 || s.RecentMessages > 50 {
 		ck.fail("", "support.recent_messages", s.RecentMessages, "must be 0 to 50")
 	}

@@ -27,6 +27,8 @@ func (s *Server) startSupport() {
 	cfg.RateMessages = c.RateMessages
 	cfg.RateWindow = c.RateWindow.Duration()
 	cfg.MaxEvents = c.MaxEvents
+	cfg.OpenRate = c.OpenRate
+	cfg.OpenWindow = c.OpenWindow.Duration()
 	mc := supportmodule.Config{Support: cfg, RecentMessages: c.RecentMessages, Logger: s.log}
 	if s.chat != nil {
 		mc.Recent = func(ctx context.Context, a hub.Access, room string, n int) []wire.SupportContextMessage {

@@ -23,6 +23,10 @@ type Config struct {
 	// MaxRecent bounds the room messages attached to a conversation, and
 	// MaxRecentChars each one's text.
 	MaxRecent, MaxRecentChars int
+	// OpenRate new conversations per OpenWindow (a sliding window) is
+	// each user's limit; 0: none.
+	OpenRate   int
+	OpenWindow time.Duration
 }
 
 // DefaultConfig returns the built-in limits.
@@ -37,5 +41,7 @@ func DefaultConfig() Config {
 		TypingTTL:      6 * time.Second,
 		MaxRecent:      10,
 		MaxRecentChars: 300,
+		OpenRate:       5,
+		OpenWindow:     10 * time.Minute,
 	}
 }

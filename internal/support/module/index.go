@@ -15,6 +15,7 @@ import (
 //	conv.<id>     the conversation's summary (JSON), for lists
 //	q.<id>        present while the conversation is open: the queue
 //	open.<user>   the user's open conversation (one per user): {"id", "at"}
+//	opens.<user>  when the user opened conversations within the open window
 //	name.<user>   the display name the user last used with support
 //
 // Summaries are written compare-and-set by offset, so an older summary

@@ -71,6 +71,11 @@ func (m *Module) openNew(ctx context.Context, a support.Actor, cmd support.Open)
 		c.mu.Unlock()
 		return sum, false, fmt.Errorf("support: encode opened event: %w", err)
 	}
+	if err := m.mayOpen(ctx, a.User); err != nil {
+		c.mu.Unlock()
+		m.forget(id)
+		return sum, false, err
+	}
 	marker, _ := json.Marshal(openMarker{ID: id, At: m.now().UnixMilli()})
 	if _, err := m.store.KVCreate(ctx, bucket, openKey(a.User), marker); err != nil {
 		c.mu.Unlock()
@@ -92,6 +97,7 @@ func (m *Module) openNew(ctx context.Context, a support.Actor, cmd support.Open)
 	c.state.Apply(pos.Offset, ev)
 	sum = c.state.Summary()
 	c.mu.Unlock()
+	m.noteOpen(ctx, a.User)
 	m.effects(ctx, c, d, sum)
 	return sum, false, nil
 }
