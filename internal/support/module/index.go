@@ -22,8 +22,9 @@ import (
 // never replaces a newer one when nodes race.
 const bucket = "support"
 
-// maxScan bounds how many summaries one list reads.
-const maxScan = 10000
+// defaultMaxScan bounds how many summaries one list reads
+// (Config.MaxScan).
+const defaultMaxScan = 10000
 
 func convKey(id string) string   { return hub.KVKey("conv", id) }
 func queueKey(id string) string  { return hub.KVKey("q", id) }
@@ -86,11 +87,18 @@ func (m *Module) putSummary(ctx context.Context, sum wire.SupportConversation) (
 	return false, errors.New("too many concurrent writers")
 }
 
-// summaries reads the summaries stored under the keys matching filter.
+// summaries reads the summaries stored under the keys matching filter:
+// of the MaxScan most recently written keys. The bucket lists keys
+// oldest write first, so the first MaxScan of them would be the
+// conversations that changed longest ago, and a busy deployment's new
+// conversations would never be read.
 func (m *Module) summaries(ctx context.Context, filter string, idOf func(key string) string) ([]wire.SupportConversation, error) {
-	keys, err := m.store.KVKeys(ctx, bucket, filter, maxScan)
+	keys, err := m.store.KVKeys(ctx, bucket, filter, 0)
 	if err != nil {
 		return nil, err
+	}
+	if over := len(keys) - m.cfg.MaxScan; over > 0 {
+		keys = keys[over:]
 	}
 	out := make([]wire.SupportConversation, 0, len(keys))
 	for _, k := range keys {
@@ -151,7 +159,12 @@ func (m *Module) queue(ctx context.Context) (wire.SupportQueue, error) {
 
 // list answers support_list: conversations newest first, filtered.
 func (m *Module) list(ctx context.Context, req wire.SupportListRequest) (wire.SupportList, error) {
-	all, err := m.summaries(ctx, "conv.*", lastPart)
+	filter := "conv.*"
+	switch req.Status {
+	case "open", wire.StatusQueued, wire.StatusClaimed:
+		filter = "q.*" // only open conversations have a queue key
+	}
+	all, err := m.summaries(ctx, filter, lastPart)
 	if err != nil {
 		return wire.SupportList{}, engineErr("list", err)
 	}

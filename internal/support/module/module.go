@@ -57,7 +57,10 @@ type Config struct {
 	// unused for IdleAfter are dropped (their state stays in the streams).
 	MaxCached int
 	IdleAfter time.Duration
-	Logger    *slog.Logger
+	// MaxScan bounds the summaries one list (support_list, the queue)
+	// reads: the most recently written ones (0: 10,000).
+	MaxScan int
+	Logger  *slog.Logger
 	// Now is the clock (nil: time.Now); tests may set it.
 	Now func() time.Time
 }
@@ -80,6 +83,9 @@ type Module struct {
 func New(cfg Config, host Host) *Module {
 	if cfg.MaxCached <= 0 {
 		cfg.MaxCached = 10000
+	}
+	if cfg.MaxScan <= 0 {
+		cfg.MaxScan = defaultMaxScan
 	}
 	if cfg.IdleAfter <= 0 {
 		cfg.IdleAfter = 10 * time.Minute
