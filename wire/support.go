@@ -91,8 +91,12 @@ func ValidateConversationID(id string) error {
 // the room's recent messages; the page may add what it knows about the
 // user's connection.
 type SupportOpenRequest struct {
-	Room    string                `json:"room"`
-	Text    string                `json:"text,omitempty"` // a first message (optional)
+	Room string `json:"room"`
+	Text string `json:"text,omitempty"` // a first message (optional)
+	// CID (optional, 1–64 printable ASCII) identifies the first message:
+	// a retried open that finds the conversation open does not send it
+	// again.
+	CID     string                `json:"cid,omitempty"`
 	Context *SupportClientContext `json:"context,omitempty"`
 }
 

@@ -64,3 +64,43 @@ func TestSupportOpenRateLimitsNewConversations(t *testing.T) {
 	}
 	openSupport(t, chatUser(t, node, "bob", nil), "spam", "help")
 }
+
+// A retried support.open (its reply lost to a dropped network) used to
+// send its text again in the conversation the first attempt opened: the
+// agent saw the user's first message twice. With a cid the retry is
+// answered with the open conversation and sends nothing, on any node;
+// another cid, or none (another tap with new words), still sends.
+func TestSupportOpenRetryWithCIDSendsTextOnce(t *testing.T) {
+	node := testkit.Start(t, nil)
+	other := supportmodule.New(supportmodule.Config{Support: support.DefaultConfig()}, node.Server.Hub()).RPCMethods()
+	ada := chatUser(t, node, "ada", nil)
+	req := wire.SupportOpenRequest{Room: "retry", Text: "my card was charged twice", CID: "open-1"}
+	var first, retried wire.SupportOpenResult
+	mustRPC(t, ada, wire.MethodSupportOpen, req, &first)
+	mustRPC(t, ada, wire.MethodSupportOpen, req, &retried)
+	data, _ := json.Marshal(req)
+	raw, err := other[wire.MethodSupportOpen](context.Background(), hub.RPCCall{User: "ada", Method: wire.MethodSupportOpen, Data: data})
+	var elsewhere wire.SupportOpenResult
+	if err != nil || json.Unmarshal(raw, &elsewhere) != nil {
+		t.Fatalf("retry on another node: %v %s", err, raw)
+	}
+	for _, r := range []wire.SupportOpenResult{retried, elsewhere} {
+		if !r.Existing || r.Conversation.ID != first.Conversation.ID || r.Conversation.Messages != 1 {
+			t.Fatalf("retried open = %+v; want the open conversation with its one message", r)
+		}
+	}
+	// A message sent with a cid is not sent again by an open carrying it.
+	mustRPC(t, ada, wire.MethodSupportSend, wire.SupportSendRequest{ID: first.Conversation.ID, Text: "it was 20 EUR", CID: "m-1"}, nil)
+	mustRPC(t, ada, wire.MethodSupportOpen, wire.SupportOpenRequest{Room: "retry", Text: "it was 20 EUR", CID: "m-1"}, nil)
+	mustRPC(t, ada, wire.MethodSupportOpen, wire.SupportOpenRequest{Room: "retry", Text: "also my stream froze", CID: "open-2"}, nil)
+	var tr wire.SupportTranscript
+	mustRPC(t, ada, wire.MethodSupportTranscript, wire.SupportIDRequest{ID: first.Conversation.ID}, &tr)
+	var texts []string
+	for _, ev := range tr.Events {
+		texts = append(texts, ev.Type+":"+ev.Text)
+	}
+	if got := strings.Join(texts, " | "); got != "opened:my card was charged twice | message:it was 20 EUR | message:also my stream froze" {
+		t.Fatalf("transcript %q; want each text once", got)
+	}
+	wantCode(t, rpc(ada, wire.MethodSupportOpen, wire.SupportOpenRequest{Room: "retry", CID: "has space"}, nil), wire.CodeBadRequest, "an invalid cid")
+}

@@ -25,11 +25,18 @@ func (c *Conversation) open(o Open, ms int64) (Decision, error) {
 	if err := wire.ValidateRoom(o.Room); err != nil {
 		return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "support.open: %s", err.Error())
 	}
+	if o.CID != "" && !ValidCID(o.CID) {
+		return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "cid must be 1–64 printable ASCII characters")
+	}
 	text, n := CleanText(o.Text)
 	if n > c.cfg.MaxChars {
 		return Decision{}, tooLong(n, c.cfg.MaxChars)
 	}
-	ev := wire.SupportEvent{Type: wire.SupportOpened, At: ms, User: o.User, Room: o.Room, Text: text, Context: c.cleanContext(o.Context)}
+	cid := o.CID
+	if text == "" {
+		cid = "" // no first message to identify
+	}
+	ev := wire.SupportEvent{Type: wire.SupportOpened, At: ms, User: o.User, Room: o.Room, Text: text, CID: cid, Context: c.cleanContext(o.Context)}
 	d := Decision{Events: []wire.SupportEvent{ev}}
 	// The audit entry names the room the conversation opens from; the
 	// state has none yet.
@@ -106,7 +113,7 @@ func (c *Conversation) release(a Actor, ms int64) (Decision, error) {
 func (c *Conversation) send(x Send, ms int64) (Decision, error) {
 	s := c.S
 	if x.CID != "" {
-		if !validCID(x.CID) {
+		if !ValidCID(x.CID) {
 			return Decision{}, wire.Errorf(wire.CodeBadRequest, false, "cid must be 1–64 printable ASCII characters")
 		}
 		for _, r := range s.Sent {

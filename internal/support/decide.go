@@ -24,8 +24,10 @@ type Command interface{ command() }
 // server attached and the page reported; it is clipped to the limits.
 type Open struct {
 	Actor
-	Room    string
-	Text    string
+	Room, Text string
+	// CID identifies the first message, so that a retried open finding
+	// the conversation open does not send it again ("" for none).
+	CID     string
 	Context *wire.SupportContext
 }
 

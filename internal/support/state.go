@@ -75,6 +75,9 @@ func (c *Conversation) Apply(offset uint64, ev wire.SupportEvent) {
 			s.Text = clip(ev.Text, previewChars)
 			s.Messages++
 		}
+		if ev.CID != "" {
+			c.keepSent(SentRecord{User: ev.User, CID: ev.CID, Offset: offset, At: ev.At, Text: ev.Text})
+		}
 	case wire.SupportClaimed:
 		s.Status, s.Agent, s.ClaimedAt = wire.StatusClaimed, ev.Agent, ev.At
 	case wire.SupportReleased:
@@ -86,10 +89,7 @@ func (c *Conversation) Apply(offset uint64, ev wire.SupportEvent) {
 		}
 		c.noteSend(ev)
 		if ev.CID != "" {
-			s.Sent = append(s.Sent, SentRecord{User: ev.User, CID: ev.CID, ID: ev.ID, Offset: offset, At: ev.At, Text: ev.Text})
-			if over := len(s.Sent) - c.cfg.KeepSent; over > 0 {
-				s.Sent = append([]SentRecord(nil), s.Sent[over:]...)
-			}
+			c.keepSent(SentRecord{User: ev.User, CID: ev.CID, ID: ev.ID, Offset: offset, At: ev.At, Text: ev.Text})
 		}
 	case wire.SupportResolved:
 		s.Status, s.ResolvedAt, s.ResolvedBy = wire.StatusResolved, ev.At, ev.By
@@ -99,6 +99,16 @@ func (c *Conversation) Apply(offset uint64, ev wire.SupportEvent) {
 	s.Events++
 	s.LastAt = ev.At
 	s.Offset = offset
+}
+
+// keepSent keeps a message's result for retries of its cid, the last
+// KeepSent of them.
+func (c *Conversation) keepSent(r SentRecord) {
+	s := &c.S
+	s.Sent = append(s.Sent, r)
+	if over := len(s.Sent) - c.cfg.KeepSent; over > 0 {
+		s.Sent = append([]SentRecord(nil), s.Sent[over:]...)
+	}
 }
 
 // noteSend records a message time for the author's rate limit, dropping

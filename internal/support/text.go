@@ -93,8 +93,8 @@ func clipBytes(s string, n int) string {
 	return s[:n]
 }
 
-// validCID accepts a client message id: 1–64 printable ASCII characters.
-func validCID(cid string) bool {
+// ValidCID accepts a client message id: 1–64 printable ASCII characters.
+func ValidCID(cid string) bool {
 	if cid == "" || len(cid) > 64 {
 		return false
 	}

@@ -30,8 +30,11 @@ func (m *Module) open(ctx context.Context, c caller, data []byte) (any, error) {
 	if err := wire.ValidateRoom(req.Room); err != nil {
 		return nil, wire.Errorf(wire.CodeBadRequest, false, "support.open: %s", err.Error())
 	}
+	if req.CID != "" && !support.ValidCID(req.CID) {
+		return nil, wire.Errorf(wire.CodeBadRequest, false, "support.open: cid must be 1–64 printable ASCII characters")
+	}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		if sum, ok, err := m.existing(ctx, c, req.Text); err != nil || ok {
+		if sum, ok, err := m.existing(ctx, c, req.Text, req.CID); err != nil || ok {
 			if err != nil {
 				return nil, err
 			}
@@ -42,7 +45,7 @@ func (m *Module) open(ctx context.Context, c caller, data []byte) (any, error) {
 			reader := hub.Access{User: c.user, Client: c.client, Roles: c.roles}
 			ctxt.Recent = m.cfg.Recent(ctx, reader, req.Room, m.cfg.RecentMessages)
 		}
-		sum, taken, err := m.openNew(ctx, a, support.Open{Actor: a, Room: req.Room, Text: req.Text, Context: ctxt})
+		sum, taken, err := m.openNew(ctx, a, support.Open{Actor: a, Room: req.Room, Text: req.Text, CID: req.CID, Context: ctxt})
 		if err != nil {
 			return nil, err
 		}
@@ -120,9 +123,10 @@ const (
 )
 
 // existing returns the caller's open conversation, sending text in it if
-// given. A marker left by a conversation that is resolved, or that was
+// given (cid identifies it: a retry of the open that made the
+// conversation, or of an earlier send, sends nothing). A marker left by a conversation that is resolved, or that was
 // never stored, is removed, and ok is false.
-func (m *Module) existing(ctx context.Context, c caller, text string) (sum wire.SupportConversation, ok bool, err error) {
+func (m *Module) existing(ctx context.Context, c caller, text, cid string) (sum wire.SupportConversation, ok bool, err error) {
 	mk, found, err := m.openOf(ctx, c.user)
 	if err != nil || !found {
 		return sum, false, err
@@ -153,7 +157,7 @@ func (m *Module) existing(ctx context.Context, c caller, text string) (sum wire.
 	switch sum.Status {
 	case wire.StatusQueued, wire.StatusClaimed:
 		if text != "" {
-			if _, sum, err = m.exec(ctx, mk.ID, support.Send{Actor: c.actor(), NewID: newID(), Text: text}); err != nil {
+			if _, sum, err = m.exec(ctx, mk.ID, support.Send{Actor: c.actor(), NewID: newID(), Text: text, CID: cid}); err != nil {
 				return sum, false, err
 			}
 		}
@@ -210,7 +214,7 @@ func (m *Module) current(ctx context.Context, c caller, data []byte) (any, error
 	if c.user == "" {
 		return wire.SupportCurrentResult{}, nil
 	}
-	sum, ok, err := m.existing(ctx, c, "")
+	sum, ok, err := m.existing(ctx, c, "", "")
 	if err != nil || !ok {
 		return wire.SupportCurrentResult{}, err
 	}
