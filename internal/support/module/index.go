@@ -135,8 +135,15 @@ func (m *Module) queue(ctx context.Context) (wire.SupportQueue, error) {
 	}
 	open := list[:0]
 	for _, s := range list {
-		if s.Status != wire.StatusResolved { // a resolution whose queue entry was not removed yet
+		if s.Status != wire.StatusResolved {
 			open = append(open, s)
+			continue
+		}
+		// A resolution whose queue entry is left: an earlier change's
+		// index write, on another node, put it back after the resolution
+		// removed it. Remove it, so it is not read again on every queue.
+		if err := m.store.KVDelete(ctx, bucket, queueKey(s.ID)); err != nil {
+			m.log.Info("resolved conversation not taken off the queue", "conversation", s.ID, "err", err)
 		}
 	}
 	sort.Slice(open, func(i, j int) bool {
@@ -144,10 +151,14 @@ func (m *Module) queue(ctx context.Context) (wire.SupportQueue, error) {
 		if (a.Status == wire.StatusQueued) != (b.Status == wire.StatusQueued) {
 			return a.Status == wire.StatusQueued
 		}
+		at, bt := a.ClaimedAt, b.ClaimedAt
 		if a.Status == wire.StatusQueued {
-			return a.OpenedAt < b.OpenedAt
+			at, bt = a.OpenedAt, b.OpenedAt
 		}
-		return a.ClaimedAt < b.ClaimedAt
+		if at != bt {
+			return at < bt
+		}
+		return a.ID < b.ID // the same millisecond: the same order on every read
 	})
 	for i := range open {
 		open[i] = m.named(ctx, open[i])
