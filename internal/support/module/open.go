@@ -35,6 +35,10 @@ func (m *Module) open(ctx context.Context, c caller, data []byte) (any, error) {
 	}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		if sum, ok, err := m.existing(ctx, c, req.Text, req.CID); err != nil || ok {
+			var werr *wire.Error
+			if errors.As(err, &werr) && werr.Code == wire.CodeSupportResolved {
+				continue // resolved while its text was being sent: open a new one
+			}
 			if err != nil {
 				return nil, err
 			}

@@ -17,18 +17,24 @@ import (
 )
 
 // interleaved is the real module store of a real node, with one twist:
-// just before the first append of a "claimed" event it lets another
-// writer (standing for another node) append its own claim.
+// just before the first append of an event of type on ("claimed" if
+// empty) it lets another writer (standing for another node) append its
+// own event.
 type interleaved struct {
 	hub.ModuleStore
+	on    string
 	once  sync.Once
 	other func(ctx context.Context, channel string, expected uint64) error
 	err   error
 }
 
 func (s *interleaved) Append(ctx context.Context, channel string, data []byte, author *protocol.ClientInfo, expected uint64) (hub.StreamPosition, error) {
+	on := s.on
+	if on == "" {
+		on = wire.SupportClaimed
+	}
 	var ev wire.SupportEvent
-	if json.Unmarshal(data, &ev) == nil && ev.Type == wire.SupportClaimed {
+	if json.Unmarshal(data, &ev) == nil && ev.Type == on {
 		s.once.Do(func() { s.err = s.other(ctx, channel, expected) })
 	}
 	return s.ModuleStore.Append(ctx, channel, data, author, expected)
@@ -80,5 +86,42 @@ func TestClaimLosingTheAppendRaceDecidesAgain(t *testing.T) {
 	w, err := real.Read(ctx, wire.SupportChannel(opened.Conversation.ID), 0, -1)
 	if err != nil || len(w.Events) != 2 {
 		t.Fatalf("history %+v, %v; want opened and one claim", w, err)
+	}
+}
+
+// Regression: a user opening again while their conversation is being
+// resolved on another node (its text about to be sent in it) used to be
+// answered 1202 "this conversation was resolved; open a new one" by
+// support.open itself. The open now opens the new one, with the text.
+func TestOpenRacingAResolutionOpensANewConversation(t *testing.T) {
+	node := testkit.Start(t, nil)
+	real := node.Server.Hub().Modules()
+	store := &interleaved{ModuleStore: real, on: wire.SupportMessage}
+	store.other = func(ctx context.Context, channel string, expected uint64) error {
+		data, _ := json.Marshal(wire.SupportEvent{Type: wire.SupportResolved, At: 1, Outcome: wire.OutcomeSolved})
+		_, err := real.Append(ctx, channel, data, nil, expected)
+		return err
+	}
+	m := module.New(module.Config{Support: support.DefaultConfig()}, host{Hub: node.Server.Hub(), store: store})
+	rpc := m.RPCMethods()
+	open := func(text string) (wire.SupportOpenResult, error) {
+		data, _ := json.Marshal(wire.SupportOpenRequest{Room: "lobby", Text: text})
+		raw, err := rpc[wire.MethodSupportOpen](context.Background(), hub.RPCCall{User: "ada", Method: wire.MethodSupportOpen, Data: data})
+		var res wire.SupportOpenResult
+		if err == nil {
+			err = json.Unmarshal(raw, &res)
+		}
+		return res, err
+	}
+	first, err := open("help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := open("it froze again")
+	if store.err != nil {
+		t.Fatalf("the other node's resolution: %v", store.err)
+	}
+	if err != nil || second.Existing || second.Conversation.ID == first.Conversation.ID || second.Conversation.Text != "it froze again" {
+		t.Fatalf("open racing a resolution = %+v, %v; want a new conversation with the text", second, err)
 	}
 }
