@@ -15,7 +15,7 @@ import (
 // other for the channel's next offset, and entries were dropped after a
 // few lost races. Within a node one append per channel is in flight, so
 // a conflict means another node wrote; those are retried until the
-// effects' deadline.
+// effects' deadline or maxSharedAttempts lost races.
 type sharedLogs struct {
 	mu sync.Mutex
 	m  map[string]*sharedLog // channel → its writer on this node (mu)
