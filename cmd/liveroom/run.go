@@ -17,7 +17,8 @@ import (
 )
 
 // run is the whole program: it returns the exit code.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
+	getenv := lookup(environ)
 	if len(args) > 0 {
 		switch args[0] {
 		case "token":
@@ -39,6 +40,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	log := server.NewLogger(cfg, stderr)
+	for _, name := range config.UnknownEnv(environ) {
+		log.Warn("environment variable ignored: no setting has this name; only settings with a flag are read from "+
+			"the environment (LIVEROOM_ and the flag's name, dashes as underscores), the others go in the config file "+
+			"(docs/configuration.md)", "variable", name)
+	}
 	if err := server.Run(ctx, cfg, log, stdout); err != nil {
 		log.Error("liveroom stopped with an error", "err", err)
 		return 1
@@ -135,4 +141,16 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	}
 	fmt.Fprintln(stdout, token)
 	return 0
+}
+
+// lookup returns a getenv over environ ("NAME=value" entries, as from
+// os.Environ); a name given twice has its last value, as in a process.
+func lookup(environ []string) func(string) string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if name, value, ok := strings.Cut(kv, "="); ok {
+			m[name] = value
+		}
+	}
+	return func(name string) string { return m[name] }
 }

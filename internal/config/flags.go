@@ -37,7 +37,27 @@ func flagDefs() []flagDef {
 		{"debug-addr", "debug_addr", "address of the pprof debug listener; empty turns it off", func(c *Config) any { return &c.DebugAddr }},
 		{"allowed-origins", "web.allowed_origins", "comma-separated browser origins allowed to connect (default: each request's own)", func(c *Config) any { return &c.Web.AllowedOrigins }},
 		{"demo", "demo", "serve the demo site and POST /demo/token (default: on for a loopback addr)", func(c *Config) any { return &c.Demo }},
+		{"log-level", "log_level", "least severe log level written: debug, info, warn or error", func(c *Config) any { return &c.LogLevel }},
 	}
+}
+
+// UnknownEnv returns the names in environ (os.Environ's "NAME=value"
+// entries) that start with EnvPrefix but set nothing: no flag has that
+// variable, so a misspelt or file-only setting would be ignored without a
+// word. LIVEROOM_CONFIG is known (it names the file).
+func UnknownEnv(environ []string) []string {
+	known := map[string]bool{}
+	for _, d := range flagDefs() {
+		known[d.env()] = true
+	}
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, EnvPrefix) && !known[name] {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // env returns the environment variable of a flag: LIVEROOM_DATA_DIR for

@@ -66,7 +66,8 @@ func precedenceCases() map[string]precedenceCase {
 		"debug-addr":  {`"127.0.0.1:6061"`, "127.0.0.1:6062", "127.0.0.1:6063", func(c *Config) string { return c.DebugAddr }, "", nil},
 		"allowed-origins": {`["https://file.example"]`, "https://env.example", "https://flag.example,https://two.example",
 			func(c *Config) string { return strings.Join(c.Web.AllowedOrigins, ",") }, "https://file.example", nil},
-		"config": {}, // tested by TestLoadConfigPath
+		"log-level": {`"debug"`, "warn", "error", func(c *Config) string { return c.LogLevel }, "", nil},
+		"config":    {}, // tested by TestLoadConfigPath
 	}
 }
 
@@ -266,5 +267,14 @@ func TestWriteUsage(t *testing.T) {
 		if !strings.Contains(b.String(), "--"+d.name) || !strings.Contains(b.String(), d.env()) {
 			t.Errorf("usage lacks --%s or %s:\n%s", d.name, d.env(), b.String())
 		}
+	}
+}
+
+func TestUnknownEnvNamesOnlyWhatSetsNothing(t *testing.T) {
+	got := UnknownEnv([]string{"LIVEROOM_ADDR=x", "LIVEROOM_CONFIG=f", "LIVEROOM_LOG_LEVEL=debug", "LIVEROOM_CLIENT_PING_INTERVAL=5s",
+		"LIVEROOM_ADRR=typo", "PATH=/bin", "LIVEROOM_=", "liveroom_addr=lower"})
+	want := []string{"LIVEROOM_CLIENT_PING_INTERVAL", "LIVEROOM_ADRR", "LIVEROOM_"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("UnknownEnv: %q; want %q", got, want)
 	}
 }
