@@ -8,7 +8,7 @@
 // and a desktop size.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer } from "../lib/server.mjs";
+import { startServer, apiCall } from "../lib/server.mjs";
 import { launch, join, badge, say, snap, until, phone, desktop } from "../lib/browser.mjs";
 import { openConsole } from "../lib/console.mjs";
 import { openAgent, snapSection } from "../lib/agent.mjs";
@@ -149,4 +149,48 @@ test("the support panel, full screen on a phone, says when the connection is los
   });
   assert.equal(res.status, 200, await res.text());
   await panel.locator('.sconn[data-state="disconnected"]', { hasText: "disconnected: removed by the operator" }).waitFor({ timeout: 5000 });
+});
+
+test("the agent console, offline or reconnecting, says so plainly and shows the user's state as last known", async (t) => {
+  const room = "help-agent-away";
+  const user = await join(browser, server.url, room, "Ola", phone);
+  const agent = await openAgent(browser, server.url, "Sid", desktop);
+  t.after(async () => {
+    for (const p of [user, agent]) await p.context().close();
+  });
+  await user.locator("#help").click();
+  await user.locator("#support-input").fill("my sound is gone");
+  await user.locator("#support-input").press("Enter");
+  const card = agent.locator("#queue li.card.conv", { hasText: "Ola" });
+  await card.getByRole("button", { name: "Claim" }).click();
+  const state = agent.locator("#desk-state");
+  await agent.locator("#desk-state[data-on=true]:not([data-stale])", { hasText: /^online$/ }).waitFor({ timeout: 5000 });
+  const conn = agent.locator("#conn");
+  await conn.filter({ hasText: "connected as Sid" }).waitFor();
+
+  // The agent's own network goes: the header says so in words and in a
+  // warning that stands out, and the user's "online" is only last known.
+  await agent.context().setOffline(true);
+  await agent.locator('#conn[data-state="offline"]', { hasText: /^You are offline — waiting for the network/ }).waitFor({ timeout: 10000 });
+  const look = await conn.evaluate((e) => {
+    const s = getComputedStyle(e);
+    return { size: parseFloat(s.fontSize), weight: Number(s.fontWeight), background: s.backgroundColor, width: e.getBoundingClientRect().width };
+  });
+  assert.ok(look.size >= 14 && look.weight >= 600, `the offline line is not small print: ${JSON.stringify(look)}`);
+  assert.notEqual(look.background, "rgba(0, 0, 0, 0)", "the offline line is set off from the header");
+  await agent.locator('#desk-state[data-stale="true"]', { hasText: "online · last known" }).waitFor({ timeout: 5000 });
+  assert.match((await state.getAttribute("title")) ?? "", /^last known: online/);
+  await snapSection(agent, "7-agent-offline", "p-desk");
+
+  // Meanwhile the user leaves (the server sees it at once). Back online,
+  // the agent reads the user's state again: fresh, and offline (no time:
+  // it happened while the agent was away).
+  const id = await card.getAttribute("data-id");
+  await user.goto("about:blank");
+  await until(async () => (await apiCall(server, "presence", { channel: `support:${id}` })).total === 0, { message: "the user gone from the conversation" });
+  await agent.context().setOffline(false);
+  await agent.locator('#conn[data-state="connected"]', { hasText: "connected as Sid" }).waitFor({ timeout: 20000 });
+  await agent.locator("#desk-state[data-on=false]:not([data-stale])", { hasText: /^offline$/ }).waitFor({ timeout: 5000 });
+  assert.equal(await state.getAttribute("title"), "");
+  assert.deepEqual(agent.errors, []);
 });

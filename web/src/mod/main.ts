@@ -4,6 +4,7 @@
 import { Centrifuge } from "centrifuge";
 import { byId, Flash } from "../dom";
 import { ConsoleSignIn } from "../console-signin";
+import { ConsoleConnection } from "../console-conn";
 import { Console } from "./panels";
 import { AuditPanel, SettingsPanel } from "./settings";
 import { SupportAudit } from "../support/modpanel";
@@ -44,11 +45,7 @@ async function main(): Promise<void> {
     maxServerPingDelay: 4000,
     maxReconnectDelay: 8000,
   });
-  const conn = byId("conn");
-  client.on("state", (ctx) => {
-    conn.dataset["state"] = ctx.newState;
-    conn.textContent = ctx.newState === "connected" ? `connected as ${session.name}` : `${ctx.newState}…`;
-  });
+  new ConsoleConnection(client, () => session.name, "the console");
   byId("tabs").hidden = false;
   byId("panels").hidden = false;
   tabs();

@@ -3,6 +3,7 @@
 import { Centrifuge } from "centrifuge";
 import { byId, Flash } from "../dom";
 import { ConsoleSignIn } from "../console-signin";
+import { ConsoleConnection } from "../console-conn";
 import { Desk } from "./desk";
 import { SupportNames } from "./names";
 import { Queue } from "./queue";
@@ -34,11 +35,7 @@ async function main(): Promise<void> {
     maxServerPingDelay: 4000,
     maxReconnectDelay: 8000,
   });
-  const conn = byId("conn");
-  client.on("state", (ctx) => {
-    conn.dataset["state"] = ctx.newState;
-    conn.textContent = ctx.newState === "connected" ? `connected as ${session.name}` : `${ctx.newState}…`;
-  });
+  new ConsoleConnection(client, () => session.name, "the console");
   byId("tabs").hidden = false;
   byId("panels").hidden = false;
   for (const b of byId("tabs").querySelectorAll<HTMLButtonElement>("button[data-panel]")) {

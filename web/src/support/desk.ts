@@ -13,6 +13,10 @@ export class Desk {
   private readonly thread: Thread;
   private userHere = false;
   private leftAt = 0;
+  /** Whether userHere was read since the conversation's channel was last (re)joined. */
+  private known = false;
+  /** Whether the channel is followed now: userHere is current, not last known. */
+  private fresh = false;
 
   constructor(
     private readonly client: Centrifuge,
@@ -22,10 +26,18 @@ export class Desk {
   ) {
     this.thread = new Thread(client, "agent", me, names, byId<HTMLOListElement>("desk-log"), byId("desk-typing"), {
       event: (ev) => this.onEvent(ev),
-      presence: (online) => {
+      presence: (online, current) => {
         const here = !!this.thread.conv && online.has(this.thread.conv.user);
-        if (this.userHere && !here) this.leftAt = Date.now();
+        // A leave noticed live has a time; one found on reading again
+        // after this side was away happened at some unknown moment.
+        if (this.userHere && !here) this.leftAt = this.fresh ? Date.now() : 0;
         this.userHere = here;
+        this.known ||= current;
+        this.fresh = current;
+        this.showUser();
+      },
+      lost: () => {
+        this.fresh = false;
         this.showUser();
       },
       problem: (text) => this.note.show(text, "error"),
@@ -71,6 +83,8 @@ export class Desk {
     if (this.thread.conv?.id !== c.id) {
       this.userHere = false;
       this.leftAt = 0;
+      this.known = false;
+      this.fresh = false;
       byId("desk-recent").textContent = "";
       byId("desk-client").textContent = "";
       byId<HTMLInputElement>("resolve-note").value = "";
@@ -133,7 +147,23 @@ export class Desk {
     who.append(this.names.span(c.user));
     const state = byId("desk-state");
     state.dataset["on"] = String(this.userHere);
-    state.textContent = this.userHere ? "online" : this.leftAt ? `offline since ${clockTime(this.leftAt)}` : "offline";
+    const shown = this.userHere ? "online" : this.leftAt ? `offline since ${clockTime(this.leftAt)}` : "offline";
+    if (!this.known) {
+      state.textContent = "checking…";
+      state.title = "";
+      delete state.dataset["stale"];
+    } else if (this.fresh) {
+      state.textContent = shown;
+      state.title = "";
+      delete state.dataset["stale"];
+    } else {
+      // As the room marks its online count: the value as it last was,
+      // dimmed and called so, until it is read again.
+      state.textContent = shown;
+      state.append(el("span", "stale", " · last known"));
+      state.title = `last known: ${shown} — read again once you are connected`;
+      state.dataset["stale"] = "true";
+    }
     byId("desk-meta").textContent = `from room ${c.room} · opened ${clockTime(c.opened_at)}`;
   }
 

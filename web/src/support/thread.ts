@@ -12,8 +12,18 @@ import { asEvent, call, conversationChannel, newCID, type Conversation, type Sen
 export interface ThreadHooks {
   /** A stored event arrived (live or from the transcript). */
   event(ev: SupportEvent, live: boolean): void;
-  /** Who is connected to the conversation changed. */
-  presence(online: Set<string>): void;
+  /**
+   * Who is connected to the conversation changed: a presence read, or a
+   * join or leave. current: read since the channel was last (re)joined,
+   * so not a join or leave applied to a list that is only last known.
+   */
+  presence(online: Set<string>, current: boolean): void;
+  /**
+   * The conversation's channel is not followed right now (this side's
+   * connection is down, or it is being joined again): who is connected
+   * is known only as it last was, until the next presence().
+   */
+  lost?(): void;
   /** The transcript could not be loaded, with the reason. */
   problem(text: string): void;
 }
@@ -24,6 +34,8 @@ export class Thread {
   readonly typing: TypingLine;
   private sub: Subscription | null = null;
   private readonly online = new Map<string, number>(); // user → connections
+  /** Whether online was read since the channel was last (re)joined. */
+  private current = false;
 
   constructor(
     private readonly client: Centrifuge,
@@ -57,6 +69,8 @@ export class Thread {
       if (!(ctx.wasRecovering && ctx.recovered)) void this.reload();
       void this.presence(sub);
     });
+    sub.on("subscribing", () => this.lose());
+    sub.on("unsubscribed", () => this.lose());
     sub.on("join", (ctx) => this.seen(ctx.info.user, 1, ctx.info.connInfo));
     sub.on("leave", (ctx) => this.seen(ctx.info.user, -1));
     sub.on("error", (ctx) => this.hooks.problem(explain(ctx.error, "reload the page")));
@@ -118,12 +132,18 @@ export class Thread {
     }
   }
 
+  private lose(): void {
+    this.current = false;
+    this.hooks.lost?.();
+  }
+
   private async presence(sub: Subscription): Promise<void> {
     try {
       const res = await sub.presence();
       this.online.clear();
       for (const c of Object.values(res.clients)) this.seen(c.user, 1, c.connInfo, false);
-      this.hooks.presence(new Set(this.online.keys()));
+      this.current = sub.state === "subscribed";
+      this.hooks.presence(new Set(this.online.keys()), this.current);
     } catch {
       /* join and leave events keep it current */
     }
@@ -135,6 +155,6 @@ export class Thread {
     const n = (this.online.get(user) ?? 0) + delta;
     if (n > 0) this.online.set(user, n);
     else this.online.delete(user);
-    if (tell) this.hooks.presence(new Set(this.online.keys()));
+    if (tell) this.hooks.presence(new Set(this.online.keys()), this.current);
   }
 }
