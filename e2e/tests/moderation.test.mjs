@@ -289,3 +289,39 @@ test("a short timeout ends by itself: its notice and the standing go, and the vi
   await note.waitFor({ state: "hidden", timeout: 2000 });
   await say(tia, "back after the timeout");
 });
+
+test("the console's section tabs are all in view at 360×740; at 1280×800 the sections sit side by side", async (t) => {
+  const mod = await openConsole(browser, server.url, "mod-tabs", "Mia", phone);
+  closeAll(t, mod);
+  const tabs = mod.locator("#tabs");
+  const buttons = tabs.locator("button[data-panel]");
+  assert.equal(await buttons.count(), 6);
+  const bar = await tabs.evaluate((n) => ({ scroll: n.scrollWidth, client: n.clientWidth }));
+  assert.ok(bar.scroll <= bar.client, `the tab bar does not overflow sideways: ${JSON.stringify(bar)}`);
+  for (const b of await buttons.all()) {
+    const name = (await b.innerText()).trim();
+    const box = await b.boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= phone.width, `tab "${name}" is whole in view: ${box.x}..${box.x + box.width}`);
+    assert.ok(box.height >= 44, `tab "${name}" is a thumb-size target: ${box.height} px`);
+    const text = await b.evaluate((e) => ({ scroll: e.scrollWidth, client: e.clientWidth }));
+    assert.ok(text.scroll <= text.client, `tab "${name}" shows its whole label: ${JSON.stringify(text)}`);
+  }
+  // The last tabs work: Audit log and Support open their sections.
+  for (const [label, panel] of [["Audit log", "p-audit"], ["Support", "p-support"]]) {
+    await tabs.getByRole("button", { name: label }).click();
+    await mod.locator(`#${panel}`).waitFor({ state: "visible" });
+    assert.equal(await tabs.getByRole("button", { name: label }).getAttribute("aria-current"), "true");
+  }
+  const below = await mod.locator("#panels").boundingBox();
+  const bar2 = await tabs.boundingBox();
+  assert.ok(below.y >= bar2.y + bar2.height - 0.5, "the sections start below the tab bar");
+  await snapConsole(mod, "10-console-tabs");
+
+  await mod.setViewportSize(desktop);
+  assert.equal(await tabs.isVisible(), false, "no tabs on a desktop");
+  for (const id of ["p-queue", "p-chat", "p-users", "p-settings", "p-audit", "p-support"]) {
+    const box = await mod.locator(`#${id}`).boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= desktop.width, `section ${id} is in view on a desktop`);
+  }
+  assert.deepEqual(mod.errors, []);
+});
