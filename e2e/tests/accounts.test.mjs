@@ -209,6 +209,24 @@ test("the live room joins as the signed-in account and says when it is signed ou
     assert.equal(await b.locator("#note a").getAttribute("href"), "/account.html");
     await snap(b, "acct-6-room-signed-out-B");
 
+    // B writes anyway: the page knows the connection is closed for good,
+    // so the composer refuses at once and says why — no "sending…" that
+    // fails seconds later. The text stays in the box.
+    const input = b.locator("#composer-input");
+    await input.fill("are you still there?");
+    const pressed = Date.now();
+    await input.press("Enter");
+    await b.locator("#feedback:not([hidden])", { hasText: /^not sent: you are signed out — sign in again to write here$/ }).waitFor({ timeout: 1000 });
+    const took = Date.now() - pressed;
+    assert.ok(took < 1000, `refused within a second (${took} ms)`);
+    assert.equal(await b.locator("#log li.msg", { hasText: "are you still there?" }).count(), 0, "no pending copy");
+    assert.equal(await input.inputValue(), "are you still there?", "the text is kept");
+    // Beside the composer, in full: why, and what to do.
+    const why = /^You are signed out \(session revoked from another device\): this page can no longer send — sign in again to write here\.$/;
+    await b.locator("#standing:not([hidden])[data-kind=error]", { hasText: why }).waitFor();
+    assert.equal(await b.locator("#send").getAttribute("aria-disabled"), "true");
+    await snap(b, "acct-7-room-signed-out-send-B");
+
     assert.deepEqual([...a.errors, ...b.errors], []);
   } finally {
     await a.context().close();

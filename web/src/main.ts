@@ -102,6 +102,25 @@ async function main(): Promise<void> {
   const reactions = new Reactions(client, `reactions:${room}`, feedback);
   const live = new LiveChat(client, room, chat, feedback, () => ({ user: me.user, name: me.name }), () => badge.clockOffset());
   const extras = new Extras(live, note, () => me.user);
+  // Closed for good (no reconnect follows): the composer refuses at once
+  // and says why, instead of holding messages as "sending…" until the
+  // client's call timeout. A disconnect the page asked for (code 0, a
+  // name change) is followed by a connect.
+  client.on("disconnected", (ctx) => {
+    if (account && sessionOver(ctx.code)) {
+      const why = account.session.endedReason || ctx.reason;
+      live.composer.closed(
+        `You are signed out${why ? ` (${why})` : ""}: this page can no longer send — sign in again to write here.`,
+        "not sent: you are signed out — sign in again to write here",
+      );
+    } else if (ctx.code !== 0) {
+      live.composer.closed(
+        `Disconnected${ctx.reason ? ` (${ctx.reason})` : ""}: this page can no longer send — reload it to write here.`,
+        "not sent: disconnected — reload the page to write here",
+      );
+    }
+  });
+  client.on("connected", () => live.composer.closed("", ""));
   roomSub.other = (pub, fromHistory) => live.onEvent(pub, fromHistory);
   roomSub.banned = () => {
     live.composer.setBanned(true);

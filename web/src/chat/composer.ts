@@ -1,5 +1,6 @@
 // The composer's chat rules: replying and editing, the slow-mode countdown,
-// and the writer's standing (timed out or banned: why and until when).
+// the writer's standing (timed out or banned: why and until when), and a
+// connection closed for good (signed out, revoked: nothing can be sent).
 import { byId } from "../dom";
 import { clockTime } from "./wire";
 
@@ -16,6 +17,10 @@ export class Composer {
   private timeoutUntil = 0;
   private timeoutReason = "";
   private banned = false;
+  /** Why the connection is closed for good (shown by the composer), or "" while it is not. */
+  private closedWhy = "";
+  /** The same in a few words, said when a send is refused. */
+  private closedShort = "";
   private slowMode = 0;
   private ticker: number | undefined;
 
@@ -63,8 +68,26 @@ export class Composer {
     this.render();
   }
 
+  /**
+   * The connection is closed for good and will not come back by itself
+   * (signed out, session revoked, disconnected by the server): every send
+   * is refused at once, in short, while the composer shows why in full.
+   * Both "" when it is connected again.
+   */
+  closed(why: string, short: string): void {
+    this.closedWhy = why;
+    this.closedShort = short;
+    this.render();
+  }
+
+  /** Why a send is refused while the connection is closed for good, or "". */
+  closedReason(): string {
+    return this.closedShort;
+  }
+
   /** Why sending is refused right now, or "" (checked before a send). */
   blocked(): string {
+    if (this.closedShort) return this.closedShort;
     if (this.banned) return "you are banned from this room";
     if (this.timeoutUntil > Date.now()) return this.timeoutText();
     return "";
@@ -85,7 +108,10 @@ export class Composer {
     const now = Date.now();
     let text = "";
     let kind = "info";
-    if (this.banned) {
+    if (this.closedWhy) {
+      text = this.closedWhy;
+      kind = "error";
+    } else if (this.banned) {
       text = "You are banned from this room: you can no longer read or write here.";
       kind = "error";
     } else if (this.timeoutUntil > now) {
@@ -99,7 +125,7 @@ export class Composer {
     }
     // Not disabled for real: Enter and a tap still reach the form, which
     // then says why nothing is sent (a disabled button fails silently).
-    const blocked = this.banned || this.timeoutUntil > now || this.nextAt > now;
+    const blocked = this.closedWhy !== "" || this.banned || this.timeoutUntil > now || this.nextAt > now;
     this.sendButton.setAttribute("aria-disabled", String(blocked));
     this.standingBox.textContent = text;
     this.standingBox.dataset["kind"] = kind;

@@ -248,6 +248,13 @@ export class LiveChat {
 
   private send(text: string, cid: string, replyTo: string): void {
     const p = this.log.addPending(text, cid, this.me().name, Date.now() + this.clockOffset());
+    // A retry after the connection closed for good: the client would wait
+    // for a connection that is not coming, so refuse now and say why.
+    const closed = this.composer.closedReason();
+    if (closed) {
+      p.fail(closed, () => this.send(text, cid, replyTo));
+      return;
+    }
     const req = { room: this.room, text, cid, ...(replyTo ? { reply_to: replyTo } : {}) };
     call<SendResult>(this.client, "chat.send", req).then(
       (res) => {
@@ -260,7 +267,8 @@ export class LiveChat {
         const wait = waitSeconds(err.message);
         if (err.code === codes.slowMode && wait !== null) this.composer.waitUntil(Date.now() + wait * 1000);
         if (err.code === codes.timedOut || err.code === codes.banned) void this.refresh();
-        p.fail(explain(e, "send", this.client.state === "connected"), () => this.send(text, cid, replyTo));
+        const why = this.composer.closedReason() || explain(e, "send", this.client.state === "connected");
+        p.fail(why, () => this.send(text, cid, replyTo));
       },
     );
   }
