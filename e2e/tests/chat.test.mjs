@@ -206,3 +206,52 @@ test("a late joiner sees the recent messages even when reactions to them fill th
     await late.context().close();
   }
 });
+
+test("the message rate limit counts down, and Retry waits for it", async (t) => {
+  const limited = await startServer(`
+[chat]
+rate_messages = 3
+rate_window = "6s"
+`);
+  t.after(() => limited.stop());
+  const a = await join(browser, limited.url, "rate", "Ada", phone);
+  t.after(() => a.context().close());
+  for (const n of ["one", "two", "three"]) await say(a, `message ${n}`);
+
+  // The fourth is refused: the server says how long to wait, and the page
+  // counts it down instead of offering Retry at once.
+  await a.locator("#composer-input").fill("message four");
+  await a.keyboard.press("Enter");
+  const row = a.locator("#log li.msg[data-state=failed]", { hasText: "message four" });
+  const retry = row.getByRole("button", { name: /^Retry/ });
+  await row.locator(".why", { hasText: /^too many messages: 3 in 6 s is the limit — you can retry in [1-6] s$/ }).waitFor({ timeout: 5000 });
+  assert.equal(await retry.isDisabled(), true, "Retry waits for the limit");
+  assert.match(await retry.innerText(), /^Retry in [1-6] s$/);
+  await a.locator("#standing", { hasText: /^Too many messages: 3 in 6 s is the limit — you can send again in [1-6] s$/ }).waitFor();
+  assert.equal(await a.locator("#send").getAttribute("aria-disabled"), "true");
+  await snap(a, "4-rate-limit-countdown");
+
+  // Sending meanwhile says how long to wait; nothing is sent.
+  await a.locator("#composer-input").fill("message five");
+  await a.keyboard.press("Enter");
+  await a.locator("#feedback", { hasText: /^too many messages: wait [1-6] s$/ }).waitFor();
+  assert.equal(await a.locator("#log li.msg", { hasText: "message five" }).count(), 0);
+
+  // The count goes down, and Retry is enabled when it ends, not before.
+  const first = Number(/in (\d) s/.exec(await retry.innerText())?.[1]);
+  await until(async () => {
+    const m = /in (\d) s/.exec(await retry.innerText());
+    return m && Number(m[1]) < first;
+  }, { timeout: 3000, interval: 50, message: "the countdown to go down" });
+  const retryAt = Number(await row.getAttribute("data-retry-at"));
+  await until(() => retry.isEnabled(), { timeout: 9000, interval: 50, message: "Retry to be enabled" });
+  const enabledAt = await a.evaluate(() => Date.now());
+  assert.ok(enabledAt >= retryAt, `Retry enabled at ${enabledAt}, not before the wait ended at ${retryAt}`);
+  assert.equal(await retry.innerText(), "Retry");
+  await row.locator(".why", { hasText: "too many messages: 3 in 6 s is the limit — you can retry now" }).waitFor();
+  await a.locator("#standing", { hasText: "Too many messages" }).waitFor({ state: "hidden" });
+  assert.equal(await a.locator("#send").getAttribute("aria-disabled"), "false");
+  await retry.click();
+  await a.locator("#log li.msg.mine[data-state=confirmed][data-offset]", { hasText: "message four" }).waitFor({ timeout: 5000 });
+  assert.deepEqual(a.errors, []);
+});

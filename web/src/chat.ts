@@ -12,13 +12,45 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute:
 export interface Pending {
   li: HTMLLIElement;
   sent(): void;
-  fail(reason: string, retry: () => void): void;
+  /**
+   * Marks it refused, with why, a Retry and a Discard. With retryAt (local
+   * Unix ms) Retry counts down and is enabled only once that time came.
+   */
+  fail(reason: string, retry: () => void, retryAt?: number): void;
   /** Keeps it on the page with a state and a note ("pending review"). */
   mark(state: string, note: string): void;
 }
 
 /** Adds controls and live parts to a rendered message (see chat/room.ts). */
 export type Decorate = (li: HTMLLIElement, m: ChatMessage, mine: boolean) => void;
+
+/**
+ * Counts down on a refused message until retryAt (local Unix ms): the
+ * reason says how long is left, Retry is disabled and says so too; then
+ * Retry is enabled. Stops when the message leaves the page.
+ */
+function countdown(retryAt: number, li: HTMLElement, why: HTMLElement, again: HTMLButtonElement, reason: string): void {
+  const tick = (): void => {
+    if (!li.isConnected) return; // retried or discarded meanwhile
+    const ms = retryAt - Date.now();
+    if (ms <= 0) {
+      why.textContent = `${reason} — you can retry now`;
+      again.disabled = false;
+      again.textContent = "Retry";
+      delete li.dataset["retryAt"];
+      return;
+    }
+    const left = Math.ceil(ms / 1000);
+    why.textContent = `${reason} — you can retry in ${left} s`;
+    again.disabled = true;
+    again.textContent = `Retry in ${left} s`;
+    // The next whole second of the count (a little after, not before).
+    window.setTimeout(tick, ms - (left - 1) * 1000 + 20);
+  };
+  // The machine-readable end of the wait, for tools and tests.
+  li.dataset["retryAt"] = String(retryAt);
+  tick();
+}
 
 export class ChatLog {
   private readonly log = byId<HTMLOListElement>("log");
@@ -91,13 +123,14 @@ export class ChatLog {
         li.dataset["state"] = st;
         if (state) state.textContent = note;
       },
-      fail: (reason, retry) => {
+      fail: (reason, retry, retryAt = 0) => {
         // Kept in pending: a publish whose reply was lost may still arrive.
         li.dataset["state"] = "failed";
         if (state) state.textContent = "not sent";
         const why = el("p", "why", reason);
         const again = el("button", "retry", "Retry");
         again.type = "button";
+        if (retryAt > Date.now()) countdown(retryAt, li, why, again, reason);
         again.addEventListener("click", () => {
           this.pending.delete(cid);
           li.remove();

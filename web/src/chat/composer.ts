@@ -1,4 +1,5 @@
-// The composer's chat rules: replying and editing, the slow-mode countdown,
+// The composer's chat rules: replying and editing, the slow-mode and
+// rate-limit countdowns,
 // the writer's standing (timed out or banned: why and until when), and a
 // connection closed for good (signed out, revoked: nothing can be sent).
 import { byId } from "../dom";
@@ -22,6 +23,9 @@ export class Composer {
   /** The same in a few words, said when a send is refused. */
   private closedShort = "";
   private slowMode = 0;
+  /** End of a rate-limit refusal's wait (local Unix ms), and its limit in words. */
+  private limitedUntil = 0;
+  private limitText = "";
   private ticker: number | undefined;
 
   constructor() {
@@ -47,6 +51,17 @@ export class Composer {
   /** Starts the countdown until the next send is allowed (Unix ms, server clock as local). */
   waitUntil(at: number): void {
     this.nextAt = at;
+    this.render();
+  }
+
+  /**
+   * Counts down a rate-limit refusal: nothing is sent before until (local
+   * Unix ms). limit says which limit, as the server put it ("too many
+   * messages: 20 in 30 s is the limit").
+   */
+  limited(until: number, limit: string): void {
+    this.limitedUntil = until;
+    this.limitText = limit;
     this.render();
   }
 
@@ -93,9 +108,13 @@ export class Composer {
     return "";
   }
 
-  /** Whole seconds left before slow mode allows the next send (0: now). */
-  waitLeft(): number {
-    return Math.max(0, Math.ceil((this.nextAt - Date.now()) / 1000));
+  /** Why the next send must wait and for how long ("slow mode: wait 3 s"), or "" when it need not. */
+  waitText(): string {
+    const now = Date.now();
+    const left = (t: number): number => Math.ceil((t - now) / 1000);
+    if (this.limitedUntil > now && this.limitedUntil >= this.nextAt) return `too many messages: wait ${left(this.limitedUntil)} s`;
+    if (this.nextAt > now) return `slow mode: wait ${left(this.nextAt)} s`;
+    return "";
   }
 
   private timeoutText(): string {
@@ -117,6 +136,10 @@ export class Composer {
     } else if (this.timeoutUntil > now) {
       text = `${this.timeoutText()}. You can read meanwhile.`;
       kind = "error";
+    } else if (this.limitedUntil > now && this.limitedUntil >= this.nextAt) {
+      const limit = this.limitText.charAt(0).toUpperCase() + this.limitText.slice(1);
+      text = `${limit} — you can send again in ${Math.ceil((this.limitedUntil - now) / 1000)} s`;
+      kind = "warn";
     } else if (this.nextAt > now) {
       text = `Slow mode: you can send again in ${Math.ceil((this.nextAt - now) / 1000)} s`;
       kind = "warn";
@@ -125,7 +148,7 @@ export class Composer {
     }
     // Not disabled for real: Enter and a tap still reach the form, which
     // then says why nothing is sent (a disabled button fails silently).
-    const blocked = this.closedWhy !== "" || this.banned || this.timeoutUntil > now || this.nextAt > now;
+    const blocked = this.closedWhy !== "" || this.banned || this.timeoutUntil > now || this.nextAt > now || this.limitedUntil > now;
     this.sendButton.setAttribute("aria-disabled", String(blocked));
     this.standingBox.textContent = text;
     this.standingBox.dataset["kind"] = kind;
@@ -133,7 +156,7 @@ export class Composer {
     if (this.timeoutUntil > now) this.standingBox.dataset["until"] = String(this.timeoutUntil);
     else delete this.standingBox.dataset["until"];
     this.standingBox.hidden = text === "";
-    const later = [this.timeoutUntil, this.nextAt].filter((t) => t > now);
+    const later = [this.timeoutUntil, this.nextAt, this.limitedUntil].filter((t) => t > now);
     if (later.length) this.ticker = window.setTimeout(() => this.render(), Math.min(1000, Math.min(...later) - now + 20));
   }
 }

@@ -12,7 +12,7 @@ import { Composer } from "./composer";
 import { Names } from "./names";
 import { duration, edited, setReaction, systemLine, tombstone } from "./render";
 import { Sheets, type Target } from "./sheets";
-import { asEvent, call, codes, waitSeconds, type ChatEvent, type ChatState, type SendResult } from "./wire";
+import { asEvent, call, codes, waitSeconds, withoutWait, type ChatEvent, type ChatState, type SendResult } from "./wire";
 
 export interface Me {
   user: string;
@@ -231,9 +231,9 @@ export class LiveChat {
       this.feedback.show(blocked, "error");
       return false;
     }
-    const wait = this.composer.waitLeft();
-    if (wait > 0) {
-      this.feedback.show(`slow mode: wait ${wait} s`, "warn", 3000);
+    const wait = this.composer.waitText();
+    if (wait) {
+      this.feedback.show(wait, "warn", 3000);
       return false;
     }
     const mode = this.composer.mode;
@@ -265,10 +265,20 @@ export class LiveChat {
       (e: unknown) => {
         const err = asServerError(e);
         const wait = waitSeconds(err.message);
-        if (err.code === codes.slowMode && wait !== null) this.composer.waitUntil(Date.now() + wait * 1000);
+        const retry = (): void => this.send(text, cid, replyTo);
         if (err.code === codes.timedOut || err.code === codes.banned) void this.refresh();
-        const why = this.composer.closedReason() || explain(e, "send", this.client.state === "connected");
-        p.fail(why, () => this.send(text, cid, replyTo));
+        const closed = this.composer.closedReason();
+        // A limit that says how long to wait: count down to it, beside the
+        // composer and on the message's Retry, which waits until then.
+        const counted: number[] = [codes.slowMode, codes.rateLimited, codes.mentions];
+        if (!closed && wait !== null && counted.includes(err.code)) {
+          const until = Date.now() + wait * 1000;
+          if (err.code === codes.slowMode) this.composer.waitUntil(until);
+          if (err.code === codes.rateLimited) this.composer.limited(until, withoutWait(err.message));
+          p.fail(withoutWait(err.message), retry, until);
+          return;
+        }
+        p.fail(closed || explain(e, "send", this.client.state === "connected"), retry);
       },
     );
   }

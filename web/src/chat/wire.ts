@@ -152,6 +152,11 @@ export function waitSeconds(message: string): number | null {
   return Number(m[1] ?? 0) * 60 + Number(m[2]);
 }
 
+/** An error message without its "wait N s" ending: "too many messages: 20 in 30 s is the limit". */
+export function withoutWait(message: string): string {
+  return message.replace(/[;:,]?\s*wait (?:\d+ min )?\d+ (?:s|min)\s*$/, "");
+}
+
 const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
 /** A Unix ms time as local clock time. */
