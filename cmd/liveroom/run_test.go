@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -38,13 +39,35 @@ func TestUnknownEnvironmentVariablesAreNamed(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // stop as soon as started: only the start-up log matters
 	environ := []string{"LIVEROOM_CLIENT_PING_INTERVAL=5s", "LIVEROOM_LOG_LEVEL=warn", "LIVEROOM_DATA_DIR=" + t.TempDir(), "HOME=/nowhere"}
-	var stdout, stderr bytes.Buffer
+	var stdout bytes.Buffer
+	var stderr lockedBuffer // the NATS client's callbacks may log from their own goroutine
 	run(ctx, []string{"--addr", "127.0.0.1:0"}, environ, &stdout, &stderr)
 	log := stderr.String()
+	if strings.Contains(log, "NATS connection closed") {
+		t.Fatalf("log %q: a start given up (the context ended) reported the NATS connection lost", log)
+	}
 	if !strings.Contains(log, "environment variable ignored") || !strings.Contains(log, "variable=LIVEROOM_CLIENT_PING_INTERVAL") {
 		t.Fatalf("log %q; want a warning naming LIVEROOM_CLIENT_PING_INTERVAL", log)
 	}
 	if strings.Contains(log, "variable=LIVEROOM_LOG_LEVEL") || strings.Contains(log, "variable=LIVEROOM_DATA_DIR") || strings.Contains(log, "level=INFO") {
 		t.Fatalf("log %q; want the flags' variables applied (no info lines at log level warn) and not named", log)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers and readers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

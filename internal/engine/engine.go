@@ -241,6 +241,7 @@ func (e *Engine) startEmbedded(ctx context.Context) error {
 
 // abort undoes a failed Start and returns err.
 func (e *Engine) abort(err error) error {
+	close(e.stop) // our own close: not reported as the connection lost
 	if e.nc != nil {
 		e.nc.Close()
 	}
