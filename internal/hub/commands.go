@@ -366,6 +366,12 @@ func (c *Client) handleRPC(ctx context.Context, id uint32, req *protocol.RPCRequ
 	}
 	c.mu.Lock()
 	call := RPCCall{ClientID: c.id, User: c.user, Roles: c.roles, Info: c.info, Method: req.Method, Data: req.Data}
+	if allow := c.allowList; allow != nil {
+		call.Listed = func(channel string) bool {
+			_, ok := allow[channel]
+			return ok
+		}
+	}
 	c.mu.Unlock()
 	data, err := handler(ctx, call)
 	if err != nil {

@@ -17,6 +17,11 @@ type RPCCall struct {
 	Info     []byte     // the connection token's info claim (JSON; nil: none)
 	Method   string
 	Data     []byte // the request's JSON payload
+	// Listed, when not nil, says whether a channel is in the connection
+	// token's channel list. Such a connection may use no other channel
+	// (docs/protocol.md), so a handler that acts on a channel for it must
+	// refuse (103) one that is not listed. nil: the token lists none.
+	Listed func(channel string) bool
 }
 
 // RPCHandler answers an rpc command with JSON data, or an error: a

@@ -56,6 +56,9 @@ func (m *Module) rpcMethods() map[string]hub.RPCHandler {
 	out := map[string]hub.RPCHandler{}
 	for name, h := range m.handlers() {
 		out[name] = func(ctx context.Context, call hub.RPCCall) ([]byte, error) {
+			if werr := listedRoom(name, call); werr != nil {
+				return nil, werr
+			}
 			c := caller{user: call.User, client: call.ClientID, roles: call.Roles, info: call.Info}
 			if err := wire.ValidateUserID(c.user); err != nil && c.user != "" {
 				// Such an id would print as another user in the room, and
@@ -73,6 +76,25 @@ func (m *Module) rpcMethods() map[string]hub.RPCHandler {
 		}
 	}
 	return out
+}
+
+// listedRoom refuses a chat method for a connection whose token lists its
+// channels (docs/protocol.md) unless the room's channel, chat:<room>, is
+// listed: every chat method acts on one room. The room is read leniently
+// here; the handler's strict decoding refuses what is malformed.
+func listedRoom(method string, call hub.RPCCall) *wire.Error {
+	if call.Listed == nil {
+		return nil
+	}
+	var head struct {
+		Room string `json:"room"`
+	}
+	_ = json.Unmarshal(call.Data, &head)
+	if channel := wire.ChatChannel(head.Room); !call.Listed(channel) {
+		return wire.Errorf(wire.CodePermissionDenied, false,
+			"%s: channel %q is not in this connection's token channel list", method, channel)
+	}
+	return nil
 }
 
 // decode reads a request strictly (wire.DecodeStrict): one JSON object,

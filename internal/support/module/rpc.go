@@ -51,6 +51,13 @@ func (m *Module) RPCMethods() map[string]hub.RPCHandler {
 	out := map[string]hub.RPCHandler{}
 	for name, h := range m.handlers() {
 		out[name] = func(ctx context.Context, call hub.RPCCall) ([]byte, error) {
+			if call.Listed != nil {
+				// A conversation's channels are made when it opens, so no
+				// token can list them: a connection limited to its token's
+				// channels has no support.
+				return nil, wire.Errorf(wire.CodePermissionDenied, false,
+					"%s: this connection's token lists the channels it may use, and support conversations are not among them; support needs a token without a channel list", name)
+			}
 			c := caller{user: call.User, client: call.ClientID, roles: call.Roles}
 			if c.user != "" && name != wire.MethodSupportTyping {
 				m.noteName(ctx, c.user, call.Info)
