@@ -72,8 +72,23 @@ func TestConfigDoc(t *testing.T) {
 	}
 }
 
+// The example, copied as it is onto its public address, does not start:
+// its secrets are the documentation's placeholders. With real ones it
+// loads.
 func TestExampleConfigLoads(t *testing.T) {
-	path := writeFile(t, "liveroom.toml", exampleConfig)
+	verbatim := writeFile(t, "liveroom.toml", exampleConfig)
+	_, err := Load([]string{"--config", verbatim}, env{}.get)
+	if err == nil || !strings.Contains(err.Error(), "auth.keys.secret: the placeholder from the documentation") ||
+		!strings.Contains(err.Error(), "api.key: the placeholder from the documentation") {
+		t.Fatalf("the example with its placeholder secrets on a public address: %v; want both refused", err)
+	}
+	// On loopback they are allowed (the server warns).
+	if _, err := Load([]string{"--config", verbatim, "--addr", "127.0.0.1:8080"}, env{}.get); err != nil {
+		t.Fatalf("the example on loopback: %v", err)
+	}
+	real := strings.NewReplacer("replace-with-32-or-more-random-bytes", "0VdO6sZ4hqCwq1Xb8pD2uYkT7mN9rLfA",
+		"replace-with-a-long-random-key", "k3P9xQ2mZ7vB4nW8").Replace(exampleConfig)
+	path := writeFile(t, "liveroom.toml", real)
 	cfg, err := Load([]string{"--config", path}, env{}.get)
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +184,8 @@ func (r *reference) intro() {
 	r.p("liveroom needs no configuration: `liveroom` alone serves on 127.0.0.1:8080 with an embedded NATS\n")
 	r.p("server under `./data`, generated secrets and the demo site. This page lists every setting.\n\n")
 	r.p("```toml\n%s```\n\n", exampleConfig)
+	r.p("Its secrets are placeholders: on an address other than loopback a node refuses to start with them\n")
+	r.p("(put random values there, e.g. `openssl rand -base64 32`); on loopback it warns.\n\n")
 	r.p("**Precedence:** flags > environment variables > config file > defaults. Each flag `--name` is also the\n")
 	r.p("environment variable `LIVEROOM_NAME` (dashes become underscores); an empty variable counts as unset.\n")
 	r.p("The config file is named by `--config` or `LIVEROOM_CONFIG`; there is none by default. Every key can be set\n")

@@ -230,6 +230,15 @@ func (c *Config) validateAuth(ck *checker) {
 			ck.oneOf(where, "auth.keys.algorithm", k.Algorithm, []string{AlgHS256, AlgRS256, AlgEdDSA})
 		}
 	}
+	if !c.Loopback() {
+		for _, name := range c.PlaceholderSecrets() {
+			where, key, ok := strings.Cut(name, ": ")
+			if !ok {
+				where, key = "", name
+			}
+			ck.fail(where, key, nil, "the placeholder from the documentation, which anyone can read: put a random value here, for example the output of `openssl rand -base64 32` (on a loopback address it is only a warning)")
+		}
+	}
 	if c.API.Key != "" && len(c.API.Key) < 16 {
 		ck.fail("", "api.key", nil, "must be at least 16 characters (it has %d); leave it empty on loopback to have one generated", len(c.API.Key))
 	}
@@ -361,4 +370,24 @@ func (c *Config) validateCluster(ck *checker) {
 	if c.NATSURL != "" && (cl.Listen != "" || cl.LeafListen != "") {
 		ck.fail("", "cluster.listen", cl.Listen, "with nats_url the external NATS cluster does the clustering: leave cluster.listen and cluster.leaf_listen empty")
 	}
+}
+
+// placeholderPrefix starts every secret the documentation shows as an
+// example ("replace-with-a-long-random-key").
+const placeholderPrefix = "replace-with-"
+
+// PlaceholderSecrets names the secrets (auth.keys.secret, api.key) still
+// set to a documentation placeholder. Validate refuses them on an address
+// that is not loopback; on loopback the server warns.
+func (c *Config) PlaceholderSecrets() []string {
+	var out []string
+	for i, k := range c.Auth.Keys {
+		if strings.HasPrefix(strings.ToLower(k.Secret), placeholderPrefix) {
+			out = append(out, fmt.Sprintf("auth.keys entry %d: auth.keys.secret", i+1))
+		}
+	}
+	if strings.HasPrefix(strings.ToLower(c.API.Key), placeholderPrefix) {
+		out = append(out, "api.key")
+	}
+	return out
 }

@@ -105,6 +105,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			"tokens and API keys of other nodes will not work here; set auth.keys and api.key on every node, "+
 			"or give every node the same secrets.json", "data_dir", cfg.DataDir)
 	}
+	for _, name := range cfg.PlaceholderSecrets() {
+		log.Warn("a secret is still the documentation's placeholder, which anyone can read: fine for trying this on loopback, refused on any other address", "setting", name)
+	}
 	if s.verifier, err = NewVerifier(cfg, s.creds); err != nil {
 		return nil, fmt.Errorf("token verifier: %w", err)
 	}
