@@ -5,7 +5,7 @@
 // "pending review" until a moderator approves it; slow mode counts down.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer } from "../lib/server.mjs";
+import { startServer, apiCall } from "../lib/server.mjs";
 import { launch, join, say, snap, until, phone, desktop } from "../lib/browser.mjs";
 import { openConsole, snapConsole } from "../lib/console.mjs";
 
@@ -69,6 +69,25 @@ test("a moderator deletes a message: the tombstone shows on a viewer's page with
   await mod.locator("#audit li.card[data-action=delete]", { hasText: "Mia" }).waitFor({ timeout: 5000 });
   await snap(viewer, "6-tombstone-viewer");
   assert.deepEqual([...viewer.errors, ...mod.errors], []);
+});
+
+test("deleting the pinned message unpins it, live and for a viewer who joins later", async (t) => {
+  const room = "mod-pin";
+  const viewer = await join(browser, server.url, room, "Vic", phone);
+  closeAll(t, viewer);
+  const sent = await apiCall(server, "chat_send", { room, as: "finn", text: "first msg from Finn" });
+  await apiCall(server, "chat_moderate", { room, action: "pin", id: sent.id });
+  const banner = viewer.locator("#pinned");
+  await banner.filter({ hasText: "first msg from Finn" }).waitFor({ timeout: 5000 });
+  await apiCall(server, "chat_moderate", { room, action: "delete", id: sent.id, reason: "off topic" });
+  await banner.waitFor({ state: "hidden", timeout: 5000 });
+  // A page that joins afterwards replays the pin (served redacted) and the
+  // delete from history: no banner, and no empty one.
+  const late = await join(browser, server.url, room, "Lou", desktop);
+  closeAll(t, late);
+  await late.locator("#log li.msg.deleted").first().waitFor({ timeout: 5000 });
+  assert.equal(await late.locator("#pinned").isHidden(), true, "no pin banner for the late joiner");
+  assert.deepEqual([...viewer.errors, ...late.errors], []);
 });
 
 test("a timed-out user sees why and until when, and keeps reading", async (t) => {

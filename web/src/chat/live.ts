@@ -29,6 +29,8 @@ export class LiveChat {
   private readonly reacted = new Set<string>();
   private editWindowMs = 600_000;
   private readonly pinned = byId("pinned");
+  /** The id of the message the banner shows; "" when none. */
+  private pinnedId = "";
   /** Called with the author of every message shown (typing ends). */
   onMessage: ((user: string) => void) | null = null;
 
@@ -141,6 +143,9 @@ export class LiveChat {
         break;
       case "delete":
         if (li) tombstone(li, ev.mod === true);
+        // Deleting the pinned message unpins it (the room's state does so
+        // without an unpin event).
+        if (ev.id && ev.id === this.pinnedId) this.showPinned(null);
         break;
       case "react":
       case "unreact": {
@@ -152,12 +157,14 @@ export class LiveChat {
         break;
       }
       case "pin":
-        this.showPinned(ev.message ?? null);
+        // A pin served redacted is of a message deleted or cleared since.
+        this.showPinned(ev.redacted === true ? null : (ev.message ?? null));
         break;
       case "unpin":
         this.showPinned(null);
         break;
       case "clear":
+        this.showPinned(null); // a clear unpins too
         this.log.clearBefore(off);
         this.system("A moderator cleared the chat", off);
         break;
@@ -212,6 +219,7 @@ export class LiveChat {
 
   private showPinned(ev: ChatEvent | null): void {
     this.pinned.hidden = ev === null;
+    this.pinnedId = ev?.id ?? "";
     if (!ev) return;
     const who = byId("pinned-author");
     who.dataset["user"] = ev.user ?? "";

@@ -20,6 +20,10 @@ export interface ChatEvent {
   until?: number;
   role?: string;
   message?: ChatEvent;
+  /** Served from history or recovery after its message was deleted or cleared (no text). */
+  redacted?: boolean;
+  /** A message served from history or recovery with the text of a later edit. */
+  edited?: boolean;
   settings?: ChatSettings;
   by?: string;
   reason?: string;
