@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/liveroom-dev/liveroom/internal/origin"
+	"github.com/liveroom-dev/liveroom/internal/realip"
 )
 
 // WebConfig is the [web] table: what browsers may do with this server.
@@ -22,6 +23,15 @@ type WebConfig struct {
 	// only when the site is served over https (TLS ends at a proxy in
 	// front of liveroom). 0s = not sent.
 	HSTSMaxAge Duration `toml:"hsts_max_age"`
+	// Proxies in front of liveroom (load balancers, TLS terminators) whose
+	// X-Forwarded-For is believed: IP addresses or CIDR prefixes, such as
+	// "10.0.0.0/8". A request whose TCP peer is one of them counts as
+	// coming from the last address in that header that is not itself a
+	// trusted proxy, for client.max_connections_per_ip, the accounts'
+	// attempts per address and the devices list. Empty: every request is
+	// its TCP peer's, and behind a load balancer all clients share its
+	// address (so its per-address limits apply to all of them together).
+	TrustedProxies []string `toml:"trusted_proxies"`
 }
 
 // AccountsConfig is the [accounts] table: liveroom's own accounts, sign-in
@@ -109,6 +119,11 @@ func (c *Config) validateWeb(ck *checker) {
 		}
 	}
 	ck.atLeast("", "web.hsts_max_age", int64(c.Web.HSTSMaxAge), 0, c.Web.HSTSMaxAge)
+	for _, e := range c.Web.TrustedProxies {
+		if _, err := realip.Parse([]string{e}); err != nil {
+			ck.fail("", "web.trusted_proxies", e, "%v", err)
+		}
+	}
 }
 
 func (c *Config) validateAccounts(ck *checker) {

@@ -59,7 +59,9 @@ func (s *Server) routes() http.Handler {
 			_, _ = w.Write([]byte("liveroom is running; the demo site is off on this node (--demo to turn it on).\n"))
 		})))
 	}
-	return s.webSurface(mux)
+	// Outermost: every handler (limits per address, accounts, logs) sees
+	// the client behind a trusted proxy, not the proxy.
+	return s.proxies.Handler(s.webSurface(mux))
 }
 
 // streamRoutes mounts the fallback transports that are on (SSE,

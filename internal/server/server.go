@@ -27,6 +27,7 @@ import (
 	"github.com/liveroom-dev/liveroom/internal/engine"
 	"github.com/liveroom-dev/liveroom/internal/hub"
 	"github.com/liveroom-dev/liveroom/internal/origin"
+	"github.com/liveroom-dev/liveroom/internal/realip"
 	supportmodule "github.com/liveroom-dev/liveroom/internal/support/module"
 	"github.com/liveroom-dev/liveroom/internal/transport/connlimit"
 	"github.com/liveroom-dev/liveroom/internal/transport/httpstream"
@@ -54,6 +55,9 @@ type Server struct {
 	debug *http.Server // pprof listener, nil when off
 	lock  *os.File     // the data directory's lock, held while running
 
+	// proxies are the trusted proxies (web.trusted_proxies) whose
+	// X-Forwarded-For names the client.
+	proxies *realip.Proxies
 	// origins decides which browser origins may connect (WebSocket and
 	// streaming endpoints) and call the account endpoints.
 	origins *origin.Policy
@@ -93,6 +97,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		if s.lock, err = lockDataDir(cfg.DataDir); err != nil {
 			return nil, err
 		}
+	}
+	if s.proxies, err = realip.Parse(cfg.Web.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("web.trusted_proxies: %w", err)
 	}
 	if s.origins, err = origin.NewPolicy(cfg.Web.AllowedOrigins); err != nil {
 		return nil, fmt.Errorf("web.allowed_origins: %w", err)

@@ -111,7 +111,11 @@ func (s *Server) startConn(netConn net.Conn, u upgrade, early []byte, r *http.Re
 		c.dataOp = opBinary
 	}
 	c.dec = newDecoder(s.cfg.MaxMessageSize, c.dataOp, c.deflate)
-	if a, ok := netConn.RemoteAddr().(*net.TCPAddr); ok {
+	// The request's RemoteAddr: the client behind a trusted proxy when the
+	// server's handlers put it there, else the TCP peer.
+	if a, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		c.remote = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+	} else if a, ok := netConn.RemoteAddr().(*net.TCPAddr); ok {
 		c.remote = a.AddrPort()
 	}
 	if !s.register(c) {
