@@ -282,7 +282,7 @@ func (s *Server) announce(stdout io.Writer) {
 		fmt.Fprintf(stdout, "server API key (generated into %s %s): %s\n", s.cfg.DataDir, when, s.creds.APIKey)
 	}
 	if s.cfg.DemoEnabled() {
-		fmt.Fprintln(stdout, "demo site on: open the address below in two browser tabs")
+		fmt.Fprintln(stdout, "demo site on: open the address below in a normal and a private browser window, one person each")
 	}
 	fmt.Fprintf(stdout, "listening on http://%s\n", hostPort(s.ln.Addr()))
 }
