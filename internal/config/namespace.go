@@ -132,6 +132,9 @@ func builtinNamespaces() []NamespaceConfig {
 	reactions.Publish = PublishAuthenticated
 	reactions.PublishRate = 10
 	reactions.PublishBurst = 20
+	// A reaction is an emoji and an id; 64 KiB at 10/s would let any
+	// signed-in user push 640 KB/s to every viewer.
+	reactions.MaxPublicationBytes = 512
 
 	personal := NamespaceDefaults("personal")
 	personal.Subscribe = SubscribeUser

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +57,13 @@ func TestBannedAndTimedOutUsersFloatNoReactions(t *testing.T) {
 	if err := react(fan); err != nil {
 		t.Fatalf("another user's reaction in the same room: %v", err)
 	}
+	// A reaction is small: 64 KiB ones at 10/s would push 640 KB/s to
+	// every viewer.
+	big := `{"emoji":"🔥","pad":"` + strings.Repeat("x", 600) + `"}`
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_, err := fan.Publish(ctx, channel, []byte(big))
+	cancel()
+	wantCode(t, err, wire.CodeLimitExceeded, "a 600-byte reaction")
 	moderate(wire.ActUnban, 0)
 	testkit.Eventually(t, 10*time.Second, func() bool { return react(troll) == nil }, "a reaction after the ban is lifted")
 	moderate(wire.ActTimeout, 600)
