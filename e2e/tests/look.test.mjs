@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer } from "../lib/server.mjs";
-import { launch, join, say, snap, until, phone, desktop, platformFonts, colourEmojiFont } from "../lib/browser.mjs";
+import { launch, join, badge, say, snap, until, phone, desktop, platformFonts, colourEmojiFont } from "../lib/browser.mjs";
 import { checkHeader } from "../lib/header.mjs";
 import { alarming, contrast } from "../lib/colour.mjs";
 
@@ -86,6 +86,55 @@ test("header at 360×740 and 1280×800: 'N online' and your name beside a neutra
     await snap(short, "7-header");
   } finally {
     for (const p of pages) await p.context().close();
+  }
+});
+
+test("the connection badge at 360×740 and 1280×800: its state and round trip on one line, centred in the pill", async () => {
+  const long = "Ada Lovelace-Byron of Somewhere";
+  const page = await join(browser, server.url, "a-really-long-room-name-for-a-small-phone", long, phone);
+  try {
+    // One line: every word of the pill shares one centre line, the pill's.
+    const line = async (state, size) => {
+      const at = `${state} at ${size.width}×${size.height}`;
+      const m = await page.evaluate(() => {
+        const mid = (e) => {
+          const r = e.getBoundingClientRect();
+          return { mid: r.y + r.height / 2, height: r.height, lines: e.getClientRects().length };
+        };
+        const parts = [document.getElementById("badge-text"), document.getElementById("rtt")].filter((e) => e.textContent);
+        return { badge: mid(document.getElementById("badge")), parts: parts.map(mid), words: parts.map((e) => e.textContent) };
+      });
+      assert.ok(m.parts.length >= 1, `the badge says something ${at}`);
+      for (const [i, p] of m.parts.entries()) {
+        assert.equal(p.lines, 1, `"${m.words[i]}" is one box ${at}`);
+        assert.ok(p.height < 24, `"${m.words[i]}" is ${p.height} px high ${at}: one line`);
+        assert.ok(Math.abs(p.mid - m.badge.mid) <= 1.5, `"${m.words[i]}" is centred in the badge ${at}: ${p.mid} vs ${m.badge.mid}`);
+      }
+      return m.words;
+    };
+    await page.locator("#rtt:not(:empty)").waitFor({ timeout: 10000 });
+    for (const size of [phone, desktop]) {
+      await page.setViewportSize(size);
+      const words = await line("connected", size);
+      assert.equal(words.length, 2, `connected shows its round trip at ${size.width}×${size.height}`);
+      await checkHeader(page, size);
+    }
+    await page.setViewportSize(phone);
+    await snap(page, "7-badge-connected");
+    await page.context().setOffline(true);
+    await badge(page, "offline");
+    for (const size of [phone, desktop]) {
+      await page.setViewportSize(size);
+      assert.deepEqual(await line("offline", size), ["offline"]);
+      await checkHeader(page, size);
+    }
+    await page.setViewportSize(phone);
+    await snap(page, "7-badge-offline");
+    await page.context().setOffline(false);
+    await badge(page, "connected");
+    assert.deepEqual(page.errors.filter((e) => !/ERR_INTERNET_DISCONNECTED/.test(e)), []);
+  } finally {
+    await page.context().close();
   }
 });
 
