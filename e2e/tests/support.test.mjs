@@ -1,5 +1,6 @@
 // Support chat end to end across three pages: a viewer asks for help from
-// the room in one tap, an agent sees the live queue, claims the
+// the room (one tap opens a draft; the first message opens the
+// conversation), an agent sees the live queue, claims the
 // conversation, sees the user's connection state and the room's context,
 // and answers with typing and messages both ways; the user sees "agent
 // joined" and the typing; the conversation ends with a resolution. The
@@ -37,18 +38,35 @@ test("a support conversation from the room to a resolution, watched by a moderat
   await say(user, "is the stream frozen for anyone else?");
   await agent.locator("#queue-empty").waitFor();
 
-  // One tap opens support: a conversation is queued at once.
+  // One tap opens the panel as a draft: nothing reaches the agents until
+  // the user writes. A tap and a close leave no conversation behind.
   const help = user.locator("#help");
   const box = await help.boundingBox();
   assert.ok(box.width >= 44 && box.height >= 44 && box.x + box.width <= phone.width, `Help is ${box.width}×${box.height} at x ${box.x}`);
   await help.click();
   const panel = user.locator("#support");
-  await panel.locator(".sstatus", { hasText: "waiting for an agent" }).waitFor({ timeout: 5000 });
-  await panel.locator(".sys", { hasText: "You asked for help in help-desk" }).waitFor();
+  await user.locator('#support[data-status="draft"] .sstatus', { hasText: "a support agent sees it once you send it" }).waitFor({ timeout: 5000 });
   const input = user.locator("#support-input");
+  assert.equal(await input.isVisible(), true, "the draft has a composer");
+  assert.equal(await panel.locator(".slog li").count(), 0, "nothing in the draft's log");
+  await input.pressSequentially("my str"); // typing is not sending
+  await user.locator("#support .sclose").click();
+  await say(user, "anyone?"); // a round trip on the same connection after the tap
+  const open = await apiCall(server, "support_list", { status: "open", room });
+  assert.deepEqual(open.conversations, [], "no conversation is opened by a tap");
+  await agent.locator("#queue-empty").waitFor();
+  assert.equal(await agent.locator("#queue li.card.conv").count(), 0, "the agents' queue stays empty");
+
+  // The first message opens the conversation, with it as its first text.
+  await help.click();
   await input.fill("my stream froze at 12:03");
   await input.press("Enter");
   await panel.locator('.bubble.mine[data-state="confirmed"]', { hasText: "my stream froze at 12:03" }).waitFor({ timeout: 5000 });
+  await panel.locator(".sstatus", { hasText: "waiting for an agent" }).waitFor({ timeout: 5000 });
+  const rows = await panel.locator(".slog li").allTextContents();
+  assert.equal(rows.length, 2, `the opening and the message, once each: ${JSON.stringify(rows)}`);
+  assert.match(rows[0], /You asked for help in help-desk/);
+  assert.match(rows[1], /my stream froze at 12:03/);
   const composer = await user.locator("#support .scomposer").boundingBox();
   assert.ok(composer.y + composer.height <= phone.height && composer.y > phone.height * 0.7, "the support composer sits at the bottom, within thumb reach");
   await snap(user, "7-support-waiting");
@@ -56,6 +74,7 @@ test("a support conversation from the room to a resolution, watched by a moderat
   // The agent's queue shows it live, with the user connected.
   const card = agent.locator("#queue li.card.conv", { hasText: "Ada" });
   await card.locator(".text", { hasText: "my stream froze at 12:03" }).waitFor({ timeout: 5000 });
+  assert.equal(await agent.locator("#queue li.card.conv", { hasText: "(no message yet)" }).count(), 0);
   await card.locator('.dot[data-on="true"]').waitFor({ timeout: 5000 });
   await mod.locator("#support-audit li[data-action='support.open']", { hasText: "Ada asked for help" }).waitFor({ timeout: 5000 });
   await snapSection(agent, "7-agent-queue", "p-queue");
@@ -106,6 +125,13 @@ test("a support conversation from the room to a resolution, watched by a moderat
   await agent.locator("#queue-empty").waitFor({ timeout: 5000 });
   await snap(user, "7-support-resolved");
 
+  // A new conversation is a draft too, until its first message.
+  await user.locator("#support button", { hasText: "Start a new conversation" }).click();
+  await user.locator('#support[data-status="draft"]').waitFor({ timeout: 5000 });
+  assert.equal(await user.locator("#support .slog li").count(), 0, "the draft starts empty");
+  await say(user, "thanks!");
+  assert.deepEqual((await apiCall(server, "support_list", { status: "open", room })).conversations, [], "no conversation opened by the button");
+
   // The moderator saw who did what, and nothing of what was said.
   const log = mod.locator("#support-audit");
   await log.locator("li[data-action='support.claim']", { hasText: "Sam (agent) took Ada's conversation" }).waitFor({ timeout: 5000 });
@@ -121,6 +147,8 @@ test("the support panel, full screen on a phone, says when the connection is los
   const user = await join(browser, server.url, room, "Una", phone);
   t.after(() => user.context().close());
   await user.locator("#help").click();
+  await user.locator("#support-input").fill("the picture stutters");
+  await user.locator("#support-input").press("Enter");
   const panel = user.locator("#support");
   await panel.locator(".sstatus", { hasText: "waiting for an agent — you are in the queue" }).waitFor({ timeout: 5000 });
   // The status is read whole at a phone's width, not cut off.

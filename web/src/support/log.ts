@@ -29,6 +29,13 @@ export class ConversationLog {
       const pending = this.list.querySelector<HTMLLIElement>(`[data-cid="${CSS.escape(ev.cid)}"]:not([data-offset])`);
       if (pending && ev.user === this.me()) {
         this.confirm(ev.cid, off);
+        // The first message went with the opening: its line comes first.
+        if (ev.type === "opened" && pending.isConnected) {
+          for (const line of this.rows({ ...ev, text: "" })) {
+            line.dataset["offset"] = String(off);
+            this.list.insertBefore(line, pending);
+          }
+        }
         return;
       }
     }

@@ -1,14 +1,15 @@
-// Support inside the room: one tap on "Help" opens a conversation with
-// the room and what the page knows attached, in a panel over the room
-// (full screen on a phone, a corner window on a desktop). The user sees
-// where they are (waiting, an agent joined and whether they are here,
-// resolved), the agent typing, and messages both ways.
+// Support inside the room: one tap on "Help" opens a panel over the room
+// (full screen on a phone, a corner window on a desktop) with a draft; the
+// conversation opens, with the room and what the page knows attached, when
+// the first message is sent, so a tap alone queues nothing for the agents.
+// The user sees where they are (waiting, an agent joined and whether they
+// are here, resolved), the agent typing, and messages both ways.
 import type { Centrifuge } from "centrifuge";
 import { el } from "../dom";
 import { explain } from "../errors";
 import { SupportNames } from "./names";
 import { Thread } from "./thread";
-import { call, outcomes, type ClientContext, type Conversation, type SupportEvent } from "./wire";
+import { call, newCID, outcomes, type ClientContext, type Conversation, type SupportEvent } from "./wire";
 
 export class SupportPanel {
   private readonly names: SupportNames;
@@ -27,6 +28,8 @@ export class SupportPanel {
   private readonly again = el("button", "primary", "Start a new conversation");
   private agentHere = false;
   private opening = false;
+  /** Messages written before the conversation exists; the first opens it. */
+  private drafts: { text: string; cid: string }[] = [];
 
   constructor(
     private readonly client: Centrifuge,
@@ -95,7 +98,7 @@ export class SupportPanel {
     this.button.setAttribute("aria-expanded", "false");
     this.button.append(el("span", "qmark", "?"), el("span", "word", "Help"), this.unread);
     this.button.setAttribute("aria-label", "Get help from support");
-    this.button.addEventListener("click", () => void this.toggle());
+    this.button.addEventListener("click", () => this.toggle());
 
     this.panel.id = "support";
     this.panel.hidden = true;
@@ -141,7 +144,7 @@ export class SupportPanel {
     this.end.addEventListener("click", () => void this.withdraw());
     this.again.type = "button";
     this.again.hidden = true;
-    this.again.addEventListener("click", () => void this.openNew());
+    this.again.addEventListener("click", () => this.draft());
     const foot = el("div", "sfoot");
     foot.append(this.form, this.end, this.again);
     this.panel.append(head, this.conn, this.problem, list, typing, foot);
@@ -150,7 +153,7 @@ export class SupportPanel {
     });
   }
 
-  private async toggle(): Promise<void> {
+  private toggle(): void {
     if (!this.panel.hidden) {
       this.hide();
       return;
@@ -158,7 +161,9 @@ export class SupportPanel {
     this.panel.hidden = false;
     this.button.setAttribute("aria-expanded", "true");
     this.unread.textContent = "";
-    if (!this.thread.conv) await this.openNew(); // a resolved one stays in view, with "Start a new conversation"
+    // Without a conversation the panel is a draft: nothing opens until the
+    // first message is sent. A resolved one stays in view, with "Start a
+    // new conversation".
     this.showStatus();
     this.input.focus();
   }
@@ -173,34 +178,63 @@ export class SupportPanel {
   private async resume(): Promise<void> {
     try {
       const res = await call<{ conversation?: Conversation }>(this.client, "support.current", {});
-      if (res.conversation) this.follow(res.conversation);
-      else if (this.thread.conv && this.thread.conv.status !== "resolved") {
+      if (res.conversation) {
+        if (!this.opening) this.follow(res.conversation); // else the open follows it
+      } else if (this.thread.conv && this.thread.conv.status !== "resolved") {
         // Signed in as someone else (a new name): that conversation is not theirs.
-        this.thread.close();
-        this.showStatus();
+        this.draft();
       }
     } catch {
       /* the Help button opens or finds it on tap */
     }
   }
 
-  private async openNew(): Promise<void> {
-    if (this.opening) return;
-    this.opening = true;
+  /** An empty panel to write a new conversation's first message in. */
+  private draft(): void {
+    this.thread.close();
+    this.thread.log.clear();
+    this.drafts = [];
     this.say("");
-    this.status.textContent = "opening a conversation…";
+    this.showStatus();
+    if (!this.panel.hidden) this.input.focus();
+  }
+
+  /**
+   * Opens a conversation with the first draft message as its first text
+   * (its cid makes a retried open send nothing twice), then sends the
+   * messages written meanwhile. On a refusal each draft says why, with a
+   * retry.
+   */
+  private async open(): Promise<void> {
+    const first = this.drafts[0];
+    if (this.opening || !first) return;
+    this.opening = true;
+    this.showStatus();
     try {
-      const res = await call<{ conversation: Conversation }>(this.client, "support.open", { room: this.room, context: this.context() });
-      this.follow(res.conversation);
-    } catch (e) {
-      this.say(`could not reach support: ${explain(e, "tap Help")}`);
-    } finally {
+      const res = await call<{ conversation: Conversation }>(this.client, "support.open", {
+        room: this.room,
+        text: first.text,
+        cid: first.cid,
+        context: this.context(),
+      });
       this.opening = false;
+      this.follow(res.conversation);
+      const rest = this.drafts.slice(1);
+      this.drafts = [];
+      for (const d of rest) this.thread.send(d.text, d.cid);
+    } catch (e) {
+      this.opening = false;
+      const why = explain(e, "send");
+      for (const d of this.drafts) this.thread.log.fail(d.cid, why, () => this.send(d.text, d.cid));
+      this.drafts = [];
+      this.showStatus();
     }
   }
 
   private follow(conv: Conversation): void {
-    this.thread.open(conv);
+    // Without a conversation the list holds only drafts: keep them, so
+    // their rows are confirmed in place.
+    this.thread.open(conv, !this.thread.conv);
     this.showStatus();
   }
 
@@ -211,8 +245,19 @@ export class SupportPanel {
       return;
     }
     this.say("");
-    this.thread.send(text);
+    this.send(text);
     this.input.value = "";
+  }
+
+  /** Sends text in the conversation, or, in a draft, opens it with text. */
+  private send(text: string, cid = newCID()): void {
+    if (this.thread.conv) {
+      this.thread.send(text, cid);
+      return;
+    }
+    if (!this.thread.log.pendingExists(cid)) this.thread.log.pending(cid, text);
+    this.drafts.push({ text, cid });
+    void this.open();
   }
 
   private async withdraw(): Promise<void> {
@@ -253,12 +298,17 @@ export class SupportPanel {
   private showStatus(): void {
     const conv = this.thread.conv;
     const resolved = conv?.status === "resolved";
-    this.form.hidden = !conv || resolved;
+    this.form.hidden = resolved;
     this.end.hidden = !conv || resolved;
     this.again.hidden = !resolved;
-    this.panel.dataset["status"] = conv?.status ?? "none";
+    this.panel.dataset["status"] = conv?.status ?? (this.opening ? "opening" : "draft");
     this.status.textContent = "";
-    if (!conv) return;
+    if (!conv) {
+      this.status.textContent = this.opening
+        ? "opening a conversation…"
+        : "write what you need: a support agent sees it once you send it";
+      return;
+    }
     if (conv.status === "queued") this.status.textContent = "waiting for an agent — you are in the queue";
     else if (conv.status === "claimed") {
       this.status.append(this.names.span(conv.agent ?? ""), this.agentHere ? " · agent, here" : " · agent, away");

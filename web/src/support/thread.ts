@@ -50,8 +50,12 @@ export class Thread {
     this.typing = new TypingLine(client, typingLine, me, names);
   }
 
-  /** Follows conversation conv (another one is left). */
-  open(conv: Conversation): void {
+  /**
+   * Follows conversation conv (another one is left). keepLog: the list
+   * holds only what was written before the conversation existed (a draft's
+   * first message, pending), which its transcript confirms by cid.
+   */
+  open(conv: Conversation, keepLog = false): void {
     this.learn(conv);
     if (this.conv?.id === conv.id && this.sub) {
       this.conv = conv;
@@ -59,7 +63,7 @@ export class Thread {
     }
     this.close();
     this.conv = conv;
-    this.log.clear();
+    if (!keepLog) this.log.clear();
     const sub = this.client.newSubscription(conversationChannel(conv.id));
     sub.on("publication", (ctx) => {
       const ev = asEvent(ctx.data, ctx.offset);
