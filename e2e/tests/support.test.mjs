@@ -142,6 +142,80 @@ test("a support conversation from the room to a resolution, watched by a moderat
   assert.deepEqual([...user.errors, ...agent.errors, ...mod.errors], []);
 });
 
+test("after a reload the Help button shows the open conversation, counts the agent's unseen replies, and reopens on it", async (t) => {
+  const room = "help-reload";
+  let user = await join(browser, server.url, room, "Ivy", phone);
+  const agent = await openAgent(browser, server.url, "Rae", desktop);
+  t.after(async () => {
+    for (const p of [user, agent]) await p.context().close();
+  });
+  const help = user.locator("#help");
+  assert.equal(await help.getAttribute("data-conv"), null, "no mark before a conversation");
+  await help.click();
+  await user.locator("#support-input").fill("my chat is stuck");
+  await user.locator("#support-input").press("Enter");
+  await user.locator('#support .bubble.mine[data-state="confirmed"]', { hasText: "my chat is stuck" }).waitFor({ timeout: 5000 });
+
+  // Reloaded: the panel is closed, and the button says a conversation is open.
+  const reload = async () => {
+    await user.reload();
+    await badge(user, "connected");
+  };
+  await reload();
+  await user.locator('#help[data-conv="queued"]').waitFor({ timeout: 5000 });
+  assert.equal(await user.locator("#support").isHidden(), true, "the panel stays closed on load");
+  assert.match((await help.getAttribute("aria-label")) ?? "", /open, waiting for an agent/);
+  assert.equal(await help.locator(".convmark").isVisible(), true, "the mark is shown on a phone");
+  await snap(user, "7-support-flag-open");
+
+  // Answered while the user was away: marked, with the reply counted.
+  const context = user.context();
+  await user.close();
+  const card = agent.locator("#queue li.card.conv", { hasText: "Ivy" });
+  await card.getByRole("button", { name: "Claim" }).click();
+  await agent.locator("#desk-input").fill("Try reloading the player");
+  await agent.locator("#desk-input").press("Enter");
+  await agent.locator('#desk-log .bubble.mine[data-state="confirmed"]', { hasText: "Try reloading the player" }).waitFor({ timeout: 5000 });
+  user = await context.newPage();
+  await user.goto(`${server.url}/?room=${room}`);
+  const helpNow = user.locator("#help");
+  await user.locator('#help[data-conv="claimed"] .unread', { hasText: /^1$/ }).waitFor({ timeout: 10000 });
+  assert.match((await helpNow.getAttribute("aria-label")) ?? "", /open, with Rae, 1 new message$/);
+  await snap(user, "7-support-flag-answered");
+
+  // A tap reopens the panel on it; what it showed is seen, also after a reload.
+  await helpNow.click();
+  await user.locator("#support .bubble.theirs", { hasText: "Try reloading the player" }).waitFor({ timeout: 5000 });
+  await user.locator("#support .bubble.mine", { hasText: "my chat is stuck" }).waitFor();
+  await user.locator("#help .unread:empty").waitFor({ state: "attached", timeout: 5000 });
+  await user.locator("#support .sclose").click();
+  await reload();
+  await user.locator('#help[data-conv="claimed"]').waitFor({ timeout: 5000 });
+  await user.locator("#support .bubble.theirs", { hasText: "Try reloading the player" }).waitFor({ state: "attached", timeout: 5000 });
+  assert.equal(await user.locator("#help .unread").textContent(), "", "a seen reply is not counted again");
+
+  // Resolved while the user was away: support.current has nothing, but the
+  // page learns how it ended, once.
+  await user.goto("about:blank");
+  await agent.locator("#resolve-outcome").selectOption("solved");
+  await agent.locator("#resolve-note").fill("player cache cleared");
+  await agent.locator("#resolve-form button[type=submit]").click();
+  await agent.locator("#desk-resolution", { hasText: "Resolved: solved" }).waitFor({ timeout: 5000 });
+  await user.goto(`${server.url}/?room=${room}`);
+  await user.locator('#help[data-conv="resolved"]').waitFor({ timeout: 10000 });
+  assert.match((await user.locator("#help").getAttribute("aria-label")) ?? "", /was resolved/);
+  await snap(user, "7-support-flag-resolved");
+  await user.locator("#help").click();
+  await user.locator("#support .sys.resolved", { hasText: "Resolved: solved — player cache cleared" }).waitFor({ timeout: 5000 });
+  await user.locator("#support button", { hasText: "Start a new conversation" }).waitFor();
+  await user.locator("#help:not([data-conv])").waitFor({ timeout: 5000 });
+  await user.reload();
+  await badge(user, "connected");
+  await until(() => user.evaluate(() => localStorage.getItem("liveroom.support.seen") === null), { message: "the resolved conversation forgotten once seen" });
+  assert.equal(await user.locator("#help").getAttribute("data-conv"), null, "nothing to come back to");
+  assert.deepEqual(agent.errors, []);
+});
+
 test("the support panel, full screen on a phone, says when the connection is lost and when it is back", async (t) => {
   const room = "help-offline";
   const user = await join(browser, server.url, room, "Una", phone);

@@ -3,19 +3,28 @@
 // conversation opens, with the room and what the page knows attached, when
 // the first message is sent, so a tap alone queues nothing for the agents.
 // The user sees where they are (waiting, an agent joined and whether they
-// are here, resolved), the agent typing, and messages both ways.
+// are here, resolved), the agent typing, and messages both ways. An open
+// conversation is found again on every load: the Help button is marked
+// while one is open (or was resolved and not seen since) and counts the
+// agent's messages the user has not seen, also those from before a reload.
 import type { Centrifuge } from "centrifuge";
 import { el } from "../dom";
 import { explain } from "../errors";
 import { SupportNames } from "./names";
+import { readSeen, seenOffset, writeSeen } from "./seen";
 import { Thread } from "./thread";
-import { call, newCID, outcomes, type ClientContext, type Conversation, type SupportEvent } from "./wire";
+import { call, codes, newCID, outcomes, type ClientContext, type Conversation, type SupportEvent, type Transcript } from "./wire";
+
+/** The protocol's refusal of a channel or call that is not the caller's. */
+const permissionDenied = 103;
 
 export class SupportPanel {
   private readonly names: SupportNames;
   private readonly thread: Thread;
   private readonly button = el("button", "help");
   private readonly unread = el("span", "unread");
+  /** Marks the button while there is a conversation to come back to. */
+  private readonly mark = el("span", "convmark");
   private readonly panel = el("section", "support");
   private readonly status = el("p", "sstatus");
   private readonly problem = el("p", "sproblem");
@@ -28,6 +37,10 @@ export class SupportPanel {
   private readonly again = el("button", "primary", "Start a new conversation");
   private agentHere = false;
   private opening = false;
+  /** The newest offset of the followed conversation's events. */
+  private newest = 0;
+  /** Offsets of the agent's messages the user has not seen in the panel. */
+  private readonly unseen = new Set<number>();
   /** Messages written before the conversation exists; the first opens it. */
   private drafts: { text: string; cid: string }[] = [];
 
@@ -46,7 +59,7 @@ export class SupportPanel {
     const typing = el("p", "styping");
     typing.setAttribute("aria-live", "polite");
     this.thread = new Thread(client, "user", me, this.names, list, typing, {
-      event: (ev, live) => this.onEvent(ev, live),
+      event: (ev) => this.onEvent(ev),
       presence: (online) => {
         this.agentHere = !!this.thread.conv?.agent && online.has(this.thread.conv.agent);
         this.showStatus();
@@ -96,8 +109,9 @@ export class SupportPanel {
     this.button.id = "help";
     this.button.setAttribute("aria-controls", "support");
     this.button.setAttribute("aria-expanded", "false");
-    this.button.append(el("span", "qmark", "?"), el("span", "word", "Help"), this.unread);
-    this.button.setAttribute("aria-label", "Get help from support");
+    this.mark.setAttribute("aria-hidden", "true");
+    this.button.append(el("span", "qmark", "?"), el("span", "word", "Help"), this.mark, this.unread);
+    this.showButton();
     this.button.addEventListener("click", () => this.toggle());
 
     this.panel.id = "support";
@@ -160,7 +174,7 @@ export class SupportPanel {
     }
     this.panel.hidden = false;
     this.button.setAttribute("aria-expanded", "true");
-    this.unread.textContent = "";
+    this.markSeen();
     // Without a conversation the panel is a draft: nothing opens until the
     // first message is sent. A resolved one stays in view, with "Start a
     // new conversation".
@@ -174,7 +188,11 @@ export class SupportPanel {
     this.button.focus();
   }
 
-  /** After (re)connecting: follow the user's open conversation, if any. */
+  /**
+   * After (re)connecting: follow the user's open conversation, if any;
+   * else the one this browser last showed, if it was resolved after the
+   * user last looked (they learn how it ended).
+   */
   private async resume(): Promise<void> {
     try {
       const res = await call<{ conversation?: Conversation }>(this.client, "support.current", {});
@@ -183,10 +201,54 @@ export class SupportPanel {
       } else if (this.thread.conv && this.thread.conv.status !== "resolved") {
         // Signed in as someone else (a new name): that conversation is not theirs.
         this.draft();
-      }
+      } else if (!this.thread.conv && !this.opening) await this.resumeResolved();
     } catch {
       /* the Help button opens or finds it on tap */
     }
+  }
+
+  private async resumeResolved(): Promise<void> {
+    const seen = readSeen();
+    if (!seen) return;
+    try {
+      const tr = await call<Transcript>(this.client, "support.transcript", { id: seen.id });
+      const conv = tr.conversation;
+      if (conv.status === "resolved" && conv.offset > seen.offset && !this.thread.conv && !this.opening) this.follow(conv);
+      else if (conv.status === "resolved") writeSeen(null); // seen to its end: nothing to come back to
+    } catch (e) {
+      // Not this user's (another name in this browser) or gone: forget it.
+      const code = (e as { code?: number }).code;
+      if (code === permissionDenied || code === codes.noConversation) writeSeen(null);
+    }
+  }
+
+  /** The panel is open on the conversation: everything in it is seen. */
+  private markSeen(): void {
+    const conv = this.thread.conv;
+    if (this.panel.hidden || !conv) return;
+    if (this.newest > seenOffset(conv.id)) writeSeen({ id: conv.id, offset: this.newest });
+    this.unseen.clear();
+    this.showButton();
+  }
+
+  /** The Help button: marked while there is a conversation to come back to, with the agent's unseen messages. */
+  private showButton(): void {
+    const conv = this.thread.conv;
+    let state = "";
+    if (conv && conv.status !== "resolved") state = conv.status;
+    else if (conv && this.newest > seenOffset(conv.id)) state = "resolved";
+    const n = this.unseen.size;
+    this.unread.textContent = n ? String(n) : "";
+    this.mark.textContent = state === "resolved" ? "resolved" : state ? "open" : "";
+    if (state) this.button.dataset["conv"] = state;
+    else delete this.button.dataset["conv"];
+    let label = "Get help from support";
+    if (state === "queued") label = "Help: your support conversation is open, waiting for an agent";
+    else if (state === "claimed") label = `Help: your support conversation is open, with ${this.names.label(conv?.agent ?? "")}`;
+    else if (state === "resolved") label = "Help: your support conversation was resolved";
+    if (n) label += `, ${n} new ${n === 1 ? "message" : "messages"}`;
+    this.button.setAttribute("aria-label", label);
+    this.button.title = state ? label.replace(/^Help: y/, "Y") : "";
   }
 
   /** An empty panel to write a new conversation's first message in. */
@@ -194,6 +256,9 @@ export class SupportPanel {
     this.thread.close();
     this.thread.log.clear();
     this.drafts = [];
+    this.newest = 0;
+    this.unseen.clear();
+    writeSeen(null);
     this.say("");
     this.showStatus();
     if (!this.panel.hidden) this.input.focus();
@@ -232,6 +297,10 @@ export class SupportPanel {
   }
 
   private follow(conv: Conversation): void {
+    if (conv.id !== this.thread.conv?.id) {
+      this.newest = 0;
+      this.unseen.clear();
+    }
     // Without a conversation the list holds only drafts: keep them, so
     // their rows are confirmed in place.
     this.thread.open(conv, !this.thread.conv);
@@ -272,9 +341,12 @@ export class SupportPanel {
     }
   }
 
-  private onEvent(ev: SupportEvent, live: boolean): void {
+  private onEvent(ev: SupportEvent): void {
     const conv = this.thread.conv;
     if (!conv) return;
+    const off = ev.offset ?? 0;
+    this.newest = Math.max(this.newest, off);
+    if (ev.type === "message" && ev.user !== this.me() && off > seenOffset(conv.id)) this.unseen.add(off);
     switch (ev.type) {
       case "claimed":
         this.thread.conv = { ...conv, status: "claimed", agent: ev.agent ?? "" };
@@ -286,16 +358,13 @@ export class SupportPanel {
       case "resolved":
         this.thread.conv = { ...conv, status: "resolved", outcome: ev.outcome ?? "" };
         break;
-      case "message":
-        if (live && ev.user !== this.me() && this.panel.hidden) {
-          this.unread.textContent = String(Number(this.unread.textContent || "0") + 1);
-        }
-        break;
     }
     this.showStatus();
+    this.markSeen();
   }
 
   private showStatus(): void {
+    this.showButton();
     const conv = this.thread.conv;
     const resolved = conv?.status === "resolved";
     this.form.hidden = resolved;
