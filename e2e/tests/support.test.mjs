@@ -253,7 +253,7 @@ test("the support panel, full screen on a phone, says when the connection is los
   await panel.locator('.sconn[data-state="disconnected"]', { hasText: "disconnected: removed by the operator" }).waitFor({ timeout: 5000 });
 });
 
-test("the agent console, offline or reconnecting, says so plainly and shows the user's state as last known", async (t) => {
+test("offline, the Help panel marks the agent's state as last known; the agent console says so plainly and marks the user's state and the queue's dots as last known", async (t) => {
   const room = "help-agent-away";
   const user = await join(browser, server.url, room, "Ola", phone);
   const agent = await openAgent(browser, server.url, "Sid", desktop);
@@ -270,6 +270,22 @@ test("the agent console, offline or reconnecting, says so plainly and shows the 
   const conn = agent.locator("#conn");
   await conn.filter({ hasText: "connected as Sid" }).waitFor();
 
+  // The user's network goes: the panel's line about the agent is only
+  // last known, dimmed and called so, until the user is back.
+  const sstatus = user.locator("#support .sstatus");
+  await user.locator("#support .sstatus:not([data-stale])", { hasText: /^Sid · agent, here$/ }).waitFor({ timeout: 5000 });
+  assert.equal(await sstatus.getAttribute("title"), "");
+  const opacity = async () => Number(await sstatus.evaluate((e) => getComputedStyle(e).opacity));
+  assert.equal(await opacity(), 1);
+  await user.context().setOffline(true);
+  await user.locator('#support .sstatus[data-stale="true"]', { hasText: /^Sid · agent, here · last known$/ }).waitFor({ timeout: 10000 });
+  assert.match((await sstatus.getAttribute("title")) ?? "", /^last known: Sid · agent, here/);
+  assert.ok((await opacity()) < 1, "the last known state is dimmed");
+  await snap(user, "7-support-agent-last-known");
+  await user.context().setOffline(false);
+  await user.locator("#support .sstatus:not([data-stale])", { hasText: /^Sid · agent, here$/ }).waitFor({ timeout: 20000 });
+  assert.equal(await sstatus.getAttribute("title"), "");
+
   // The agent's own network goes: the header says so in words and in a
   // warning that stands out, and the user's "online" is only last known.
   await agent.context().setOffline(true);
@@ -282,6 +298,13 @@ test("the agent console, offline or reconnecting, says so plainly and shows the 
   assert.notEqual(look.background, "rgba(0, 0, 0, 0)", "the offline line is set off from the header");
   await agent.locator('#desk-state[data-stale="true"]', { hasText: "online · last known" }).waitFor({ timeout: 5000 });
   assert.match((await state.getAttribute("title")) ?? "", /^last known: online/);
+  // The queue's online dots too.
+  const dot = card.locator(".dot");
+  await card.locator('.dot[data-stale="true"]').waitFor({ timeout: 5000 });
+  assert.match((await dot.getAttribute("title")) ?? "", /^last known: (?:connected|not connected) — /);
+  assert.equal(await card.locator(".stale", { hasText: "last known" }).isVisible(), true, "the card says last known");
+  assert.ok(Number(await dot.evaluate((e) => getComputedStyle(e).opacity)) < 1, "the dot is dimmed");
+  await snapSection(agent, "7-agent-queue-offline", "p-queue");
   await snapSection(agent, "7-agent-offline", "p-desk");
 
   // Meanwhile the user leaves (the server sees it at once). Back online,
@@ -294,5 +317,7 @@ test("the agent console, offline or reconnecting, says so plainly and shows the 
   await agent.locator('#conn[data-state="connected"]', { hasText: "connected as Sid" }).waitFor({ timeout: 20000 });
   await agent.locator("#desk-state[data-on=false]:not([data-stale])", { hasText: /^offline$/ }).waitFor({ timeout: 5000 });
   assert.equal(await state.getAttribute("title"), "");
+  await card.locator('.dot[data-on="false"]:not([data-stale])').waitFor({ timeout: 5000 });
+  assert.equal(await card.locator(".stale").count(), 0, "fresh again: no last known");
   assert.deepEqual(agent.errors, []);
 });

@@ -36,6 +36,10 @@ export class SupportPanel {
   private readonly end = el("button", "secondary", "End conversation");
   private readonly again = el("button", "primary", "Start a new conversation");
   private agentHere = false;
+  /** Whether agentHere was read since the conversation was followed. */
+  private agentKnown = false;
+  /** Whether the conversation's channel is followed now: the status is current, not last known. */
+  private agentFresh = false;
   private opening = false;
   /** The newest offset of the followed conversation's events. */
   private newest = 0;
@@ -60,8 +64,14 @@ export class SupportPanel {
     typing.setAttribute("aria-live", "polite");
     this.thread = new Thread(client, "user", me, this.names, list, typing, {
       event: (ev) => this.onEvent(ev),
-      presence: (online) => {
+      presence: (online, current) => {
         this.agentHere = !!this.thread.conv?.agent && online.has(this.thread.conv.agent);
+        this.agentKnown ||= current;
+        this.agentFresh = current;
+        this.showStatus();
+      },
+      lost: () => {
+        this.agentFresh = false;
         this.showStatus();
       },
       problem: (text) => this.say(text),
@@ -300,6 +310,8 @@ export class SupportPanel {
     if (conv.id !== this.thread.conv?.id) {
       this.newest = 0;
       this.unseen.clear();
+      this.agentKnown = false;
+      this.agentFresh = false;
     }
     // Without a conversation the list holds only drafts: keep them, so
     // their rows are confirmed in place.
@@ -372,6 +384,8 @@ export class SupportPanel {
     this.again.hidden = !resolved;
     this.panel.dataset["status"] = conv?.status ?? (this.opening ? "opening" : "draft");
     this.status.textContent = "";
+    this.status.title = "";
+    delete this.status.dataset["stale"];
     if (!conv) {
       this.status.textContent = this.opening
         ? "opening a conversation…"
@@ -382,6 +396,14 @@ export class SupportPanel {
     else if (conv.status === "claimed") {
       this.status.append(this.names.span(conv.agent ?? ""), this.agentHere ? " · agent, here" : " · agent, away");
     } else this.status.textContent = `resolved: ${outcomes[conv.outcome ?? ""] ?? conv.outcome ?? ""}`;
+    if (conv.status !== "resolved" && this.agentKnown && !this.agentFresh) {
+      // As the room marks its online count: the state as it last was,
+      // dimmed and called so, until the conversation is followed again.
+      const shown = this.status.textContent;
+      this.status.append(el("span", "stale", " · last known"));
+      this.status.title = `last known: ${shown} — read again once you are connected`;
+      this.status.dataset["stale"] = "true";
+    }
   }
 
   private say(text: string): void {

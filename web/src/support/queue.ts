@@ -16,6 +16,10 @@ export class Queue {
   private readonly items = new Map<string, Conversation>();
   private readonly list = byId<HTMLOListElement>("queue");
   private timer: number | undefined;
+  /** Whether who is online was read since the queue was last (re)joined: else it is last known. */
+  private fresh = false;
+  /** Number of the newest read of the queue; an older answer does not make it fresh. */
+  private asked = 0;
 
   constructor(
     private readonly client: Centrifuge,
@@ -26,6 +30,14 @@ export class Queue {
   ) {
     this.sub = client.newSubscription(queueChannel);
     this.sub.on("subscribed", () => void this.load());
+    const lose = (): void => {
+      this.asked++;
+      if (!this.fresh) return;
+      this.fresh = false;
+      this.render();
+    };
+    this.sub.on("subscribing", lose);
+    this.sub.on("unsubscribed", lose);
     this.sub.on("publication", (ctx) => {
       const ev = ctx.data as { type?: string; conversation?: Conversation };
       if (ev?.type === "conversation" && ev.conversation) this.update(ev.conversation);
@@ -39,10 +51,12 @@ export class Queue {
 
   async load(): Promise<void> {
     window.clearTimeout(this.timer);
+    const n = ++this.asked;
     try {
       const res = await call<{ conversations: Conversation[] }>(this.client, "support.queue", {});
       this.items.clear();
       for (const c of res.conversations) this.items.set(c.id, c);
+      if (n === this.asked && this.sub.state === "subscribed") this.fresh = true;
       this.render();
     } catch (e) {
       this.note.show(`could not read the queue: ${explain(e, "reload")}`, "error");
@@ -85,10 +99,18 @@ export class Queue {
     li.dataset["mine"] = String(c.agent === this.me());
     const meta = el("p", "meta");
     const dot = el("span", "dot");
+    const state = c.online ? "connected" : "not connected";
     dot.dataset["on"] = String(!!c.online);
-    dot.title = c.online ? "connected" : "not connected";
+    dot.title = state;
     meta.append(dot, this.names.span(c.user, "author"), ` · room ${c.room} · since ${clockTime(c.opened_at)}`);
-    meta.append(el("span", "sr-only", c.online ? ", connected" : ", not connected"));
+    if (this.fresh) meta.append(el("span", "sr-only", `, ${state}`));
+    else {
+      // As the room marks its online count: dimmed and called last known
+      // until the queue is read again.
+      dot.dataset["stale"] = "true";
+      dot.title = `last known: ${state} — read again once you are connected`;
+      meta.append(el("span", "stale", "last known"), el("span", "sr-only", `, ${state} (last known)`));
+    }
     li.append(meta, el("p", "text", c.text || "(no message yet)"));
     const buttons = el("div", "buttons");
     if (c.status === "queued") {
