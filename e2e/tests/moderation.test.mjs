@@ -71,7 +71,7 @@ test("a moderator deletes a message: the tombstone shows on a viewer's page with
   assert.deepEqual([...viewer.errors, ...mod.errors], []);
 });
 
-test("deleting the pinned message unpins it, live and for a viewer who joins later", async (t) => {
+test("the pin banner follows an edit of the pinned message; deleting it unpins, live and for a viewer who joins later", async (t) => {
   const room = "mod-pin";
   const viewer = await join(browser, server.url, room, "Vic", phone);
   closeAll(t, viewer);
@@ -79,6 +79,9 @@ test("deleting the pinned message unpins it, live and for a viewer who joins lat
   await apiCall(server, "chat_moderate", { room, action: "pin", id: sent.id });
   const banner = viewer.locator("#pinned");
   await banner.filter({ hasText: "first msg from Finn" }).waitFor({ timeout: 5000 });
+  // An edit of the pinned message shows in the banner at once.
+  await apiCall(server, "chat_edit", { room, as: "finn", id: sent.id, text: "Finn's msg, edited" });
+  await banner.filter({ hasText: "Finn's msg, edited" }).waitFor({ timeout: 5000 });
   await apiCall(server, "chat_moderate", { room, action: "delete", id: sent.id, reason: "off topic" });
   await banner.waitFor({ state: "hidden", timeout: 5000 });
   // A page that joins afterwards replays the pin (served redacted) and the

@@ -47,6 +47,13 @@ func (r *Room) applyPublic(offset uint64, ev wire.ChatEvent) {
 		if m := p.msg(ev.ID); m != nil {
 			m.Text, m.Edited = ev.Text, ev.At
 		}
+		if p.Pinned != nil && p.Pinned.ID == ev.ID {
+			// The pin's copy follows the message (decision 0027): the
+			// text the edit replaced is not served from the room's state.
+			pin := *p.Pinned
+			pin.Text, pin.Masked, pin.Mentions, pin.Edited = ev.Text, ev.Masked, Mentions(ev.Text), true
+			p.Pinned = &pin
+		}
 		r.activity(p.Users, ev.User).Sends = append(r.activity(p.Users, ev.User).Sends, ev.At)
 	case wire.EventDelete:
 		if m := p.msg(ev.ID); m != nil {

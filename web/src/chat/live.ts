@@ -140,6 +140,8 @@ export class LiveChat {
     switch (ev.type) {
       case "edit":
         if (li && ev.text !== undefined) edited(li, ev.text);
+        // The pin banner shows the message as it now reads.
+        if (ev.id && ev.id === this.pinnedId && ev.text !== undefined) byId("pinned-text").textContent = ev.text;
         break;
       case "delete":
         if (li) tombstone(li, ev.mod === true);
