@@ -82,9 +82,20 @@ func TestExampleConfigLoads(t *testing.T) {
 		!strings.Contains(err.Error(), "api.key: the placeholder from the documentation") {
 		t.Fatalf("the example with its placeholder secrets on a public address: %v; want both refused", err)
 	}
-	// On loopback they are allowed (the server warns).
+	// On loopback they are allowed (the server warns), unless the node is
+	// behind a proxy: trusted proxies, or a public allowed origin.
 	if _, err := Load([]string{"--config", verbatim, "--addr", "127.0.0.1:8080"}, env{}.get); err != nil {
 		t.Fatalf("the example on loopback: %v", err)
+	}
+	for _, flag := range []string{"--allowed-origins=https://chat.example.com", "--allowed-origins=http://localhost:3000"} {
+		_, err := Load([]string{"--config", verbatim, "--addr", "127.0.0.1:8080", flag}, env{}.get)
+		if public := strings.Contains(flag, "example.com"); public != (err != nil) {
+			t.Fatalf("the example on loopback with %s: %v; want refused only for a public origin", flag, err)
+		}
+	}
+	behind := writeFile(t, "behind.toml", exampleConfig+"\n[web]\ntrusted_proxies = [\"127.0.0.1\"]\n")
+	if _, err := Load([]string{"--config", behind, "--addr", "127.0.0.1:8080"}, env{}.get); err == nil || !strings.Contains(err.Error(), "placeholder") {
+		t.Fatalf("the example on loopback behind a trusted proxy: %v; want its placeholder secrets refused", err)
 	}
 	real := strings.NewReplacer("replace-with-32-or-more-random-bytes", "0VdO6sZ4hqCwq1Xb8pD2uYkT7mN9rLfA",
 		"replace-with-a-long-random-key", "k3P9xQ2mZ7vB4nW8").Replace(exampleConfig)
@@ -184,8 +195,9 @@ func (r *reference) intro() {
 	r.p("liveroom needs no configuration: `liveroom` alone serves on 127.0.0.1:8080 with an embedded NATS\n")
 	r.p("server under `./data`, generated secrets and the demo site. This page lists every setting.\n\n")
 	r.p("```toml\n%s```\n\n", exampleConfig)
-	r.p("Its secrets are placeholders: on an address other than loopback a node refuses to start with them\n")
-	r.p("(put random values there, e.g. `openssl rand -base64 32`); on loopback it warns.\n\n")
+	r.p("Its secrets are placeholders: a node others reach (on an address other than loopback, or behind a\n")
+	r.p("proxy: `web.trusted_proxies` or a public allowed origin) refuses to start with them (put random values\n")
+	r.p("there, e.g. `openssl rand -base64 32`); otherwise it warns.\n\n")
 	r.p("**Precedence:** flags > environment variables > config file > defaults. Each flag `--name` is also the\n")
 	r.p("environment variable `LIVEROOM_NAME` (dashes become underscores); an empty variable counts as unset.\n")
 	r.p("The config file is named by `--config` or `LIVEROOM_CONFIG`; there is none by default. Every key can be set\n")

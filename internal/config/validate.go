@@ -230,13 +230,13 @@ func (c *Config) validateAuth(ck *checker) {
 			ck.oneOf(where, "auth.keys.algorithm", k.Algorithm, []string{AlgHS256, AlgRS256, AlgEdDSA})
 		}
 	}
-	if !c.Loopback() {
+	if c.servesOthers() {
 		for _, name := range c.PlaceholderSecrets() {
 			where, key, ok := strings.Cut(name, ": ")
 			if !ok {
 				where, key = "", name
 			}
-			ck.fail(where, key, nil, "the placeholder from the documentation, which anyone can read: put a random value here, for example the output of `openssl rand -base64 32` (on a loopback address it is only a warning)")
+			ck.fail(where, key, nil, "the placeholder from the documentation, which anyone can read: put a random value here, for example the output of `openssl rand -base64 32` (only a node on loopback with no proxy or public origin configured starts with it, warning)")
 		}
 	}
 	if c.API.Key != "" && len(c.API.Key) < 16 {
@@ -372,13 +372,29 @@ func (c *Config) validateCluster(ck *checker) {
 	}
 }
 
+// servesOthers reports whether the node is reachable by others: it listens
+// on an address other than loopback, or sits on loopback behind a proxy
+// (web.trusted_proxies, or an allowed origin that is not loopback).
+func (c *Config) servesOthers() bool {
+	if !c.Loopback() || len(c.Web.TrustedProxies) > 0 {
+		return true
+	}
+	for _, o := range c.Web.AllowedOrigins {
+		u, err := url.Parse(o)
+		if err != nil || !isLoopback(net.JoinHostPort(u.Hostname(), "0")) {
+			return true
+		}
+	}
+	return false
+}
+
 // placeholderPrefix starts every secret the documentation shows as an
 // example ("replace-with-a-long-random-key").
 const placeholderPrefix = "replace-with-"
 
 // PlaceholderSecrets names the secrets (auth.keys.secret, api.key) still
 // set to a documentation placeholder. Validate refuses them on an address
-// that is not loopback; on loopback the server warns.
+// that others reach (servesOthers); otherwise the server warns.
 func (c *Config) PlaceholderSecrets() []string {
 	var out []string
 	for i, k := range c.Auth.Keys {

@@ -113,7 +113,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			"or give every node the same secrets.json", "data_dir", cfg.DataDir)
 	}
 	for _, name := range cfg.PlaceholderSecrets() {
-		log.Warn("a secret is still the documentation's placeholder, which anyone can read: fine for trying this on loopback, refused on any other address", "setting", name)
+		log.Warn("a secret is still the documentation's placeholder, which anyone can read: fine for trying this on loopback, refused on a node others reach (another address, a trusted proxy, a public allowed origin)", "setting", name)
 	}
 	if s.verifier, err = NewVerifier(cfg, s.creds); err != nil {
 		return nil, fmt.Errorf("token verifier: %w", err)
