@@ -86,7 +86,9 @@ func (p *Proxies) Client(peer netip.Addr, forwardedFor []string) netip.Addr {
 			// before it cannot be vouched for either.
 			return client
 		}
-		client = a.Unmap()
+		// A zone ("fe80::1%eth0") names the proxy's interface, not the
+		// client, and would make one address count as many.
+		client = a.Unmap().WithZone("")
 		if !p.Trusts(client) || cut < 0 {
 			return client
 		}

@@ -30,6 +30,7 @@ func TestClient(t *testing.T) {
 		{"garbage before a valid entry", lb, []string{"bogus, 203.0.113.9"}, "203.0.113.9"},
 		{"only proxies: the first of them", lb, []string{"10.9.9.9, 10.1.1.1"}, "10.9.9.9"},
 		{"IPv6 client", lb, []string{"2001:db8::1"}, "2001:db8::1"},
+		{"an IPv6 zone is dropped", lb, []string{"fe80::1%eth0"}, "fe80::1"},
 		{"IPv4-mapped peer", netip.MustParseAddr("::ffff:10.0.0.2"), []string{"203.0.113.9"}, "203.0.113.9"},
 		{"a long header is read from its end only", lb, []string{strings.Repeat("10.0.0.1, ", 1000) + "203.0.113.9"}, "203.0.113.9"},
 	}
