@@ -199,9 +199,10 @@ type ClientConfig struct {
 	// looking for a free place for up to 2 s (connections that just
 	// closed free theirs) before it is refused.
 	MaxConnectionsPerUser int `toml:"max_connections_per_user"`
-	// Most open connections from one IP address. 0 = unlimited. Past it an
-	// upgrade is refused with HTTP 429 and Retry-After; upgrades that race
-	// past that check are closed with 3013 (retry later).
+	// Most open connections from one IP address (an IPv6 address's /64
+	// counts as one: a client can take any address in it). 0 = unlimited.
+	// Past it an upgrade is refused with HTTP 429 and Retry-After; upgrades
+	// that race past that check are closed with 3013 (retry later).
 	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
 	// New connections accepted per second on this node, to survive a
 	// reconnect storm. 0 = unlimited.

@@ -15,7 +15,7 @@ type clientRegistry struct {
 	mu     sync.RWMutex
 	byID   map[string]*Client                     // (mu)
 	byUser map[string]smallMap[*Client, struct{}] // connected clients by user (mu)
-	byIP   map[netip.Addr]int                     // open connections per address (mu)
+	byIP   map[netip.Prefix]int                   // open connections per addrKey (mu)
 	bySess map[string]*Client                     // emulation sessions (mu)
 	// admitting counts each user's connects between reserveUser and
 	// bindUser (or unreserveUser): with byUser, every connection of the
@@ -27,7 +27,7 @@ type clientRegistry struct {
 func (r *clientRegistry) init() {
 	r.byID = make(map[string]*Client)
 	r.byUser = make(map[string]smallMap[*Client, struct{}])
-	r.byIP = make(map[netip.Addr]int)
+	r.byIP = make(map[netip.Prefix]int)
 	r.bySess = make(map[string]*Client)
 	r.admitting = make(map[string]int)
 	r.empty = sync.NewCond(&r.mu)
@@ -38,37 +38,56 @@ func (r *clientRegistry) init() {
 // with Retry-After) or upgrades that raced past that check are closed
 // after it: 3013, a code that tells the client to retry later, since the
 // limit frees up as the address's other connections close.
-func addrLimitError(addr netip.Addr, max int) error {
+func addrLimitError(key netip.Prefix, max int) error {
+	from := key.Addr().String()
+	if key.Bits() != key.Addr().BitLen() {
+		from = key.String()
+	}
 	return &DisconnectError{wire.Disconnect{Code: wire.DisconnectTooManyRequests.Code,
-		Reason: fmt.Sprintf("too many connections from %s (limit %d); retry later", addr, max)}}
+		Reason: fmt.Sprintf("too many connections from %s (limit %d); retry later", from, max)}}
+}
+
+// addrKey is what the per-address limit counts: an IPv4 address, or an
+// IPv6 address's /64 — one subscriber's network, from which a client can
+// take any address (RFC 4291 §2.5.1 interface identifiers; sign-in
+// attempts are grouped the same way).
+func addrKey(addr netip.Addr) netip.Prefix {
+	addr = addr.Unmap().WithZone("")
+	if addr.Is4() {
+		return netip.PrefixFrom(addr, 32)
+	}
+	p, _ := addr.Prefix(64)
+	return p
 }
 
 func (r *clientRegistry) admitAddr(addr netip.Addr, max int) error {
 	if max <= 0 {
 		return nil
 	}
+	key := addrKey(addr)
 	r.mu.RLock()
-	n := r.byIP[addr]
+	n := r.byIP[key]
 	r.mu.RUnlock()
 	if n >= max {
-		return addrLimitError(addr, max)
+		return addrLimitError(key, max)
 	}
 	return nil
 }
 
 func (r *clientRegistry) add(c *Client, maxPerIP int) error {
 	addr := c.remote.Addr()
+	key := addrKey(addr)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if maxPerIP > 0 && addr.IsValid() && r.byIP[addr] >= maxPerIP {
-		return addrLimitError(addr, maxPerIP)
+	if maxPerIP > 0 && addr.IsValid() && r.byIP[key] >= maxPerIP {
+		return addrLimitError(key, maxPerIP)
 	}
 	r.byID[c.id] = c
 	if c.session != "" {
 		r.bySess[c.session] = c
 	}
 	if addr.IsValid() {
-		r.byIP[addr]++
+		r.byIP[key]++
 	}
 	return nil
 }
@@ -143,8 +162,9 @@ func (r *clientRegistry) remove(c *Client, user string, bound bool) {
 		delete(r.bySess, c.session)
 	}
 	if addr.IsValid() {
-		if r.byIP[addr]--; r.byIP[addr] <= 0 {
-			delete(r.byIP, addr)
+		key := addrKey(addr)
+		if r.byIP[key]--; r.byIP[key] <= 0 {
+			delete(r.byIP, key)
 		}
 	}
 	if len(r.byID) == 0 {

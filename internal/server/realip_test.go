@@ -41,6 +41,11 @@ func TestLimitsPerAddressSeeClientsBehindATrustedProxy(t *testing.T) {
 			{"203.0.113.1", http.StatusSwitchingProtocols},
 			{"203.0.113.2", http.StatusSwitchingProtocols},
 			{"198.51.100.9, 203.0.113.1", http.StatusTooManyRequests}, // what the client wrote is not believed
+			{"2001:db8:1:2::1", http.StatusSwitchingProtocols},
+			{"2001:db8:1:2::99", http.StatusTooManyRequests}, // IPv6 counts per /64
+			{"fe80::1%eth0", http.StatusSwitchingProtocols},
+			{"fe80::1%eth1", http.StatusTooManyRequests}, // a zone is not another address
+			{"2001:db8:1:3::1", http.StatusSwitchingProtocols},
 		} {
 			if got := dial(t, node, tc.client); got != tc.want {
 				t.Fatalf("through the trusted proxy for %s: status %d; want %d", tc.client, got, tc.want)
