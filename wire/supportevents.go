@@ -51,6 +51,9 @@ type SupportContextMessage struct {
 	User string `json:"user"`
 	Text string `json:"text"`
 	At   int64  `json:"at"`
+	// Offset is the message's offset in the room's chat channel (0 in
+	// conversations opened before it was recorded).
+	Offset uint64 `json:"offset,omitempty"`
 }
 
 // Conversation statuses.

@@ -38,6 +38,7 @@ func (s *Server) startSupport() {
 			}
 			return s.recentChat(ctx, room, n)
 		}
+		mc.CurrentRecent = s.chat.CurrentMessages
 		mc.RoomModerator = func(ctx context.Context, a hub.Access, room string) bool {
 			a.Op, a.Channel = hub.AccessRead, wire.ChatAuditChannel(room)
 			return s.chat.GuardAudit(ctx, a) == nil // the chat lets its moderators read its audit log
@@ -85,7 +86,7 @@ func (s *Server) recentChat(ctx context.Context, room string, n int) []wire.Supp
 		switch ev.Type {
 		case wire.EventMessage:
 			index[ev.ID] = len(msgs)
-			msgs = append(msgs, wire.SupportContextMessage{ID: ev.ID, User: ev.User, Text: ev.Text, At: ev.At})
+			msgs = append(msgs, wire.SupportContextMessage{ID: ev.ID, User: ev.User, Text: ev.Text, At: ev.At, Offset: e.Offset})
 		case wire.EventEdit:
 			if i, ok := index[ev.ID]; ok {
 				msgs[i].Text = ev.Text

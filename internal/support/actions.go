@@ -44,6 +44,13 @@ func (c *Conversation) open(o Open, ms int64) (Decision, error) {
 	return d, nil
 }
 
+// ClipRecentText cleans and clips a copied room message's text as the
+// context attached at open does.
+func (cfg *Config) ClipRecentText(text string) string {
+	t, _ := CleanText(text)
+	return clip(t, cfg.MaxRecentChars)
+}
+
 // cleanContext clips what is attached to the limits.
 func (c *Conversation) cleanContext(in *wire.SupportContext) *wire.SupportContext {
 	if in == nil {
@@ -56,7 +63,7 @@ func (c *Conversation) cleanContext(in *wire.SupportContext) *wire.SupportContex
 	}
 	for _, m := range recent {
 		text, _ := CleanText(m.Text)
-		out.Recent = append(out.Recent, wire.SupportContextMessage{ID: clipBytes(m.ID, 64), User: clipBytes(m.User, 128), Text: clip(text, c.cfg.MaxRecentChars), At: m.At})
+		out.Recent = append(out.Recent, wire.SupportContextMessage{ID: clipBytes(m.ID, 64), User: clipBytes(m.User, 128), Text: clip(text, c.cfg.MaxRecentChars), At: m.At, Offset: m.Offset})
 	}
 	if cl := in.Client; cl != nil {
 		out.Client = &wire.SupportClientContext{

@@ -36,6 +36,7 @@ type Host interface {
 	UnsubscribeUser(channel, user, client, reason string) *wire.Error
 	RegisterRPC(method string, fn hub.RPCHandler)
 	GuardNamespace(ns string, g hub.Guard)
+	RedactNamespace(ns string, r hub.Redactor)
 }
 
 // Config configures the module.
@@ -49,6 +50,13 @@ type Config struct {
 	Recent func(ctx context.Context, a hub.Access, room string, n int) []wire.SupportContextMessage
 	// RecentMessages is the n given to Recent.
 	RecentMessages int
+	// CurrentRecent brings a conversation's copies of room messages up to
+	// date whenever the conversation is read (its transcript, its
+	// channel's history and recovery): copies of messages deleted or
+	// cleared since are left out, edited ones get the latest text (nil:
+	// served as copied). An error fails the read; nothing is served
+	// unchecked. The server wires it to the chat.
+	CurrentRecent func(ctx context.Context, room string, msgs []wire.SupportContextMessage) ([]wire.SupportContextMessage, error)
 	// RoomModerator reports whether the one accessing a room's support
 	// audit log moderates that room (nil: only the token's roles count).
 	// The server wires it to the chat's rules.
@@ -109,6 +117,9 @@ func (m *Module) Register() {
 	m.host.GuardNamespace("support", m.guardConversation)
 	m.host.GuardNamespace("supporttyping", m.guardTyping)
 	m.host.GuardNamespace("supportq", m.guardQueue)
+	if m.cfg.CurrentRecent != nil {
+		m.host.RedactNamespace("support", m.redactConversation)
+	}
 }
 
 func (m *Module) now() time.Time { return m.cfg.Now() }

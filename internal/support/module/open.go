@@ -261,6 +261,9 @@ func (m *Module) transcript(ctx context.Context, a support.Actor, id string) (wi
 		if json.Unmarshal(e.Data, &ev) != nil {
 			continue
 		}
+		if err := m.currentContext(ctx, &ev); err != nil {
+			return wire.SupportTranscript{}, engineErr(id, err)
+		}
 		ev.Offset = e.Offset
 		out.Events = append(out.Events, ev)
 		for _, u := range []string{ev.User, ev.Agent, ev.By} {
