@@ -147,6 +147,7 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 		return wire.Errorf(wire.CodeBadRequest, false, "already connected")
 	}
 	now := h.now()
+	began := time.Now() // orders from here on may have missed this connect
 	var creds Credentials
 	switch {
 	case req.Token != "":
@@ -228,6 +229,9 @@ func (c *Client) handleConnect(ctx context.Context, id uint32, req *protocol.Con
 		}
 	}
 	c.mu.Unlock()
+	if h.applyLateCuts(c, creds.User, began) {
+		return nil
+	}
 	c.lastPingAt.Store(now.UnixNano())
 
 	res := &protocol.ConnectResult{
@@ -294,6 +298,7 @@ func (c *Client) handleRefresh(ctx context.Context, id uint32, req *protocol.Ref
 		return wire.Errorf(wire.CodeBadRequest, false, "refresh needs a token")
 	}
 	now := h.now()
+	began := time.Now()
 	creds, err := h.auth.Connect(ctx, req.Token, now)
 	if err != nil {
 		if isTokenExpired(err) {
@@ -320,6 +325,9 @@ func (c *Client) handleRefresh(ctx context.Context, id uint32, req *protocol.Ref
 	}
 	c.roles = creds.Roles
 	c.mu.Unlock()
+	if h.applyLateCuts(c, creds.User, began) {
+		return nil
+	}
 	// The new token's roles may allow less: every subscription is checked
 	// again before the reply, so none the token does not allow outlives
 	// the refresh.

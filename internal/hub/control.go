@@ -115,6 +115,11 @@ func (h *Hub) onControlCommand(data []byte, _ string) {
 		h.log.Error("malformed control command", "err", err)
 		return
 	}
+	if cmd.Op == "disconnect" && cmd.Client == "" {
+		// Before going through the connections: a connect bound after
+		// this look finds the order in the log (applyLateCuts).
+		h.cuts.add(cmd, time.Now())
+	}
 	for _, c := range h.clients.userClients(cmd.User) {
 		if !cmd.matches(c) {
 			continue

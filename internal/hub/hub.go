@@ -47,6 +47,8 @@ type Hub struct {
 	writers  *writerPool
 	clients  clientRegistry
 	channels channelRegistry
+	// cuts are the disconnect orders received lately (see cutLog).
+	cuts cutLog
 
 	nextShard atomic.Uint32
 	draining  atomic.Bool

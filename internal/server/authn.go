@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/liveroom-dev/liveroom/internal/auth"
@@ -19,6 +20,9 @@ import (
 type authenticator struct {
 	v     *auth.Verifier
 	guard tokenGuard // nil: signatures and claims only
+	// afterAdmit, when set (tests only), runs after the guard admitted a
+	// token: it lets a test act between the check and the binding.
+	afterAdmit atomic.Pointer[func(user, session string)]
 }
 
 // tokenGuard checks, after the signature, whether a genuine token may
@@ -57,6 +61,9 @@ func (a *authenticator) Connect(ctx context.Context, token string, now time.Time
 		if d != nil {
 			return hub.Credentials{}, &hub.DisconnectError{Disconnect: *d}
 		}
+	}
+	if fn := a.afterAdmit.Load(); fn != nil {
+		(*fn)(c.User, c.Session)
 	}
 	return hub.Credentials{User: c.User, Info: c.Info, Channels: c.Channels, ExpiresAt: c.ExpiresAt,
 		IssuedAt: c.IssuedAt, Session: c.Session, Roles: c.Roles}, nil

@@ -44,6 +44,7 @@ type Server struct {
 	creds Credentials
 	eng   *engine.Engine
 	hub   *hub.Hub
+	authn *authenticator
 	ws    *websocket.Server
 	hs    *httpstream.Server // SSE, HTTP-streaming and emulation endpoints
 	http  *http.Server
@@ -170,6 +171,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		return nil, err
 	}
 	authn := &authenticator{v: s.verifier}
+	s.authn = authn
 	if s.hub, err = hub.New(hcfg, broker{s.eng}, authn); err != nil {
 		return nil, err
 	}
