@@ -35,12 +35,16 @@ func (s *Service) sessionKey(user, session string) string { return s.store.Key(u
 // the user's other devices, and returns its first grant.
 func (s *Service) startSession(ctx context.Context, acct *accountRecord, c Client) (*Grant, error) {
 	now := s.cfg.Now()
+	start, err := s.sessionStart(ctx, acct.ID, now)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.trimSessions(ctx, acct.ID); err != nil {
 		return nil, err
 	}
 	rec := &sessionRecord{
 		ID: newSessionID(), User: acct.ID, Key: newSessionKey(), Gen: 1, RotatedAt: now,
-		CreatedAt: now, ExpiresAt: now.Add(s.cfg.MaxAge), LastSeen: now, LastAddr: addrString(c), Device: deviceOf(c),
+		CreatedAt: start, ExpiresAt: now.Add(s.cfg.MaxAge), LastSeen: now, LastAddr: addrString(c), Device: deviceOf(c),
 	}
 	if _, err := s.store.Create(ctx, bucketSessions, s.sessionKey(acct.ID, rec.ID), encode(rec)); err != nil {
 		return nil, storeFailure("create session", err)
@@ -52,6 +56,26 @@ func (s *Service) startSession(ctx context.Context, acct *accountRecord, c Clien
 	s.notify(ctx, acct.ID, wire.AccountNotice{Type: wire.NoticeSignIn, Session: rec.ID, Device: rec.Device.Name, Address: rec.LastAddr,
 		Message: fmt.Sprintf("New sign-in on %s from %s", rec.Device.Name, rec.LastAddr)})
 	return g, nil
+}
+
+// sessionStart is when a session starting at now counts as started. A
+// token revocation is rounded up to the next whole second (tokens carry
+// iat in seconds), so a sign-in during the rest of that second would
+// start a session, and get tokens, that the revocation already refuses:
+// such a session starts at the revocation moment instead (its tokens'
+// iat at most a second ahead, within the verifiers' clock skew). A
+// revocation set further ahead by the server API refuses sign-in until
+// then, saying when to retry.
+func (s *Service) sessionStart(ctx context.Context, user string, now time.Time) (time.Time, error) {
+	g, err := s.guard(ctx, user)
+	if err != nil || g == nil || !g.RevokedBefore.After(now) {
+		return now, err
+	}
+	ahead := g.RevokedBefore.Sub(now)
+	if ahead <= time.Second {
+		return g.RevokedBefore, nil
+	}
+	return time.Time{}, tooMany("this account's tokens are revoked until a moment set by the server; sign in again", ahead)
 }
 
 func addrString(c Client) string {
@@ -72,14 +96,19 @@ func (s *Service) grant(acct *accountRecord, rec *sessionRecord, rotated bool) (
 		info["guest"] = true
 	}
 	rawInfo, _ := json.Marshal(info)
-	now := s.cfg.Now()
-	token, err := s.cfg.Mint(auth.MintClaims{User: acct.ID, Info: rawInfo, TTL: s.cfg.TokenTTL, IssuedAt: now,
+	// A session started at a revocation moment (see sessionStart) issues
+	// its tokens from that moment: a token issued before it is refused.
+	iat := s.cfg.Now()
+	if rec.CreatedAt.After(iat) {
+		iat = rec.CreatedAt
+	}
+	token, err := s.cfg.Mint(auth.MintClaims{User: acct.ID, Info: rawInfo, TTL: s.cfg.TokenTTL, IssuedAt: iat,
 		Session: rec.ID, ExpiresAt: rec.ExpiresAt})
 	if err != nil {
 		return nil, fmt.Errorf("account: mint connection token: %w", err)
 	}
 	g := &Grant{Account: acct.profile(), Session: rec.ID, Token: token, SessionExpiresAt: rec.ExpiresAt,
-		TokenExpiresAt: minTime(now.Truncate(time.Second).Add(s.cfg.TokenTTL), rec.ExpiresAt)}
+		TokenExpiresAt: minTime(iat.Truncate(time.Second).Add(s.cfg.TokenTTL), rec.ExpiresAt)}
 	if rotated {
 		g.Refresh = formatRefresh(rec.Key, rec.User, rec.ID, rec.Gen)
 	}
