@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/liveroom-dev/liveroom/wire"
 )
@@ -132,7 +133,7 @@ func (h *hasher) release() {
 // The caller holds a slot.
 func (h *hasher) hash(pw string) string {
 	h.total.Add(1)
-	return h.compute(pw)
+	return h.compute(norm.NFC.String(pw))
 }
 
 func (h *hasher) compute(pw string) string {
@@ -146,11 +147,26 @@ func (h *hasher) compute(pw string) string {
 // verify reports whether pw matches a PHC string made by hash (with the
 // costs stored in it, so costs can change later). The caller holds a
 // slot. A malformed string never matches.
+//
+// Passwords are hashed in Unicode normalization form C (RFC 8265's
+// OpaqueString profile; NIST SP 800-63B §5.1.1.2): "é" typed as one code
+// point on one keyboard and as "e" plus a combining accent on another is
+// the same password. A hash made before that from a password not in form
+// C is still matched by its exact input, at the cost of a second hash for
+// such input only (the same for every account, and for none).
 func (h *hasher) verify(pw, phc string) bool {
 	p, err := parsePHC(phc)
 	if err != nil {
 		return false
 	}
+	nfc := norm.NFC.String(pw)
+	if h.matches(nfc, p) {
+		return true
+	}
+	return nfc != pw && h.matches(pw, p)
+}
+
+func (h *hasher) matches(pw string, p phc) bool {
 	key := argon2.IDKey([]byte(pw), p.salt, p.t, p.m, p.p, uint32(len(p.key)))
 	h.total.Add(1)
 	return subtle.ConstantTimeCompare(key, p.key) == 1
