@@ -11,6 +11,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/liveroom-dev/liveroom/internal/auth"
 	"github.com/liveroom-dev/liveroom/internal/unitext"
 	"github.com/liveroom-dev/liveroom/wire"
@@ -223,17 +225,25 @@ func cleanName(name string) (string, *Error) {
 		return "", refuse(wire.CodeBadRequest, "name is too long: use at most %d characters", maxNameChars)
 	}
 	for _, r := range name {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return "", refuse(wire.CodeBadRequest, "name has control or invisible characters")
+		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return "", refuse(wire.CodeBadRequest, "name has control, line-breaking or invisible characters")
 		}
 	}
 	if !unitext.Visible(name) {
 		return "", refuse(wire.CodeBadRequest, "name shows nothing (only blank or filler characters): choose a display name with letters, digits or emoji")
 	}
-	if strings.EqualFold(name, DeletedName) {
+	if reservedName(name) {
 		return "", refuse(wire.CodeBadRequest, "name %q is reserved", DeletedName)
 	}
 	return name, nil
+}
+
+// reservedName reports whether name reads as DeletedName: compared in
+// compatibility form (full-width letters, no-break spaces), ignoring case
+// and how many spaces separate the words.
+func reservedName(name string) bool {
+	folded := strings.Join(strings.Fields(norm.NFKC.String(name)), " ")
+	return strings.EqualFold(folded, DeletedName)
 }
 
 // notify sends a notice to user's devices, logging a failure.
