@@ -62,3 +62,31 @@ func (h *Hub) redact(ctx context.Context, id ChannelID, top StreamPosition, pubs
 	}
 	return out, nil
 }
+
+// RewriteData is how a Redactor replaces publications: rewrite is called
+// with each publication (and its index) and returns new data for it, or
+// nil to serve it as stored. The result has the same length and offsets;
+// a replaced publication is a new one with the same offset, info, tags
+// and time. pubs and its publications are never changed, and pubs itself
+// is returned when nothing was replaced. The first error stops the
+// rewrite and is returned.
+func RewriteData(pubs []*protocol.Publication, rewrite func(i int, p *protocol.Publication) ([]byte, error)) ([]*protocol.Publication, error) {
+	var out []*protocol.Publication // a copy of pubs once one changes
+	for i, p := range pubs {
+		data, err := rewrite(i, p)
+		if err != nil {
+			return nil, err
+		}
+		if data == nil {
+			continue
+		}
+		if out == nil {
+			out = append([]*protocol.Publication(nil), pubs...)
+		}
+		out[i] = &protocol.Publication{Offset: p.Offset, Data: data, Info: p.Info, Tags: p.Tags, Time: p.Time}
+	}
+	if out == nil {
+		return pubs, nil
+	}
+	return out, nil
+}

@@ -86,8 +86,7 @@ func (m *Module) redactRoom(ctx context.Context, channel string, top hub.StreamP
 	if err := m.foldWithdrawals(ctx, w, channel, top); err != nil {
 		return nil, err
 	}
-	var out []*protocol.Publication // a copy of pubs once one changes
-	for i, p := range pubs {
+	return hub.RewriteData(pubs, func(i int, p *protocol.Publication) ([]byte, error) {
 		var id string // the message the event is about
 		switch h := heads[i]; {
 		case h.Type == wire.EventMessage || h.Type == wire.EventEdit:
@@ -95,7 +94,7 @@ func (m *Module) redactRoom(ctx context.Context, channel string, top hub.StreamP
 		case h.Type == wire.EventPin && h.Message != nil:
 			id = h.Message.ID
 		default:
-			continue
+			return nil, nil
 		}
 		var data []byte
 		var err error
@@ -103,21 +102,12 @@ func (m *Module) redactRoom(ctx context.Context, channel string, top hub.StreamP
 			data, err = redactedEvent(p.Data)
 		} else if ok && e.offset > p.Offset {
 			data, err = supersededEvent(p.Data, e)
-		} else {
-			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("chat: redact %s offset %d: %w", channel, p.Offset, err)
 		}
-		if out == nil {
-			out = append([]*protocol.Publication(nil), pubs...)
-		}
-		out[i] = &protocol.Publication{Offset: p.Offset, Data: data, Info: p.Info, Tags: p.Tags, Time: p.Time}
-	}
-	if out == nil {
-		return pubs, nil
-	}
-	return out, nil
+		return data, nil
+	})
 }
 
 // redactedEvent is the event without what a withdrawal takes away: the

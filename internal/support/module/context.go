@@ -38,20 +38,16 @@ func (m *Module) currentContext(ctx context.Context, ev *wire.SupportEvent) erro
 // event is served with its room messages as the room has them now. Other
 // events are served as stored.
 func (m *Module) redactConversation(ctx context.Context, channel string, _ hub.StreamPosition, pubs []*protocol.Publication) ([]*protocol.Publication, error) {
-	var out []*protocol.Publication // a copy of pubs once one changes
-	for i, p := range pubs {
+	return hub.RewriteData(pubs, func(_ int, p *protocol.Publication) ([]byte, error) {
 		var head struct {
 			Type string `json:"type"`
 		}
 		if json.Unmarshal(p.Data, &head) != nil || head.Type != wire.SupportOpened {
-			continue
+			return nil, nil
 		}
 		var ev wire.SupportEvent
-		if err := json.Unmarshal(p.Data, &ev); err != nil {
-			continue
-		}
-		if ev.Context == nil || len(ev.Context.Recent) == 0 {
-			continue
+		if json.Unmarshal(p.Data, &ev) != nil || ev.Context == nil || len(ev.Context.Recent) == 0 {
+			return nil, nil
 		}
 		if err := m.currentContext(ctx, &ev); err != nil {
 			return nil, err
@@ -60,13 +56,6 @@ func (m *Module) redactConversation(ctx context.Context, channel string, _ hub.S
 		if err != nil {
 			return nil, fmt.Errorf("support: encode %s offset %d: %w", channel, p.Offset, err)
 		}
-		if out == nil {
-			out = append([]*protocol.Publication(nil), pubs...)
-		}
-		out[i] = &protocol.Publication{Offset: p.Offset, Data: data, Info: p.Info, Tags: p.Tags, Time: p.Time}
-	}
-	if out == nil {
-		return pubs, nil
-	}
-	return out, nil
+		return data, nil
+	})
 }
