@@ -11,6 +11,7 @@ export function tombstone(li: HTMLLIElement, byModerator: boolean): void {
   li.querySelector(".rx")?.remove();
   li.querySelector(".more")?.remove();
   li.querySelector(".reply")?.remove();
+  li.querySelector(".edited")?.remove(); // a removed message has no text to have edited
 }
 
 /** Shows an edit. */
