@@ -84,6 +84,10 @@ test("the pin banner follows an edit of the pinned message; deleting it unpins, 
   await banner.filter({ hasText: "Finn's msg, edited" }).waitFor({ timeout: 5000 });
   await apiCall(server, "chat_moderate", { room, action: "delete", id: sent.id, reason: "off topic" });
   await banner.waitFor({ state: "hidden", timeout: 5000 });
+  // The edited message is now a tombstone, with no "(edited)" left on it.
+  const stone = viewer.locator("#log li.msg.deleted", { hasText: "Message removed by a moderator" });
+  await stone.waitFor({ timeout: 5000 });
+  assert.equal(await stone.locator(".edited").count(), 0, "a tombstone shows no (edited)");
   // A page that joins afterwards replays the pin (served redacted) and the
   // delete from history: no banner, and no empty one.
   const late = await join(browser, server.url, room, "Lou", desktop);
